@@ -1,0 +1,341 @@
+"""Load and validate an instance folder into a frozen Instance.
+
+Validation collects every problem (file, row, column, value) and raises one InstanceError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .demand import split_task
+from .errors import InstanceError, Problem
+from .tables import Column, duplicates, read_table
+
+PROVINCE_COLUMNS = (
+    Column("province", "id"),
+    Column("name", "text"),
+    Column("task", "int", required=False, min=0),
+)
+MUNICIPALITY_COLUMNS = (
+    Column("municipality", "id"),
+    Column("name", "text"),
+    Column("province", "id"),
+    Column("population", "int", min=0),
+    Column("lat", "float", min=-90, max=90),
+    Column("lon", "float", min=-180, max=180),
+    Column("demand", "int", required=False, min=0),
+    Column("weight", "float", required=False, min=0, strict_min=True),
+)
+SITE_COLUMNS = (
+    Column("site", "id"),
+    Column("name", "text"),
+    Column("municipality", "id"),
+    Column("province", "id"),
+    Column("kind", "choice", choices=("large", "regular")),
+    Column("status", "choice", choices=("candidate", "existing")),
+    Column("min_size", "int", min=0),
+    Column("capacity", "int", min=0, strict_min=True),
+    Column("fixed_cost", "float", min=0),
+    Column("cost_per_place", "float", min=0),
+    Column("lat", "float", min=-90, max=90),
+    Column("lon", "float", min=-180, max=180),
+)
+LINK_COLUMNS = (
+    Column("from", "id"),
+    Column("to", "id"),
+    Column("minutes", "float", min=0, strict_min=True),
+    Column("mode", "text"),
+)
+MATRIX_COLUMNS = (
+    Column("municipality", "id"),
+    Column("site", "id"),
+    Column("minutes", "float", min=0),
+)
+
+# key -> (type(s), required); nested table "travel" handled separately
+SETTINGS = {
+    "name": (str, True),
+    "description": (str, True),
+    "units": (str, True),
+    "currency": (str, True),
+    "planning_period": (str, True),
+    "budget": ((int, float), False),
+    "travel": (dict, True),
+}
+TRAVEL_SETTINGS = {
+    "mode": (str, True),
+    "speed_kmh": ((int, float), False),
+    "detour_factor": ((int, float), False),
+}
+INSTANCE_FILES = ("instance.toml", "provinces.csv", "municipalities.csv", "sites.csv", "links.csv", "travel_times.csv")
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """A validated planning problem. Tables are indexed by their id column."""
+
+    name: str
+    description: str
+    units: str
+    currency: str
+    planning_period: str
+    budget: float | None
+    travel_mode: str
+    speed_kmh: float | None
+    detour_factor: float | None
+    provinces: pd.DataFrame  # index province: name, task
+    municipalities: pd.DataFrame  # index municipality: name, province, population, lat, lon, weight, demand
+    sites: pd.DataFrame  # index site: name, municipality, province, kind, status, min_size, capacity, ...
+    links: pd.DataFrame | None  # from, to, minutes, mode (network mode)
+    matrix: pd.DataFrame | None  # municipality, site, minutes (matrix mode)
+    travel: np.ndarray  # minutes, municipalities (rows, index order) x sites (columns); inf = unreachable
+    source: str
+    fingerprint: str
+
+    @property
+    def total_demand(self) -> int:
+        return int(self.municipalities["demand"].sum())
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read and validate the instance folder at ``path``; raise InstanceError listing every problem."""
+    from .travel import network_travel_times, matrix_travel_times
+
+    root = Path(path)
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise InstanceError([Problem(str(root), "no such instance folder")])
+    settings = _read_settings(root / "instance.toml", problems)
+    mode = settings.get("travel", {}).get("mode") if settings else None
+
+    provinces = read_table(root / "provinces.csv", PROVINCE_COLUMNS, problems)
+    municipalities = read_table(root / "municipalities.csv", MUNICIPALITY_COLUMNS, problems)
+    sites = read_table(root / "sites.csv", SITE_COLUMNS, problems)
+    links = matrix = None
+    if mode == "network":
+        links = read_table(root / "links.csv", LINK_COLUMNS, problems)
+    elif mode == "matrix":
+        matrix = read_table(root / "travel_times.csv", MATRIX_COLUMNS, problems)
+
+    duplicates(provinces, "province", "provinces.csv", problems)
+    duplicates(municipalities, "municipality", "municipalities.csv", problems)
+    duplicates(sites, "site", "sites.csv", problems)
+    _check_references(provinces, municipalities, sites, links, matrix, problems)
+    if municipalities is not None and provinces is not None:
+        _derive_demand(provinces, municipalities, problems)
+    if problems:
+        raise InstanceError(problems)
+
+    provinces = provinces.drop(columns="row").set_index("province")
+    if "task" not in provinces:
+        provinces["task"] = pd.NA
+    municipalities = municipalities.drop(columns="row").set_index("municipality")
+    if "weight" not in municipalities:
+        municipalities["weight"] = 1.0
+    municipalities["weight"] = municipalities["weight"].fillna(1.0).astype(float)
+    for col in ("population", "demand"):
+        municipalities[col] = municipalities[col].astype("int64")
+    municipalities = municipalities[["name", "province", "population", "weight", "demand", "lat", "lon"]]
+    sites = sites.drop(columns="row").set_index("site")
+    for col in ("min_size", "capacity"):
+        sites[col] = sites[col].astype("int64")
+    for col in ("fixed_cost", "cost_per_place", "lat", "lon"):
+        sites[col] = sites[col].astype(float)
+    travel_cfg = settings["travel"]
+    if mode == "network":
+        links = links.drop(columns="row").reset_index(drop=True)
+        links["minutes"] = links["minutes"].astype(float)
+        travel = network_travel_times(municipalities, sites, links, travel_cfg["speed_kmh"], travel_cfg["detour_factor"], problems)
+    else:
+        matrix = matrix.drop(columns="row").reset_index(drop=True)
+        matrix["minutes"] = matrix["minutes"].astype(float)
+        travel = matrix_travel_times(municipalities, sites, matrix)
+    if problems:
+        raise InstanceError(problems)
+
+    return Instance(
+        name=settings["name"],
+        description=settings["description"],
+        units=settings["units"],
+        currency=settings["currency"],
+        planning_period=settings["planning_period"],
+        budget=float(settings["budget"]) if "budget" in settings else None,
+        travel_mode=mode,
+        speed_kmh=travel_cfg.get("speed_kmh"),
+        detour_factor=travel_cfg.get("detour_factor"),
+        provinces=provinces,
+        municipalities=municipalities,
+        sites=sites,
+        links=links,
+        matrix=matrix,
+        travel=travel,
+        source=str(root),
+        fingerprint=fingerprint(root),
+    )
+
+
+def fingerprint(root: Path) -> str:
+    """sha256 over the instance's own files (names and bytes), independent of where the folder lies."""
+    digest = hashlib.sha256()
+    for name in INSTANCE_FILES:
+        path = root / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0")
+            digest.update(path.read_bytes().replace(b"\r\n", b"\n"))
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _read_settings(path: Path, problems: list[Problem]) -> dict:
+    label = "instance.toml"
+    if not path.is_file():
+        problems.append(Problem(label, "file not found"))
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        problems.append(Problem(label, "not valid UTF-8 text"))
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(label, f"not valid TOML: {exc}"))
+        return {}
+    _check_keys(data, SETTINGS, label, "", problems)
+    travel = data.get("travel")
+    if isinstance(travel, dict):
+        _check_keys(travel, TRAVEL_SETTINGS, label, "travel.", problems)
+        mode = travel.get("mode")
+        if mode not in ("network", "matrix"):
+            problems.append(Problem(label, "must be \"network\" or \"matrix\"", column="travel.mode", value=mode))
+            travel["mode"] = None
+        if mode == "network":
+            for key, low in (("speed_kmh", 0), ("detour_factor", 1)):
+                value = travel.get(key)
+                if value is None:
+                    problems.append(Problem(label, "required in network mode", column=f"travel.{key}"))
+                elif isinstance(value, (int, float)) and not (value > low if key == "speed_kmh" else value >= low):
+                    problems.append(Problem(label, f"must be {'>' if key == 'speed_kmh' else '>='} {low}", column=f"travel.{key}", value=value))
+    budget = data.get("budget")
+    if isinstance(budget, (int, float)) and not isinstance(budget, bool) and budget < 0:
+        problems.append(Problem(label, "must be >= 0", column="budget", value=budget))
+    return data
+
+
+def _check_keys(data: dict, spec: dict, label: str, prefix: str, problems: list[Problem]) -> None:
+    for key in data:
+        if key not in spec:
+            problems.append(Problem(label, f"unknown key (known: {', '.join(prefix + k for k in spec)})", column=prefix + key))
+    for key, (types, required) in spec.items():
+        if key not in data:
+            if required:
+                problems.append(Problem(label, "required key is missing", column=prefix + key))
+        elif not isinstance(data[key], types) or isinstance(data[key], bool):
+            expected = "a table" if types is dict else "text" if types is str else "a number"
+            problems.append(Problem(label, f"must be {expected}", column=prefix + key, value=data[key]))
+
+
+def _ids(df: pd.DataFrame | None, column: str) -> set:
+    return set() if df is None or column not in df else {v for v in df[column] if v is not None}
+
+
+def _check_references(provinces, municipalities, sites, links, matrix, problems: list[Problem]) -> None:
+    province_ids = _ids(provinces, "province")
+    municipality_ids = _ids(municipalities, "municipality")
+    site_ids = _ids(sites, "site")
+
+    def refs(df, column, known, label, what):
+        if df is None or column not in df or not known:
+            return
+        for row, value in zip(df["row"], df[column]):
+            if value is not None and value not in known:
+                problems.append(Problem(label, f"unknown {what}", row, column, value))
+
+    refs(municipalities, "province", province_ids, "municipalities.csv", "province (not in provinces.csv)")
+    refs(sites, "province", province_ids, "sites.csv", "province (not in provinces.csv)")
+    refs(sites, "municipality", municipality_ids, "sites.csv", "municipality (not in municipalities.csv)")
+    refs(links, "from", municipality_ids, "links.csv", "municipality")
+    refs(links, "to", municipality_ids, "links.csv", "municipality")
+    refs(matrix, "municipality", municipality_ids, "travel_times.csv", "municipality")
+    refs(matrix, "site", site_ids, "travel_times.csv", "site")
+
+    if sites is not None and municipalities is not None and {"municipality", "province"} <= set(sites) and "province" in municipalities:
+        home = dict(zip(municipalities["municipality"], municipalities["province"]))
+        for row, site_muni, site_prov in zip(sites["row"], sites["municipality"], sites["province"]):
+            if site_muni in home and site_prov is not None and home[site_muni] is not None and home[site_muni] != site_prov:
+                problems.append(Problem("sites.csv", f"province differs from the province of municipality {site_muni} ({home[site_muni]})", row, "province", site_prov))
+    if sites is not None and {"min_size", "capacity"} <= set(sites):
+        for row, low, high in zip(sites["row"], sites["min_size"], sites["capacity"]):
+            if low is not None and high is not None and low > high:
+                problems.append(Problem("sites.csv", f"min_size exceeds capacity ({high})", row, "min_size", low))
+    if links is not None and {"from", "to"} <= set(links):
+        seen: dict[frozenset, int] = {}
+        for row, a, b in zip(links["row"], links["from"], links["to"]):
+            if a is None or b is None:
+                continue
+            if a == b:
+                problems.append(Problem("links.csv", "a link must join two different municipalities", row, "to", b))
+                continue
+            pair = frozenset((a, b))
+            if pair in seen:
+                problems.append(Problem("links.csv", f"duplicate link (first given in row {seen[pair]})", row, "to", b))
+            else:
+                seen[pair] = row
+    if matrix is not None and {"municipality", "site"} <= set(matrix):
+        seen_pairs: dict[tuple, int] = {}
+        for row, a, b in zip(matrix["row"], matrix["municipality"], matrix["site"]):
+            if a is None or b is None:
+                continue
+            if (a, b) in seen_pairs:
+                problems.append(Problem("travel_times.csv", f"duplicate pair (first given in row {seen_pairs[(a, b)]})", row, "site", b))
+            else:
+                seen_pairs[(a, b)] = row
+
+
+def _derive_demand(provinces: pd.DataFrame, municipalities: pd.DataFrame, problems: list[Problem]) -> None:
+    """Fill municipalities['demand'] from the province task when absent; check totals when both are given."""
+    if "province" not in municipalities or "province" not in provinces:
+        return
+    task = dict(zip(provinces["province"], provinces["task"])) if "task" in provinces else {}
+    prow = dict(zip(provinces["province"], provinces["row"]))
+    if "demand" in municipalities:
+        if not task:
+            return
+        totals = municipalities.groupby("province")["demand"].sum(min_count=1).to_dict() if municipalities["demand"].notna().all() else None
+        if totals is None:
+            return
+        for pid, want in task.items():
+            if want is None:
+                continue
+            got = int(totals.get(pid, 0) or 0)
+            if got != want:
+                problems.append(Problem("provinces.csv", f"task differs from the sum of its municipalities' demand ({got})", prow[pid], "task", want))
+        return
+    if "population" not in municipalities:
+        return
+    weight = municipalities["weight"] if "weight" in municipalities else pd.Series(1.0, index=municipalities.index)
+    demand = pd.Series(None, index=municipalities.index, dtype=object)
+    for pid, group in municipalities.groupby("province", sort=True):
+        want = task.get(pid)
+        if want is None:
+            if pid in prow:
+                problems.append(Problem("provinces.csv", "municipalities.csv has no 'demand' column, so every province with municipalities needs a task", prow[pid], "task"))
+            continue
+        if group["population"].isna().any():
+            continue  # already reported as a bad cell
+        shares = {}
+        for idx in group.index:
+            w = weight.get(idx)
+            shares[group.at[idx, "municipality"]] = group.at[idx, "population"] * (1.0 if w is None or pd.isna(w) else w)
+        if sum(shares.values()) <= 0 and want > 0:
+            problems.append(Problem("provinces.csv", "task cannot be split: its municipalities have zero population", prow[pid], "task", want))
+            continue
+        parts = split_task(int(want), shares)
+        for idx in group.index:
+            demand[idx] = parts[group.at[idx, "municipality"]]
+    municipalities["demand"] = demand
+

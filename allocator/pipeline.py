@@ -1,0 +1,56 @@
+"""The stages chained: build, solve, extract, check. The CLI and notebooks both call this."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+from .check import CheckReport, check_solution
+from .instance import Instance
+from .model import build_model
+from .policy import Policy, load_policy
+from .solution import Solution, extract_solution
+from .solve import SolveOptions, SolveResult, Status, solve_model
+
+
+@dataclass
+class Outcome:
+    """What a solve produced. ``solution`` and ``check`` are None when there is no plan."""
+
+    result: SolveResult
+    solution: Solution | None
+    check: CheckReport | None
+    model: object
+    timings: dict
+
+    @property
+    def status(self) -> Status:
+        return self.result.status
+
+
+def solve(instance: Instance, policy: Policy | None = None, options: SolveOptions | None = None, timings: dict | None = None) -> Outcome:
+    """Build, solve, extract and check. A plan that fails the check is reported as an error, never as optimal."""
+    policy = policy or load_policy()
+    options = options or SolveOptions()
+    timings = dict(timings or {})
+    t = time.perf_counter()
+    model = build_model(instance, policy)
+    timings["build"] = time.perf_counter() - t
+    result = solve_model(model, options)
+    if not result.has_plan:
+        return Outcome(result, None, None, model, {**timings, **result.timings})
+    t = time.perf_counter()
+    solution = extract_solution(instance, model, result, options, timings)
+    timings["extract"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report = check_solution(solution, instance, policy)
+    timings["check"] = time.perf_counter() - t
+    summary = solution.summary
+    summary["timings"] = {k: round(v, 4) for k, v in {**timings, **result.timings}.items()}
+    summary["check"] = {"passed": report.passed, "violations": report.violations, "objective": report.objective}
+    if not report.passed:
+        result = dataclasses.replace(result, status=Status.ERROR, message="the plan failed the independent check: " + "; ".join(report.violations[:5]))
+        summary["status"] = result.status.value
+        summary["message"] = result.message
+    return Outcome(result, solution, report, model, summary["timings"])

@@ -1,0 +1,360 @@
+"""Solve a built model with HiGHS and report the outcome honestly.
+
+Route: Pyomo's linear standard-form compiler turns the model into sparse arrays, which go to
+HiGHS through highspy (the lowest-overhead route measured; see README, Performance). The
+arrays are split into independent blocks (with the default policy, one per province): solving
+independent blocks separately is exact, and far faster than one solve of the whole, because
+branch and bound on a block-diagonal model wastes its effort across blocks. Blocks run in
+worker processes when more than one core is allowed.
+
+General-integer columns (whole places) are first relaxed: with the site decisions fixed, the
+placement problem is a network flow whose optimal vertex is integral, so the relaxation usually
+costs nothing. If the vertex is fractional (side constraints such as a budget), the block is
+re-solved with the integers restored, and the relaxation's bound is kept as the proven bound.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+import multiprocessing
+
+import highspy
+import numpy as np
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from pyomo.common.errors import InfeasibleConstraintException
+from scipy.sparse import bmat, csc_array
+from scipy.sparse.csgraph import connected_components
+
+INTEGRALITY_TOL = 1e-6
+# Blocks this small are solved together in one HiGHS call: a process hand-off costs more.
+SMALL_BLOCK_COLUMNS = 20
+
+
+class Status(str, enum.Enum):
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"  # a plan was found, not proven optimal within the gap
+    TIME_LIMIT_NO_PLAN = "time_limit_no_plan"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    time_limit: float = 60.0  # seconds, for the whole solve
+    gap: float = 1e-4  # relative MIP gap
+    threads: int = 1  # HiGHS threads per block
+    seed: int = 0
+    workers: int = 0  # worker processes for independent blocks; 0 = one per core
+    decompose: bool = True
+    log: bool = False
+
+
+@dataclass
+class SolveResult:
+    status: Status
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    blocks: int = 0
+    values: dict | None = None  # id(VarData) -> value, only when a plan exists
+
+    @property
+    def has_plan(self) -> bool:
+        return self.values is not None
+
+    @property
+    def absolute_gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        return max(self.objective - self.bound, 0.0)
+
+
+_banner_shown = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A Highs object; the first one in a process prints a banner to stdout, which we swallow."""
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    _banner_shown = True
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def highs_version() -> str:
+    h = _new_highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+@dataclass
+class _Block:
+    """One independent part of the model in HiGHS column-wise form."""
+
+    columns: np.ndarray  # positions in the compiled column list
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray  # 0 continuous, 1 integer
+    binary: np.ndarray  # bool: integer with bounds within [0, 1]
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    matrix: csc_array
+
+
+@dataclass
+class _BlockResult:
+    status: Status
+    x: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+    message: str = ""
+
+
+def solve_model(model, options: SolveOptions | None = None, start: dict | None = None) -> SolveResult:
+    """Solve ``model``; on success load the plan into its variables. Never reads values from a failed solve.
+
+    ``start`` (id(VarData) -> value) is handed to HiGHS as a starting plan where it fits a block.
+    """
+    options = options or SolveOptions()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    try:
+        compiled = LinearStandardFormCompiler().write(model, mixed_form=True)
+    except InfeasibleConstraintException as exc:
+        return SolveResult(Status.INFEASIBLE, None, None, None, message=str(exc), timings={"handoff": time.perf_counter() - t0})
+    offset = float(compiled.c_offset[0]) if len(compiled.c_offset) else 0.0
+    blocks = _make_blocks(compiled, options.decompose)
+    start_x = _start_vector(compiled, start)
+    timings["handoff"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    deadline = time.monotonic() + options.time_limit
+    jobs = [(b, options, deadline, None if start_x is None else start_x[b.columns]) for b in blocks]
+    workers = options.workers or (os.cpu_count() or 1)
+    workers = max(1, min(workers, len(jobs)))
+    if workers > 1:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            results = list(pool.map(_solve_block_job, jobs))
+    else:
+        results = [_solve_block_job(job) for job in jobs]
+    timings["solve"] = time.perf_counter() - t1
+    timings["solve_highs"] = sum(r.seconds for r in results)
+
+    result = _combine(results, offset, len(blocks))
+    result.timings = timings
+    if result.status in (Status.OPTIMAL, Status.TIME_LIMIT):
+        x = np.zeros(len(compiled.columns))
+        for block, r in zip(blocks, results):
+            x[block.columns] = r.x
+        integer = np.array([v.is_integer() for v in compiled.columns], dtype=bool)
+        x[integer] = np.round(x[integer])
+        result.values = _load(model, compiled.columns, x)
+        # The objective of the plan as loaded (whole places rounded), not the solver's float.
+        result.objective = offset + float(np.asarray(compiled.c.toarray()[0]) @ x) if len(x) else offset
+        if result.bound is not None:
+            result.bound = min(result.bound, result.objective)
+            result.gap = _gap(result.objective, result.bound)
+    return result
+
+
+def _start_vector(compiled, start: dict | None):
+    if not start:
+        return None
+    x = np.array([start.get(id(v), np.nan) for v in compiled.columns], dtype=float)
+    return x
+
+
+def _make_blocks(compiled, decompose: bool) -> list[_Block]:
+    A = csc_array(compiled.A)
+    n_rows, n_cols = A.shape
+    rhs = np.asarray(compiled.rhs, dtype=float)
+    sense = np.array([mult for _, mult in compiled.rows], dtype=int)
+    row_lower = np.where(sense == 1, -np.inf, rhs)
+    row_upper = np.where(sense == -1, np.inf, rhs)
+    cost = np.asarray(compiled.c.toarray()[0] if n_cols else np.zeros(0), dtype=float)
+    lower = np.array([-np.inf if v.lb is None else v.lb for v in compiled.columns], dtype=float)
+    upper = np.array([np.inf if v.ub is None else v.ub for v in compiled.columns], dtype=float)
+    integer = np.array([1 if v.is_integer() else 0 for v in compiled.columns], dtype=np.int32)
+    binary = (integer == 1) & (lower >= 0) & (upper <= 1)
+
+    if decompose and n_cols:
+        pattern = A.copy()
+        pattern.data = np.ones_like(pattern.data)
+        graph = bmat([[None, pattern], [pattern.T, None]], format="csr")
+        _, labels = connected_components(graph, directed=False)
+        col_label = labels[n_rows:]
+        row_label = labels[:n_rows]
+    else:
+        col_label = np.zeros(n_cols, dtype=int)
+        row_label = np.zeros(n_rows, dtype=int)
+    groups = _group_labels(col_label)
+    blocks = []
+    csr = A.tocsr()
+    for members in groups:
+        cols = np.flatnonzero(np.isin(col_label, members))
+        rows = np.flatnonzero(np.isin(row_label, members))
+        sub = csc_array(csr[rows][:, cols])
+        blocks.append(_Block(cols, cost[cols], lower[cols], upper[cols], integer[cols], binary[cols], row_lower[rows], row_upper[rows], sub))
+    blocks.sort(key=lambda b: -b.matrix.nnz)  # longest first keeps the workers busy
+    return blocks
+
+
+def _group_labels(col_label: np.ndarray) -> list[list[int]]:
+    """Each large component on its own; all small ones together."""
+    labels, counts = np.unique(col_label, return_counts=True)
+    big = [[int(l)] for l, c in zip(labels, counts) if c > SMALL_BLOCK_COLUMNS]
+    small = [int(l) for l, c in zip(labels, counts) if c <= SMALL_BLOCK_COLUMNS]
+    return big + ([small] if small else [])
+
+
+def _solve_block_job(job) -> _BlockResult:
+    block, options, deadline, start = job
+    return _solve_block(block, options, deadline, start)
+
+
+def _highs(block: _Block, options: SolveOptions, deadline: float, integer: np.ndarray) -> highspy.Highs:
+    h = _new_highs()
+    h.setOptionValue("output_flag", options.log)
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.seed))
+    h.setOptionValue("mip_rel_gap", float(options.gap))
+    h.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.0))
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(block.cost)
+    lp.num_row_ = len(block.row_lower)
+    lp.col_cost_ = block.cost
+    lp.col_lower_ = block.lower
+    lp.col_upper_ = block.upper
+    lp.row_lower_ = block.row_lower
+    lp.row_upper_ = block.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = block.matrix.indptr
+    lp.a_matrix_.index_ = block.matrix.indices
+    lp.a_matrix_.value_ = block.matrix.data
+    lp.a_matrix_.num_col_ = lp.num_col_
+    lp.a_matrix_.num_row_ = lp.num_row_
+    if integer.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in integer]
+    h.passModel(lp)
+    return h
+
+
+def _run(h: highspy.Highs) -> tuple[Status, np.ndarray | None, float | None, float | None, str]:
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.array(h.getSolution().col_value) if has_x else None
+    is_mip = h.getLp().integrality_ and any(t == highspy.HighsVarType.kInteger for t in h.getLp().integrality_)
+    obj = info.objective_function_value if has_x else None
+    bound = (info.mip_dual_bound if is_mip else obj) if has_x or status == S.kOptimal else None
+    if status == S.kOptimal:
+        return Status.OPTIMAL, x, obj, bound if bound is not None else obj, ""
+    if status in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kObjectiveBound, S.kObjectiveTarget, S.kInterrupt):
+        label = Status.INTERRUPTED if status == S.kInterrupt else None
+        if has_x:
+            return label or Status.TIME_LIMIT, x, obj, info.mip_dual_bound if is_mip else None, h.modelStatusToString(status)
+        return label or Status.TIME_LIMIT_NO_PLAN, None, None, None, h.modelStatusToString(status)
+    if status == S.kInfeasible:
+        return Status.INFEASIBLE, None, None, None, "HiGHS proved the model infeasible"
+    if status in (S.kUnbounded, S.kUnboundedOrInfeasible):
+        return Status.UNBOUNDED, None, None, None, h.modelStatusToString(status)
+    return Status.ERROR, None, None, None, h.modelStatusToString(status)
+
+
+def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: np.ndarray | None) -> _BlockResult:
+    t0 = time.perf_counter()
+    general = (block.integer == 1) & ~block.binary
+    relax = general.any() and block.binary.any()
+    integer = np.where(general, 0, block.integer) if relax else block.integer
+    h = _highs(block, options, deadline, integer)
+    if start is not None and np.isfinite(start).all():
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
+    status, x, obj, bound, message = _run(h)
+    if x is None or not relax:
+        return _BlockResult(status, x, obj, bound, time.perf_counter() - t0, message)
+
+    # Fix the site decisions and re-solve the placements as an LP: simplex returns a vertex.
+    fixed = np.round(x[block.binary])
+    lower, upper = block.lower.copy(), block.upper.copy()
+    lower[block.binary] = upper[block.binary] = fixed
+    lp_block = _Block(block.columns, block.cost, lower, upper, np.zeros_like(block.integer), block.binary, block.row_lower, block.row_upper, block.matrix)
+    h2 = _highs(lp_block, options, deadline, lp_block.integer)
+    s2, x2, obj2, _, msg2 = _run(h2)
+    if x2 is not None and np.all(np.abs(x2[general] - np.round(x2[general])) <= INTEGRALITY_TOL):
+        x2[general] = np.round(x2[general])
+        x2[block.binary] = fixed
+        return _BlockResult(status, x2, obj2, bound, time.perf_counter() - t0, message)
+
+    # Fractional vertex (side constraints): whole places with the site decisions kept ...
+    fixed_int = _Block(block.columns, block.cost, lower, upper, block.integer, block.binary, block.row_lower, block.row_upper, block.matrix)
+    s3, x3, obj3, _, msg3 = _run(_highs(fixed_int, options, deadline, block.integer))
+    if x3 is not None and bound is not None and _gap(obj3, bound) <= options.gap and status is Status.OPTIMAL:
+        return _BlockResult(Status.OPTIMAL, x3, obj3, bound, time.perf_counter() - t0, message)
+    # ... and if that is not provably good enough, the whole block with whole places, from that plan.
+    h4 = _highs(block, options, deadline, block.integer)
+    if x3 is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(x3)
+        sol.value_valid = True
+        h4.setSolution(sol)
+    s4, x4, obj4, bound4, msg4 = _run(h4)
+    if x4 is None:
+        if x3 is None:
+            return _BlockResult(s4, None, None, None, time.perf_counter() - t0, msg4)
+        return _BlockResult(Status.TIME_LIMIT, x3, obj3, bound, time.perf_counter() - t0, msg3 or msg4)
+    best_bound = max(b for b in (bound, bound4) if b is not None) if bound is not None or bound4 is not None else None
+    if s4 is Status.TIME_LIMIT and best_bound is not None and _gap(obj4, best_bound) <= options.gap:
+        s4 = Status.OPTIMAL
+    return _BlockResult(s4, x4, obj4, best_bound, time.perf_counter() - t0, msg4)
+
+
+def _gap(objective: float, bound: float) -> float:
+    if objective == bound:
+        return 0.0
+    return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+
+
+def _combine(results: list[_BlockResult], offset: float, n_blocks: int) -> SolveResult:
+    order = [Status.INFEASIBLE, Status.UNBOUNDED, Status.ERROR, Status.INTERRUPTED, Status.TIME_LIMIT_NO_PLAN, Status.TIME_LIMIT, Status.OPTIMAL]
+    worst = min((r.status for r in results), key=order.index) if results else Status.OPTIMAL
+    messages = "; ".join(sorted({r.message for r in results if r.message}))
+    if worst not in (Status.OPTIMAL, Status.TIME_LIMIT):
+        return SolveResult(worst, None, None, None, message=messages, blocks=n_blocks)
+    objective = offset + sum(r.objective for r in results)
+    bounds = [r.bound for r in results]
+    bound = offset + sum(bounds) if all(b is not None for b in bounds) else None
+    gap = None if bound is None else _gap(objective, bound)
+    return SolveResult(worst, objective, bound, gap, message=messages, blocks=n_blocks)
+
+
+def _load(model, columns, x: np.ndarray) -> dict:
+    values = {}
+    for var, value in zip(columns, x.tolist()):
+        var.set_value(value, skip_validation=True)
+        values[id(var)] = value
+    return values

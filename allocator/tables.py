@@ -1,0 +1,132 @@
+"""Typed reading of CSV tables that reports every bad cell with its file, row and column."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from .errors import Problem
+
+# Free-text columns any table may carry; they are read and ignored by the model.
+NOTE_COLUMNS = ("note", "notes", "source")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # id | text | int | float | choice
+    required: bool = True
+    min: float | None = None
+    max: float | None = None
+    strict_min: bool = False  # value must be > min rather than >= min
+    choices: tuple[str, ...] = ()
+
+
+def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], label: str | None = None):
+    """Read ``path`` and convert each column; append a Problem for every bad file, column or cell.
+
+    Returns a DataFrame with one row per data row (``row`` column = row number as a spreadsheet
+    shows it, header = 1), or None when the file cannot be read at all.
+    """
+    label = label or path.name
+    if not path.is_file():
+        problems.append(Problem(label, "file not found"))
+        return None
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(label, f"not valid UTF-8 text (byte {exc.start})"))
+        return None
+    except pd.errors.EmptyDataError:
+        problems.append(Problem(label, "the file is empty (a header row is required)"))
+        return None
+    except (pd.errors.ParserError, ValueError) as exc:
+        problems.append(Problem(label, f"not a readable CSV table: {str(exc).strip()}"))
+        return None
+    known = {c.name for c in columns}
+    header = list(raw.columns)
+    for name in header:
+        if name not in known and name not in NOTE_COLUMNS:
+            problems.append(Problem(label, f"unknown column (expected: {', '.join(c.name for c in columns)})", row=1, column=name))
+    if len(set(header)) != len(header):
+        problems.append(Problem(label, "a column name appears twice", row=1))
+    missing = [c.name for c in columns if c.required and c.name not in header]
+    for name in missing:
+        problems.append(Problem(label, "required column is missing", row=1, column=name))
+    if raw.empty:
+        problems.append(Problem(label, "the table has no data rows"))
+    out = pd.DataFrame(index=raw.index)
+    out["row"] = raw.index + 2
+    for col in columns:
+        if col.name not in header:
+            continue
+        out[col.name] = _convert(raw[col.name], col, label, problems)
+    return out
+
+
+def _convert(values: pd.Series, col: Column, label: str, problems: list[Problem]) -> list:
+    converted = []
+    for idx, text in values.items():
+        row = int(idx) + 2
+        if text == "" or text.strip() == "":
+            if col.required:
+                problems.append(Problem(label, "value is missing", row, col.name, text))
+            converted.append(None)
+            continue
+        if col.kind in ("id", "choice") and text != text.strip():
+            problems.append(Problem(label, "leading or trailing spaces", row, col.name, text))
+            converted.append(None)
+            continue
+        value, message = _parse(text.strip(), col)
+        if message:
+            problems.append(Problem(label, message, row, col.name, text))
+            converted.append(None)
+        else:
+            converted.append(value)
+    return converted
+
+
+def _parse(text: str, col: Column):
+    if col.kind in ("id", "text"):
+        return text, None
+    if col.kind == "choice":
+        if text not in col.choices:
+            return None, f"must be one of {', '.join(col.choices)}"
+        return text, None
+    try:
+        number = float(text)
+    except ValueError:
+        return None, "not a number" if col.kind == "float" else "not a whole number"
+    if not math.isfinite(number):
+        return None, "must be a finite number"
+    if col.kind == "int":
+        if number != int(number):
+            return None, "not a whole number"
+        number = int(number)
+    if col.min is not None and (number < col.min or (col.strict_min and number == col.min)):
+        return None, f"must be {'>' if col.strict_min else '>='} {_fmt(col.min)}"
+    if col.max is not None and number > col.max:
+        return None, f"must be <= {_fmt(col.max)}"
+    return number, None
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def duplicates(df: pd.DataFrame, column: str, label: str, problems: list[Problem]) -> None:
+    """One Problem per row whose ``column`` repeats an earlier row's value."""
+    if df is None or column not in df:
+        return
+    seen: dict[object, int] = {}
+    for row, value in zip(df["row"], df[column]):
+        if value is None:
+            continue
+        if value in seen:
+            problems.append(Problem(label, f"duplicate id (first used in row {seen[value]})", row, column, value))
+        else:
+            seen[value] = row
