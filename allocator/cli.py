@@ -145,7 +145,7 @@ def solve(ctx, instance, policy_name, assignments, force_sites, forbid_sites, ti
     from .pipeline import solve as run
     from .report import format_summary
     from .solution import write_solution
-    from .solve import SolveOptions
+    from .solver import SolveOptions
 
     t = time.perf_counter()
     inst = load_instance(_instance_path(instance))

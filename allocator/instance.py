@@ -15,7 +15,7 @@ import pandas as pd
 
 from .demand import split_task
 from .errors import InstanceError, Problem
-from .tables import Column, duplicates, read_table
+from .tables import Column, duplicates, read_table, typed
 
 PROVINCE_COLUMNS = (
     Column("province", "id"),
@@ -132,29 +132,20 @@ def load_instance(path: str | Path) -> Instance:
     if problems:
         raise InstanceError(problems)
 
-    provinces = provinces.drop(columns="row").set_index("province")
+    provinces = typed(provinces, PROVINCE_COLUMNS).drop(columns="row").set_index("province")
     if "task" not in provinces:
-        provinces["task"] = pd.NA
-    municipalities = municipalities.drop(columns="row").set_index("municipality")
-    if "weight" not in municipalities:
-        municipalities["weight"] = 1.0
-    municipalities["weight"] = municipalities["weight"].fillna(1.0).astype(float)
-    for col in ("population", "demand"):
-        municipalities[col] = municipalities[col].astype("int64")
+        provinces["task"] = pd.Series(pd.NA, index=provinces.index, dtype="Int64")
+    municipalities = typed(municipalities, MUNICIPALITY_COLUMNS).drop(columns="row").set_index("municipality")
+    municipalities["demand"] = municipalities["demand"].astype("int64")
+    municipalities["weight"] = municipalities["weight"].astype(float).fillna(1.0) if "weight" in municipalities else 1.0
     municipalities = municipalities[["name", "province", "population", "weight", "demand", "lat", "lon"]]
-    sites = sites.drop(columns="row").set_index("site")
-    for col in ("min_size", "capacity"):
-        sites[col] = sites[col].astype("int64")
-    for col in ("fixed_cost", "cost_per_place", "lat", "lon"):
-        sites[col] = sites[col].astype(float)
+    sites = typed(sites, SITE_COLUMNS).drop(columns="row").set_index("site")
     travel_cfg = settings["travel"]
     if mode == "network":
-        links = links.drop(columns="row").reset_index(drop=True)
-        links["minutes"] = links["minutes"].astype(float)
+        links = typed(links, LINK_COLUMNS).drop(columns="row").reset_index(drop=True)
         travel = network_travel_times(municipalities, sites, links, travel_cfg["speed_kmh"], travel_cfg["detour_factor"], problems)
     else:
-        matrix = matrix.drop(columns="row").reset_index(drop=True)
-        matrix["minutes"] = matrix["minutes"].astype(float)
+        matrix = typed(matrix, MATRIX_COLUMNS).drop(columns="row").reset_index(drop=True)
         travel = matrix_travel_times(municipalities, sites, matrix)
     if problems:
         raise InstanceError(problems)

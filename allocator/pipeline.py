@@ -11,7 +11,7 @@ from .instance import Instance
 from .model import build_model
 from .policy import Policy, load_policy
 from .solution import Solution, extract_solution
-from .solve import SolveOptions, SolveResult, Status, solve_model
+from .solver import SolveOptions, SolveResult, Status, solve_model
 
 
 @dataclass

@@ -64,7 +64,8 @@ def extract_solution(instance, model, result, options=None, timings: dict | None
     whole = policy.whole_places
 
     def amount(v: float) -> float:
-        return float(round(v)) if whole else float(v)
+        # Whole places are exact; fractional ones are cut to 1e-9 so that sums do not carry solver noise.
+        return float(round(v)) if whole else round(float(v), 9)
 
     rows = []
     for (i, s), var in model.placed.items():
@@ -207,7 +208,7 @@ def versions() -> dict:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = None
-    from .solve import highs_version
+    from .solver import highs_version
 
     out["HiGHS"] = highs_version()
     return out

@@ -64,7 +64,7 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
     for col in columns:
         if col.name not in header:
             continue
-        out[col.name] = _convert(raw[col.name], col, label, problems)
+        out[col.name] = pd.Series(_convert(raw[col.name], col, label, problems), index=raw.index, dtype=object)
     return out
 
 
@@ -130,3 +130,16 @@ def duplicates(df: pd.DataFrame, column: str, label: str, problems: list[Problem
             problems.append(Problem(label, f"duplicate id (first used in row {seen[value]})", row, column, value))
         else:
             seen[value] = row
+
+
+def typed(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
+    """Give a table without problems its final dtypes (whole numbers int64, numbers float)."""
+    df = df.copy()
+    for col in columns:
+        if col.name not in df:
+            continue
+        if col.kind == "int":
+            df[col.name] = df[col.name].astype("Int64" if df[col.name].isna().any() else "int64")
+        elif col.kind == "float":
+            df[col.name] = df[col.name].astype(float)
+    return df

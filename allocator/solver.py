@@ -34,6 +34,9 @@ from scipy.sparse.csgraph import connected_components
 INTEGRALITY_TOL = 1e-6
 # Blocks this small are solved together in one HiGHS call: a process hand-off costs more.
 SMALL_BLOCK_COLUMNS = 20
+# Seconds always allowed for re-solving the placements with the sites fixed, even past the
+# time limit: without it a plan found at the limit could not be turned into whole places.
+FINISHING_SECONDS = 10.0
 
 
 class Status(str, enum.Enum):
@@ -142,6 +145,10 @@ def solve_model(model, options: SolveOptions | None = None, start: dict | None =
     except InfeasibleConstraintException as exc:
         return SolveResult(Status.INFEASIBLE, None, None, None, message=str(exc), timings={"handoff": time.perf_counter() - t0})
     offset = float(compiled.c_offset[0]) if len(compiled.c_offset) else 0.0
+    violated = _violated_empty_rows(compiled)
+    if violated:
+        names = ", ".join(violated[:10]) + (" ..." if len(violated) > 10 else "")
+        return SolveResult(Status.INFEASIBLE, None, None, None, message=f"fixed decisions violate {names}", timings={"handoff": time.perf_counter() - t0})
     blocks = _make_blocks(compiled, options.decompose)
     start_x = _start_vector(compiled, start)
     timings["handoff"] = time.perf_counter() - t0
@@ -182,6 +189,20 @@ def _start_vector(compiled, start: dict | None):
         return None
     x = np.array([start.get(id(v), np.nan) for v in compiled.columns], dtype=float)
     return x
+
+
+def _violated_empty_rows(compiled) -> list[str]:
+    """Rows whose variables are all fixed belong to no block; they hold or make the model infeasible."""
+    A = csc_array(compiled.A).tocsr()
+    empty = np.flatnonzero(np.diff(A.indptr) == 0)
+    bad = []
+    for k in empty.tolist():
+        con, sense = compiled.rows[k]
+        rhs = float(compiled.rhs[k])
+        ok = abs(rhs) <= 1e-9 if sense == 0 else (0 <= rhs + 1e-9 if sense == 1 else 0 >= rhs - 1e-9)
+        if not ok:
+            bad.append(con.name)
+    return sorted(set(bad))
 
 
 def _make_blocks(compiled, decompose: bool) -> list[_Block]:
@@ -303,7 +324,8 @@ def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: n
     lower, upper = block.lower.copy(), block.upper.copy()
     lower[block.binary] = upper[block.binary] = fixed
     lp_block = _Block(block.columns, block.cost, lower, upper, np.zeros_like(block.integer), block.binary, block.row_lower, block.row_upper, block.matrix)
-    h2 = _highs(lp_block, options, deadline, lp_block.integer)
+    finish = max(deadline, time.monotonic() + FINISHING_SECONDS)
+    h2 = _highs(lp_block, options, finish, lp_block.integer)
     s2, x2, obj2, _, msg2 = _run(h2)
     if x2 is not None and np.all(np.abs(x2[general] - np.round(x2[general])) <= INTEGRALITY_TOL):
         x2[general] = np.round(x2[general])
@@ -312,9 +334,13 @@ def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: n
 
     # Fractional vertex (side constraints): whole places with the site decisions kept ...
     fixed_int = _Block(block.columns, block.cost, lower, upper, block.integer, block.binary, block.row_lower, block.row_upper, block.matrix)
-    s3, x3, obj3, _, msg3 = _run(_highs(fixed_int, options, deadline, block.integer))
+    s3, x3, obj3, _, msg3 = _run(_highs(fixed_int, options, finish, block.integer))
     if x3 is not None and bound is not None and _gap(obj3, bound) <= options.gap and status is Status.OPTIMAL:
         return _BlockResult(Status.OPTIMAL, x3, obj3, bound, time.perf_counter() - t0, message)
+    if time.monotonic() >= deadline:
+        if x3 is None:
+            return _BlockResult(Status.TIME_LIMIT_NO_PLAN, None, None, None, time.perf_counter() - t0, msg3)
+        return _BlockResult(Status.TIME_LIMIT, x3, obj3, bound, time.perf_counter() - t0, message)
     # ... and if that is not provably good enough, the whole block with whole places, from that plan.
     h4 = _highs(block, options, deadline, block.integer)
     if x3 is not None:

@@ -1,0 +1,66 @@
+"""Regression on the bundled national instance with the default policy (the cabinet plan)."""
+
+import pytest
+from click.testing import CliRunner
+
+from allocator.cli import cli
+from allocator.instance import load_instance
+from allocator.pipeline import solve
+from allocator.policy import load_policy
+from allocator.solver import SolveOptions
+from conftest import INSTANCES
+
+# Optimal objective of nl-2024 under models/default.toml, as first proven (gap 0.0022%).
+REFERENCE_OBJECTIVE = 2_706_823_669.92
+
+
+@pytest.fixture(scope="module")
+def national():
+    inst = load_instance(INSTANCES / "nl-2024")
+    return inst, solve(inst, load_policy("default"), SolveOptions(gap=1e-4, time_limit=120))
+
+
+def test_instance_shape(national):
+    inst, _ = national
+    assert len(inst.provinces) == 12 and len(inst.municipalities) == 342
+    assert inst.total_demand == 96_002
+    assert inst.provinces["task"].sum() == 96_002
+    assert inst.municipalities.groupby("province")["demand"].sum().to_dict() == inst.provinces["task"].to_dict()
+
+
+def test_solves_to_optimality_and_passes_the_check(national):
+    _, out = national
+    assert out.status.value == "optimal"
+    assert out.result.gap <= 1e-4
+    assert out.check.passed, out.check.violations
+    # Any plan within the gap may be returned; its objective is within the gap of the reference.
+    assert out.solution.objective == pytest.approx(REFERENCE_OBJECTIVE, rel=1e-4)
+    assert out.result.bound <= REFERENCE_OBJECTIVE * (1 + 1e-9)
+
+
+def test_one_large_site_per_province_and_all_tasks_placed(national):
+    _, out = national
+    provinces = out.solution.provinces
+    assert provinces["demand"].sum() == 96_002
+    assert (provinces["large_sites"].str.split(";").map(len) == 1).all()
+    assert out.solution.kpis["open_large_sites"] == 12
+    assert out.solution.kpis["unmet"] == 0
+    sites = out.solution.sites.set_index("site")
+    assert sites.loc["L-TERAPEL", "open_site"] == 1 and sites.loc["L-BUDEL", "open_site"] == 1
+
+
+def test_cli_default_instance(tmp_path):
+    r = CliRunner().invoke(cli, ["solve", "--out", str(tmp_path / "nl")])
+    assert r.exit_code == 0, r.output
+    assert "Status     optimal" in r.output
+    assert "Total          96,002  96,002      0      100%" in r.output
+    assert CliRunner().invoke(cli, ["check", str(tmp_path / "nl")]).exit_code == 0
+
+
+def test_time_limit_is_reported_as_such(national):
+    inst, _ = national
+    out = solve(inst, load_policy("default"), SolveOptions(time_limit=2, decompose=False, workers=1))
+    assert out.status.value in ("time_limit", "time_limit_no_plan")
+    if out.solution is not None:
+        assert out.result.gap > 1e-4 and out.check.passed
+        assert out.solution.summary["status"] == "time_limit"
