@@ -244,19 +244,32 @@ def add_objective(m) -> None:
 
 
 def apply_fixings(m, instance: Instance, policy: Policy) -> None:
-    """Existing sites stay open (keep_existing_open), forced sites open, forbidden sites closed."""
-    release_fixings(m)
+    """Existing sites stay open (keep_existing_open), forced sites open, forbidden sites closed.
+
+    Fixings are variable bounds, not fixed variables, so that a solve session keeps the columns
+    and can re-solve after the fixings change (see :func:`refix`).
+    """
+    fixed = {}
     if policy.keep_existing_open:
-        for s in instance.sites.index[instance.sites["status"] == "existing"]:
-            m.open_site[s].fix(1)
-    for s in policy.force_sites:
-        m.open_site[s].fix(1)
-    for s in policy.forbid_sites:
-        m.open_site[s].fix(0)
+        fixed.update({s: 1 for s in instance.sites.index[instance.sites["status"] == "existing"]})
+    fixed.update({s: 1 for s in policy.force_sites})
+    fixed.update({s: 0 for s in policy.forbid_sites})
+    for s, var in m.open_site.items():
+        value = fixed.get(s)
+        var.setlb(0 if value is None else value)
+        var.setub(1 if value is None else value)
 
 
-def release_fixings(m) -> None:
-    for var in m.open_site.values():
-        if var.fixed:
-            var.unfix()
+def refix(m, instance: Instance, policy: Policy) -> None:
+    """Switch a built model to ``policy``'s fixings (forced, forbidden, existing sites) without rebuilding.
 
+    Only the fixing keys may differ from the policy the model was built with.
+    """
+    check_policy(policy, instance)
+    built = m.policy
+    fixing_keys = {"force_sites", "forbid_sites", "keep_existing_open", "name", "description"}
+    differing = [k for k, v in policy.to_dict().items() if k not in fixing_keys and v != built.to_dict()[k]]
+    if differing:
+        raise ValueError(f"refix can only change fixings; rebuild the model to change {', '.join(differing)}")
+    apply_fixings(m, instance, policy)
+    m.policy = policy

@@ -130,65 +130,110 @@ class _BlockResult:
     bound: float | None
     seconds: float
     message: str = ""
+    gap_option: float = 0.0  # the relative gap this result was solved to
 
 
-def solve_model(model, options: SolveOptions | None = None, start: dict | None = None) -> SolveResult:
-    """Solve ``model``; on success load the plan into its variables. Never reads values from a failed solve.
+def solve_model(model, options: SolveOptions | None = None) -> SolveResult:
+    """Solve ``model``; on success load the plan into its variables. Never reads values from a failed solve."""
+    return SolveSession(model, options).solve()
 
-    ``start`` (id(VarData) -> value) is handed to HiGHS as a starting plan where it fits a block.
+
+class SolveSession:
+    """A model compiled once, split into independent blocks, and solved; solve again after changing bounds.
+
+    Between solves, change variable bounds in the Pyomo model (for example the fixings of
+    ``open_site`` through :func:`allocator.model.refix`); :meth:`solve` re-reads them, re-solves
+    only the blocks whose bounds changed, warm-started from their previous plan, and reuses the
+    other blocks' results.
     """
-    options = options or SolveOptions()
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    try:
-        compiled = LinearStandardFormCompiler().write(model, mixed_form=True)
-    except InfeasibleConstraintException as exc:
-        return SolveResult(Status.INFEASIBLE, None, None, None, message=str(exc), timings={"handoff": time.perf_counter() - t0})
-    offset = float(compiled.c_offset[0]) if len(compiled.c_offset) else 0.0
-    violated = _violated_empty_rows(compiled)
-    if violated:
-        names = ", ".join(violated[:10]) + (" ..." if len(violated) > 10 else "")
-        return SolveResult(Status.INFEASIBLE, None, None, None, message=f"fixed decisions violate {names}", timings={"handoff": time.perf_counter() - t0})
-    blocks = _make_blocks(compiled, options.decompose)
-    start_x = _start_vector(compiled, start)
-    timings["handoff"] = time.perf_counter() - t0
 
-    t1 = time.perf_counter()
-    deadline = time.monotonic() + options.time_limit
-    jobs = [(b, options, deadline, None if start_x is None else start_x[b.columns]) for b in blocks]
-    workers = options.workers or (os.cpu_count() or 1)
-    workers = max(1, min(workers, len(jobs)))
-    if workers > 1:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            results = list(pool.map(_solve_block_job, jobs))
-    else:
-        results = [_solve_block_job(job) for job in jobs]
-    timings["solve"] = time.perf_counter() - t1
-    timings["solve_highs"] = sum(r.seconds for r in results)
+    def __init__(self, model, options: SolveOptions | None = None):
+        self.model = model
+        self.options = options or SolveOptions()
+        t0 = time.perf_counter()
+        self.message = ""
+        self.blocks: list[_Block] = []
+        self.results: list[_BlockResult | None] = []
+        self.previous: dict[int, np.ndarray] = {}  # last plan of each block, the next warm start
+        try:
+            compiled = LinearStandardFormCompiler().write(model, mixed_form=True)
+        except InfeasibleConstraintException as exc:
+            self.message = str(exc)
+            self.handoff = time.perf_counter() - t0
+            return
+        self.columns = compiled.columns
+        self.offset = float(compiled.c_offset[0]) if len(compiled.c_offset) else 0.0
+        self.cost = np.asarray(compiled.c.toarray()[0], dtype=float) if len(self.columns) else np.zeros(0)
+        self.integer = np.array([v.is_integer() for v in self.columns], dtype=bool)
+        violated = _violated_empty_rows(compiled)
+        if violated:
+            self.message = "fixed decisions violate " + ", ".join(violated[:10]) + (" ..." if len(violated) > 10 else "")
+        else:
+            self.blocks = _make_blocks(compiled, self.options.decompose)
+            self.results = [None] * len(self.blocks)
+        self.handoff = time.perf_counter() - t0
 
-    result = _combine(results, offset, len(blocks))
-    result.timings = timings
-    if result.status in (Status.OPTIMAL, Status.TIME_LIMIT):
-        x = np.zeros(len(compiled.columns))
-        for block, r in zip(blocks, results):
-            x[block.columns] = r.x
-        integer = np.array([v.is_integer() for v in compiled.columns], dtype=bool)
-        x[integer] = np.round(x[integer])
-        result.values = _load(model, compiled.columns, x)
-        # The objective of the plan as loaded (whole places rounded), not the solver's float.
-        result.objective = offset + float(np.asarray(compiled.c.toarray()[0]) @ x) if len(x) else offset
-        if result.bound is not None:
-            result.bound = min(result.bound, result.objective)
-            result.gap = _gap(result.objective, result.bound)
-    return result
+    def _sync_bounds(self) -> list[int]:
+        """Re-read the variable bounds from the model; return the blocks that changed."""
+        changed = []
+        for k, block in enumerate(self.blocks):
+            lower, upper = _bounds([self.columns[c] for c in block.columns])
+            if not (np.array_equal(lower, block.lower) and np.array_equal(upper, block.upper)):
+                block.lower, block.upper = lower, upper
+                block.binary = (block.integer == 1) & (lower >= 0) & (upper <= 1)
+                changed.append(k)
+        return changed
+
+    def solve(self, options: SolveOptions | None = None, warm_start: bool = True) -> SolveResult:
+        options = options or self.options
+        timings = {"handoff": self.handoff}
+        self.handoff = 0.0  # counted once
+        if self.message:
+            return SolveResult(Status.INFEASIBLE, None, None, None, message=self.message, timings=timings)
+        t1 = time.perf_counter()
+        for k in self._sync_bounds():
+            self.results[k] = None
+        todo = [k for k, r in enumerate(self.results) if r is None or r.status is not Status.OPTIMAL or r.gap_option > options.gap]
+        deadline = time.monotonic() + options.time_limit
+        jobs = []
+        for k in todo:
+            previous = self.previous.get(k) if warm_start else None
+            jobs.append((self.blocks[k], options, deadline, previous))
+        workers = max(1, min(options.workers or (os.cpu_count() or 1), len(jobs)))
+        if workers > 1:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                done = list(pool.map(_solve_block_job, jobs))
+        else:
+            done = [_solve_block_job(job) for job in jobs]
+        for k, r in zip(todo, done):
+            r.gap_option = options.gap
+            self.results[k] = r
+            if r.x is not None:
+                self.previous[k] = r.x
+        timings["solve"] = time.perf_counter() - t1
+        timings["solve_highs"] = sum(r.seconds for r in done)
+        timings["blocks_solved"] = len(todo)
+
+        result = _combine(self.results, self.offset, len(self.blocks))
+        result.timings = timings
+        if result.status in (Status.OPTIMAL, Status.TIME_LIMIT):
+            x = np.zeros(len(self.columns))
+            for block, r in zip(self.blocks, self.results):
+                x[block.columns] = r.x
+            x[self.integer] = np.round(x[self.integer])
+            result.values = _load(self.model, self.columns, x)
+            # The objective of the plan as loaded (whole places rounded), not the solver's float.
+            result.objective = self.offset + float(self.cost @ x)
+            if result.bound is not None:
+                result.bound = min(result.bound, result.objective)
+                result.gap = _gap(result.objective, result.bound)
+        return result
 
 
-def _start_vector(compiled, start: dict | None):
-    if not start:
-        return None
-    x = np.array([start.get(id(v), np.nan) for v in compiled.columns], dtype=float)
-    return x
+def _bounds(variables) -> tuple[np.ndarray, np.ndarray]:
+    lower = np.array([v.value if v.fixed else (-np.inf if v.lb is None else v.lb) for v in variables], dtype=float)
+    upper = np.array([v.value if v.fixed else (np.inf if v.ub is None else v.ub) for v in variables], dtype=float)
+    return lower, upper
 
 
 def _violated_empty_rows(compiled) -> list[str]:
@@ -213,8 +258,7 @@ def _make_blocks(compiled, decompose: bool) -> list[_Block]:
     row_lower = np.where(sense == 1, -np.inf, rhs)
     row_upper = np.where(sense == -1, np.inf, rhs)
     cost = np.asarray(compiled.c.toarray()[0] if n_cols else np.zeros(0), dtype=float)
-    lower = np.array([-np.inf if v.lb is None else v.lb for v in compiled.columns], dtype=float)
-    upper = np.array([np.inf if v.ub is None else v.ub for v in compiled.columns], dtype=float)
+    lower, upper = _bounds(compiled.columns)
     integer = np.array([1 if v.is_integer() else 0 for v in compiled.columns], dtype=np.int32)
     binary = (integer == 1) & (lower >= 0) & (upper <= 1)
 

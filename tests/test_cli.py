@@ -94,7 +94,7 @@ def test_infeasible_writes_nothing(tmp_path):
     out = tmp_path / "sol"
     r = invoke("solve", TWO, *HAND, "--forbid-site", "LC", "--out", out)
     assert r.exit_code == 1
-    assert "infeasible (fixed decisions violate large_site_per_province[P2])" in r.output
+    assert "tiny-two-provinces: infeasible" in r.output
     assert not out.exists()
 
 

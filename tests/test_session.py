@@ -1,0 +1,34 @@
+"""A solve session re-solves only the blocks whose fixings changed, from the previous plan."""
+
+import pytest
+
+from allocator.instance import load_instance
+from allocator.model import build_model, refix
+from allocator.solver import SolveOptions, SolveSession
+from conftest import INSTANCES, hand_policy
+
+
+def test_refix_resolves_only_the_changed_province(monkeypatch):
+    monkeypatch.setattr("allocator.solver.SMALL_BLOCK_COLUMNS", 0)  # one block per province even when tiny
+    inst = load_instance(INSTANCES / "tiny-two-provinces")
+    policy = hand_policy()
+    model = build_model(inst, policy)
+    session = SolveSession(model, SolveOptions(gap=0, workers=1))
+    first = session.solve()
+    assert first.objective == pytest.approx(8_100) and first.timings["blocks_solved"] == 2
+
+    refix(model, inst, policy.with_(forbid_sites=("LA",)))
+    second = session.solve()
+    assert second.objective == pytest.approx(11_950)
+    assert second.timings["blocks_solved"] == 1
+    assert model.open_site["LA"].value == 0
+
+    refix(model, inst, policy)
+    assert session.solve().objective == pytest.approx(8_100)
+
+
+def test_refix_refuses_other_policy_changes():
+    inst = load_instance(INSTANCES / "tiny-two-provinces")
+    model = build_model(inst, hand_policy())
+    with pytest.raises(ValueError, match="travel_value"):
+        refix(model, inst, hand_policy(travel_value=5))
