@@ -135,6 +135,7 @@ def check_solution(solution: Solution, instance, policy=None) -> CheckReport:
     # Travel: recomputed independently, then every arc rule.
     minutes = _travel_minutes(instance, pl)
     province_of = muni["province"]
+    adjacency = _adjacency(instance) if instance.travel_mode == "network" else None
     for row, t in zip(pl.itertuples(), minutes):
         name = f"placed[{row.municipality},{row.site}]"
         kind = sites.at[row.site, "kind"]
@@ -149,6 +150,10 @@ def check_solution(solution: Solution, instance, policy=None) -> CheckReport:
             report.add(name, f"travel {t:.1f} min exceeds max_travel_minutes_regular {policy.max_travel_minutes_regular:g}")
         if not policy.allow_cross_province and province_of[row.municipality] != sites.at[row.site, "province"]:
             report.add(name, "crosses a province border while allow_cross_province = false")
+        if kind == "regular" and policy.nearest_regular_sites is not None:
+            nearer = _nearer_regular_sites(instance, policy, adjacency, row.municipality, t)
+            if nearer >= policy.nearest_regular_sites:
+                report.add(name, f"{nearer} eligible regular sites are nearer, nearest_regular_sites = {policy.nearest_regular_sites}")
 
     placed_total = float(pl["placed"].sum())
     person_minutes = float(sum(q * t for q, t in zip(pl["placed"], minutes) if math.isfinite(t)))
@@ -192,10 +197,7 @@ def _travel_minutes(instance, placements: pd.DataFrame) -> list[float]:
     if instance.travel_mode == "matrix":
         table = {(a, b): t for a, b, t in zip(instance.matrix["municipality"], instance.matrix["site"], instance.matrix["minutes"])}
         return [table.get((i, s), math.inf) for i, s in zip(placements["municipality"], placements["site"])]
-    adjacency: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for a, b, t in zip(instance.links["from"], instance.links["to"], instance.links["minutes"]):
-        adjacency[a].append((b, t))
-        adjacency[b].append((a, t))
+    adjacency = _adjacency(instance)
     wanted: dict[str, set] = defaultdict(set)
     for i, s in zip(placements["municipality"], placements["site"]):
         wanted[sites.at[s, "municipality"]].add(i)
@@ -208,13 +210,47 @@ def _travel_minutes(instance, placements: pd.DataFrame) -> list[float]:
     return out
 
 
-def _dijkstra(adjacency, source: str, targets: set) -> dict[str, float]:
-    """Shortest times from ``source``; stops once every target is settled."""
+def _adjacency(instance) -> dict[str, list[tuple[str, float]]]:
+    adjacency: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for a, b, t in zip(instance.links["from"], instance.links["to"], instance.links["minutes"]):
+        adjacency[a].append((b, t))
+        adjacency[b].append((a, t))
+    return adjacency
+
+
+def _nearer_regular_sites(instance, policy, adjacency, municipality: str, minutes: float) -> int:
+    """How many eligible regular sites are strictly nearer to ``municipality`` than ``minutes``."""
+    sites = instance.sites
+    regular = sites[sites["kind"] == "regular"]
+    if not policy.allow_cross_province:
+        regular = regular[regular["province"] == instance.municipalities.at[municipality, "province"]]
+    limit = min(x for x in (minutes, policy.max_travel_minutes, policy.max_travel_minutes_regular) if x is not None)
+    if instance.travel_mode == "matrix":
+        m = instance.matrix
+        own = m[(m["municipality"] == municipality) & m["site"].isin(regular.index)]
+        return int((own["minutes"] < min(limit, minutes) - 1e-6).sum())
+    distance = _dijkstra(adjacency, municipality, set(), radius=minutes)
+    muni = instance.municipalities
+    count = 0
+    for s, row in regular.iterrows():
+        d = distance.get(row["municipality"])
+        if d is None:
+            continue
+        access = _haversine_km(muni.at[row["municipality"], "lat"], muni.at[row["municipality"], "lon"], row["lat"], row["lon"]) * instance.detour_factor / instance.speed_kmh * 60.0
+        if d + access < min(limit, minutes) - 1e-6:
+            count += 1
+    return count
+
+
+def _dijkstra(adjacency, source: str, targets: set, radius: float | None = None) -> dict[str, float]:
+    """Shortest times from ``source``; stops once every target is settled, or (with ``radius``) beyond it."""
     settled: dict[str, float] = {}
     heap = [(0.0, source)]
     left = set(targets)
-    while heap and left:
+    while heap and (left or radius is not None):
         d, node = heapq.heappop(heap)
+        if radius is not None and d > radius:
+            break
         if node in settled:
             continue
         settled[node] = d

@@ -191,6 +191,18 @@ def check(ctx, solution, instance):
     ctx.exit(EXIT_ERROR)
 
 
+@cli.command()
+@click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True, help="Demand units per nl-2024 municipality.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Instance folder to write.")
+def generate(scale, seed, out):
+    """Write a synthetic instance shaped like the Netherlands (for benchmarks)."""
+    from .generate import generate as make
+
+    path = make(scale, seed, out)
+    click.echo(f"wrote {path}")
+
+
 def main() -> None:
     cli(prog_name="allocator")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from .demand import scale_demand
 from .instance import Instance
@@ -51,6 +52,8 @@ def model_data(instance: Instance, policy: Policy) -> ModelData:
         eligible &= muni["province"].to_numpy()[:, None] == sites["province"].to_numpy()[None, :]
     has_demand = np.array([demand[m] > 0 for m in muni.index])
     eligible &= has_demand[:, None]
+    if policy.nearest_regular_sites is not None:
+        eligible &= ~regular[None, :] | _nearest(np.where(eligible & regular[None, :], minutes, np.inf), policy.nearest_regular_sites)
     rows, cols = np.nonzero(eligible)
     muni_ids, site_ids = list(muni.index), list(sites.index)
     arcs = [(muni_ids[r], site_ids[c]) for r, c in zip(rows.tolist(), cols.tolist())]
@@ -72,6 +75,18 @@ def model_data(instance: Instance, policy: Policy) -> ModelData:
         large_by_province=large_by_province,
         budget=policy.effective_budget(instance.budget),
     )
+
+
+def _nearest(minutes: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the k finite entries with the least minutes (ties by column order)."""
+    keep = np.zeros(minutes.shape, dtype=bool)
+    if minutes.shape[1] == 0:
+        return keep
+    k = min(k, minutes.shape[1])
+    order = np.argsort(minutes, axis=1, kind="stable")[:, :k]
+    rows = np.arange(minutes.shape[0])[:, None]
+    keep[rows, order] = True
+    return keep & np.isfinite(minutes)
 
 
 def build_model(instance: Instance, policy: Policy) -> pyo.ConcreteModel:
@@ -116,8 +131,13 @@ def add_variables(m, data: ModelData, policy: Policy) -> None:
     """open_site[s] in {0,1}; placed[i,s] >= 0 (whole places unless whole_places = false); unmet[i] >= 0."""
     m.open_site = pyo.Var(m.SITES, domain=pyo.Binary)
     placed_domain = pyo.NonNegativeIntegers if policy.whole_places else pyo.NonNegativeReals
-    m.placed = pyo.Var(m.ARCS, domain=placed_domain, bounds=lambda _, i, s: (0, min(data.demand[i], data.capacity[s])))
-    m.unmet = pyo.Var(m.MUNICIPALITIES, domain=pyo.NonNegativeReals, bounds=lambda _, i: (0, data.demand[i]))
+    m.placed = pyo.Var(m.ARCS, domain=placed_domain, bounds={(i, s): (0, min(data.demand[i], data.capacity[s])) for i, s in data.arcs})
+    m.unmet = pyo.Var(m.MUNICIPALITIES, domain=pyo.NonNegativeReals, bounds={i: (0, d) for i, d in data.demand.items()})
+
+
+def linear(terms) -> LinearExpression:
+    """sum of coef * var over ``terms`` (pairs), built directly: operator overloading is the slow part of a large build."""
+    return LinearExpression([var if coef == 1 else MonomialTermExpression((coef, var)) for coef, var in terms])
 
 
 def add_demand_balance(m) -> None:
@@ -127,7 +147,7 @@ def add_demand_balance(m) -> None:
     d = m.data.demand
 
     def rule(m, i):
-        return pyo.quicksum(m.placed[a] for a in m.arcs_by_muni[i]) + m.unmet[i] == d[i]
+        return (d[i], linear([(1, m.placed[a]) for a in m.arcs_by_muni[i]] + [(1, m.unmet[i])]), d[i])
 
     m.demand_balance = pyo.Constraint(m.MUNICIPALITIES, rule=rule)
 
@@ -139,7 +159,7 @@ def add_site_capacity(m) -> None:
     cap = m.data.capacity
 
     def rule(m, s):
-        return pyo.quicksum(m.placed[a] for a in m.arcs_by_site[s]) - cap[s] * m.open_site[s] <= 0
+        return (None, linear([(1, m.placed[a]) for a in m.arcs_by_site[s]] + [(-cap[s], m.open_site[s])]), 0)
 
     m.site_capacity = pyo.Constraint(m.SITES, rule=rule)
 
@@ -152,7 +172,7 @@ def add_site_min_size(m) -> None:
         return
 
     def rule(m, s):
-        return pyo.quicksum(m.placed[a] for a in m.arcs_by_site[s]) - low[s] * m.open_site[s] >= 0
+        return (0, linear([(1, m.placed[a]) for a in m.arcs_by_site[s]] + [(-low[s], m.open_site[s])]), None)
 
     m.site_min_size = pyo.Constraint(index, rule=rule)
 
@@ -168,7 +188,7 @@ def add_open_site_link(m) -> None:
     d, cap = m.data.demand, m.data.capacity
 
     def rule(m, i, s):
-        return m.placed[i, s] - min(d[i], cap[s]) * m.open_site[s] <= 0
+        return (None, linear([(1, m.placed[i, s]), (-min(d[i], cap[s]), m.open_site[s])]), 0)
 
     m.open_site_link = pyo.Constraint(m.ARCS, rule=rule)
 
@@ -216,7 +236,7 @@ def add_mean_travel_limit(m, limit: float | None) -> None:
     if limit is None or not len(m.ARCS):
         return
     t = m.data.travel_minutes
-    m.mean_travel_limit = pyo.Constraint(expr=pyo.quicksum((t[a] - limit) * m.placed[a] for a in m.ARCS) <= 0)
+    m.mean_travel_limit = pyo.Constraint(expr=(None, linear([(t[a] - limit, m.placed[a]) for a in m.ARCS]), 0))
 
 
 def add_cost_expressions(m, policy: Policy) -> None:
@@ -229,10 +249,10 @@ def add_cost_expressions(m, policy: Policy) -> None:
     """
     d = m.data
     w, penalty = policy.travel_value, policy.unmet_penalty
-    m.fixed_cost_total = pyo.Expression(expr=pyo.quicksum(d.fixed_cost[s] * m.open_site[s] for s in m.SITES))
-    m.place_cost_total = pyo.Expression(expr=pyo.quicksum(d.cost_per_place[a[1]] * m.placed[a] for a in m.ARCS))
-    m.travel_value_total = pyo.Expression(expr=pyo.quicksum(w * d.travel_minutes[a] * m.placed[a] for a in m.ARCS))
-    m.unmet_penalty_total = pyo.Expression(expr=penalty * pyo.quicksum(m.unmet[i] for i in m.MUNICIPALITIES))
+    m.fixed_cost_total = pyo.Expression(expr=linear([(d.fixed_cost[s], m.open_site[s]) for s in m.SITES]))
+    m.place_cost_total = pyo.Expression(expr=linear([(d.cost_per_place[a[1]], m.placed[a]) for a in m.ARCS]))
+    m.travel_value_total = pyo.Expression(expr=linear([(w * d.travel_minutes[a], m.placed[a]) for a in m.ARCS]))
+    m.unmet_penalty_total = pyo.Expression(expr=linear([(penalty, m.unmet[i]) for i in m.MUNICIPALITIES]))
 
 
 def add_objective(m) -> None:

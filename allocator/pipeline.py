@@ -11,7 +11,8 @@ from .instance import Instance
 from .model import build_model
 from .policy import Policy, load_policy
 from .solution import Solution, extract_solution
-from .solver import SolveOptions, SolveResult, Status, solve_model
+from .heuristic import greedy_start
+from .solver import SolveOptions, SolveResult, SolveSession, Status
 
 
 @dataclass
@@ -37,7 +38,10 @@ def solve(instance: Instance, policy: Policy | None = None, options: SolveOption
     t = time.perf_counter()
     model = build_model(instance, policy)
     timings["build"] = time.perf_counter() - t
-    result = solve_model(model, options)
+    t = time.perf_counter()
+    start = greedy_start(model)
+    timings["heuristic"] = time.perf_counter() - t
+    result = SolveSession(model, options).solve(start=start)
     if not result.has_plan:
         return Outcome(result, None, None, model, {**timings, **result.timings})
     t = time.perf_counter()

@@ -29,6 +29,7 @@ class Policy:
     large_site_rule: str = "exactly"
     max_travel_minutes: float | None = None
     max_travel_minutes_regular: float | None = None
+    nearest_regular_sites: int | None = None
     mean_travel_limit_minutes: float | None = None
     allow_cross_province: bool = False
     keep_existing_open: bool = True
@@ -59,7 +60,7 @@ class Policy:
 
 
 KEYS = {f.name: f for f in fields(Policy)}
-OPTIONAL_NUMBER = {"max_travel_minutes", "max_travel_minutes_regular", "mean_travel_limit_minutes", "budget"}
+OPTIONAL_NUMBER = {"max_travel_minutes", "max_travel_minutes_regular", "mean_travel_limit_minutes", "budget", "nearest_regular_sites"}
 NUMBER = {"unmet_penalty", "travel_value", "demand_scale"}
 BOOLEAN = {"allow_cross_province", "keep_existing_open", "whole_places"}
 SITE_LISTS = {"force_sites", "forbid_sites"}
@@ -174,6 +175,10 @@ def _coerce(key: str, raw: object, from_text: bool):
         raise ValueError("must be >= 0")
     if key in OPTIONAL_NUMBER and number < 0:
         raise ValueError("must be >= 0 (or \"none\")")
+    if key == "nearest_regular_sites":
+        if number < 1 or number != int(number):
+            raise ValueError("must be a whole number >= 1 (or \"none\")")
+        return int(number)
     return number
 
 

@@ -58,6 +58,7 @@ class SolveOptions:
     workers: int = 0  # worker processes for independent blocks; 0 = one per core
     decompose: bool = True
     log: bool = False
+    track_progress: bool = False  # record objective and bound over time (SolveResult.progress)
 
 
 @dataclass
@@ -70,6 +71,7 @@ class SolveResult:
     timings: dict[str, float] = field(default_factory=dict)
     blocks: int = 0
     values: dict | None = None  # id(VarData) -> value, only when a plan exists
+    progress: list[dict] = field(default_factory=list)  # with track_progress: {seconds, objective, bound, gap}
 
     @property
     def has_plan(self) -> bool:
@@ -131,6 +133,7 @@ class _BlockResult:
     seconds: float
     message: str = ""
     gap_option: float = 0.0  # the relative gap this result was solved to
+    events: list = field(default_factory=list)  # (monotonic time, primal, dual) from HiGHS callbacks
 
 
 def solve_model(model, options: SolveOptions | None = None) -> SolveResult:
@@ -184,22 +187,31 @@ class SolveSession:
                 changed.append(k)
         return changed
 
-    def solve(self, options: SolveOptions | None = None, warm_start: bool = True) -> SolveResult:
+    def solve(self, options: SolveOptions | None = None, warm_start: bool = True, start: dict | None = None) -> SolveResult:
+        """Solve the blocks that need it. ``start`` (id(VarData) -> value, e.g. from
+        :func:`allocator.heuristic.greedy_start`) is a starting plan for blocks without a previous one."""
         options = options or self.options
         timings = {"handoff": self.handoff}
         self.handoff = 0.0  # counted once
         if self.message:
             return SolveResult(Status.INFEASIBLE, None, None, None, message=self.message, timings=timings)
         t1 = time.perf_counter()
+        t_start = time.monotonic()
         for k in self._sync_bounds():
             self.results[k] = None
         todo = [k for k, r in enumerate(self.results) if r is None or r.status is not Status.OPTIMAL or r.gap_option > options.gap]
         deadline = time.monotonic() + options.time_limit
+        start_x = None if not start else np.array([start.get(id(v), np.nan) for v in self.columns], dtype=float)
+        workers = max(1, min(options.workers or (os.cpu_count() or 1), len(todo)))
+        sizes = [self.blocks[k].matrix.nnz + 1 for k in todo]
         jobs = []
-        for k in todo:
+        for n, k in enumerate(todo):
             previous = self.previous.get(k) if warm_start else None
-            jobs.append((self.blocks[k], options, deadline, previous))
-        workers = max(1, min(options.workers or (os.cpu_count() or 1), len(jobs)))
+            if previous is None and start_x is not None:
+                previous = start_x[self.blocks[k].columns]
+            # A block's share of the time left: blocks queue behind each other on `workers` processes.
+            share = sizes[n] / max(sizes[n], sum(sizes[n:]) / workers)
+            jobs.append((self.blocks[k], options, deadline, previous, share))
         if workers > 1:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 done = list(pool.map(_solve_block_job, jobs))
@@ -216,6 +228,8 @@ class SolveSession:
 
         result = _combine(self.results, self.offset, len(self.blocks))
         result.timings = timings
+        if options.track_progress:
+            result.progress = _progress(self.results, self.offset, t_start)
         if result.status in (Status.OPTIMAL, Status.TIME_LIMIT):
             x = np.zeros(len(self.columns))
             for block, r in zip(self.blocks, self.results):
@@ -228,6 +242,24 @@ class SolveSession:
                 result.bound = min(result.bound, result.objective)
                 result.gap = _gap(result.objective, result.bound)
         return result
+
+
+def _progress(results: list, offset: float, t_start: float) -> list[dict]:
+    """Objective and bound of the whole model over time: the sums of the blocks' latest values."""
+    events = sorted((t, k, p, d) for k, r in enumerate(results) if r is not None for t, p, d in r.events)
+    primal: dict[int, float] = {k: r.objective for k, r in enumerate(results) if r is not None and not r.events and r.objective is not None}
+    dual: dict[int, float] = {k: r.bound for k, r in enumerate(results) if r is not None and not r.events and r.bound is not None}
+    out = []
+    for t, k, p, d in events:
+        if p is not None:
+            primal[k] = p
+        if d is not None:
+            dual[k] = d
+        objective = offset + sum(primal.values()) if len(primal) == len(results) else None
+        bound = offset + sum(dual.values()) if len(dual) == len(results) else None
+        gap = _gap(objective, bound) if objective is not None and bound is not None else None
+        out.append({"seconds": round(t - t_start, 3), "objective": objective, "bound": bound, "gap": gap})
+    return out
 
 
 def _bounds(variables) -> tuple[np.ndarray, np.ndarray]:
@@ -293,8 +325,32 @@ def _group_labels(col_label: np.ndarray) -> list[list[int]]:
 
 
 def _solve_block_job(job) -> _BlockResult:
-    block, options, deadline, start = job
-    return _solve_block(block, options, deadline, start)
+    block, options, deadline, start, share = job
+    events: list = []
+    now = time.monotonic()
+    result = _solve_block(block, options, min(deadline, now + share * max(deadline - now, 0.0)), start, events)
+    if options.track_progress:
+        events.append((time.monotonic(), result.objective, result.bound))  # the block's final word
+    result.events = events
+    return result
+
+
+PROGRESS_INTERVAL = 0.25  # seconds between recorded bound updates
+
+
+def _track(h: highspy.Highs, events: list) -> None:
+    """Record HiGHS' primal and dual bound on every improving plan, and every PROGRESS_INTERVAL otherwise."""
+
+    def record(e, force: bool) -> None:
+        now = time.monotonic()
+        if force or not events or now - events[-1][0] >= PROGRESS_INTERVAL:
+            out = e.data_out
+            primal = out.mip_primal_bound if abs(out.mip_primal_bound) < 1e300 else None
+            dual = out.mip_dual_bound if abs(out.mip_dual_bound) < 1e300 else None
+            events.append((now, primal, dual))
+
+    h.cbMipImprovingSolution.subscribe(lambda e: record(e, True))
+    h.cbMipInterrupt.subscribe(lambda e: record(e, False))
 
 
 def _highs(block: _Block, options: SolveOptions, deadline: float, integer: np.ndarray) -> highspy.Highs:
@@ -348,7 +404,7 @@ def _run(h: highspy.Highs) -> tuple[Status, np.ndarray | None, float | None, flo
     return Status.ERROR, None, None, None, h.modelStatusToString(status)
 
 
-def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: np.ndarray | None) -> _BlockResult:
+def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: np.ndarray | None, events: list) -> _BlockResult:
     t0 = time.perf_counter()
     general = (block.integer == 1) & ~block.binary
     relax = general.any() and block.binary.any()
@@ -359,6 +415,8 @@ def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: n
         sol.col_value = list(start)
         sol.value_valid = True
         h.setSolution(sol)
+    if options.track_progress:
+        _track(h, events)
     status, x, obj, bound, message = _run(h)
     if x is None or not relax:
         return _BlockResult(status, x, obj, bound, time.perf_counter() - t0, message)

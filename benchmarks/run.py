@@ -1,0 +1,219 @@
+"""Benchmark suite: nl-2024 and synthetic instances at several scales.
+
+    python benchmarks/run.py                  # everything (about 30 minutes on 2 cores)
+    python benchmarks/run.py --cases nl-2024,x1 --no-alternatives
+
+Every case runs in a fresh Python process, so peak memory and import time are its own. Per
+phase it records load (with travel times), build, hand-off, solve (wall, and HiGHS time summed
+over blocks), extract and check; the objective, bound and gap over time; and, beside it, the
+same model built with NumPy straight into highspy (the floor for modelling overhead) and built
+with PuLP and solved by CBC. Results go to benchmarks/RESULTS.md and benchmarks/results.json.
+Not part of the test suite (tests/test_benchmarks.py only checks that the harness runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CACHE = HERE / ".cache"
+
+# name -> (instance, scale or None, policy overrides, relative gap, time limit s)
+CASES = {
+    "nl-2024": ("instances/nl-2024", None, {}, 1e-4, 120),
+    "x1": (None, 1, {}, 1e-4, 120),
+    "x3": (None, 3, {"nearest_regular_sites": 25}, 1e-4, 120),
+    "x10": (None, 10, {"nearest_regular_sites": 25}, 5e-3, 60),
+    "x30": (None, 30, {"nearest_regular_sites": 25}, 5e-3, 120),
+}
+SEED = 1
+
+
+def one(name: str, alternatives: bool, cbc_limit: float | None) -> dict:
+    """Run one case in this process; return its measurements."""
+    t0 = time.perf_counter()
+    from allocator.check import check_solution
+    from allocator.generate import generate
+    from allocator.instance import load_instance
+    from allocator.model import build_model, model_data
+    from allocator.policy import load_policy
+    from allocator.solution import extract_solution
+    from allocator.solver import SolveOptions, SolveSession
+
+    imports = time.perf_counter() - t0
+    path, scale, overrides, gap, limit = CASES[name]
+    if scale is not None:
+        path = CACHE / f"synthetic-x{scale}-seed{SEED}"
+        if not path.exists():
+            generate(scale, SEED, path)
+    else:
+        path = ROOT / path
+    out = {"case": name, "imports": imports, "gap_target": gap, "time_limit": limit, "policy": overrides}
+    t = time.perf_counter()
+    inst = load_instance(path)
+    out["load"] = time.perf_counter() - t
+    policy = load_policy("default", overrides)
+    t = time.perf_counter()
+    model = build_model(inst, policy)
+    out["build"] = time.perf_counter() - t
+    out.update(municipalities=len(inst.municipalities), sites=len(inst.sites), arcs=len(model.ARCS))
+    options = SolveOptions(gap=gap, time_limit=limit, track_progress=True)
+    session = SolveSession(model, options)
+    result = session.solve()
+    out["handoff"] = result.timings["handoff"]
+    out["solve"] = result.timings["solve"]
+    out["solve_highs"] = result.timings["solve_highs"]
+    out["blocks"] = len(session.blocks)
+    out.update(status=result.status.value, objective=result.objective, bound=result.bound, gap=result.gap, absolute_gap=result.absolute_gap)
+    out["progress"] = result.progress
+    first = next((p["seconds"] for p in result.progress if p["objective"] is not None), None)
+    reached = next((p["seconds"] for p in result.progress if p["gap"] is not None and p["gap"] <= gap), None)
+    out["first_plan_seconds"], out["target_gap_seconds"] = first, reached
+    if result.has_plan:
+        t = time.perf_counter()
+        solution = extract_solution(inst, model, result, options)
+        out["extract"] = time.perf_counter() - t
+        t = time.perf_counter()
+        report = check_solution(solution, inst, policy)
+        out["check"] = time.perf_counter() - t
+        out["check_passed"] = report.passed
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_worker_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if alternatives:
+        from alternatives import highspy_arrays, pulp_model
+
+        data = model_data(inst, policy)
+        out["highspy_direct"] = highspy_arrays(data, policy)
+        if cbc_limit:
+            with tempfile.TemporaryDirectory() as tmp:
+                out["pulp_cbc"] = pulp_model(data, policy, gap, cbc_limit, Path(tmp) / "cbc.log")
+    return out
+
+
+def machine() -> dict:
+    from importlib import metadata
+
+    info = {"date": str(date.today()), "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
+    try:
+        info["cpu"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor()
+    for dist in ("pyomo", "highspy", "pulp", "numpy", "scipy", "pandas"):
+        try:
+            info[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            info[dist] = None
+    return info
+
+
+def fmt(x, digits=2) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def write_results(results: list[dict], info: dict) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {info['cpu']}, {info['cpus']} cores, {info['platform']}; Python {info['python']}, Pyomo {info['pyomo']}, "
+        f"highspy {info['highspy']}, PuLP {info['pulp']}; {info['date']}. Reproduce: `python benchmarks/run.py`.",
+        "",
+        "Each case runs in a fresh process. Seconds per phase; `HiGHS Σ` is HiGHS' time summed over the independent",
+        "blocks (they run two at a time); `outside` is engine time outside HiGHS (load, build, hand-off, extract, check)",
+        "as a share of the total, imports excluded. Synthetic instances: `allocator generate --scale K --seed 1`.",
+        "",
+        "| case | units | sites | arcs | blocks | imports | load | build | hand-off | solve (wall) | HiGHS Σ | extract | check | outside | peak MB (main / worker) | status | gap | abs. gap EUR | first plan s | target gap s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        engine = sum(r.get(k) or 0 for k in ("load", "build", "handoff", "extract", "check"))
+        total = engine + (r.get("solve") or 0)
+        lines.append(
+            f"| {r['case']} | {r['municipalities']} | {r['sites']} | {r['arcs']} | {r['blocks']} | {fmt(r['imports'])} | {fmt(r['load'])} | {fmt(r['build'])} | "
+            f"{fmt(r['handoff'])} | {fmt(r['solve'])} | {fmt(r['solve_highs'])} | {fmt(r.get('extract'))} | {fmt(r.get('check'))} | "
+            f"{100 * engine / total:.0f}% | {r['peak_rss_mb']:.0f} / {r['peak_rss_worker_mb']:.0f} | {r['status']} | "
+            f"{fmt(100 * r['gap'], 3) + '%' if r['gap'] is not None else '-'} | {fmt(r['absolute_gap'], 0)} | {fmt(r['first_plan_seconds'])} | {fmt(r['target_gap_seconds'])} |"
+        )
+    lines += ["", "Policy: `models/default.toml`; synthetic x3 and larger add `nearest_regular_sites = 25` (arcs to the 25 nearest",
+              "eligible regular sites per demand unit, plus every eligible large site). Target gap: 0.01% for nl-2024, x1, x3; 0.5% for x10, x30.", ""]
+    alt = [r for r in results if "highspy_direct" in r]
+    if alt:
+        lines += [
+            "## Against other routes (same model data)",
+            "",
+            "| case | Pyomo build + hand-off s | NumPy → highspy build + hand-off s | ratio | PuLP build s | CBC solve s | CBC status | CBC gap | ours: solve s to target gap | CBC / ours |",
+            "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        ]
+        for r in alt:
+            h = r["highspy_direct"]
+            ours = r["build"] + r["handoff"]
+            floor = h["build"] + h["handoff"]
+            cbc = r.get("pulp_cbc") or {}
+            ours_solve = r["target_gap_seconds"] if r["target_gap_seconds"] is not None else r["solve"]
+            cbc_time = (cbc.get("build") or 0) + (cbc.get("solve") or 0) if cbc else None
+            ratio = "-"
+            if cbc:
+                ours_total = r["build"] + r["handoff"] + ours_solve
+                reached = cbc.get("gap") is not None and cbc["gap"] <= r["gap_target"] * (1 + 1e-9)
+                ratio = f"{cbc_time / ours_total:.1f}x" if reached else f"> {cbc_time / ours_total:.1f}x (CBC did not reach the gap)"
+            lines.append(
+                f"| {r['case']} | {fmt(ours)} | {fmt(floor)} | {ours / floor:.1f}x | {fmt(cbc.get('build'))} | {fmt(cbc.get('solve'))} | {cbc.get('status', '-')} | "
+                f"{fmt(100 * cbc['gap'], 3) + '%' if cbc.get('gap') is not None else '-'} | {fmt(ours_solve)} | {ratio} |"
+            )
+        lines += ["", "CBC runs single-threaded on the whole model with the same relative gap; its time limit is in results.json.", ""]
+    lines += ["## Objective, bound and gap over time", ""]
+    for r in results:
+        points = [p for p in r["progress"] if p["objective"] is not None]
+        if not points:
+            lines.append(f"- {r['case']}: no plan during the solve")
+            continue
+        marks = []
+        for p in points:
+            if not marks or p["gap"] is None or marks[-1]["gap"] is None or p["gap"] < marks[-1]["gap"] * 0.5 or p is points[-1]:
+                marks.append(p)
+        lines.append(f"- {r['case']}: " + "; ".join(f"{p['seconds']:.1f}s gap {100 * p['gap']:.3f}%" if p["gap"] is not None else f"{p['seconds']:.1f}s plan" for p in marks[:12]))
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=1, default=str) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--no-alternatives", action="store_true", help="skip the highspy-direct and PuLP+CBC comparisons")
+    parser.add_argument("--cbc-limit", type=float, default=300, help="seconds CBC may use per case (0: skip CBC)")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, not args.no_alternatives, args.cbc_limit), default=str))
+        return
+    results = []
+    for name in args.cases.split(","):
+        cmd = [sys.executable, str(Path(__file__)), "--one", name, "--cbc-limit", str(args.cbc_limit)] + (["--no-alternatives"] if args.no_alternatives else [])
+        print(f"running {name} ...", flush=True)
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            raise SystemExit(f"case {name} failed")
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        r = results[-1]
+        print(f"  {r['status']} gap {r['gap']} solve {r['solve']:.1f}s", flush=True)
+    write_results(results, machine())
+    print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
