@@ -241,6 +241,9 @@ class SolveSession:
             if result.bound is not None:
                 result.bound = min(result.bound, result.objective)
                 result.gap = _gap(result.objective, result.bound)
+            if result.status is Status.OPTIMAL and (result.gap is None or result.gap > options.gap + 1e-6):
+                result.status = Status.TIME_LIMIT if result.gap is not None else Status.ERROR
+                result.message = f"not proven within the requested gap {options.gap:g} (gap {result.gap})"
         return result
 
 
@@ -380,7 +383,10 @@ def _highs(block: _Block, options: SolveOptions, deadline: float, integer: np.nd
     return h
 
 
-def _run(h: highspy.Highs) -> tuple[Status, np.ndarray | None, float | None, float | None, str]:
+INCONSISTENT = "HiGHS reported an objective that differs from its own plan's"
+
+
+def _run(h: highspy.Highs, cost: np.ndarray) -> tuple[Status, np.ndarray | None, float | None, float | None, str]:
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
@@ -389,6 +395,9 @@ def _run(h: highspy.Highs) -> tuple[Status, np.ndarray | None, float | None, flo
     x = np.array(h.getSolution().col_value) if has_x else None
     is_mip = h.getLp().integrality_ and any(t == highspy.HighsVarType.kInteger for t in h.getLp().integrality_)
     obj = info.objective_function_value if has_x else None
+    if has_x and abs(float(cost @ x) - obj) > 1e-6 * max(1.0, abs(obj)):
+        # Seen with MIP presolve and a starting plan (HiGHS 1.16): never trust such a result.
+        return Status.ERROR, None, None, None, f"{INCONSISTENT} ({obj:.6g} vs {float(cost @ x):.6g})"
     bound = (info.mip_dual_bound if is_mip else obj) if has_x or status == S.kOptimal else None
     if status == S.kOptimal:
         return Status.OPTIMAL, x, obj, bound if bound is not None else obj, ""
@@ -409,15 +418,22 @@ def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: n
     general = (block.integer == 1) & ~block.binary
     relax = general.any() and block.binary.any()
     integer = np.where(general, 0, block.integer) if relax else block.integer
+    use_start = start is not None and bool(np.isfinite(start).all())
     h = _highs(block, options, deadline, integer)
-    if start is not None and np.isfinite(start).all():
+    if use_start:
+        # MIP presolve mishandles a starting plan in HiGHS 1.16 (wrong objective, claimed optimal).
+        h.setOptionValue("presolve", "off")
         sol = highspy.HighsSolution()
         sol.col_value = list(start)
         sol.value_valid = True
         h.setSolution(sol)
     if options.track_progress:
         _track(h, events)
-    status, x, obj, bound, message = _run(h)
+    status, x, obj, bound, message = _run(h, block.cost)
+    if status is Status.ERROR and message.startswith(INCONSISTENT):
+        h = _highs(block, options, deadline, integer)
+        h.setOptionValue("presolve", "off")
+        status, x, obj, bound, message = _run(h, block.cost)
     if x is None or not relax:
         return _BlockResult(status, x, obj, bound, time.perf_counter() - t0, message)
 
@@ -428,7 +444,7 @@ def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: n
     lp_block = _Block(block.columns, block.cost, lower, upper, np.zeros_like(block.integer), block.binary, block.row_lower, block.row_upper, block.matrix)
     finish = max(deadline, time.monotonic() + FINISHING_SECONDS)
     h2 = _highs(lp_block, options, finish, lp_block.integer)
-    s2, x2, obj2, _, msg2 = _run(h2)
+    s2, x2, obj2, _, msg2 = _run(h2, block.cost)
     if x2 is not None and np.all(np.abs(x2[general] - np.round(x2[general])) <= INTEGRALITY_TOL):
         x2[general] = np.round(x2[general])
         x2[block.binary] = fixed
@@ -436,7 +452,7 @@ def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: n
 
     # Fractional vertex (side constraints): whole places with the site decisions kept ...
     fixed_int = _Block(block.columns, block.cost, lower, upper, block.integer, block.binary, block.row_lower, block.row_upper, block.matrix)
-    s3, x3, obj3, _, msg3 = _run(_highs(fixed_int, options, finish, block.integer))
+    s3, x3, obj3, _, msg3 = _run(_highs(fixed_int, options, finish, block.integer), block.cost)
     if x3 is not None and bound is not None and _gap(obj3, bound) <= options.gap and status is Status.OPTIMAL:
         return _BlockResult(Status.OPTIMAL, x3, obj3, bound, time.perf_counter() - t0, message)
     if time.monotonic() >= deadline:
@@ -450,7 +466,7 @@ def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: n
         sol.col_value = list(x3)
         sol.value_valid = True
         h4.setSolution(sol)
-    s4, x4, obj4, bound4, msg4 = _run(h4)
+    s4, x4, obj4, bound4, msg4 = _run(h4, block.cost)
     if x4 is None:
         if x3 is None:
             return _BlockResult(s4, None, None, None, time.perf_counter() - t0, msg4)
