@@ -138,8 +138,9 @@ def exit_code(status: str, unmet: float) -> int:
 @policy_options
 @solver_options
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Solution folder to write (default: solutions/<instance>-<policy>).")
+@click.option("--xlsx", type=click.Path(dir_okay=False), default=None, help="Also write the solution as an Excel workbook (.xlsx).")
 @click.pass_context
-def solve(ctx, instance, policy_name, assignments, force_sites, forbid_sites, time_limit, gap, threads, seed, workers, log, out):
+def solve(ctx, instance, policy_name, assignments, force_sites, forbid_sites, time_limit, gap, threads, seed, workers, log, out, xlsx):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
     from .instance import load_instance
     from .pipeline import solve as run
@@ -165,6 +166,10 @@ def solve(ctx, instance, policy_name, assignments, force_sites, forbid_sites, ti
     solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
     click.echo(format_summary(solution))
     click.echo(f"\nSolution written to {target}")
+    if xlsx:
+        from .workbook import write_solution_workbook
+
+        click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx)}")
     ctx.exit(exit_code(solution.status, solution.kpis["unmet"]))
 
 
@@ -201,6 +206,12 @@ def generate(scale, seed, out):
 
     path = make(scale, seed, out)
     click.echo(f"wrote {path}")
+
+
+from .cli_files import export_instance_command, report_command  # noqa: E402
+
+cli.add_command(report_command)
+cli.add_command(export_instance_command)
 
 
 def main() -> None:

@@ -14,8 +14,11 @@ class Problem:
     row: int | None = None
     column: str | None = None
     value: object = None
+    cell: str | None = None  # spreadsheet cell such as "F12"; then ``file`` is the sheet name
 
     def location(self) -> str:
+        if self.cell is not None:
+            return f"{self.file}!{self.cell}" + (f" ({self.column})" if self.column is not None else "")
         place = self.file
         if self.row is not None:
             place += f", row {self.row}"

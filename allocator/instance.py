@@ -104,10 +104,12 @@ class Instance:
 
 
 def load_instance(path: str | Path) -> Instance:
-    """Read and validate the instance folder at ``path``; raise InstanceError listing every problem."""
-    from .travel import network_travel_times, matrix_travel_times
-
+    """Read and validate the instance folder (or .xlsx workbook) at ``path``; raise InstanceError listing every problem."""
     root = Path(path)
+    if is_workbook(root):
+        from .workbook import load_workbook_instance
+
+        return load_workbook_instance(root)
     problems: list[Problem] = []
     if not root.is_dir():
         raise InstanceError([Problem(str(root), "no such instance folder")])
@@ -122,7 +124,26 @@ def load_instance(path: str | Path) -> Instance:
         links = read_table(root / "links.csv", LINK_COLUMNS, problems)
     elif mode == "matrix":
         matrix = read_table(root / "travel_times.csv", MATRIX_COLUMNS, problems)
+    return build_instance(settings, provinces, municipalities, sites, links, matrix, problems, str(root), lambda: fingerprint(root))
 
+
+def is_workbook(path: Path) -> bool:
+    """An instance given as an Excel workbook rather than a folder."""
+    return Path(path).suffix.lower() == ".xlsx"
+
+
+def build_instance(settings: dict, provinces, municipalities, sites, links, matrix, problems: list[Problem], source: str, fingerprint_of, locate=None) -> Instance:
+    """Validate tables already read by ``check_table`` (CSV files or sheets) into an Instance.
+
+    Problems are reported under the CSV file names; ``locate`` maps each to the place where the
+    user finds it (e.g. a workbook cell) before InstanceError is raised.
+    """
+    from .travel import network_travel_times, matrix_travel_times
+
+    def fail():
+        raise InstanceError([locate(p) for p in problems] if locate else problems)
+
+    mode = settings.get("travel", {}).get("mode") if settings else None
     duplicates(provinces, "province", "provinces.csv", problems)
     duplicates(municipalities, "municipality", "municipalities.csv", problems)
     duplicates(sites, "site", "sites.csv", problems)
@@ -130,7 +151,7 @@ def load_instance(path: str | Path) -> Instance:
     if municipalities is not None and provinces is not None:
         _derive_demand(provinces, municipalities, problems)
     if problems:
-        raise InstanceError(problems)
+        fail()
 
     provinces = typed(provinces, PROVINCE_COLUMNS).drop(columns="row").set_index("province")
     if "task" not in provinces:
@@ -148,7 +169,7 @@ def load_instance(path: str | Path) -> Instance:
         matrix = typed(matrix, MATRIX_COLUMNS).drop(columns="row").reset_index(drop=True)
         travel = matrix_travel_times(municipalities, sites, matrix)
     if problems:
-        raise InstanceError(problems)
+        fail()
 
     return Instance(
         name=settings["name"],
@@ -166,8 +187,8 @@ def load_instance(path: str | Path) -> Instance:
         links=links,
         matrix=matrix,
         travel=travel,
-        source=str(root),
-        fingerprint=fingerprint(root),
+        source=source,
+        fingerprint=fingerprint_of(),
     )
 
 
@@ -196,6 +217,11 @@ def _read_settings(path: Path, problems: list[Problem]) -> dict:
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(label, f"not valid TOML: {exc}"))
         return {}
+    return check_settings(data, label, problems)
+
+
+def check_settings(data: dict, label: str, problems: list[Problem]) -> dict:
+    """Check the settings (instance.toml or a settings sheet); problems name the key in ``column``."""
     _check_keys(data, SETTINGS, label, "", problems)
     travel = data.get("travel")
     if isinstance(travel, dict):

@@ -16,7 +16,6 @@ re-solved with the integers restored, and the relaxation's bound is kept as the 
 from __future__ import annotations
 
 import enum
-import math
 import os
 import sys
 import time

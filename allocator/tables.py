@@ -47,6 +47,17 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
     except (pd.errors.ParserError, ValueError) as exc:
         problems.append(Problem(label, f"not a readable CSV table: {str(exc).strip()}"))
         return None
+    return check_table(raw, columns, problems, label)
+
+
+def check_table(raw: pd.DataFrame, columns: Sequence[Column], problems: list[Problem], label: str, rows: Sequence[int] | None = None):
+    """Convert the text cells of ``raw`` column by column, appending a Problem for every bad header or cell.
+
+    ``rows`` gives each data row's number as the spreadsheet shows it (default: header = row 1 and
+    no gaps, as in a CSV file); every Problem names the row by that number.
+    """
+    rows = [int(i) + 2 for i in range(len(raw))] if rows is None else [int(r) for r in rows]
+    raw = raw.reset_index(drop=True)
     known = {c.name for c in columns}
     header = list(raw.columns)
     for name in header:
@@ -60,18 +71,17 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
     if raw.empty:
         problems.append(Problem(label, "the table has no data rows"))
     out = pd.DataFrame(index=raw.index)
-    out["row"] = raw.index + 2
+    out["row"] = rows
     for col in columns:
         if col.name not in header:
             continue
-        out[col.name] = pd.Series(_convert(raw[col.name], col, label, problems), index=raw.index, dtype=object)
+        out[col.name] = pd.Series(_convert(raw[col.name], col, label, problems, rows), index=raw.index, dtype=object)
     return out
 
 
-def _convert(values: pd.Series, col: Column, label: str, problems: list[Problem]) -> list:
+def _convert(values: pd.Series, col: Column, label: str, problems: list[Problem], rows: Sequence[int]) -> list:
     converted = []
-    for idx, text in values.items():
-        row = int(idx) + 2
+    for row, text in zip(rows, values):
         if text == "" or text.strip() == "":
             if col.required:
                 problems.append(Problem(label, "value is missing", row, col.name, text))
