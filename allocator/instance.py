@@ -124,7 +124,7 @@ def load_instance(path: str | Path) -> Instance:
         links = read_table(root / "links.csv", LINK_COLUMNS, problems)
     elif mode == "matrix":
         matrix = read_table(root / "travel_times.csv", MATRIX_COLUMNS, problems)
-    return build_instance(settings, provinces, municipalities, sites, links, matrix, problems, str(root), lambda: fingerprint(root))
+    return build_instance(settings, provinces, municipalities, sites, links, matrix, problems, str(root.resolve()), lambda: fingerprint(root))
 
 
 def is_workbook(path: Path) -> bool:

@@ -37,7 +37,8 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
         problems.append(Problem(label, "file not found"))
         return None
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False)
+        # Blank lines are kept while reading so that row numbers match the file, then dropped.
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False, skip_blank_lines=False)
     except UnicodeDecodeError as exc:
         problems.append(Problem(label, f"not valid UTF-8 text (byte {exc.start})"))
         return None
@@ -47,7 +48,10 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
     except (pd.errors.ParserError, ValueError) as exc:
         problems.append(Problem(label, f"not a readable CSV table: {str(exc).strip()}"))
         return None
-    return check_table(raw, columns, problems, label)
+    raw = raw.fillna("")
+    blank = (raw == "").all(axis=1) if len(raw.columns) else pd.Series(True, index=raw.index)
+    rows = [int(i) + 2 for i in raw.index[~blank]]
+    return check_table(raw[~blank], columns, problems, label, rows)
 
 
 def check_table(raw: pd.DataFrame, columns: Sequence[Column], problems: list[Problem], label: str, rows: Sequence[int] | None = None):
@@ -114,8 +118,9 @@ def _parse(text: str, col: Column):
     if not math.isfinite(number):
         return None, "must be a finite number"
     if col.kind == "int":
-        if number != int(number):
-            return None, "not a whole number"
+        if number != int(number) or "." in text or "," in text:
+            # "2.000" is 2000 to a Dutch reader and 2 to Python: refuse rather than guess.
+            return None, "not a whole number (write it without a decimal point or thousands separator)" if number == int(number) else "not a whole number"
         number = int(number)
     if col.min is not None and (number < col.min or (col.strict_min and number == col.min)):
         return None, f"must be {'>' if col.strict_min else '>='} {_fmt(col.min)}"

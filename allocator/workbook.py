@@ -100,7 +100,7 @@ def load_workbook_instance(path: str | Path) -> Instance:
 
     return build_instance(
         settings, tables["provinces"], tables["municipalities"], tables["sites"], tables.get("links"), tables.get("travel_times"),
-        problems, str(path), fingerprint, locate=_locator(sheets, key_rows),
+        problems, str(Path(path).resolve()), fingerprint, locate=_locator(sheets, key_rows),
     )
 
 

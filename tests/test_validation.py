@@ -218,3 +218,19 @@ def test_every_problem_at_once(two):
 
 def test_missing_folder(tmp_path):
     assert one(tmp_path / "nowhere").endswith("no such instance folder")
+
+
+def test_blank_lines_keep_row_numbers(two):
+    folder, _ = two
+    path = folder / "sites.csv"
+    lines = path.read_text().splitlines()
+    lines.insert(2, "")  # a blank line after the first data row (LA); LB is now on line 4
+    lines[3] = lines[3].replace(",250,", ",many,")
+    path.write_text("\n".join(lines) + "\n")
+    assert one(folder) == "sites.csv, row 4, column 'capacity': not a whole number (value: 'many')"
+
+
+def test_thousands_separator_is_not_a_decimal_point(two):
+    folder, edit = two
+    set_cell(edit, "sites", 2, "capacity", "2.000")
+    assert one(folder) == "sites.csv, row 2, column 'capacity': not a whole number (write it without a decimal point or thousands separator) (value: '2.000')"
