@@ -191,6 +191,13 @@ def check(ctx, solution, instance):
     ctx.exit(EXIT_ERROR)
 
 
+from .cli_analysis import compare, sweep, whatif  # noqa: E402  (the commands import from this module lazily)
+
+cli.add_command(whatif)
+cli.add_command(compare)
+cli.add_command(sweep)
+
+
 def main() -> None:
     cli(prog_name="allocator")
 
