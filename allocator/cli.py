@@ -213,6 +213,12 @@ from .cli_files import export_instance_command, report_command  # noqa: E402
 cli.add_command(report_command)
 cli.add_command(export_instance_command)
 
+from .cli_analysis import compare, sweep, whatif  # noqa: E402  (the commands import from this module lazily)
+
+cli.add_command(whatif)
+cli.add_command(compare)
+cli.add_command(sweep)
+
 
 def main() -> None:
     cli(prog_name="allocator")

@@ -42,6 +42,12 @@ def solve(instance: Instance, policy: Policy | None = None, options: SolveOption
     start = greedy_start(model)
     timings["heuristic"] = time.perf_counter() - t
     result = SolveSession(model, options).solve(start=start)
+    return finish(instance, policy, model, result, options, timings)
+
+
+def finish(instance: Instance, policy: Policy, model, result: SolveResult, options: SolveOptions, timings: dict | None = None) -> Outcome:
+    """Extract and check the plan a solve loaded into ``model`` (nothing to do without a plan)."""
+    timings = dict(timings or {})
     if not result.has_plan:
         return Outcome(result, None, None, model, {**timings, **result.timings})
     t = time.perf_counter()

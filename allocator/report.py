@@ -31,8 +31,8 @@ def places(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def table(headers: list[str], rows: list[list[str]], align: str) -> str:
-    """Plain-text table; ``align`` has one 'l' or 'r' per column."""
+def table(headers: list[str], rows: list[list[str]], align: str, total: bool = True) -> str:
+    """Plain-text table; ``align`` has one 'l' or 'r' per column; ``total``: the last row is a total, ruled off."""
     widths = [max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(headers)]
 
     def line(cells):
@@ -40,7 +40,7 @@ def table(headers: list[str], rows: list[list[str]], align: str) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     body = [line(r) for r in rows]
-    return "\n".join([line(headers), rule, *body[:-1], rule, body[-1]] if len(rows) > 1 else [line(headers), rule, *body])
+    return "\n".join([line(headers), rule, *body[:-1], rule, body[-1]] if total and len(rows) > 1 else [line(headers), rule, *body])
 
 
 def format_summary(solution: Solution) -> str:
