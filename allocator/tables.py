@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -13,6 +15,8 @@ from .errors import Problem
 
 # Free-text columns any table may carry; they are read and ignored by the model.
 NOTE_COLUMNS = ("note", "notes", "source")
+# Larger files are refused before parsing, so a wrong or runaway file fails at once.
+MAX_TABLE_BYTES = 64_000_000
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class Column:
     choices: tuple[str, ...] = ()
 
 
-def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], label: str | None = None):
+def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], label: str | None = None, max_rows: int | None = None):
     """Read ``path`` and convert each column; append a Problem for every bad file, column or cell.
 
     Returns a DataFrame with one row per data row (``row`` column = row number as a spreadsheet
@@ -36,8 +40,18 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
     if not path.is_file():
         problems.append(Problem(label, "file not found"))
         return None
+    size = path.stat().st_size
+    if size > MAX_TABLE_BYTES:
+        problems.append(Problem(label, f"the file is too large ({size / 1e6:,.1f} MB; at most {MAX_TABLE_BYTES / 1e6:,.0f} MB)"))
+        return None
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False)
+        with warnings.catch_warnings():
+            # A first data row longer than the header would silently become an index.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False, index_col=False)
+    except pd.errors.ParserWarning:
+        problems.append(Problem(label, "not a readable CSV table: a row has more fields than the header", row=2))
+        return None
     except UnicodeDecodeError as exc:
         problems.append(Problem(label, f"not valid UTF-8 text (byte {exc.start})"))
         return None
@@ -49,11 +63,15 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
         return None
     known = {c.name for c in columns}
     header = list(raw.columns)
+    written = _header(path)  # pandas renames a repeated column "x" to "x.1"
     for name in header:
-        if name not in known and name not in NOTE_COLUMNS:
+        if name not in known and name not in NOTE_COLUMNS and name in written:
             problems.append(Problem(label, f"unknown column (expected: {', '.join(c.name for c in columns)})", row=1, column=name))
-    if len(set(header)) != len(header):
-        problems.append(Problem(label, "a column name appears twice", row=1))
+    for name in sorted({n for n in written if written.count(n) > 1}):
+        problems.append(Problem(label, "a column name appears twice", row=1, column=name))
+    if max_rows is not None and len(raw) > max_rows:
+        problems.append(Problem(label, f"too many rows ({len(raw):,}; at most {max_rows:,})"))
+        return None
     missing = [c.name for c in columns if c.required and c.name not in header]
     for name in missing:
         problems.append(Problem(label, "required column is missing", row=1, column=name))
@@ -66,6 +84,11 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
             continue
         out[col.name] = pd.Series(_convert(raw[col.name], col, label, problems), index=raw.index, dtype=object)
     return out
+
+
+def _header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return next(csv.reader(f), [])
 
 
 def _convert(values: pd.Series, col: Column, label: str, problems: list[Problem]) -> list:
