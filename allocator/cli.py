@@ -141,7 +141,7 @@ def exit_code(status: str, unmet: float) -> int:
 @policy_options
 @solver_options
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Solution folder to write (default: solutions/<instance>-<policy>).")
-@click.option("--explain/--no-explain", "explain_why", default=True, show_default=True, help="When infeasible or demand is unmet, explain why (as `allocator explain`).")
+@click.option("--explain/--no-explain", "explain_why", default=True, show_default=True, help="When infeasible, or optimal with demand unmet, explain why (as `allocator explain`).")
 @click.pass_context
 def solve(ctx, instance, policy_name, assignments, force_sites, forbid_sites, time_limit, gap, threads, seed, workers, log, decompose, out, explain_why):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
@@ -181,7 +181,7 @@ def solve(ctx, instance, policy_name, assignments, force_sites, forbid_sites, ti
         solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
         click.echo(format_summary(solution))
         click.echo(f"\nSolution written to {target}")
-        if explain_why and solution.kpis["unmet"] > 0 and solution.status in ("optimal", "time_limit"):
+        if explain_why and solution.kpis["unmet"] > 0 and solution.status == "optimal":
             phase = "explaining the unmet demand"
             click.echo("\n" + explain(inst, policy, options, feasible=True).render())
         ctx.exit(exit_code(solution.status, solution.kpis["unmet"]))

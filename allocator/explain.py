@@ -20,10 +20,9 @@ Three sources, each reported as findings that name the rule, the objects and a s
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo

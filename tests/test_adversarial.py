@@ -1,8 +1,5 @@
 """Malformed instances through the command line: exit code 2, the place named, no traceback."""
 
-import os
-
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
