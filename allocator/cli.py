@@ -38,9 +38,11 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             _debug_traceback(ctx)
             ctx.exit(EXIT_ERROR)
-        except KeyboardInterrupt:
-            click.echo("interrupted: nothing was written", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            from .interrupts import exit_code as interrupt_code, signal_name
+
+            click.echo(f"interrupted by {signal_name(exc)}: nothing was written", err=True)
+            ctx.exit(interrupt_code(exc))
         except Exception as exc:  # an unexpected failure still ends without a traceback
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -98,6 +100,7 @@ def policy_options(f):
 
 
 def solver_options(f):
+    f = click.option("--decompose/--no-decompose", default=True, show_default=True, help="Solve independent blocks (provinces) separately.")(f)
     f = click.option("--log", is_flag=True, help="Show the HiGHS log.")(f)
     f = click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes for independent blocks (0 = one per core).")(f)
     f = click.option("--seed", type=int, default=0, show_default=True, help="HiGHS random seed.")(f)
@@ -139,38 +142,59 @@ def exit_code(status: str, unmet: float) -> int:
 @solver_options
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Solution folder to write (default: solutions/<instance>-<policy>).")
 @click.option("--xlsx", type=click.Path(dir_okay=False), default=None, help="Also write the solution as an Excel workbook (.xlsx).")
+@click.option("--explain/--no-explain", "explain_why", default=True, show_default=True, help="When infeasible, or optimal with demand unmet, explain why (as `allocator explain`).")
 @click.pass_context
-def solve(ctx, instance, policy_name, assignments, force_sites, forbid_sites, time_limit, gap, threads, seed, workers, log, out, xlsx):
+def solve(ctx, instance, policy_name, assignments, force_sites, forbid_sites, time_limit, gap, threads, seed, workers, log, decompose, out, xlsx, explain_why):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
+    from .explain import explain
     from .instance import load_instance
+    from .interrupts import exit_code as interrupt_code, signal_name
     from .pipeline import solve as run
     from .report import format_summary
     from .solution import write_solution
-    from .solver import SolveOptions
+    from .solver import SolveOptions, Status
 
-    t = time.perf_counter()
-    inst = load_instance(_instance_path(instance))
-    timings = {"load": time.perf_counter() - t}
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
-    options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log)
-    outcome = run(inst, policy, options, timings)
-    if outcome.solution is None:
-        result = outcome.result
-        click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
-        click.echo("no plan, so no solution folder was written")
-        ctx.exit(exit_code(result.status.value, 0))
-    solution = outcome.solution
-    target = Path(out) if out else Path("solutions") / f"{inst.name}-{policy.name}"
-    t = time.perf_counter()
-    write_solution(solution, target)
-    solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
-    click.echo(format_summary(solution))
-    click.echo(f"\nSolution written to {target}")
-    if xlsx:
-        from .workbook import write_solution_workbook
+    phase, done, written = "loading the instance", [], None
+    try:
+        t = time.perf_counter()
+        inst = load_instance(_instance_path(instance))
+        timings = {"load": time.perf_counter() - t}
+        done.append(f"load {timings['load']:.2f}s")
+        policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+        options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose)
+        phase = "building and solving the model"
+        outcome = run(inst, policy, options, timings)
+        done.append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
+        if outcome.solution is None:
+            result = outcome.result
+            click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
+            click.echo("no plan, so no solution folder was written")
+            if explain_why and result.status is Status.INFEASIBLE:
+                phase = "explaining the infeasibility"
+                click.echo("\n" + explain(inst, policy, options, feasible=False).render())
+            ctx.exit(exit_code(result.status.value, 0))
+        solution = outcome.solution
+        target = Path(out) if out else Path("solutions") / f"{inst.name}-{policy.name}"
+        phase = "writing the solution folder"
+        t = time.perf_counter()
+        write_solution(solution, target)
+        written = target
+        solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
+        click.echo(format_summary(solution))
+        click.echo(f"\nSolution written to {target}")
+        if xlsx:
+            from .workbook import write_solution_workbook
 
-        click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx)}")
-    ctx.exit(exit_code(solution.status, solution.kpis["unmet"]))
+            click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx)}")
+        if explain_why and solution.kpis["unmet"] > 0 and solution.status == "optimal":
+            phase = "explaining the unmet demand"
+            click.echo("\n" + explain(inst, policy, options, feasible=True).render())
+        ctx.exit(exit_code(solution.status, solution.kpis["unmet"]))
+    except KeyboardInterrupt as exc:
+        finished = f"; finished: {', '.join(done)}" if done else ""
+        folder = f"the solution folder {written} was written before" if written else "no solution folder was written"
+        click.echo(f"interrupted by {signal_name(exc)} while {phase}{finished}; {folder}", err=True)
+        ctx.exit(interrupt_code(exc))
 
 
 @cli.command()
@@ -194,6 +218,28 @@ def check(ctx, solution, instance):
     for v in report.violations:
         click.echo(f"  - {v}")
     ctx.exit(EXIT_ERROR)
+
+
+@click.command("explain")
+@click.argument("instance", required=False)
+@policy_options
+@solver_options
+@click.pass_context
+def explain_command(ctx, instance, policy_name, assignments, force_sites, forbid_sites, time_limit, gap, threads, seed, workers, log, decompose):
+    """Explain why an instance is infeasible under a policy, or why demand stays unmet."""
+    from .explain import explain
+    from .instance import load_instance
+    from .solver import SolveOptions
+
+    inst = load_instance(_instance_path(instance))
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose)
+    explanation = explain(inst, policy, options)
+    click.echo(explanation.render())
+    ctx.exit({"feasible": EXIT_OPTIMAL, "infeasible": EXIT_INFEASIBLE_OR_UNMET, "unmet": EXIT_INFEASIBLE_OR_UNMET, "unknown": EXIT_NO_PLAN}[explanation.verdict])
+
+
+cli.add_command(explain_command)
 
 
 @cli.command()
@@ -221,7 +267,10 @@ cli.add_command(sweep)
 
 
 def main() -> None:
-    cli(prog_name="allocator")
+    from .interrupts import sigterm_raises
+
+    with sigterm_raises():
+        cli(prog_name="allocator")
 
 
 if __name__ == "__main__":

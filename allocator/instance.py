@@ -6,6 +6,7 @@ Validation collects every problem (file, row, column, value) and raises one Inst
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,20 +18,31 @@ from .demand import split_task
 from .errors import InstanceError, Problem
 from .tables import Column, duplicates, read_table, typed
 
+# Upper limits far beyond any real instance: they stop absurd numbers (1e300) before they
+# overflow whole numbers or reach HiGHS as coefficients it would take for infinity.
+MAX_PLACES = 1e9
+MAX_POPULATION = 1e10
+MAX_MONEY = 1e12
+MAX_MINUTES = 1e4
+MAX_WEIGHT = 1e6
+MAX_BUDGET = 1e15
+# Most rows a table may have: beyond these, loading and the model would take hours.
+MAX_ROWS = {"provinces.csv": 1_000, "municipalities.csv": 100_000, "sites.csv": 100_000, "links.csv": 1_000_000, "travel_times.csv": 2_000_000}
+
 PROVINCE_COLUMNS = (
     Column("province", "id"),
     Column("name", "text"),
-    Column("task", "int", required=False, min=0),
+    Column("task", "int", required=False, min=0, max=MAX_PLACES),
 )
 MUNICIPALITY_COLUMNS = (
     Column("municipality", "id"),
     Column("name", "text"),
     Column("province", "id"),
-    Column("population", "int", min=0),
+    Column("population", "int", min=0, max=MAX_POPULATION),
     Column("lat", "float", min=-90, max=90),
     Column("lon", "float", min=-180, max=180),
-    Column("demand", "int", required=False, min=0),
-    Column("weight", "float", required=False, min=0, strict_min=True),
+    Column("demand", "int", required=False, min=0, max=MAX_PLACES),
+    Column("weight", "float", required=False, min=0, strict_min=True, max=MAX_WEIGHT),
 )
 SITE_COLUMNS = (
     Column("site", "id"),
@@ -39,23 +51,23 @@ SITE_COLUMNS = (
     Column("province", "id"),
     Column("kind", "choice", choices=("large", "regular")),
     Column("status", "choice", choices=("candidate", "existing")),
-    Column("min_size", "int", min=0),
-    Column("capacity", "int", min=0, strict_min=True),
-    Column("fixed_cost", "float", min=0),
-    Column("cost_per_place", "float", min=0),
+    Column("min_size", "int", min=0, max=MAX_PLACES),
+    Column("capacity", "int", min=0, strict_min=True, max=MAX_PLACES),
+    Column("fixed_cost", "float", min=0, max=MAX_MONEY),
+    Column("cost_per_place", "float", min=0, max=MAX_MONEY),
     Column("lat", "float", min=-90, max=90),
     Column("lon", "float", min=-180, max=180),
 )
 LINK_COLUMNS = (
     Column("from", "id"),
     Column("to", "id"),
-    Column("minutes", "float", min=0, strict_min=True),
+    Column("minutes", "float", min=0, strict_min=True, max=MAX_MINUTES),
     Column("mode", "text"),
 )
 MATRIX_COLUMNS = (
     Column("municipality", "id"),
     Column("site", "id"),
-    Column("minutes", "float", min=0),
+    Column("minutes", "float", min=0, max=MAX_MINUTES),
 )
 
 # key -> (type(s), required); nested table "travel" handled separately
@@ -116,14 +128,17 @@ def load_instance(path: str | Path) -> Instance:
     settings = _read_settings(root / "instance.toml", problems)
     mode = settings.get("travel", {}).get("mode") if settings else None
 
-    provinces = read_table(root / "provinces.csv", PROVINCE_COLUMNS, problems)
-    municipalities = read_table(root / "municipalities.csv", MUNICIPALITY_COLUMNS, problems)
-    sites = read_table(root / "sites.csv", SITE_COLUMNS, problems)
+    def table(name, columns):
+        return read_table(root / name, columns, problems, max_rows=MAX_ROWS[name])
+
+    provinces = table("provinces.csv", PROVINCE_COLUMNS)
+    municipalities = table("municipalities.csv", MUNICIPALITY_COLUMNS)
+    sites = table("sites.csv", SITE_COLUMNS)
     links = matrix = None
     if mode == "network":
-        links = read_table(root / "links.csv", LINK_COLUMNS, problems)
+        links = table("links.csv", LINK_COLUMNS)
     elif mode == "matrix":
-        matrix = read_table(root / "travel_times.csv", MATRIX_COLUMNS, problems)
+        matrix = table("travel_times.csv", MATRIX_COLUMNS)
     return build_instance(settings, provinces, municipalities, sites, links, matrix, problems, str(root.resolve()), lambda: fingerprint(root))
 
 
@@ -231,16 +246,31 @@ def check_settings(data: dict, label: str, problems: list[Problem]) -> dict:
             problems.append(Problem(label, "must be \"network\" or \"matrix\"", column="travel.mode", value=mode))
             travel["mode"] = None
         if mode == "network":
-            for key, low in (("speed_kmh", 0), ("detour_factor", 1)):
+            for key, low, high in (("speed_kmh", 0, 1000), ("detour_factor", 1, 10)):
                 value = travel.get(key)
                 if value is None:
                     problems.append(Problem(label, "required in network mode", column=f"travel.{key}"))
-                elif isinstance(value, (int, float)) and not (value > low if key == "speed_kmh" else value >= low):
+                elif not _is_number(value):
+                    continue
+                elif not math.isfinite(value):
+                    problems.append(Problem(label, "must be a finite number", column=f"travel.{key}", value=value))
+                elif not (value > low if key == "speed_kmh" else value >= low):
                     problems.append(Problem(label, f"must be {'>' if key == 'speed_kmh' else '>='} {low}", column=f"travel.{key}", value=value))
+                elif value > high:
+                    problems.append(Problem(label, f"must be <= {high}", column=f"travel.{key}", value=value))
     budget = data.get("budget")
-    if isinstance(budget, (int, float)) and not isinstance(budget, bool) and budget < 0:
-        problems.append(Problem(label, "must be >= 0", column="budget", value=budget))
+    if _is_number(budget):
+        if not math.isfinite(budget):
+            problems.append(Problem(label, "must be a finite number", column="budget", value=budget))
+        elif budget < 0:
+            problems.append(Problem(label, "must be >= 0", column="budget", value=budget))
+        elif budget > MAX_BUDGET:
+            problems.append(Problem(label, f"must be <= {MAX_BUDGET:g}", column="budget", value=budget))
     return data
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_keys(data: dict, spec: dict, label: str, prefix: str, problems: list[Problem]) -> None:

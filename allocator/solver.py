@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import enum
 import os
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -211,11 +213,7 @@ class SolveSession:
             # A block's share of the time left: blocks queue behind each other on `workers` processes.
             share = sizes[n] / max(sizes[n], sum(sizes[n:]) / workers)
             jobs.append((self.blocks[k], options, deadline, previous, share))
-        if workers > 1:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_solve_block_job, jobs))
-        else:
-            done = [_solve_block_job(job) for job in jobs]
+        done = _map_jobs(jobs, workers)
         for k, r in zip(todo, done):
             r.gap_option = options.gap
             self.results[k] = r
@@ -326,6 +324,31 @@ def _group_labels(col_label: np.ndarray) -> list[list[int]]:
     return big + ([small] if small else [])
 
 
+def _map_jobs(jobs: list, workers: int) -> list[_BlockResult]:
+    """Solve the jobs, in worker processes when more than one; an interrupt stops the workers at once.
+
+    Ctrl-C or SIGTERM (which the command line turns into an exception) in this process
+    terminates the workers instead of waiting for their blocks, so no worker outlives the solve.
+    """
+    if workers <= 1:
+        return [_solve_block_job(job) for job in jobs]
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals)
+    try:
+        return list(pool.map(_solve_block_job, jobs))
+    except BaseException:
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the parent (a terminal sends it to the whole process group) and die on SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _solve_block_job(job) -> _BlockResult:
     block, options, deadline, start, share = job
     events: list = []
@@ -386,7 +409,7 @@ INCONSISTENT = "HiGHS reported an objective that differs from its own plan's"
 
 
 def _run(h: highspy.Highs, cost: np.ndarray) -> tuple[Status, np.ndarray | None, float | None, float | None, str]:
-    h.run()
+    _run_cancellable(h)
     status = h.getModelStatus()
     info = h.getInfo()
     S = highspy.HighsModelStatus
@@ -410,6 +433,28 @@ def _run(h: highspy.Highs, cost: np.ndarray) -> tuple[Status, np.ndarray | None,
     if status in (S.kUnbounded, S.kUnboundedOrInfeasible):
         return Status.UNBOUNDED, None, None, None, h.modelStatusToString(status)
     return Status.ERROR, None, None, None, h.modelStatusToString(status)
+
+
+def _run_cancellable(h: highspy.Highs) -> None:
+    """h.run() in the main process in a thread, so that an interrupt cancels HiGHS cleanly.
+
+    Signals reach Python only between bytecodes, never inside h.run(); with the run in a thread
+    the main thread waits in Python, and on an interrupt asks HiGHS to stop at its next check,
+    waits for it, and re-raises. Worker processes ignore interrupts (see _worker_signals) and
+    run HiGHS directly.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        h.run()
+        return
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    try:
+        while not h.wait(0.1)[0]:
+            pass
+    except BaseException:
+        h.cancelSolve()
+        h.joinSolve()
+        raise
 
 
 def _solve_block(block: _Block, options: SolveOptions, deadline: float, start: np.ndarray | None, events: list) -> _BlockResult:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -13,6 +15,8 @@ from .errors import Problem
 
 # Free-text columns any table may carry; they are read and ignored by the model.
 NOTE_COLUMNS = ("note", "notes", "source")
+# Larger files are refused before parsing, so a wrong or runaway file fails at once.
+MAX_TABLE_BYTES = 64_000_000
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class Column:
     choices: tuple[str, ...] = ()
 
 
-def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], label: str | None = None):
+def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], label: str | None = None, max_rows: int | None = None):
     """Read ``path`` and convert each column; append a Problem for every bad file, column or cell.
 
     Returns a DataFrame with one row per data row (``row`` column = row number as a spreadsheet
@@ -36,9 +40,19 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
     if not path.is_file():
         problems.append(Problem(label, "file not found"))
         return None
+    size = path.stat().st_size
+    if size > MAX_TABLE_BYTES:
+        problems.append(Problem(label, f"the file is too large ({size / 1e6:,.1f} MB; at most {MAX_TABLE_BYTES / 1e6:,.0f} MB)"))
+        return None
     try:
-        # Blank lines are kept while reading so that row numbers match the file, then dropped.
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False, skip_blank_lines=False)
+        with warnings.catch_warnings():
+            # A first data row longer than the header would silently become an index.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            # Blank lines are kept while reading so that row numbers match the file, then dropped.
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False, index_col=False, skip_blank_lines=False)
+    except pd.errors.ParserWarning:
+        problems.append(Problem(label, "not a readable CSV table: a row has more fields than the header", row=2))
+        return None
     except UnicodeDecodeError as exc:
         problems.append(Problem(label, f"not valid UTF-8 text (byte {exc.start})"))
         return None
@@ -50,25 +64,35 @@ def read_table(path: Path, columns: Sequence[Column], problems: list[Problem], l
         return None
     raw = raw.fillna("")
     blank = (raw == "").all(axis=1) if len(raw.columns) else pd.Series(True, index=raw.index)
+    if max_rows is not None and len(raw) > max_rows:
+        problems.append(Problem(label, f"too many rows ({len(raw):,}; at most {max_rows:,})"))
+        return None
     rows = [int(i) + 2 for i in raw.index[~blank]]
-    return check_table(raw[~blank], columns, problems, label, rows)
+    return check_table(raw[~blank], columns, problems, label, rows, written=_header(path))
 
 
-def check_table(raw: pd.DataFrame, columns: Sequence[Column], problems: list[Problem], label: str, rows: Sequence[int] | None = None):
+def _header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def check_table(raw: pd.DataFrame, columns: Sequence[Column], problems: list[Problem], label: str, rows: Sequence[int] | None = None, written: Sequence[str] | None = None):
     """Convert the text cells of ``raw`` column by column, appending a Problem for every bad header or cell.
 
     ``rows`` gives each data row's number as the spreadsheet shows it (default: header = row 1 and
-    no gaps, as in a CSV file); every Problem names the row by that number.
+    no gaps, as in a CSV file); every Problem names the row by that number. ``written`` is the
+    header as written in the file, when the reader renamed repeated names (pandas: "x" to "x.1").
     """
     rows = [int(i) + 2 for i in range(len(raw))] if rows is None else [int(r) for r in rows]
     raw = raw.reset_index(drop=True)
     known = {c.name for c in columns}
     header = list(raw.columns)
+    written = list(header) if written is None else list(written)
     for name in header:
-        if name not in known and name not in NOTE_COLUMNS:
+        if name not in known and name not in NOTE_COLUMNS and name in written:
             problems.append(Problem(label, f"unknown column (expected: {', '.join(c.name for c in columns)})", row=1, column=name))
-    if len(set(header)) != len(header):
-        problems.append(Problem(label, "a column name appears twice", row=1))
+    for name in sorted({n for n in written if written.count(n) > 1}):
+        problems.append(Problem(label, "a column name appears twice", row=1, column=name))
     missing = [c.name for c in columns if c.required and c.name not in header]
     for name in missing:
         problems.append(Problem(label, "required column is missing", row=1, column=name))
