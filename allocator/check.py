@@ -136,6 +136,7 @@ def check_solution(solution: Solution, instance, policy=None) -> CheckReport:
     minutes = _travel_minutes(instance, pl)
     province_of = muni["province"]
     adjacency = _adjacency(instance) if instance.travel_mode == "network" else None
+    farthest: dict[str, tuple[float, str]] = {}
     for row, t in zip(pl.itertuples(), minutes):
         name = f"placed[{row.municipality},{row.site}]"
         kind = sites.at[row.site, "kind"]
@@ -151,9 +152,15 @@ def check_solution(solution: Solution, instance, policy=None) -> CheckReport:
         if not policy.allow_cross_province and province_of[row.municipality] != sites.at[row.site, "province"]:
             report.add(name, "crosses a province border while allow_cross_province = false")
         if kind == "regular" and policy.nearest_regular_sites is not None:
-            nearer = _nearer_regular_sites(instance, policy, adjacency, row.municipality, t)
+            if t > farthest.get(row.municipality, (-1.0, ""))[0]:
+                farthest[row.municipality] = (t, row.site)
+    # Only each municipality's farthest regular site can break nearest_regular_sites: nearer ones have fewer sites in front.
+    if farthest:
+        access = _regular_access(instance)
+        for i, (t, site) in sorted(farthest.items()):
+            nearer = _nearer_regular_sites(instance, policy, adjacency, access, i, t)
             if nearer >= policy.nearest_regular_sites:
-                report.add(name, f"{nearer} eligible regular sites are nearer, nearest_regular_sites = {policy.nearest_regular_sites}")
+                report.add(f"placed[{i},{site}]", f"{nearer} eligible regular sites are nearer, nearest_regular_sites = {policy.nearest_regular_sites}")
 
     placed_total = float(pl["placed"].sum())
     person_minutes = float(sum(q * t for q, t in zip(pl["placed"], minutes) if math.isfinite(t)))
@@ -218,28 +225,32 @@ def _adjacency(instance) -> dict[str, list[tuple[str, float]]]:
     return adjacency
 
 
-def _nearer_regular_sites(instance, policy, adjacency, municipality: str, minutes: float) -> int:
+def _regular_access(instance) -> dict[str, list[tuple[str, str, float]]]:
+    """Per province, every regular site as (site, municipality node, access minutes from that node)."""
+    out: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
+    muni = instance.municipalities
+    for s, row in instance.sites[instance.sites["kind"] == "regular"].iterrows():
+        node = row["municipality"]
+        minutes = 0.0
+        if instance.travel_mode == "network":
+            minutes = _haversine_km(muni.at[node, "lat"], muni.at[node, "lon"], row["lat"], row["lon"]) * instance.detour_factor / instance.speed_kmh * 60.0
+        out[row["province"]].append((s, node, minutes))
+    return out
+
+
+def _nearer_regular_sites(instance, policy, adjacency, access, municipality: str, minutes: float) -> int:
     """How many eligible regular sites are strictly nearer to ``municipality`` than ``minutes``."""
-    sites = instance.sites
-    regular = sites[sites["kind"] == "regular"]
-    if not policy.allow_cross_province:
-        regular = regular[regular["province"] == instance.municipalities.at[municipality, "province"]]
-    limit = min(x for x in (minutes, policy.max_travel_minutes, policy.max_travel_minutes_regular) if x is not None)
+    if policy.allow_cross_province:
+        candidates = [entry for entries in access.values() for entry in entries]
+    else:
+        candidates = access.get(instance.municipalities.at[municipality, "province"], [])
+    limit = min(x for x in (minutes, policy.max_travel_minutes, policy.max_travel_minutes_regular) if x is not None) - 1e-6
     if instance.travel_mode == "matrix":
         m = instance.matrix
-        own = m[(m["municipality"] == municipality) & m["site"].isin(regular.index)]
-        return int((own["minutes"] < min(limit, minutes) - 1e-6).sum())
+        own = m[m["municipality"] == municipality].set_index("site")["minutes"]
+        return sum(1 for s, _, _ in candidates if s in own.index and own[s] < limit)
     distance = _dijkstra(adjacency, municipality, set(), radius=minutes)
-    muni = instance.municipalities
-    count = 0
-    for s, row in regular.iterrows():
-        d = distance.get(row["municipality"])
-        if d is None:
-            continue
-        access = _haversine_km(muni.at[row["municipality"], "lat"], muni.at[row["municipality"], "lon"], row["lat"], row["lon"]) * instance.detour_factor / instance.speed_kmh * 60.0
-        if d + access < min(limit, minutes) - 1e-6:
-            count += 1
-    return count
+    return sum(1 for _, node, extra in candidates if node in distance and distance[node] + extra < limit)
 
 
 def _dijkstra(adjacency, source: str, targets: set, radius: float | None = None) -> dict[str, float]:

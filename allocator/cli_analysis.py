@@ -18,11 +18,14 @@ def _policy_options(f):
     return f
 
 
-def _limits(f):
-    f = click.option("--seed", type=int, default=0, show_default=True, help="HiGHS random seed.")(f)
-    f = click.option("--gap", type=click.FloatRange(min=0), default=1e-4, show_default=True, help="Relative MIP gap at which a plan counts as optimal.")(f)
-    f = click.option("--time-limit", type=click.FloatRange(min=0), default=300.0, show_default=True, help="Seconds for each solve.")(f)
-    return f
+def _limits(gap: float = 1e-4):
+    def decorate(f):
+        f = click.option("--seed", type=int, default=0, show_default=True, help="HiGHS random seed.")(f)
+        f = click.option("--gap", type=click.FloatRange(min=0), default=gap, show_default=True, help="Relative MIP gap at which a plan counts as optimal.")(f)
+        f = click.option("--time-limit", type=click.FloatRange(min=0), default=300.0, show_default=True, help="Seconds for each solve.")(f)
+        return f
+
+    return decorate
 
 
 def _status_exit(statuses: list[str]) -> int:
@@ -41,7 +44,8 @@ def _status_exit(statuses: list[str]) -> int:
 @click.option("--province", required=True, metavar="CODE", help="Province whose large site is tested, e.g. PV25.")
 @click.option("--candidates", default=None, metavar="ID,ID,...", help="Large sites to test (default: all of the province's).")
 @_policy_options
-@_limits
+# Candidates differ by tens of thousands of euros on an objective of billions: ranking them needs a tighter gap than one solve.
+@_limits(gap=1e-6)
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes for the first (cold) solve's blocks (0 = one per core).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Write each plan as a solution folder: DIR/free and DIR/<site id>.")
 @click.pass_context
@@ -107,7 +111,7 @@ def compare(solutions, fmt, output, allow_different_instances):
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Local processes, one scenario each (0 = one per core).")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on this Dask distributed scheduler instead of local processes.")
 @click.option("--resume", is_flag=True, help="Keep scenarios already solved with the same inputs.")
-@_limits
+@_limits()
 @click.pass_context
 def sweep(ctx, instance, vary, scenario_file, policy_name, assignments, out, workers, scheduler, resume, time_limit, gap, seed):
     """Solve a grid or list of policy scenarios; write a folder each and a sweep table."""

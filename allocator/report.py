@@ -67,7 +67,7 @@ def format_summary(solution: Solution) -> str:
     rows.append(["Total", places(p["demand"].sum()), places(p["placed"].sum()), places(p["unmet"].sum()), _pct(p["placed"].sum() / p["demand"].sum() if p["demand"].sum() else float("nan")), "", str(int(p["open_sites"].sum())), money(p["cost"].sum(), "").strip()])
     lines += ["", table(["Province", "Task", "Placed", "Unmet", "Realised", "Large site", "Sites", f"Cost {cur}"], rows, "lrrrrlrr")]
     t = s.get("timings") or {}
-    phases = [f"{name} {t[name]:.2f}s" for name in ("load", "build", "handoff", "solve", "extract", "check", "write") if name in t]
+    phases = [f"{name} {t[name]:.2f}s" for name in ("load", "build", "heuristic", "handoff", "solve", "extract", "check", "write") if name in t]
     if phases:
         lines += ["", "Time       " + ", ".join(phases)]
     return "\n".join(lines)

@@ -214,6 +214,12 @@ class SolveSession:
             share = sizes[n] / max(sizes[n], sum(sizes[n:]) / workers)
             jobs.append((self.blocks[k], options, deadline, previous, share))
         done = _map_jobs(jobs, workers)
+        if options.track_progress:
+            # Blocks queued behind others already hold their starting plan from the beginning.
+            for job, r in zip(jobs, done):
+                block, previous = job[0], job[3]
+                if previous is not None and np.isfinite(previous).all():
+                    r.events.insert(0, (t_start, float(block.cost @ previous), None))
         for k, r in zip(todo, done):
             r.gap_option = options.gap
             self.results[k] = r
@@ -417,16 +423,17 @@ def _run(h: highspy.Highs, cost: np.ndarray) -> tuple[Status, np.ndarray | None,
     x = np.array(h.getSolution().col_value) if has_x else None
     is_mip = h.getLp().integrality_ and any(t == highspy.HighsVarType.kInteger for t in h.getLp().integrality_)
     obj = info.objective_function_value if has_x else None
+    dual = info.mip_dual_bound if np.isfinite(info.mip_dual_bound) else None  # none yet before the root LP
     if has_x and abs(float(cost @ x) - obj) > 1e-6 * max(1.0, abs(obj)):
         # Seen with MIP presolve and a starting plan (HiGHS 1.16): never trust such a result.
         return Status.ERROR, None, None, None, f"{INCONSISTENT} ({obj:.6g} vs {float(cost @ x):.6g})"
-    bound = (info.mip_dual_bound if is_mip else obj) if has_x or status == S.kOptimal else None
+    bound = (dual if is_mip else obj) if has_x or status == S.kOptimal else None
     if status == S.kOptimal:
         return Status.OPTIMAL, x, obj, bound if bound is not None else obj, ""
     if status in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kObjectiveBound, S.kObjectiveTarget, S.kInterrupt):
         label = Status.INTERRUPTED if status == S.kInterrupt else None
         if has_x:
-            return label or Status.TIME_LIMIT, x, obj, info.mip_dual_bound if is_mip else None, h.modelStatusToString(status)
+            return label or Status.TIME_LIMIT, x, obj, dual if is_mip else None, h.modelStatusToString(status)
         return label or Status.TIME_LIMIT_NO_PLAN, None, None, None, h.modelStatusToString(status)
     if status == S.kInfeasible:
         return Status.INFEASIBLE, None, None, None, "HiGHS proved the model infeasible"

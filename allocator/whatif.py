@@ -17,6 +17,7 @@ import pandas as pd
 
 from .errors import InputError, Problem
 from .instance import Instance
+from .heuristic import greedy_start
 from .model import build_model, refix
 from .pipeline import Outcome, finish
 from .policy import Policy
@@ -99,7 +100,7 @@ def rank_sites(instance: Instance, policy: Policy, province: str, candidates: li
 
     t = time.perf_counter()
     session = SolveSession(model, options)
-    free_result = session.solve()
+    free_result = session.solve(start=greedy_start(model))  # as allocator solve does, so both find the same free plan
     cold_seconds = time.perf_counter() - t
     free = finish(instance, policy, model, free_result, options, {"build": build_seconds})
     solutions = {FREE: free.solution} if free.solution is not None else {}

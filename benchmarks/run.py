@@ -45,6 +45,7 @@ def one(name: str, alternatives: bool, cbc_limit: float | None) -> dict:
     t0 = time.perf_counter()
     from allocator.check import check_solution
     from allocator.generate import generate
+    from allocator.heuristic import greedy_start
     from allocator.instance import load_instance
     from allocator.model import build_model, model_data
     from allocator.policy import load_policy
@@ -69,8 +70,11 @@ def one(name: str, alternatives: bool, cbc_limit: float | None) -> dict:
     out["build"] = time.perf_counter() - t
     out.update(municipalities=len(inst.municipalities), sites=len(inst.sites), arcs=len(model.ARCS))
     options = SolveOptions(gap=gap, time_limit=limit, track_progress=True)
+    t = time.perf_counter()
+    start = greedy_start(model)
+    out["heuristic"] = time.perf_counter() - t
     session = SolveSession(model, options)
-    result = session.solve()
+    result = session.solve(start=start)
     out["handoff"] = result.timings["handoff"]
     out["solve"] = result.timings["solve"]
     out["solve_highs"] = result.timings["solve_highs"]
@@ -95,10 +99,42 @@ def one(name: str, alternatives: bool, cbc_limit: float | None) -> dict:
 
         data = model_data(inst, policy)
         out["highspy_direct"] = highspy_arrays(data, policy)
-        if cbc_limit:
-            with tempfile.TemporaryDirectory() as tmp:
-                out["pulp_cbc"] = pulp_model(data, policy, gap, cbc_limit, Path(tmp) / "cbc.log")
+        if cbc_limit and scale != 30:  # PuLP and CBC at 30x do not finish in any useful time
+            out["pulp_cbc"] = _cbc_with_watchdog(data, policy, gap, cbc_limit)
     return out
+
+
+def _cbc_with_watchdog(data, policy, gap: float, limit: float) -> dict:
+    """PuLP+CBC in a child process: CBC does not always stop at its time limit (seen in its root LP)."""
+    import multiprocessing
+
+    from alternatives import pulp_model
+
+    def child(queue):
+        with tempfile.TemporaryDirectory() as tmp:
+            queue.put(pulp_model(data, policy, gap, limit, Path(tmp) / "cbc.log"))
+
+    queue = multiprocessing.get_context("fork").Queue()
+    process = multiprocessing.get_context("fork").Process(target=child, args=(queue,))
+    process.start()
+    process.join(limit * 1.5 + 120)
+    if process.is_alive():
+        for p in __import__("psutil").Process(process.pid).children(recursive=True):
+            p.kill()
+        process.kill()
+        return {"status": f"killed: CBC did not stop within {limit * 1.5 + 120:.0f} s of a {limit:.0f} s limit", "build": None, "solve": None, "gap": None}
+    return queue.get() if not queue.empty() else {"status": "failed", "build": None, "solve": None, "gap": None}
+
+
+def _cbc_status(cbc: dict) -> str:
+    """PuLP says "Optimal" for a plan CBC found before its time limit; say what happened."""
+    if not cbc:
+        return "-"
+    if cbc.get("stopped_on_time") and cbc.get("status") == "Optimal":
+        return "plan at time limit"
+    if cbc.get("status") == "Not Solved":
+        return "no plan at time limit"
+    return str(cbc.get("status"))
 
 
 def machine() -> dict:
@@ -133,17 +169,17 @@ def write_results(results: list[dict], info: dict) -> None:
         f"highspy {info['highspy']}, PuLP {info['pulp']}; {info['date']}. Reproduce: `python benchmarks/run.py`.",
         "",
         "Each case runs in a fresh process. Seconds per phase; `HiGHS Σ` is HiGHS' time summed over the independent",
-        "blocks (they run two at a time); `outside` is engine time outside HiGHS (load, build, hand-off, extract, check)",
-        "as a share of the total, imports excluded. Synthetic instances: `allocator generate --scale K --seed 1`.",
+        "blocks (they run two at a time); `outside` is engine time outside HiGHS (load, build, greedy start, hand-off,",
+        "extract, check) as a share of the total, imports excluded. Synthetic instances: `allocator generate --scale K --seed 1`.",
         "",
-        "| case | units | sites | arcs | blocks | imports | load | build | hand-off | solve (wall) | HiGHS Σ | extract | check | outside | peak MB (main / worker) | status | gap | abs. gap EUR | first plan s | target gap s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|",
+        "| case | units | sites | arcs | blocks | imports | load | build | greedy | hand-off | solve (wall) | HiGHS Σ | extract | check | outside | peak MB (main / worker) | status | gap | abs. gap EUR | first plan s | target gap s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|",
     ]
     for r in results:
-        engine = sum(r.get(k) or 0 for k in ("load", "build", "handoff", "extract", "check"))
+        engine = sum(r.get(k) or 0 for k in ("load", "build", "heuristic", "handoff", "extract", "check"))
         total = engine + (r.get("solve") or 0)
         lines.append(
-            f"| {r['case']} | {r['municipalities']} | {r['sites']} | {r['arcs']} | {r['blocks']} | {fmt(r['imports'])} | {fmt(r['load'])} | {fmt(r['build'])} | "
+            f"| {r['case']} | {r['municipalities']} | {r['sites']} | {r['arcs']} | {r['blocks']} | {fmt(r['imports'])} | {fmt(r['load'])} | {fmt(r['build'])} | {fmt(r['heuristic'])} | "
             f"{fmt(r['handoff'])} | {fmt(r['solve'])} | {fmt(r['solve_highs'])} | {fmt(r.get('extract'))} | {fmt(r.get('check'))} | "
             f"{100 * engine / total:.0f}% | {r['peak_rss_mb']:.0f} / {r['peak_rss_worker_mb']:.0f} | {r['status']} | "
             f"{fmt(100 * r['gap'], 3) + '%' if r['gap'] is not None else '-'} | {fmt(r['absolute_gap'], 0)} | {fmt(r['first_plan_seconds'])} | {fmt(r['target_gap_seconds'])} |"
@@ -166,13 +202,15 @@ def write_results(results: list[dict], info: dict) -> None:
             ours_solve = r["target_gap_seconds"] if r["target_gap_seconds"] is not None else r["solve"]
             cbc_time = (cbc.get("build") or 0) + (cbc.get("solve") or 0) if cbc else None
             ratio = "-"
+            solved = False
             if cbc:
                 ours_total = r["build"] + r["handoff"] + ours_solve
-                reached = cbc.get("gap") is not None and cbc["gap"] <= r["gap_target"] * (1 + 1e-9)
-                ratio = f"{cbc_time / ours_total:.1f}x" if reached else f"> {cbc_time / ours_total:.1f}x (CBC did not reach the gap)"
+                solved = cbc.get("objective") is not None and cbc.get("status") == "Optimal" and cbc.get("bound") is not None
+                reached = solved and cbc.get("gap") is not None and cbc["gap"] <= r["gap_target"] * (1 + 1e-9)
+                ratio = f"{cbc_time / ours_total:.1f}x" if reached else f"> {cbc_time / ours_total:.1f}x (CBC did not reach the gap)" if solved else "CBC found no plan"
             lines.append(
-                f"| {r['case']} | {fmt(ours)} | {fmt(floor)} | {ours / floor:.1f}x | {fmt(cbc.get('build'))} | {fmt(cbc.get('solve'))} | {cbc.get('status', '-')} | "
-                f"{fmt(100 * cbc['gap'], 3) + '%' if cbc.get('gap') is not None else '-'} | {fmt(ours_solve)} | {ratio} |"
+                f"| {r['case']} | {fmt(ours)} | {fmt(floor)} | {ours / floor:.1f}x | {fmt(cbc.get('build'))} | {fmt(cbc.get('solve'))} | {_cbc_status(cbc)} | "
+                f"{fmt(100 * cbc['gap'], 3) + '%' if solved and cbc.get('gap') is not None else '-'} | {fmt(ours_solve)} | {ratio} |"
             )
         lines += ["", "CBC runs single-threaded on the whole model with the same relative gap; its time limit is in results.json.", ""]
     lines += ["## Objective, bound and gap over time", ""]
@@ -182,10 +220,15 @@ def write_results(results: list[dict], info: dict) -> None:
             lines.append(f"- {r['case']}: no plan during the solve")
             continue
         marks = []
-        for p in points:
-            if not marks or p["gap"] is None or marks[-1]["gap"] is None or p["gap"] < marks[-1]["gap"] * 0.5 or p is points[-1]:
+        for p in (q for q in points if q["gap"] is not None):
+            if not marks or p["gap"] < marks[-1]["gap"] * 0.5:
                 marks.append(p)
-        lines.append(f"- {r['case']}: " + "; ".join(f"{p['seconds']:.1f}s gap {100 * p['gap']:.3f}%" if p["gap"] is not None else f"{p['seconds']:.1f}s plan" for p in marks[:12]))
+        with_gap = [q for q in points if q["gap"] is not None]
+        if with_gap and with_gap[-1] is not marks[-1]:
+            marks.append(with_gap[-1])
+        text = f"first plan at {points[0]['seconds']:.1f}s"
+        text += "; " + "; ".join(f"{p['seconds']:.1f}s gap {100 * p['gap']:.3f}%" for p in marks[:12]) if marks else "; no bound for every block yet"
+        lines.append(f"- {r['case']}: {text}")
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
     (HERE / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=1, default=str) + "\n")
 
@@ -195,11 +238,14 @@ def main() -> None:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--no-alternatives", action="store_true", help="skip the highspy-direct and PuLP+CBC comparisons")
     parser.add_argument("--cbc-limit", type=float, default=300, help="seconds CBC may use per case (0: skip CBC)")
+    parser.add_argument("--keep", action="store_true", help="keep the other cases of the last results.json")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one, not args.no_alternatives, args.cbc_limit), default=str))
         return
+    saved = HERE / "results.json"
+    previous = {r["case"]: r for r in json.loads(saved.read_text())["results"]} if args.keep and saved.exists() else {}
     results = []
     for name in args.cases.split(","):
         cmd = [sys.executable, str(Path(__file__)), "--one", name, "--cbc-limit", str(args.cbc_limit)] + (["--no-alternatives"] if args.no_alternatives else [])
@@ -211,7 +257,8 @@ def main() -> None:
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         r = results[-1]
         print(f"  {r['status']} gap {r['gap']} solve {r['solve']:.1f}s", flush=True)
-    write_results(results, machine())
+        previous[name] = r
+        write_results([previous[c] for c in CASES if c in previous], machine())
     print(f"wrote {HERE / 'RESULTS.md'}")
 
 
