@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .errors import AllocatorError, InputError
+from .cli_options import policy_options
 from .paths import DEFAULT_INSTANCE, bundled_instance
 
 # Exit codes (README, "Exit codes").
@@ -89,14 +90,6 @@ def validate(instance):
         click.echo(f"  travel matrix: {len(inst.matrix)} municipality-site pairs")
     budget = "none" if inst.budget is None else f"{inst.currency} {inst.budget:,.0f}"
     click.echo(f"  budget: {budget}; costs per {inst.planning_period}; fingerprint {inst.fingerprint[:12]}")
-
-
-def policy_options(f):
-    f = click.option("--forbid-site", "forbid_sites", multiple=True, metavar="ID", help="Keep this site closed (repeatable).")(f)
-    f = click.option("--force-site", "force_sites", multiple=True, metavar="ID", help="Open this site (repeatable).")(f)
-    f = click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Override a policy key (repeatable), e.g. --set budget=2.5e9.")(f)
-    f = click.option("--policy", "policy_name", default="default", show_default=True, help="Policy preset name in models/ or a .toml file.")(f)
-    return f
 
 
 def solver_options(f):

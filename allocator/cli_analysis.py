@@ -9,13 +9,7 @@ from pathlib import Path
 
 import click
 
-
-def _policy_options(f):
-    f = click.option("--forbid-site", "forbid_sites", multiple=True, metavar="ID", help="Keep this site closed (repeatable).")(f)
-    f = click.option("--force-site", "force_sites", multiple=True, metavar="ID", help="Open this site (repeatable).")(f)
-    f = click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Override a policy key (repeatable), e.g. --set budget=2.5e9.")(f)
-    f = click.option("--policy", "policy_name", default="default", show_default=True, help="Policy preset name in models/ or a .toml file.")(f)
-    return f
+from .cli_options import policy_options
 
 
 def _limits(gap: float = 1e-4):
@@ -43,7 +37,7 @@ def _status_exit(statuses: list[str]) -> int:
 @click.argument("instance", required=False)
 @click.option("--province", required=True, metavar="CODE", help="Province whose large site is tested, e.g. PV25.")
 @click.option("--candidates", default=None, metavar="ID,ID,...", help="Large sites to test (default: all of the province's).")
-@_policy_options
+@policy_options
 # Candidates differ by tens of thousands of euros on an objective of billions: ranking them needs a tighter gap than one solve.
 @_limits(gap=1e-6)
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes for the first (cold) solve's blocks (0 = one per core).")
@@ -89,7 +83,8 @@ def whatif(ctx, instance, province, candidates, policy_name, assignments, force_
 @click.option("--allow-different-instances", is_flag=True, help="Compare solutions made for different instances.")
 def compare(solutions, fmt, output, allow_different_instances):
     """Compare solution folders: KPIs side by side, then what changed relative to the first."""
-    from .compare import compare_folders, render, write_text
+    from .compare import compare_folders, render
+    from .files import write_text
 
     if len(solutions) < 2:
         raise click.UsageError("compare needs at least two solution folders")

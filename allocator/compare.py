@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,21 +269,6 @@ def to_dict(comparison: Comparison) -> dict:
             for ch in comparison.changes
         ],
     }
-
-
-def write_text(text: str, path: str | Path) -> Path:
-    """Write ``text`` to ``path`` whole or not at all (temporary file beside it, then renamed)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(staging, target)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def _markdown(headers: list[str], rows: list[list[str]], align: str) -> str:

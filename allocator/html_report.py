@@ -12,9 +12,7 @@ import html
 import io
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import pandas as pd
 from matplotlib import rc_context
 
 from .errors import Problem, SolutionError
+from .files import write_bytes
 from .figures import Panel, cost_components, costs_figure, map_figure, provinces_figure, travel_figure
 from .geo import boundaries_for
 from .instance import Instance, load_instance
@@ -92,8 +91,8 @@ def write_report(solutions: list[str | Path], out: str | Path = "report.html", p
         folder = Path(png_dir)
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in pngs.items():
-            written.append(_atomic_write(folder / f"{name}.png", data))
-    target = _atomic_write(Path(out), page.encode("utf-8"))
+            written.append(write_bytes(folder / f"{name}.png", data))
+    target = write_bytes(Path(out), page.encode("utf-8"))
     return ReportFiles(target, tuple(written))
 
 
@@ -115,20 +114,6 @@ def svg_markup(fig, name: str, tips: dict[str, str]) -> str:
     head = re.sub(r'\s(width|height)="[^"]*"', "", text[:head_end])
     natural = float(re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+)', head)[1]) * 96 / 72  # pt -> CSS px
     return f'{head} class="figure" style="max-width:{natural:.0f}px" role="img" aria-labelledby="{name}-caption"{text[head_end:]}'
-
-
-def _atomic_write(target: Path, data: bytes) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 # ---------------------------------------------------------------- the page
@@ -490,9 +475,3 @@ def _footer(panels: list[Panel]) -> str:
                      "its data sources and their attribution are listed in the instance's README.")
     lines.append("Made with reception-allocator (Pyomo + HiGHS).")
     return "<footer>" + "".join(f"<p>{e(line)}</p>" for line in lines) + "</footer>"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
-from .compare import write_text
+from .files import write_text
 from .errors import AllocatorError, InputError, PolicyError, Problem
 from .instance import Instance
 from .policy import KEYS, Policy, check_policy, load_policy

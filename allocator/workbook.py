@@ -16,9 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import os
 import re
-import tempfile
 import tomllib
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InstanceError, Problem
+from .files import atomic_file
 from .instance import (
     LINK_COLUMNS, MATRIX_COLUMNS, MUNICIPALITY_COLUMNS, PROVINCE_COLUMNS, SETTINGS, SITE_COLUMNS, TRAVEL_SETTINGS,
     Instance, build_instance, check_settings, is_workbook, load_instance,
@@ -401,20 +400,6 @@ def put(ws, row: int, column: int, value):
 
 
 def _save(book, target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_file(target) as tmp:
         book.save(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

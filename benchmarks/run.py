@@ -95,7 +95,7 @@ def one(name: str, alternatives: bool, cbc_limit: float | None) -> dict:
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["peak_rss_worker_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if alternatives:
-        from alternatives import highspy_arrays, pulp_model
+        from alternatives import highspy_arrays
 
         data = model_data(inst, policy)
         out["highspy_direct"] = highspy_arrays(data, policy)

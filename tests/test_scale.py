@@ -12,7 +12,7 @@ from allocator.heuristic import greedy_start
 from allocator.instance import load_instance
 from allocator.model import build_model
 from allocator.policy import load_policy
-from conftest import INSTANCES, ROOT, placed, run
+from conftest import INSTANCES, ROOT, run
 
 TWO = INSTANCES / "tiny-two-provinces"
 
