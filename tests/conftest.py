@@ -52,3 +52,26 @@ def placed(outcome) -> dict:
 def open_sites(outcome) -> set:
     s = outcome.solution.sites
     return set(s.loc[s["open_site"] == 1, "site"])
+
+
+def write_matrix_instance(folder: Path, provinces: dict, municipalities: dict, sites: dict, travel: dict) -> Path:
+    """A small instance folder in matrix travel mode, each table given as columns."""
+    folder.mkdir(parents=True)
+    (folder / "instance.toml").write_text(
+        f'name = "{folder.name}"\ndescription = "test"\nunits = "places"\ncurrency = "EUR"\nplanning_period = "1 year"\n[travel]\nmode = "matrix"\n'
+    )
+    for name, table in (("provinces", provinces), ("municipalities", municipalities), ("sites", sites), ("travel_times", travel)):
+        pd.DataFrame(table).to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def two_large_instance(folder: Path, min_size: int = 0) -> Path:
+    """One province; municipalities X and Y (100 places each) 50 minutes apart, a large candidate at each."""
+    return write_matrix_instance(
+        folder,
+        {"province": ["P"], "name": ["P"]},
+        {"municipality": ["X", "Y"], "name": ["X", "Y"], "province": "P", "population": 1, "lat": 52, "lon": 5, "demand": 100},
+        {"site": ["LX", "LY"], "name": ["LX", "LY"], "municipality": ["X", "Y"], "province": "P", "kind": "large", "status": "candidate",
+         "min_size": min_size, "capacity": 300, "fixed_cost": 100, "cost_per_place": 1, "lat": 52, "lon": 5},
+        {"municipality": ["X", "X", "Y", "Y"], "site": ["LX", "LY", "LX", "LY"], "minutes": [0, 50, 50, 0]},
+    )

@@ -1,10 +1,9 @@
 """Each constraint family binds when it should (optimal values worked out by hand)."""
 
-import pandas as pd
 import pytest
 
 from allocator.instance import load_instance
-from conftest import INSTANCES, open_sites, placed, run
+from conftest import INSTANCES, open_sites, placed, run, two_large_instance
 
 TWO = INSTANCES / "tiny-two-provinces"
 
@@ -65,20 +64,7 @@ def test_existing_site_is_kept_open(copy_instance):
 
 
 def one_province_two_large(tmp_path, min_size=0):
-    """Two municipalities 50 minutes apart, each with a large candidate at home."""
-    folder = tmp_path / "two-large"
-    folder.mkdir()
-    (folder / "instance.toml").write_text(
-        'name = "two-large"\ndescription = "test"\nunits = "places"\ncurrency = "EUR"\nplanning_period = "1 year"\n[travel]\nmode = "matrix"\n'
-    )
-    pd.DataFrame({"province": ["P"], "name": ["P"]}).to_csv(folder / "provinces.csv", index=False)
-    pd.DataFrame({"municipality": ["X", "Y"], "name": ["X", "Y"], "province": "P", "population": 1, "lat": 52, "lon": 5, "demand": 100}).to_csv(folder / "municipalities.csv", index=False)
-    pd.DataFrame({
-        "site": ["LX", "LY"], "name": ["LX", "LY"], "municipality": ["X", "Y"], "province": "P", "kind": "large", "status": "candidate",
-        "min_size": min_size, "capacity": 300, "fixed_cost": 100, "cost_per_place": 1, "lat": 52, "lon": 5,
-    }).to_csv(folder / "sites.csv", index=False)
-    pd.DataFrame({"municipality": ["X", "X", "Y", "Y"], "site": ["LX", "LY", "LX", "LY"], "minutes": [0, 50, 50, 0]}).to_csv(folder / "travel_times.csv", index=False)
-    return folder
+    return two_large_instance(tmp_path / "two-large", min_size)
 
 
 @pytest.mark.parametrize("rule, objective, n_large", [("off", 400, 2), ("at_least", 400, 2), ("exactly", 5_300, 1), ("at_most", 5_300, 1)])

@@ -1,6 +1,5 @@
 """Explanations of infeasibility and unmet demand: one planted cause per rule, each named."""
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -8,7 +7,7 @@ from allocator.cli import cli
 from allocator.explain import explain
 from allocator.instance import load_instance
 from allocator.solver import SolveOptions
-from conftest import INSTANCES, hand_policy
+from conftest import INSTANCES, hand_policy, write_matrix_instance
 
 TWO = INSTANCES / "tiny-two-provinces"
 OPTIONS = SolveOptions(workers=1, time_limit=60)
@@ -26,17 +25,14 @@ def sentences(explanation, source=None) -> list[str]:
 
 def one_province(tmp_path, min_size=150, minutes=(10, 30)):
     """Province P: X and Y (100 places each); one large site L in X (capacity 300)."""
-    folder = tmp_path / "one-province"
-    folder.mkdir()
-    (folder / "instance.toml").write_text(
-        'name = "one-province"\ndescription = "test"\nunits = "places"\ncurrency = "EUR"\nplanning_period = "1 year"\n[travel]\nmode = "matrix"\n'
+    return write_matrix_instance(
+        tmp_path / "one-province",
+        {"province": ["P"], "name": ["Pland"]},
+        {"municipality": ["X", "Y"], "name": ["Xham", "Yford"], "province": "P", "population": 1, "lat": 52, "lon": 5, "demand": 100},
+        {"site": ["L"], "name": ["Xham large"], "municipality": ["X"], "province": "P", "kind": "large", "status": "candidate",
+         "min_size": min_size, "capacity": 300, "fixed_cost": 100, "cost_per_place": 1, "lat": 52, "lon": 5},
+        {"municipality": ["X", "Y"], "site": ["L", "L"], "minutes": list(minutes)},
     )
-    pd.DataFrame({"province": ["P"], "name": ["Pland"]}).to_csv(folder / "provinces.csv", index=False)
-    pd.DataFrame({"municipality": ["X", "Y"], "name": ["Xham", "Yford"], "province": "P", "population": 1, "lat": 52, "lon": 5, "demand": 100}).to_csv(folder / "municipalities.csv", index=False)
-    pd.DataFrame({"site": ["L"], "name": ["Xham large"], "municipality": ["X"], "province": "P", "kind": "large", "status": "candidate",
-                  "min_size": min_size, "capacity": 300, "fixed_cost": 100, "cost_per_place": 1, "lat": 52, "lon": 5}).to_csv(folder / "sites.csv", index=False)
-    pd.DataFrame({"municipality": ["X", "Y"], "site": ["L", "L"], "minutes": list(minutes)}).to_csv(folder / "travel_times.csv", index=False)
-    return folder
 
 
 def test_feasible_instance_has_nothing_to_explain():

@@ -10,7 +10,6 @@ tiny-two-provinces, province P1 (A: 200, B: 100; A and B 20 minutes apart), hand
 
 import json
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -19,7 +18,7 @@ from allocator.cli import cli
 from allocator.instance import load_instance
 from allocator.solver import SolveOptions
 from allocator.whatif import WhatIfError, rank_sites
-from conftest import INSTANCES, hand_policy
+from conftest import INSTANCES, hand_policy, two_large_instance
 
 TWO = INSTANCES / "tiny-two-provinces"
 HAND = ["--set", "travel_value=1", "--set", "unmet_penalty=1000", "--set", "max_travel_minutes=none", "--set", "max_travel_minutes_regular=none"]
@@ -56,16 +55,7 @@ def test_ranking_by_hand(monkeypatch):
 def test_ties_are_broken_by_site_id(tmp_path):
     # Two municipalities 50 minutes apart, a large candidate at each: forcing either costs the same
     # (100 fixed + 200 places x 1 + 100 places x 50 minutes = 5,300).
-    folder = tmp_path / "twins"
-    folder.mkdir()
-    (folder / "instance.toml").write_text('name = "twins"\ndescription = "test"\nunits = "places"\ncurrency = "EUR"\nplanning_period = "1 year"\n[travel]\nmode = "matrix"\n')
-    pd.DataFrame({"province": ["P"], "name": ["P"]}).to_csv(folder / "provinces.csv", index=False)
-    pd.DataFrame({"municipality": ["X", "Y"], "name": ["X", "Y"], "province": "P", "population": 1, "lat": 52, "lon": 5, "demand": 100}).to_csv(folder / "municipalities.csv", index=False)
-    pd.DataFrame({
-        "site": ["LX", "LY"], "name": ["LX", "LY"], "municipality": ["X", "Y"], "province": "P", "kind": "large", "status": "candidate",
-        "min_size": 0, "capacity": 300, "fixed_cost": 100, "cost_per_place": 1, "lat": 52, "lon": 5,
-    }).to_csv(folder / "sites.csv", index=False)
-    pd.DataFrame({"municipality": ["X", "X", "Y", "Y"], "site": ["LX", "LY", "LX", "LY"], "minutes": [0, 50, 50, 0]}).to_csv(folder / "travel_times.csv", index=False)
+    folder = two_large_instance(tmp_path / "twins")
     t = rank_sites(load_instance(folder), hand_policy(), "P", ["LY", "LX"], EXACT).table
     assert list(t["site"]) == ["LX", "LY"]
     assert list(t["objective"]) == [5_300, 5_300] and list(t["rank"]) == [1, 2]
