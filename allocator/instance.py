@@ -16,6 +16,7 @@ import pandas as pd
 
 from .demand import split_task
 from .errors import InstanceError, Problem
+from .horizon_data import HORIZON_FILES, LIFECYCLE_COLUMNS, Horizon, check_horizon, check_registration, finish_horizon, read_horizon_tables
 from .tables import Column, duplicates, read_table, typed
 
 # Upper limits far beyond any real instance: they stop absurd numbers (1e300) before they
@@ -57,7 +58,7 @@ SITE_COLUMNS = (
     Column("cost_per_place", "float", min=0, max=MAX_MONEY),
     Column("lat", "float", min=-90, max=90),
     Column("lon", "float", min=-180, max=180),
-)
+) + LIFECYCLE_COLUMNS  # optional; only with periods.csv
 LINK_COLUMNS = (
     Column("from", "id"),
     Column("to", "id"),
@@ -79,13 +80,14 @@ SETTINGS = {
     "planning_period": (str, True),
     "budget": ((int, float), False),
     "travel": (dict, True),
+    "registration": (dict, False),  # only with periods.csv
 }
 TRAVEL_SETTINGS = {
     "mode": (str, True),
     "speed_kmh": ((int, float), False),
     "detour_factor": ((int, float), False),
 }
-INSTANCE_FILES = ("instance.toml", "provinces.csv", "municipalities.csv", "sites.csv", "links.csv", "travel_times.csv")
+INSTANCE_FILES = ("instance.toml", "provinces.csv", "municipalities.csv", "sites.csv", "links.csv", "travel_times.csv") + HORIZON_FILES
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +111,7 @@ class Instance:
     travel: np.ndarray  # minutes, municipalities (rows, index order) x sites (columns); inf = unreachable
     source: str
     fingerprint: str
+    horizon: Horizon | None = None  # periods, scenarios and site life cycles (instances/README.md, "Periods")
 
     @property
     def total_demand(self) -> int:
@@ -139,7 +142,8 @@ def load_instance(path: str | Path) -> Instance:
         links = table("links.csv", LINK_COLUMNS)
     elif mode == "matrix":
         matrix = table("travel_times.csv", MATRIX_COLUMNS)
-    return build_instance(settings, provinces, municipalities, sites, links, matrix, problems, str(root.resolve()), lambda: fingerprint(root))
+    horizon = read_horizon_tables(root, problems)
+    return build_instance(settings, provinces, municipalities, sites, links, matrix, problems, str(root.resolve()), lambda: fingerprint(root), horizon_tables=horizon)
 
 
 def is_workbook(path: Path) -> bool:
@@ -147,7 +151,7 @@ def is_workbook(path: Path) -> bool:
     return Path(path).suffix.lower() == ".xlsx"
 
 
-def build_instance(settings: dict, provinces, municipalities, sites, links, matrix, problems: list[Problem], source: str, fingerprint_of, locate=None) -> Instance:
+def build_instance(settings: dict, provinces, municipalities, sites, links, matrix, problems: list[Problem], source: str, fingerprint_of, locate=None, horizon_tables=None) -> Instance:
     """Validate tables already read by ``check_table`` (CSV files or sheets) into an Instance.
 
     Problems are reported under the CSV file names; ``locate`` maps each to the place where the
@@ -163,8 +167,10 @@ def build_instance(settings: dict, provinces, municipalities, sites, links, matr
     duplicates(municipalities, "municipality", "municipalities.csv", problems)
     duplicates(sites, "site", "sites.csv", problems)
     _check_references(provinces, municipalities, sites, links, matrix, problems)
+    demand_given = municipalities is not None and "demand" in municipalities
     if municipalities is not None and provinces is not None:
         _derive_demand(provinces, municipalities, problems)
+    horizon_parts = check_horizon(settings, horizon_tables, _ids(provinces, "province"), sites, problems)
     if problems:
         fail()
 
@@ -183,6 +189,7 @@ def build_instance(settings: dict, provinces, municipalities, sites, links, matr
     else:
         matrix = typed(matrix, MATRIX_COLUMNS).drop(columns="row").reset_index(drop=True)
         travel = matrix_travel_times(municipalities, sites, matrix)
+    horizon = finish_horizon(horizon_parts, provinces, municipalities, demand_given, problems)
     if problems:
         fail()
 
@@ -204,6 +211,7 @@ def build_instance(settings: dict, provinces, municipalities, sites, links, matr
         travel=travel,
         source=source,
         fingerprint=fingerprint_of(),
+        horizon=horizon,
     )
 
 
@@ -258,6 +266,8 @@ def check_settings(data: dict, label: str, problems: list[Problem]) -> dict:
                     problems.append(Problem(label, f"must be {'>' if key == 'speed_kmh' else '>='} {low}", column=f"travel.{key}", value=value))
                 elif value > high:
                     problems.append(Problem(label, f"must be <= {high}", column=f"travel.{key}", value=value))
+    if "registration" in data:
+        check_registration(data["registration"], label, problems)
     budget = data.get("budget")
     if _is_number(budget):
         if not math.isfinite(budget):

@@ -270,6 +270,8 @@ def export_instance(instance: str | Path, target: str | Path) -> Path:
     """
     source = Path(instance)
     inst = load_instance(source)
+    if inst.horizon is not None:
+        raise InstanceError([Problem(str(source), "an instance with periods.csv cannot be written as a workbook: workbooks hold instances without periods")])
     settings, tables = _raw_instance(source, inst.travel_mode)
     from openpyxl import Workbook
 
@@ -277,7 +279,7 @@ def export_instance(instance: str | Path, target: str | Path) -> Path:
     ws = book.active
     ws.title = SETTINGS_SHEET
     rows = []
-    for key in [*(k for k in SETTINGS if k != "travel"), *(f"travel.{k}" for k in TRAVEL_SETTINGS)]:
+    for key in [*(k for k in SETTINGS if k not in ("travel", "registration")), *(f"travel.{k}" for k in TRAVEL_SETTINGS)]:
         head, _, leaf = key.partition(".")
         value = settings.get(head, {}).get(leaf) if leaf else settings.get(head)
         rows.append([key, value, SETTING_NOTES[key]])

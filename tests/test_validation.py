@@ -200,7 +200,7 @@ def test_instance_toml_problems(two):
     folder, _ = two
     (folder / "instance.toml").write_text('name = "x"\nunits = 3\ncolour = "red"\n[travel]\nmode = "teleport"\n')
     found = problems(folder)
-    assert "instance.toml, column 'colour': unknown key (known: name, description, units, currency, planning_period, budget, travel)" in found
+    assert "instance.toml, column 'colour': unknown key (known: name, description, units, currency, planning_period, budget, travel, registration)" in found
     assert "instance.toml, column 'description': required key is missing" in found
     assert "instance.toml, column 'units': must be text (value: 3)" in found
     assert "instance.toml, column 'travel.mode': must be \"network\" or \"matrix\" (value: 'teleport')" in found
