@@ -331,9 +331,10 @@ def _check_lifecycle(sites_raw: pd.DataFrame | None, period_ids: list[str], prob
             problems.append(Problem(label, "contract_end is for existing sites; a candidate's contract starts when it opens", row, "contract_end", columns["contract_end"][k]))
         if columns["extension_cost"][k] is not None and columns["contract_end"][k] is None:
             problems.append(Problem(label, "extension_cost without a contract_end would never be paid", row, "extension_cost", columns["extension_cost"][k]))
-    frame = pd.DataFrame(columns, index=pd.Index(list(sites_raw["site"]), name="site"))
+    # Period ids stay Python objects (None where empty); the money and years columns are floats (NaN where empty).
+    frame = pd.DataFrame({c: pd.Series(columns[c], dtype=object) for c in ("earliest_open", "contract_end")}).set_axis(pd.Index(list(sites_raw["site"]), name="site"))
     for c in ("extension_cost", "min_open_years", "opening_cost", "closing_cost", "standby_cost"):
-        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        frame[c] = pd.Series([math.nan if v is None else float(v) for v in columns[c]], index=frame.index, dtype=float)
     return frame
 
 

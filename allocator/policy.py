@@ -17,6 +17,7 @@ from .errors import PolicyError, Problem
 from .paths import models_dir
 
 LARGE_SITE_RULES = ("exactly", "at_most", "at_least", "off")
+RISKS = ("expected", "worst")
 NONE_WORDS = ("none", "off", "no", "")
 
 
@@ -40,17 +41,38 @@ class Policy:
     whole_places: bool = True
     force_sites: tuple[str, ...] = field(default_factory=tuple)
     forbid_sites: tuple[str, ...] = field(default_factory=tuple)
+    # Plans over several periods (models/README.md, "Plans over several periods").
+    risk: str = "expected"
+    scenario_weights: tuple[tuple[str, float], ...] = field(default_factory=tuple)  # empty: equal weights
+    discount_rate: float = 0.0
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
         out["force_sites"] = list(self.force_sites)
         out["forbid_sites"] = list(self.forbid_sites)
+        out["scenario_weights"] = dict(self.scenario_weights)
         if out["budget"] is not None and math.isinf(out["budget"]):
             out["budget"] = "none"
         return out
 
     def with_(self, **changes) -> "Policy":
         return dataclasses.replace(self, **changes)
+
+    def weights_for(self, scenarios) -> dict[str, float]:
+        """π_ω for ``scenarios``, normalised to add up to 1 (equal when the policy sets none).
+
+        Raises ValueError when weights are set but miss a scenario or add up to 0."""
+        scenarios = list(scenarios)
+        if not self.scenario_weights:
+            return {w: 1.0 / len(scenarios) for w in scenarios}
+        given = dict(self.scenario_weights)
+        missing = [w for w in scenarios if w not in given]
+        if missing:
+            raise ValueError(f"scenario_weights gives no weight for {', '.join(missing)}")
+        total = sum(given[w] for w in scenarios)
+        if total <= 0:
+            raise ValueError("scenario_weights add up to 0 over the scenarios planned for")
+        return {w: given[w] / total for w in scenarios}
 
     def effective_budget(self, instance_budget: float | None) -> float | None:
         """The budget the model applies: the policy's own, else the instance's; None = no limit."""
@@ -61,7 +83,7 @@ class Policy:
 
 KEYS = {f.name: f for f in fields(Policy)}
 OPTIONAL_NUMBER = {"max_travel_minutes", "max_travel_minutes_regular", "mean_travel_limit_minutes", "budget", "nearest_regular_sites"}
-NUMBER = {"unmet_penalty", "travel_value", "demand_scale"}
+NUMBER = {"unmet_penalty", "travel_value", "demand_scale", "discount_rate"}
 BOOLEAN = {"allow_cross_province", "keep_existing_open", "whole_places"}
 SITE_LISTS = {"force_sites", "forbid_sites"}
 TEXT = {"name", "description"}
@@ -154,6 +176,12 @@ def _coerce(key: str, raw: object, from_text: bool):
         if raw not in LARGE_SITE_RULES:
             raise ValueError(f"must be one of {', '.join(LARGE_SITE_RULES)}")
         return raw
+    if key == "risk":
+        if raw not in RISKS:
+            raise ValueError(f"must be one of {', '.join(RISKS)}")
+        return raw
+    if key == "scenario_weights":
+        return _weights(raw, from_text)
     if key in BOOLEAN:
         if isinstance(raw, bool):
             return raw
@@ -173,6 +201,8 @@ def _coerce(key: str, raw: object, from_text: bool):
         raise ValueError("must be >= 0")
     if key in ("unmet_penalty", "travel_value") and number < 0:
         raise ValueError("must be >= 0")
+    if key == "discount_rate" and not 0 <= number <= 1:
+        raise ValueError("must be between 0 and 1 (a rate per year, 0.03 for 3 %)")
     if key in OPTIONAL_NUMBER and number < 0:
         raise ValueError("must be >= 0 (or \"none\")")
     if key == "nearest_regular_sites":
@@ -180,6 +210,28 @@ def _coerce(key: str, raw: object, from_text: bool):
             raise ValueError("must be a whole number >= 1 (or \"none\")")
         return int(number)
     return number
+
+
+def _weights(raw: object, from_text: bool) -> tuple[tuple[str, float], ...]:
+    """Scenario weights from a TOML table ``{low = 0.25, mid = 0.5}`` or text ``low:0.25,mid:0.5``."""
+    if isinstance(raw, str) and from_text:
+        pairs = []
+        for item in (x.strip() for x in raw.split(",") if x.strip()):
+            name, sep, number = item.partition(":")
+            if not sep or not name.strip():
+                raise ValueError("must be scenario:weight pairs, e.g. low:0.25,mid:0.5,high:0.25")
+            pairs.append((name.strip(), number))
+    elif isinstance(raw, dict):
+        pairs = list(raw.items())
+    else:
+        raise ValueError("must be a table of scenario = weight, e.g. { low = 0.25, mid = 0.5, high = 0.25 }")
+    out = {}
+    for name, number in pairs:
+        value = _number(number, from_text=isinstance(number, str))
+        if value < 0:
+            raise ValueError(f"the weight of {name} must be >= 0")
+        out[str(name)] = value
+    return tuple(out.items())
 
 
 def _number(raw: object, from_text: bool) -> float:
