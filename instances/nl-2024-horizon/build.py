@@ -24,7 +24,7 @@ SOURCES = HERE / "sources"
 BASE = HERE.parent / "nl-2024"
 BACKTEST = HERE / "backtest"
 sys.path.insert(0, str(HERE.parents[1]))  # repo root, so the loader's own rounding rule is used
-from allocator.demand import split_task
+from allocator.data.demand import split_task  # noqa: E402
 
 DAYS_PER_YEAR = 365.25
 
@@ -42,22 +42,29 @@ REGULAR_LEAD_YEARS = 0.0  # L1
 LARGE_LEAD_YEARS = 2.0  # L2
 MIN_OPEN_YEARS = {"large": 5.0, "regular": 3.0}  # M1 (large: sourced), M2 (regular: median of the examples)
 # M2: the contract lengths stated in coa_location_examples.csv (location, words of the row).
-CONTRACT_EXAMPLES = {"Musselkanaal azc": ("for 3 years", 3.0), "Barneveld (planned)": ("planned 5 years", 5.0),
-                     "Brummen Heliant paviljoen": ("2 years", 2.0)}
+CONTRACT_EXAMPLES = {
+    "Musselkanaal azc": ("for 3 years", 3.0),
+    "Barneveld (planned)": ("planned 5 years", 5.0),
+    "Brummen Heliant paviljoen": ("2 years", 2.0),
+}
 CONVERSION_BEFORE_2023_11 = 0.96  # B3, occupancy rate stated by COA for its 2022 decisions
 CONVERSION_FROM_2023_11 = 0.91  # B3, stated for the MPP 2023-II round
 
 # Figures quoted in the sources' text rather than in a column. Each is checked against the file.
 OUTFLOW_2024 = 44_280  # persons who left COA reception in 2024
-OUTFLOW_2024_SOURCE = ("https://www.tweedekamer.nl/kamerstukken/kamervragen/detail?did=2025D08674&id=2025Z00616",
-                       "ca. 44.280 personen COA-opvang verlaten, waarvan ca. 30.210 vergunninghouders")
+OUTFLOW_2024_SOURCE = (
+    "https://www.tweedekamer.nl/kamerstukken/kamervragen/detail?did=2025D08674&id=2025Z00616",
+    "ca. 44.280 personen COA-opvang verlaten, waarvan ca. 30.210 vergunninghouders",
+)
 EMERGENCY_PEAK_DATE = "2023-09-25"
 EMERGENCY_PEAK_NOTE = "20834 in COA noodopvang"  # plus persons_outside_coa on the same row
 
 # Publication dates not written as a date in the `publication` label.
 PUBLISHED_OVERRIDES = {
     "previous MPP as cited 2025-09-26 (probably MPP 2024-II, 2024-11/12)": (
-        date(2024, 12, 31), "the round before MPP 2025, dated 2024-11/12 in the label; known by the end of 2024"),
+        date(2024, 12, 31),
+        "the round before MPP 2025, dated 2024-11/12 in the label; known by the end of 2024",
+    ),
 }
 # Forecasts of the stock in reception. Capacity targets (coa_capacity_target) are left out: they are
 # decisions on the capacity to hold, reserves included ("inclusief 5.000 plekken als reservecapaciteit").
@@ -96,6 +103,7 @@ def fact(facts: list[dict], text: str, year: str | None = None) -> float:
 
 # ---------------------------------------------------------------- periods
 
+
 def half_years(start: date, end: date) -> list[tuple[str, date, date]]:
     """(id, first day, first day of the next) for every half-year from start up to end."""
     out = []
@@ -113,6 +121,7 @@ def years_between(a: date, b: date) -> float:
 
 # ---------------------------------------------------------------- observations and forecasts
 
+
 def parse_date(text: str, end_of_period: bool) -> date | None:
     """YYYY-MM-DD as it is; YYYY-MM as the 15th (observations) or the month's last day (publications)."""
     text = text.strip()
@@ -122,7 +131,7 @@ def parse_date(text: str, end_of_period: bool) -> date | None:
         y, m = int(text[:4]), int(text[5:])
         if not end_of_period:
             return date(y, m, 15)
-        return (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1))
+        return date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
     return None
 
 
@@ -164,8 +173,15 @@ def stock_forecasts(rows: list[dict]) -> list[dict]:
         else:
             targets = [date.fromisoformat(target)]
         for t in targets:
-            out.append({"publication": r["publication"], "known": when, "target": t, "value": float(r["middle"]),
-                        "unit": "persons" if r["measure"] in PERSON_MEASURES else "places"})
+            out.append(
+                {
+                    "publication": r["publication"],
+                    "known": when,
+                    "target": t,
+                    "value": float(r["middle"]),
+                    "unit": "persons" if r["measure"] in PERSON_MEASURES else "places",
+                }
+            )
     return out
 
 
@@ -178,8 +194,16 @@ def inflow_bands(rows: list[dict]) -> list[dict]:
         low, high = float(r["low"]), float(r["high"])
         # Where the round publishes no middle, the middle is taken halfway (assumption B2).
         mid = float(r["middle"]) if r["middle"] else (low + high) / 2
-        out.append({"publication": r["publication"], "known": published(r["publication"]), "year": int(r["year_forecast"]),
-                    "low": low, "mid": mid, "high": high})
+        out.append(
+            {
+                "publication": r["publication"],
+                "known": published(r["publication"]),
+                "year": int(r["year_forecast"]),
+                "low": low,
+                "mid": mid,
+                "high": high,
+            }
+        )
     return out
 
 
@@ -276,6 +300,7 @@ def arrived(obs: list[tuple[date, int]], start: date, end: date) -> tuple[int, s
 
 # ---------------------------------------------------------------- sites
 
+
 def run_down_curve() -> list[tuple[float, float]]:
     """Share of the 2022 portfolio still under contract after t years (coa_portfolio_run_down_2022.csv)."""
     rows = read_csv(SOURCES / "coa_portfolio_run_down_2022.csv")
@@ -303,14 +328,20 @@ def main() -> None:
     # -------------------------------------------------------- money from cost_facts.csv
     # Standby: the 2017 vacancy cost spread over the empty places of 2017 (derivation D4).
     vacancy = fact(facts, "cost of vacancy (empty locations) in one year after a fall in inflow", "2017")
-    capacity_2017 = {r["date"]: int(r["capacity"]) for r in occupancy if r["capacity"] and r["date"] in ("2017-01-01", "2017-04-26", "2018-01-01")}
+    capacity_2017 = {
+        r["date"]: int(r["capacity"])
+        for r in occupancy
+        if r["capacity"] and r["date"] in ("2017-01-01", "2017-04-26", "2018-01-01")
+    }
     residents_2017 = {d.isoformat(): v for d, v in obs}
     empty = [
         (date(2017, 1, 1), capacity_2017["2017-01-01"] - residents_2017["2017-01-01"]),
         (date(2017, 4, 26), capacity_2017["2017-04-26"] - residents_2017["2017-04-26"]),
         (date(2018, 1, 1), capacity_2017["2018-01-01"] - residents_2017["2017-12-31"]),
     ]
-    empty_place_years = sum((d1 - d0).days / DAYS_PER_YEAR * (e0 + e1) / 2 for (d0, e0), (d1, e1) in itertools.pairwise(empty))
+    empty_place_years = sum(
+        (d1 - d0).days / DAYS_PER_YEAR * (e0 + e1) / 2 for (d0, e0), (d1, e1) in itertools.pairwise(empty)
+    )
     standby_per_place = round(vacancy / empty_place_years)
     # Closing: the 2017 buy-outs over the places removed in 2017 (derivation D5).
     buy_out = fact(facts, "other costs of shrinking capacity (buying out contracts) in one year", "2017")
@@ -337,14 +368,18 @@ def main() -> None:
     require(len(periods) == 10, "expected ten half-years")
     # Offsets count the periods' own lengths, as the model does (o_t in models/README.md).
     offset = {pid: 0.5 * k for k, (pid, _, _) in enumerate(periods)}
-    write_csv(HERE / "periods.csv", ["period", "start", "years"], [[pid, start.isoformat(), 0.5] for pid, start, _ in periods])
+    write_csv(
+        HERE / "periods.csv", ["period", "start", "years"], [[pid, start.isoformat(), 0.5] for pid, start, _ in periods]
+    )
 
     def first_period_from(years: float) -> str:
         return next(pid for pid, _, _ in periods if offset[pid] >= years - 1e-9)
 
     # -------------------------------------------------------- sites: life-cycle columns by rule
     curve = run_down_curve()
-    existing_regular = sorted((s for s in base_sites if s["status"] == "existing" and s["kind"] == "regular"), key=lambda s: s["site"])
+    existing_regular = sorted(
+        (s for s in base_sites if s["status"] == "existing" and s["kind"] == "regular"), key=lambda s: s["site"]
+    )
     total_existing_regular = sum(int(s["capacity"]) for s in existing_regular)
     contract_end: dict[str, str] = {}
     cumulative = 0
@@ -356,8 +391,15 @@ def main() -> None:
         if inside:
             contract_end[s["site"]] = inside[0]
 
-    header = list(base_sites[0].keys()) + ["earliest_open", "contract_end", "extension_cost", "min_open_years",
-                                           "opening_cost", "closing_cost", "standby_cost"]
+    header = list(base_sites[0].keys()) + [
+        "earliest_open",
+        "contract_end",
+        "extension_cost",
+        "min_open_years",
+        "opening_cost",
+        "closing_cost",
+        "standby_cost",
+    ]
     site_rows = []
     for s in base_sites:
         capacity = int(s["capacity"])
@@ -366,9 +408,18 @@ def main() -> None:
         earliest = first_period_from(lead) if candidate and lead > 0 else ""
         end = contract_end.get(s["site"], "")
         extension = opening_per_place * capacity if end else ""  # X1: an extension priced as a new contract
-        site_rows.append(list(s.values()) + [earliest, end, extension, f"{MIN_OPEN_YEARS[s['kind']]:g}",
-                                             opening_per_place * capacity, closing_per_place * capacity,
-                                             standby_per_place * capacity])
+        site_rows.append(
+            list(s.values())
+            + [
+                earliest,
+                end,
+                extension,
+                f"{MIN_OPEN_YEARS[s['kind']]:g}",
+                opening_per_place * capacity,
+                closing_per_place * capacity,
+                standby_per_place * capacity,
+            ]
+        )
     write_csv(HERE / "sites.csv", header, site_rows)
 
     # -------------------------------------------------------- need per period and scenario
@@ -385,8 +436,10 @@ def main() -> None:
     for r in read_csv(SOURCES / "coa_capacity_needs.csv"):
         if r["decision_or_page"].startswith("Spreidingswet"):
             continue  # the static task itself (spreidingswet_2024.csv), not a forecast round
-        require((date.fromisoformat(r["target_date"]), float(r["places_needed"])) in listed,
-                f"coa_capacity_needs.csv: {r['target_date']} {r['places_needed']} is not in inflow_forecasts.csv")
+        require(
+            (date.fromisoformat(r["target_date"]), float(r["places_needed"])) in listed,
+            f"coa_capacity_needs.csv: {r['target_date']} {r['places_needed']} is not in inflow_forecasts.csv",
+        )
     need_rows = []
     need_table = []
     for pid, start, nxt in periods:
@@ -400,15 +453,25 @@ def main() -> None:
     require(EMERGENCY_PEAK_NOTE in peak["notes"], "coa_locations_by_type.csv: the 2023-09-25 note changed")
     emergency_national = int(EMERGENCY_PEAK_NOTE.split()[0]) + int(peak["persons_outside_coa"])
     emergency = split_task(emergency_national, task)
-    write_csv(HERE / "emergency.csv", ["province", "capacity", "cost_per_place"],
-              [[p, emergency[p], f"{emergency_cost:g}"] for p in sorted(emergency)])
+    write_csv(
+        HERE / "emergency.csv",
+        ["province", "capacity", "cost_per_place"],
+        [[p, emergency[p], f"{emergency_cost:g}"] for p in sorted(emergency)],
+    )
 
     # -------------------------------------------------------- instance.toml
     [terapel] = [r for r in read_csv(SOURCES / "reception_sites.csv") if r["role"].startswith("registration centre")]
-    registration_site = [s["site"] for s in base_sites if s["municipality"] == terapel["municipality_code"] and s["status"] == "existing"]
+    registration_site = [
+        s["site"] for s in base_sites if s["municipality"] == terapel["municipality_code"] and s["status"] == "existing"
+    ]
     require(len(registration_site) == 1, "expected one existing site in the municipality of the registration centre")
-    [penalty] = [r for r in read_csv(SOURCES / "coa_location_examples.csv") if r["location"] == "Ter Apel aanmeldcentrum"]
-    require("dwangsom EUR15,000/night above 2000, cap EUR1.5m" in penalty["note"], "coa_location_examples.csv: the Ter Apel penalty note changed")
+    [penalty] = [
+        r for r in read_csv(SOURCES / "coa_location_examples.csv") if r["location"] == "Ter Apel aanmeldcentrum"
+    ]
+    require(
+        "dwangsom EUR15,000/night above 2000, cap EUR1.5m" in penalty["note"],
+        "coa_location_examples.csv: the Ter Apel penalty note changed",
+    )
     base_toml = (BASE / "instance.toml").read_text(encoding="utf-8")
     body = base_toml.split("\n", 2)[2]  # drop name and description; keep units, currency, period, travel
     require(body.startswith("units = "), "nl-2024's instance.toml changed its layout")
@@ -428,7 +491,9 @@ def main() -> None:
     # -------------------------------------------------------- back-test data
     replay = half_years(BACKTEST_START, BACKTEST_END)
     reach = half_years(BACKTEST_START, date(HORIZON_START.year + HORIZON_YEARS, 1, 1))
-    write_csv(BACKTEST / "periods.csv", ["period", "start", "years"], [[pid, s.isoformat(), 0.5] for pid, s, _ in reach])
+    write_csv(
+        BACKTEST / "periods.csv", ["period", "start", "years"], [[pid, s.isoformat(), 0.5] for pid, s, _ in reach]
+    )
     arrived_rows = []
     for pid, start, nxt in replay:
         value, note = arrived(obs, start, nxt)
@@ -446,26 +511,54 @@ def main() -> None:
             need, basis = period_need(path_at, bands, at, start, nxt, stay_years)
             sources = "; ".join(used_at) if used_at else f"persistence of {anchor[1]} ({anchor[0].isoformat()})"
             forecast_rows += [[made, pid, s, need[s], kind, sources, basis] for s in SCENARIOS]
-    write_csv(BACKTEST / "forecasts.csv", ["made", "period", "scenario", "need", "kind", "stock_forecasts", "band"], forecast_rows)
+    write_csv(
+        BACKTEST / "forecasts.csv",
+        ["made", "period", "scenario", "need", "kind", "stock_forecasts", "band"],
+        forecast_rows,
+    )
     by_type = {r["peildatum"]: r for r in read_csv(SOURCES / "coa_locations_by_type.csv")}
     history = []
     for r in occupancy:
         if not r["locations"] and not r["capacity"]:
             continue
         extra = by_type.get(r["date"], {})
-        history.append([r["date"], r["residents"], r["locations"], extra.get("locations_regular", ""),
-                        extra.get("locations_temporary_or_nood", ""), r["capacity"], r["source_url"]])
-    write_csv(BACKTEST / "history.csv", ["date", "residents", "locations", "locations_regular",
-                                         "locations_temporary_or_nood", "capacity", "source_url"], history)
+        history.append(
+            [
+                r["date"],
+                r["residents"],
+                r["locations"],
+                extra.get("locations_regular", ""),
+                extra.get("locations_temporary_or_nood", ""),
+                r["capacity"],
+                r["source_url"],
+            ]
+        )
+    write_csv(
+        BACKTEST / "history.csv",
+        [
+            "date",
+            "residents",
+            "locations",
+            "locations_regular",
+            "locations_temporary_or_nood",
+            "capacity",
+            "source_url",
+        ],
+        history,
+    )
 
     # -------------------------------------------------------- report
-    print(f"stay {stay_years:.3f} years; standby {standby_per_place}/place-year (empty place-years {empty_place_years:,.0f}); "
-          f"closing = opening {closing_per_place}/place; emergency {emergency_national} places at {emergency_cost:g}")
+    print(
+        f"stay {stay_years:.3f} years; standby {standby_per_place}/place-year (empty place-years {empty_place_years:,.0f}); "
+        f"closing = opening {closing_per_place}/place; emergency {emergency_national} places at {emergency_cost:g}"
+    )
     print(f"forecast path at {HORIZON_START}: " + ", ".join(f"{d} {v:,.0f}" for d, v in path) + f" ({'; '.join(used)})")
     for pid, need, basis in need_table:
         print(f"  {pid}: " + ", ".join(f"{s} {need[s]:,}" for s in SCENARIOS) + f"  band {basis}")
-    print(f"sites: {len(site_rows)} ({len(contract_end)} with a contract end); back-test: {len(arrived_rows)} half-years, "
-          f"{len(forecast_rows)} forecast rows")
+    print(
+        f"sites: {len(site_rows)} ({len(contract_end)} with a contract end); back-test: {len(arrived_rows)} half-years, "
+        f"{len(forecast_rows)} forecast rows"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,673 @@
+"""Build the horizon model (models/README.md, "Plans over several periods") as a Pyomo ConcreteModel.
+
+One builder per set, variable family and constraint family; each constraint builder returns
+early on an empty index set and carries its math in its docstring. Names are those of
+models/README.md: the static families keep their names and gain the indices (t, ω); the
+families across periods are new.
+
+A model covers a window of the instance's periods: all of them for a plan over the horizon,
+one at a time for the myopic baseline, a few for a rolling plan. ``History`` carries the state
+before the window, so that a window continues where the previous plan left off.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..data.demand import scale_demand
+from ..data.instance import Instance
+from ..data.policy import LargeSiteRule, Policy, Risk, check_policy
+from .build import linear
+from .data import eligible_arcs, model_data
+
+STATES = ("closed", "open", "standby")
+
+
+@dataclass(frozen=True)
+class History:
+    """What happened before the first period of a window (all empty: the start of the horizon)."""
+
+    in_service: dict[str, int] = field(default_factory=dict)  # site -> 1 if open or on standby in the period before
+    last_opening: dict[str, float] = field(
+        default_factory=dict
+    )  # site -> offset (years) of its last opening before the window
+    extended: frozenset = frozenset()  # existing sites whose contract was already extended
+
+
+@dataclass(frozen=True)
+class HorizonData:
+    """The numbers the horizon model is built from, after the policy is applied (``model.data``)."""
+
+    periods: tuple[str, ...]  # the window, in order
+    index: dict[str, int]  # period -> position among the instance's periods
+    years: dict[str, float]
+    offset: dict[str, float]  # years from the start of the instance's first period
+    span: dict[str, float]  # years / years per planning period: what a recurring cost counts in t
+    factor: dict[str, float]  # discount x span: what a recurring cost weighs in the objective
+    discount: dict[str, float]
+    scenarios: tuple[str, ...]
+    weights: dict[str, float]  # normalised to add up to 1
+    demand: dict[tuple[str, str], dict[str, int]]  # (t, ω) -> municipality -> places (scaled)
+    province_of: dict[str, str]
+    site_province: dict[str, str]
+    site_kind: dict[str, str]
+    capacity: dict[str, int]
+    min_size: dict[str, int]
+    fixed_cost: dict[str, float]  # per planning period
+    cost_per_place: dict[str, float]
+    arcs: list[tuple[str, str]]
+    travel_minutes: dict[tuple[str, str], float]
+    large_by_province: dict[str, list[str]]
+    budget: dict[str, float | None]  # per period; None: no budget row
+    standby_cost: dict[str, float]  # only sites that can stand by
+    opening_cost: dict[str, float]
+    closing_cost: dict[tuple[str, str], float]  # K_st: 0 where an existing contract runs out
+    extension: dict[str, tuple[str, float]]  # site -> (period after its contract end, cost), inside the window
+    min_open_years: dict[str, float]  # sites with D_s > 0
+    earliest: dict[str, int]  # site -> position of its earliest period
+    keep_open_until: dict[str, int]  # existing site -> last position fixed open (keep_existing_open)
+    initial: dict[str, int]  # in service before the window
+    last_opening: dict[str, float]
+    emergency_capacity: dict[tuple[str, str], int]  # (province, t) with capacity > 0
+    emergency_cost: dict[tuple[str, str], float]
+    risk: Risk
+
+
+def horizon_data(
+    instance: Instance,
+    policy: Policy,
+    scenarios: tuple[str, ...] | None = None,
+    periods: tuple[str, ...] | None = None,
+    history: History | None = None,
+) -> HorizonData:
+    """Apply the policy to the instance's horizon for the given scenarios and window of periods."""
+    h = instance.horizon
+    if h is None:
+        raise ValueError(f"{instance.name} has no periods")
+    all_periods = h.period_ids
+    position = {t: k for k, t in enumerate(all_periods)}
+    window = tuple(periods or all_periods)
+    scenarios = tuple(scenarios or h.scenarios)
+    history = history or History()
+    sites = instance.sites
+    life = h.lifecycle
+    per_year = 1.0 / h.years_per_planning_period
+    years = {t: float(h.periods.at[t, "years"]) for t in window}
+    offset = {t: float(h.periods.at[t, "offset"]) for t in window}
+    discount = {t: (1.0 + policy.discount_rate) ** (-offset[t]) for t in window}
+    span = {t: years[t] * per_year for t in window}
+    factor = {t: discount[t] * span[t] for t in window}
+    weights = policy.weights_for(scenarios)
+
+    demand = {(t, w): scale_demand(h.demand[(t, w)], policy.demand_scale) for t in window for w in scenarios}
+    # The static rules decide which arcs exist, for a demand unit with demand in some case.
+    any_demand = {i: int(any(demand[c][i] > 0 for c in demand)) for i in instance.municipalities.index}
+    static = model_data(instance, policy)
+    rows, cols = np.nonzero(eligible_arcs(instance, policy, any_demand))
+    muni_ids, site_ids = list(instance.municipalities.index), list(sites.index)
+    arcs = [(muni_ids[r], site_ids[c]) for r, c in zip(rows.tolist(), cols.tolist())]
+    travel_minutes = dict(zip(arcs, instance.travel[rows, cols].tolist()))
+
+    def value(site: str, column: str, default: float = 0.0) -> float:
+        v = life.at[site, column] if site in life.index else None
+        return default if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+    existing = {s for s in sites.index if sites.at[s, "status"] == "existing"}
+    contract_end = {
+        s: position[life.at[s, "contract_end"]]
+        for s in existing
+        if s in life.index and life.at[s, "contract_end"] is not None
+    }
+    last = len(all_periods) - 1
+    extension = {}
+    closing_cost = {}
+    for s in sites.index:
+        for t in window:
+            free = s in contract_end and position[t] == contract_end[s] + 1
+            closing_cost[(s, t)] = 0.0 if free else value(s, "closing_cost")
+        after = contract_end.get(s, last) + 1
+        if s in contract_end and after <= last and all_periods[after] in window and s not in history.extended:
+            extension[s] = (all_periods[after], value(s, "extension_cost"))
+    budget = {}
+    yearly_budget = policy.effective_budget(instance.budget)
+    for t in window:
+        given = h.periods.at[t, "budget"]
+        budget[t] = (
+            float(given) if not math.isnan(given) else (None if yearly_budget is None else yearly_budget * span[t])
+        )
+    emergency_capacity, emergency_cost = {}, {}
+    for (p, t), row in h.emergency.iterrows():
+        if t in years and int(row["capacity"]) > 0:
+            emergency_capacity[(p, t)] = int(row["capacity"])
+            emergency_cost[(p, t)] = float(row["cost_per_place"])
+    return HorizonData(
+        periods=window,
+        index={t: position[t] for t in window},
+        years=years,
+        offset=offset,
+        span=span,
+        factor=factor,
+        discount=discount,
+        scenarios=scenarios,
+        weights=weights,
+        demand=demand,
+        province_of=static.province_of,
+        site_province=static.site_province,
+        site_kind=static.site_kind,
+        capacity=static.capacity,
+        min_size=static.min_size,
+        fixed_cost=static.fixed_cost,
+        cost_per_place=static.cost_per_place,
+        arcs=arcs,
+        travel_minutes=travel_minutes,
+        large_by_province=static.large_by_province,
+        budget=budget,
+        standby_cost={
+            s: value(s, "standby_cost")
+            for s in sites.index
+            if s in life.index and not _empty(life.at[s, "standby_cost"])
+        },
+        opening_cost={s: value(s, "opening_cost") for s in sites.index},
+        closing_cost=closing_cost,
+        extension=extension,
+        min_open_years={s: value(s, "min_open_years") for s in sites.index if value(s, "min_open_years") > 0},
+        earliest={
+            s: position[life.at[s, "earliest_open"]]
+            if s in life.index and life.at[s, "earliest_open"] is not None
+            else 0
+            for s in sites.index
+        },
+        keep_open_until={s: contract_end.get(s, last) for s in existing} if policy.keep_existing_open else {},
+        initial={s: int(history.in_service.get(s, s in existing)) for s in sites.index},
+        last_opening=dict(history.last_opening),
+        emergency_capacity=emergency_capacity,
+        emergency_cost=emergency_cost,
+        risk=policy.risk,
+    )
+
+
+def _empty(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def build_horizon_model(
+    instance: Instance,
+    policy: Policy,
+    scenarios: tuple[str, ...] | None = None,
+    periods: tuple[str, ...] | None = None,
+    history: History | None = None,
+) -> pyo.ConcreteModel:
+    """The horizon model for ``instance`` under ``policy`` (models/README.md), for a window of periods."""
+    check_policy(policy, instance)
+    data = horizon_data(instance, policy, scenarios, periods, history)
+    m = pyo.ConcreteModel(name=f"horizon[{instance.name}]")
+    m.data = data
+    m.policy = policy
+    add_sets(m, instance)
+    add_variables(m, policy)
+    add_cost_expressions(m, policy)
+    add_demand_balance(m)
+    add_site_capacity(m)
+    add_site_min_size(m)
+    add_open_site_link(m)
+    add_emergency_capacity(m)
+    add_large_site_per_province(m, policy.large_site_rule)
+    add_budget_limit(m)
+    add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
+    add_site_state(m)
+    add_state_transition(m)
+    add_opening_link(m)
+    add_closing_link(m)
+    add_min_open_duration(m)
+    add_contract_extension(m)
+    add_worst_case(m)
+    add_objective(m)
+    apply_fixings(m, instance, policy)
+    return m
+
+
+def add_sets(m, instance: Instance) -> None:
+    """PERIODS, SCENARIOS, CASES = PERIODS x SCENARIOS, the static sets, ARC_CASES, STANDBY_SITES, EXTENDABLE_SITES."""
+    d = m.data
+    m.PERIODS = pyo.Set(initialize=list(d.periods), ordered=True)
+    m.SCENARIOS = pyo.Set(initialize=list(d.scenarios), ordered=True)
+    m.CASES = pyo.Set(initialize=[(t, w) for t in d.periods for w in d.scenarios], dimen=2, ordered=True)
+    m.PROVINCES = pyo.Set(initialize=list(instance.provinces.index), ordered=True)
+    m.MUNICIPALITIES = pyo.Set(initialize=list(instance.municipalities.index), ordered=True)
+    m.SITES = pyo.Set(initialize=list(instance.sites.index), ordered=True)
+    m.LARGE_SITES = pyo.Set(initialize=[s for s in m.SITES if d.site_kind[s] == "large"], ordered=True)
+    m.ARCS = pyo.Set(initialize=d.arcs, dimen=2, ordered=True)
+    arc_cases = [(i, s, t, w) for (i, s) in d.arcs for (t, w) in m.CASES if d.demand[(t, w)][i] > 0]
+    m.ARC_CASES = pyo.Set(initialize=arc_cases, dimen=4, ordered=True)
+    m.DEMAND_CASES = pyo.Set(
+        initialize=[(i, t, w) for (t, w) in m.CASES for i in m.MUNICIPALITIES if d.demand[(t, w)][i] > 0],
+        dimen=3,
+        ordered=True,
+    )
+    m.EMERGENCY_CASES = pyo.Set(
+        initialize=[(i, t, w) for (i, t, w) in m.DEMAND_CASES if (d.province_of[i], t) in d.emergency_capacity],
+        dimen=3,
+        ordered=True,
+    )
+    m.STANDBY_SITES = pyo.Set(initialize=[s for s in m.SITES if s in d.standby_cost], ordered=True)
+    m.EXTENDABLE_SITES = pyo.Set(initialize=[s for s in m.SITES if s in d.extension], ordered=True)
+    by_muni: dict[tuple, list] = {}
+    by_site: dict[tuple, list] = {}
+    by_case: dict[tuple, list] = {c: [] for c in m.CASES}
+    for a in arc_cases:
+        i, s, t, w = a
+        by_muni.setdefault((i, t, w), []).append(a)
+        by_site.setdefault((s, t, w), []).append(a)
+        by_case[(t, w)].append(a)
+    m.arcs_by_muni = by_muni
+    m.arcs_by_site = by_site
+    m.arcs_by_case = by_case
+    emergency_by_case: dict[tuple, list] = {c: [] for c in m.CASES}
+    for i, t, w in m.EMERGENCY_CASES:
+        emergency_by_case[(t, w)].append(i)
+    m.emergency_by_case = emergency_by_case
+    m.previous = {t: (d.periods[k - 1] if k else None) for k, t in enumerate(d.periods)}
+
+
+def add_variables(m, policy: Policy) -> None:
+    """open_site[s,t], standby_site[s,t] in {0,1}; site_opening, site_closing, site_extension in [0,1];
+    placed[i,s,t,ω] whole places (real with whole_places = false); emergency, unmet >= 0; worst_cost."""
+    d = m.data
+    m.open_site = pyo.Var(m.SITES, m.PERIODS, domain=pyo.Binary)
+    m.standby_site = pyo.Var(m.STANDBY_SITES, m.PERIODS, domain=pyo.Binary)
+    m.site_opening = pyo.Var(m.SITES, m.PERIODS, domain=pyo.NonNegativeReals, bounds=(0, 1))
+    m.site_closing = pyo.Var(m.SITES, m.PERIODS, domain=pyo.NonNegativeReals, bounds=(0, 1))
+    m.site_extension = pyo.Var(m.EXTENDABLE_SITES, domain=pyo.NonNegativeReals, bounds=(0, 1))
+    domain = pyo.NonNegativeIntegers if policy.whole_places else pyo.NonNegativeReals
+    m.placed = pyo.Var(
+        m.ARC_CASES,
+        domain=domain,
+        bounds={a: (0, min(d.demand[(a[2], a[3])][a[0]], d.capacity[a[1]])) for a in m.ARC_CASES},
+    )
+    m.emergency = pyo.Var(
+        m.EMERGENCY_CASES,
+        domain=pyo.NonNegativeReals,
+        bounds={(i, t, w): (0, d.demand[(t, w)][i]) for i, t, w in m.EMERGENCY_CASES},
+    )
+    m.unmet = pyo.Var(
+        m.DEMAND_CASES,
+        domain=pyo.NonNegativeReals,
+        bounds={(i, t, w): (0, d.demand[(t, w)][i]) for i, t, w in m.DEMAND_CASES},
+    )
+    if d.risk == Risk.WORST:
+        m.worst_cost = pyo.Var(domain=pyo.Reals)
+
+
+def in_service(m, s: str, t: str | None):
+    """u_st = open_site + standby_site as (coefficient, variable) terms, or the constant before the window."""
+    if t is None:
+        return [], m.data.initial[s]
+    terms = [(1, m.open_site[s, t])]
+    if s in m.data.standby_cost:
+        terms.append((1, m.standby_site[s, t]))
+    return terms, 0
+
+
+def add_cost_expressions(m, policy: Policy) -> None:
+    """The named parts of the objective (models/README.md, "Objective"):
+
+    fixed_cost_total     = sum_t f_t sum_s F_s open_site[s,t]                f_t = δ_t y_t / (years per planning period)
+    standby_cost_total   = sum_t f_t sum_s Q_s standby_site[s,t]
+    opening_cost_total   = sum_t δ_t sum_s O_s site_opening[s,t]
+    closing_cost_total   = sum_t δ_t sum_s K_st site_closing[s,t]
+    extension_cost_total = sum_s δ_(b_s+1) X_s site_extension[s]
+    place_cost[ω]        = sum_t f_t sum_(i,s) c_s placed[i,s,t,ω]
+    emergency_cost[ω]    = sum_t f_t sum_i e_p(i)t emergency[i,t,ω]
+    travel_value[ω]      = sum_t f_t sum_(i,s) w t_is placed[i,s,t,ω]
+    unmet_penalty[ω]     = sum_t f_t M sum_i unmet[i,t,ω]
+    """
+    d = m.data
+    w_travel, penalty = policy.travel_value, policy.unmet_penalty
+    f, disc = d.factor, d.discount
+    m.fixed_cost_total = pyo.Expression(
+        expr=linear([(f[t] * d.fixed_cost[s], m.open_site[s, t]) for s in m.SITES for t in m.PERIODS])
+    )
+    m.standby_cost_total = pyo.Expression(
+        expr=linear([(f[t] * d.standby_cost[s], m.standby_site[s, t]) for s in m.STANDBY_SITES for t in m.PERIODS])
+    )
+    m.opening_cost_total = pyo.Expression(
+        expr=linear([(disc[t] * d.opening_cost[s], m.site_opening[s, t]) for s in m.SITES for t in m.PERIODS])
+    )
+    m.closing_cost_total = pyo.Expression(
+        expr=linear([(disc[t] * d.closing_cost[(s, t)], m.site_closing[s, t]) for s in m.SITES for t in m.PERIODS])
+    )
+    m.extension_cost_total = pyo.Expression(
+        expr=linear([(disc[d.extension[s][0]] * d.extension[s][1], m.site_extension[s]) for s in m.EXTENDABLE_SITES])
+    )
+    m.site_cost_total = pyo.Expression(
+        expr=m.fixed_cost_total
+        + m.standby_cost_total
+        + m.opening_cost_total
+        + m.closing_cost_total
+        + m.extension_cost_total
+    )
+
+    def over_cases(w, terms_of):
+        return linear([term for t in d.periods for term in terms_of(t, w)])
+
+    placed, emergency, unmet = m.placed, m.emergency, m.unmet
+    cases_of_unmet: dict[tuple, list] = {c: [] for c in m.CASES}
+    for i, t, w in m.DEMAND_CASES:
+        cases_of_unmet[(t, w)].append(i)
+    m.place_cost = pyo.Expression(
+        m.SCENARIOS,
+        rule=lambda m, w: over_cases(
+            w, lambda t, w: ((f[t] * d.cost_per_place[a[1]], placed[a]) for a in m.arcs_by_case[(t, w)])
+        ),
+    )
+    m.emergency_cost = pyo.Expression(
+        m.SCENARIOS,
+        rule=lambda m, w: over_cases(
+            w,
+            lambda t, w: (
+                (f[t] * d.emergency_cost[(d.province_of[i], t)], emergency[i, t, w])
+                for i in m.emergency_by_case[(t, w)]
+            ),
+        ),
+    )
+    m.travel_value = pyo.Expression(
+        m.SCENARIOS,
+        rule=lambda m, w: over_cases(
+            w,
+            lambda t, w: (
+                (f[t] * w_travel * d.travel_minutes[(a[0], a[1])], placed[a]) for a in m.arcs_by_case[(t, w)]
+            ),
+        ),
+    )
+    m.unmet_penalty = pyo.Expression(
+        m.SCENARIOS,
+        rule=lambda m, w: over_cases(
+            w, lambda t, w: ((f[t] * penalty, unmet[i, t, w]) for i in cases_of_unmet[(t, w)])
+        ),
+    )
+    m.scenario_cost = pyo.Expression(
+        m.SCENARIOS, rule=lambda m, w: m.place_cost[w] + m.emergency_cost[w] + m.travel_value[w] + m.unmet_penalty[w]
+    )
+
+
+def add_demand_balance(m) -> None:
+    """demand_balance[i,t,ω]:  sum_s placed[i,s,t,ω] + emergency[i,t,ω] + unmet[i,t,ω] = d_itω   for d_itω > 0."""
+    if not len(m.DEMAND_CASES):
+        return
+    d = m.data
+
+    def rule(m, i, t, w):
+        terms = [(1, m.placed[a]) for a in m.arcs_by_muni.get((i, t, w), [])] + [(1, m.unmet[i, t, w])]
+        if (i, t, w) in m.emergency:
+            terms.append((1, m.emergency[i, t, w]))
+        value = d.demand[(t, w)][i]
+        return (value, linear(terms), value)
+
+    m.demand_balance = pyo.Constraint(m.DEMAND_CASES, rule=rule)
+
+
+def add_site_capacity(m) -> None:
+    """site_capacity[s,t,ω]:  sum_i placed[i,s,t,ω] <= C_s open_site[s,t]   for sites with arcs in (t, ω)."""
+    index = [(s, t, w) for s in m.SITES for (t, w) in m.CASES if (s, t, w) in m.arcs_by_site]
+    if not index:
+        return
+    cap = m.data.capacity
+
+    def rule(m, s, t, w):
+        return (None, linear([(1, m.placed[a]) for a in m.arcs_by_site[(s, t, w)]] + [(-cap[s], m.open_site[s, t])]), 0)
+
+    m.site_capacity = pyo.Constraint(index, rule=rule)
+
+
+def add_site_min_size(m) -> None:
+    """site_min_size[s,t,ω]:  sum_i placed[i,s,t,ω] >= m_s open_site[s,t]   for s with m_s > 0."""
+    low = m.data.min_size
+    index = [(s, t, w) for s in m.SITES if low[s] > 0 for (t, w) in m.CASES]
+    if not index:
+        return
+
+    def rule(m, s, t, w):
+        return (
+            0,
+            linear([(1, m.placed[a]) for a in m.arcs_by_site.get((s, t, w), [])] + [(-low[s], m.open_site[s, t])]),
+            None,
+        )
+
+    m.site_min_size = pyo.Constraint(index, rule=rule)
+
+
+def add_open_site_link(m) -> None:
+    """open_site_link[i,s,t,ω]:  placed[i,s,t,ω] <= min(d_itω, C_s) open_site[s,t]   for ARC_CASES."""
+    d = m.data
+    # Where d_itω >= C_s the row is implied by site_capacity[s,t,ω] and is left out.
+    index = [a for a in m.ARC_CASES if d.demand[(a[2], a[3])][a[0]] < d.capacity[a[1]]]
+    if not index:
+        return
+    placed, open_site = m.placed, m.open_site
+
+    def rule(m, i, s, t, w):
+        return (None, linear([(1, placed[i, s, t, w]), (-d.demand[(t, w)][i], open_site[s, t])]), 0)
+
+    m.open_site_link = pyo.Constraint(index, rule=rule)
+
+
+def add_emergency_capacity(m) -> None:
+    """emergency_capacity[p,t,ω]:  sum_{i in I_p} emergency[i,t,ω] <= E_pt   where E_pt is less than p's demand."""
+    d = m.data
+    members: dict[tuple, list] = {}
+    for i, t, w in m.EMERGENCY_CASES:
+        members.setdefault((d.province_of[i], t, w), []).append(i)
+    index = [
+        (p, t, w)
+        for (p, t, w), munis in members.items()
+        if d.emergency_capacity[(p, t)] < sum(d.demand[(t, w)][i] for i in munis)
+    ]
+    if not index:
+        return
+
+    def rule(m, p, t, w):
+        return (None, linear([(1, m.emergency[i, t, w]) for i in members[(p, t, w)]]), d.emergency_capacity[(p, t)])
+
+    m.emergency_capacity = pyo.Constraint(index, rule=rule)
+
+
+def add_large_site_per_province(m, rule_name: str) -> None:
+    """large_site_per_province[p,t]:  sum_{s in L_p} open_site[s,t]  (= | <= | >=)  1
+
+    for p with demand in t (some scenario) or large sites, and t in which a large site of p may
+    be open (a_s <= t); a province with demand and no large site at all cannot meet "exactly" or
+    "at_least". "off" adds nothing.
+    """
+    if rule_name == LargeSiteRule.OFF:
+        return
+    d = m.data
+    large = d.large_by_province
+    demand_in = {(d.province_of[i], t) for i, t, _ in m.DEMAND_CASES}
+    index = []
+    for p in m.PROVINCES:
+        for t in m.PERIODS:
+            available = [s for s in large[p] if d.earliest[s] <= d.index[t]]
+            if available or ((p, t) in demand_in and not large[p]):
+                index.append((p, t))
+    if not index:
+        return
+
+    def rule(m, p, t):
+        available = [s for s in large[p] if d.earliest[s] <= d.index[t]]
+        if not available:
+            return pyo.Constraint.Skip if not rule_name.needs_one else pyo.Constraint.Infeasible
+        total = pyo.quicksum(m.open_site[s, t] for s in available)
+        if rule_name == LargeSiteRule.EXACTLY:
+            return total == 1
+        return total <= 1 if rule_name == LargeSiteRule.AT_MOST else total >= 1
+
+    m.large_site_per_province = pyo.Constraint(index, rule=rule)
+
+
+def period_money(m, t: str, w: str) -> list:
+    """Money spent in t under ω, undiscounted, as (coefficient, variable) terms."""
+    d = m.data
+    share = d.span[t]
+    terms = [(share * d.fixed_cost[s], m.open_site[s, t]) for s in m.SITES]
+    terms += [(share * d.standby_cost[s], m.standby_site[s, t]) for s in m.STANDBY_SITES]
+    terms += [(d.opening_cost[s], m.site_opening[s, t]) for s in m.SITES]
+    terms += [(d.closing_cost[(s, t)], m.site_closing[s, t]) for s in m.SITES]
+    terms += [(d.extension[s][1], m.site_extension[s]) for s in m.EXTENDABLE_SITES if d.extension[s][0] == t]
+    terms += [(share * d.cost_per_place[a[1]], m.placed[a]) for a in m.arcs_by_case[(t, w)]]
+    terms += [
+        (share * d.emergency_cost[(d.province_of[i], t)], m.emergency[i, t, w]) for i in m.emergency_by_case[(t, w)]
+    ]
+    return terms
+
+
+def add_budget_limit(m) -> None:
+    """budget_limit[t,ω]:  money spent in t under ω <= B_t   for periods with a budget (models/README.md)."""
+    d = m.data
+    index = [(t, w) for (t, w) in m.CASES if d.budget[t] is not None]
+    if not index:
+        return
+    m.budget_limit = pyo.Constraint(index, rule=lambda m, t, w: (None, linear(period_money(m, t, w)), d.budget[t]))
+
+
+def add_mean_travel_limit(m, limit: float | None) -> None:
+    """mean_travel_limit[t,ω]:  sum_(i,s) (t_is - T_mean) placed[i,s,t,ω] <= 0."""
+    if limit is None or not len(m.ARC_CASES):
+        return
+    tm = m.data.travel_minutes
+    index = [c for c in m.CASES if m.arcs_by_case[c]]
+
+    def rule(m, t, w):
+        return (None, linear([(tm[(a[0], a[1])] - limit, m.placed[a]) for a in m.arcs_by_case[(t, w)]]), 0)
+
+    m.mean_travel_limit = pyo.Constraint(index, rule=rule)
+
+
+def add_site_state(m) -> None:
+    """site_state[s,t]:  open_site[s,t] + standby_site[s,t] <= 1   for s in STANDBY_SITES."""
+    if not len(m.STANDBY_SITES):
+        return
+    m.site_state = pyo.Constraint(
+        m.STANDBY_SITES,
+        m.PERIODS,
+        rule=lambda m, s, t: (None, linear([(1, m.open_site[s, t]), (1, m.standby_site[s, t])]), 1),
+    )
+
+
+def add_state_transition(m) -> None:
+    """state_transition[s,t]:  u_st - u_s,t-1 - site_opening[s,t] + site_closing[s,t] = 0   (u_s0: the state before)."""
+    if not len(m.SITES):
+        return
+
+    def rule(m, s, t):
+        now, _ = in_service(m, s, t)
+        before, constant = in_service(m, s, m.previous[t])
+        terms = now + [(-c, v) for c, v in before] + [(-1, m.site_opening[s, t]), (1, m.site_closing[s, t])]
+        return (constant, linear(terms), constant)
+
+    m.state_transition = pyo.Constraint(m.SITES, m.PERIODS, rule=rule)
+
+
+def add_opening_link(m) -> None:
+    """opening_link[s,t]:  site_opening[s,t] <= u_st."""
+    if not len(m.SITES):
+        return
+
+    def rule(m, s, t):
+        now, _ = in_service(m, s, t)
+        return (None, linear([(1, m.site_opening[s, t])] + [(-c, v) for c, v in now]), 0)
+
+    m.opening_link = pyo.Constraint(m.SITES, m.PERIODS, rule=rule)
+
+
+def add_closing_link(m) -> None:
+    """closing_link[s,t]:  site_closing[s,t] + u_st <= 1."""
+    if not len(m.SITES):
+        return
+
+    def rule(m, s, t):
+        now, _ = in_service(m, s, t)
+        return (None, linear([(1, m.site_closing[s, t])] + now), 1)
+
+    m.closing_link = pyo.Constraint(m.SITES, m.PERIODS, rule=rule)
+
+
+def add_min_open_duration(m) -> None:
+    """min_open_duration[s,t]:  sum_{t' <= t, o_t - o_t' < D_s} site_opening[s,t'] <= u_st
+
+    for s with D_s > 0 and t whose window holds an earlier opening (an opening before the
+    modelled periods counts as a constant 1).
+    """
+    d = m.data
+    eps = 1e-9
+    index, window = [], {}
+    for s in d.min_open_years:
+        for k, t in enumerate(d.periods):
+            within = [t2 for t2 in d.periods[: k + 1] if d.offset[t] - d.offset[t2] < d.min_open_years[s] - eps]
+            carried = int(s in d.last_opening and d.offset[t] - d.last_opening[s] < d.min_open_years[s] - eps)
+            if len(within) > 1 or carried:
+                index.append((s, t))
+                window[(s, t)] = (within, carried)
+    if not index:
+        return
+
+    def rule(m, s, t):
+        within, carried = window[(s, t)]
+        now, _ = in_service(m, s, t)
+        return (None, linear([(1, m.site_opening[s, t2]) for t2 in within] + [(-c, v) for c, v in now]), -carried)
+
+    m.min_open_duration = pyo.Constraint(index, rule=rule)
+
+
+def add_contract_extension(m) -> None:
+    """contract_extension[s]:  site_extension[s] >= u_s,b+1 - site_opening[s,b+1]   for s in EXTENDABLE_SITES."""
+    if not len(m.EXTENDABLE_SITES):
+        return
+    d = m.data
+
+    def rule(m, s):
+        t = d.extension[s][0]
+        now, _ = in_service(m, s, t)
+        return (None, linear(now + [(-1, m.site_opening[s, t]), (-1, m.site_extension[s])]), 0)
+
+    m.contract_extension = pyo.Constraint(m.EXTENDABLE_SITES, rule=rule)
+
+
+def add_worst_case(m) -> None:
+    """worst_case[ω]:  scenario_cost[ω] <= worst_cost   (risk = "worst")."""
+    if m.data.risk != Risk.WORST or not len(m.SCENARIOS):
+        return
+    m.worst_case = pyo.Constraint(m.SCENARIOS, rule=lambda m, w: m.scenario_cost[w] - m.worst_cost <= 0)
+
+
+def add_objective(m) -> None:
+    """total_cost = site_cost_total + sum_ω π_ω scenario_cost[ω]   (risk "expected"), or + worst_cost ("worst")."""
+    d = m.data
+    if d.risk == Risk.WORST:
+        expr = m.site_cost_total + m.worst_cost
+    else:
+        expr = m.site_cost_total + pyo.quicksum(d.weights[w] * m.scenario_cost[w] for w in d.scenarios)
+    m.total_cost = pyo.Objective(expr=expr, sense=pyo.minimize)
+
+
+def apply_fixings(m, instance: Instance, policy: Policy) -> None:
+    """Bounds: lead_time (no service before a_s), existing sites open until their contract end
+    (keep_existing_open), forced sites open from a_s, forbidden sites closed."""
+    d = m.data
+    forced, forbidden = set(policy.force_sites), set(policy.forbid_sites)
+    for s in m.SITES:
+        for t in m.PERIODS:
+            k = d.index[t]
+            low, high = 0, 1
+            if k < d.earliest[s] or s in forbidden:
+                high = 0
+            elif (s in d.keep_open_until and k <= d.keep_open_until[s]) or s in forced:
+                low = 1
+            m.open_site[s, t].setlb(low)
+            m.open_site[s, t].setub(high)
+            if s in d.standby_cost:
+                m.standby_site[s, t].setlb(0)
+                m.standby_site[s, t].setub(0 if low == 1 or high == 0 else 1)
