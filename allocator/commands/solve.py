@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .common import (
+    EXIT_BAD_INPUT,
     EXIT_ERROR,
     EXIT_INFEASIBLE_OR_UNMET,
     EXIT_NO_PLAN,
@@ -46,6 +47,11 @@ def validate(instance):
         click.echo(f"  travel matrix: {len(inst.matrix)} municipality-site pairs")
     budget = "none" if inst.budget is None else f"{inst.currency} {inst.budget:,.0f}"
     click.echo(f"  budget: {budget}; costs per {inst.planning_period}; fingerprint {inst.fingerprint[:12]}")
+    if inst.horizon is not None:
+        from .horizon import describe_horizon
+
+        for line in describe_horizon(inst):
+            click.echo(line)
 
 
 @click.command()
@@ -71,6 +77,19 @@ def validate(instance):
     show_default=True,
     help="When infeasible, or optimal with demand unmet, explain why (as `allocator explain`).",
 )
+@click.option(
+    "--scenario",
+    default=None,
+    metavar="NAME|band",
+    help="With periods: plan for one scenario of need.csv, or for all of them at once (band, the default).",
+)
+@click.option("--myopic", is_flag=True, help="With periods: the baseline that plans each period for itself.")
+@click.option(
+    "--baseline/--no-baseline",
+    default=True,
+    show_default=True,
+    help="With periods: also plan the myopic baseline (and, for a band, the plan for mid alone) and compare.",
+)
 @click.pass_context
 def solve(
     ctx,
@@ -89,8 +108,15 @@ def solve(
     out,
     xlsx,
     explain_why,
+    scenario,
+    myopic,
+    baseline,
 ):
-    """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
+    """Solve an instance (default: the bundled nl-2024) and write its solution folder.
+
+    An instance with periods (periods.csv) is planned over its periods: --scenario, --myopic and
+    --baseline choose what is planned and compared.
+    """
     from ..analysis.explain import explain
     from ..analysis.pipeline import solve as run
     from ..core.interrupts import exit_code as interrupt_code
@@ -111,6 +137,18 @@ def solve(
             time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
         )
         phase = "building and solving the model"
+        if inst.horizon is not None:
+            from .horizon import solve_horizon
+
+            if xlsx:
+                raise click.exceptions.Exit(_bad_option("--xlsx writes solutions of instances without periods only"))
+            solve_horizon(ctx, inst, policy, options, scenario or "band", myopic, baseline, out, timings)
+        if scenario is not None or myopic:
+            raise click.exceptions.Exit(
+                _bad_option(
+                    f"{'--scenario' if scenario is not None else '--myopic'} needs an instance with periods (periods.csv)"
+                )
+            )
         outcome = run(inst, policy, options, timings)
         done.append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
@@ -145,6 +183,11 @@ def solve(
         ctx.exit(interrupt_code(exc))
 
 
+def _bad_option(message: str) -> int:
+    click.echo(f"1 problem in the input:\n  - {message}", err=True)
+    return EXIT_BAD_INPUT
+
+
 @click.command()
 @click.argument("solution", type=click.Path(exists=True, file_okay=False))
 @click.argument("instance", required=False)
@@ -152,15 +195,23 @@ def solve(
 def check(ctx, solution, instance):
     """Re-check a solution folder against its instance, independently of the model."""
     from ..check import check_solution
+    from ..check.horizon import check_horizon_solution
     from ..data.load import load_instance
+    from ..results.horizon import is_horizon_folder, read_horizon_solution
     from ..results.solution import read_solution
 
-    sol = read_solution(solution)
+    if is_horizon_folder(solution):
+        sol = read_horizon_solution(solution)
+    else:
+        sol = read_solution(solution)
     path = (
         Path(instance) if instance else Path((sol.summary.get("instance") or {}).get("source") or instance_path(None))
     )
     inst = load_instance(path)
-    report = check_solution(sol, inst)
+    report = check_horizon_solution(sol, inst) if is_horizon_folder(solution) else check_solution(sol, inst)
+    if is_horizon_folder(solution) and sol.baseline is not None:
+        baseline = check_horizon_solution(sol.baseline, inst)
+        report.violations += [f"baseline: {v}" for v in baseline.violations]
     if report.passed:
         click.echo(
             f"{solution}: passed. Every constraint holds; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."

@@ -85,6 +85,7 @@ class Horizon:
     lifecycle: pd.DataFrame  # index site: the LIFECYCLE_NAMES, NaN / None where empty
     years_per_planning_period: float
     registration: Registration | None
+    key: str  # what splits a province's need over its municipalities: "demand" or "population x weight"
 
     @property
     def period_ids(self) -> list[str]:
@@ -234,7 +235,7 @@ def finish_horizon(
     if parts is None:
         return None
     start_count = len(problems)
-    demand = _split_need(
+    demand = split_need(
         parts["need"],
         list(parts["periods"].index),
         parts["scenarios"],
@@ -254,6 +255,7 @@ def finish_horizon(
         parts["lifecycle"],
         parts["years_per_planning_period"],
         parts["registration"],
+        "demand" if demand_given else "population x weight",
     )
 
 
@@ -475,7 +477,7 @@ def _check_site_lifecycle(row: int, status: str | None, values: dict, periods: s
         )
 
 
-def _split_need(
+def split_need(
     need: pd.DataFrame,
     period_ids,
     scenarios,

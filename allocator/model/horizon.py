@@ -207,6 +207,7 @@ def build_horizon_model(
     m = pyo.ConcreteModel(name=f"horizon[{instance.name}]")
     m.data = data
     m.policy = policy
+    m.site_table = instance.sites
     add_sets(m, instance)
     add_variables(m, policy)
     add_cost_expressions(m, policy)
@@ -651,6 +652,19 @@ def add_objective(m) -> None:
     else:
         expr = m.site_cost_total + pyo.quicksum(d.weights[w] * m.scenario_cost[w] for w in d.scenarios)
     m.total_cost = pyo.Objective(expr=expr, sense=pyo.minimize)
+
+
+def fix_states(m, states: dict[tuple[str, str], str]) -> None:
+    """Fix the site plan of ``m`` to ``states`` ((site, period) -> closed, open or standby), as bounds.
+
+    The events follow from the states; what is left to decide is where the places go.
+    """
+    for (s, t), state in states.items():
+        m.open_site[s, t].setlb(int(state == "open"))
+        m.open_site[s, t].setub(int(state == "open"))
+        if s in m.data.standby_cost:
+            m.standby_site[s, t].setlb(int(state == "standby"))
+            m.standby_site[s, t].setub(int(state == "standby"))
 
 
 def apply_fixings(m, instance: Instance, policy: Policy) -> None:

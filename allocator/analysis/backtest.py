@@ -1,0 +1,223 @@
+"""The back-test: replay history half-year by half-year with a rolling plan and with a myopic one.
+
+At the start of each replayed half-year the rolling plan looks ``horizon`` periods ahead with the
+forecast known then (the band of instances/nl-2024-horizon/backtest/forecasts.csv) and implements
+its first half-year only; the myopic plan sees that half-year alone. Both see the need that
+actually arrives in the half-year they implement, start from the existing sites only, and pay
+the instance's prices. Lead times and contract ends are counted from the start of the replay.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..data.backtest import Backtest
+from ..data.horizon import Horizon, split_need
+from ..data.instance import Instance
+from ..data.policy import Policy
+from ..model.horizon import History, build_horizon_model
+from ..model.horizon_heuristic import horizon_start
+from ..results.horizon_extract import site_events, state_of
+from ..solve.highs import SolveSession
+from ..solve.options import SolveOptions
+
+PLANS = ("rolling", "myopic")
+
+
+@dataclass
+class Replay:
+    """Per replayed period and plan: sites, events, places, money; and the totals."""
+
+    table: pd.DataFrame
+    totals: pd.DataFrame
+    history: pd.DataFrame
+    statuses: dict[str, list[str]]
+    seconds: float
+    horizon: int
+
+
+def backtest_instance(instance: Instance, data: Backtest) -> Instance:
+    """The instance over the back-test's periods: life cycles moved by their offset from the start, emergency capacity in every period."""
+    h = instance.horizon
+    by_offset = {round(float(o), 6): t for t, o in data.periods["offset"].items()}
+
+    def moved(period):
+        return None if period is None else by_offset.get(round(float(h.periods.at[period, "offset"]), 6))
+
+    life = h.lifecycle.copy()
+    for column in ("earliest_open", "contract_end"):
+        life[column] = pd.Series([moved(v) for v in life[column]], index=life.index, dtype=object)
+    first = h.period_ids[0]
+    rows = {
+        (p, t): h.emergency.loc[(p, first)]
+        for (p, period) in h.emergency.index
+        if period == first
+        for t in data.periods.index
+    }
+    index = pd.MultiIndex.from_tuples(sorted(rows), names=["province", "period"])
+    emergency = pd.DataFrame(
+        {
+            "capacity": [int(rows[k]["capacity"]) for k in index],
+            "cost_per_place": [float(rows[k]["cost_per_place"]) for k in index],
+        },
+        index=index,
+    )
+    horizon = Horizon(
+        data.periods,
+        data.scenarios,
+        h.need.iloc[0:0],
+        {},
+        emergency,
+        life,
+        h.years_per_planning_period,
+        h.registration,
+        h.key,
+    )
+    return dataclasses.replace(instance, horizon=horizon)
+
+
+def with_need(instance: Instance, need: dict[tuple[str, str], int]) -> Instance:
+    """``instance`` with national need per (period, scenario) split over the municipalities."""
+    h = instance.horizon
+    frame = pd.DataFrame(
+        [(t, w, None, n) for (t, w), n in need.items()], columns=["period", "scenario", "province", "need"]
+    )
+    periods = list(dict.fromkeys(t for t, _ in need))
+    scenarios = tuple(dict.fromkeys(w for _, w in need))
+    demand = split_need(frame, periods, scenarios, instance.provinces, instance.municipalities, h.key == "demand", [])
+    return dataclasses.replace(instance, horizon=dataclasses.replace(h, demand=demand))
+
+
+def replay(
+    instance: Instance, data: Backtest, policy: Policy, options: SolveOptions, horizon: int = 4, progress=None
+) -> Replay:
+    """Both plans over the replayed half-years; rows per period, totals per plan."""
+    t0 = time.perf_counter()
+    base = backtest_instance(instance, data)
+    order = list(data.periods.index)
+    history = {plan: History() for plan in PLANS}
+    statuses = {plan: [] for plan in PLANS}
+    rows = []
+    for k, made in enumerate(data.replayed):
+        window = tuple(order[k : k + horizon])
+        for plan in PLANS:
+            periods = window if plan == "rolling" else (made,)
+            scenarios = data.scenarios if plan == "rolling" else data.scenarios[:1]
+            need = {
+                (t, w): data.arrived[made] if t == made else data.forecasts[(made, t, w)]
+                for t in periods
+                for w in scenarios
+            }
+            model = build_horizon_model(with_need(base, need), policy, scenarios, periods, history[plan])
+            result = SolveSession(model, options).solve(start=horizon_start(model))
+            statuses[plan].append(result.status.value)
+            if not result.has_plan:
+                raise RuntimeError(f"{plan} plan for {made}: {result.status.value} ({result.message})")
+            rows.append(
+                {"period": made, "plan": plan, "arrived": data.arrived[made], **first_period(model, made, scenarios[0])}
+            )
+            history[plan] = next_history(model, made, history[plan], float(data.periods.at[made, "offset"]))
+        if progress:
+            done = [r for r in rows if r["period"] == made]
+            progress(
+                f"[{k + 1}/{len(data.replayed)}] {made}: arrived {data.arrived[made]:,}; "
+                + "; ".join(
+                    f"{r['plan']} {r['open_sites']} sites, {r['emergency']:,.0f} emergency, {r['unmet']:,.0f} unmet"
+                    for r in done
+                )
+            )
+    table = pd.DataFrame(rows)
+    return Replay(table, totals(table), observed(data), statuses, time.perf_counter() - t0, horizon)
+
+
+def first_period(model, t: str, w: str) -> dict:
+    """What a plan does in its first period ``t`` (under scenario ``w``, whose need there is the arrived one)."""
+    d = model.data
+    states = {s: state_of(model, s, t) for s in model.SITES}
+    events = {s: site_events(model, s).get(t) for s in model.SITES}
+    span = d.span[t]
+    placed = sum(round(v.value or 0) for (i, s, tt, ww), v in model.placed.items() if tt == t and ww == w)
+    place_cost = sum(
+        span * d.cost_per_place[s] * round(v.value or 0)
+        for (i, s, tt, ww), v in model.placed.items()
+        if tt == t and ww == w
+    )
+    emergency = {i: v.value or 0.0 for (i, tt, ww), v in model.emergency.items() if tt == t and ww == w}
+    unmet = sum(v.value or 0.0 for (i, tt, ww), v in model.unmet.items() if tt == t and ww == w)
+    event_cost = sum(
+        d.opening_cost[s] if e == "opening" else d.closing_cost[(s, t)] if e == "closing" else d.extension[s][1]
+        for s, e in events.items()
+        if e
+    )
+    fixed = span * sum(d.fixed_cost[s] for s, state in states.items() if state == "open")
+    standby = span * sum(d.standby_cost[s] for s, state in states.items() if state == "standby")
+    emergency_cost = span * sum(v * d.emergency_cost[(d.province_of[i], t)] for i, v in emergency.items())
+    return {
+        "open_sites": sum(state == "open" for state in states.values()),
+        "standby_sites": sum(state == "standby" for state in states.values()),
+        "open_capacity": sum(d.capacity[s] for s, state in states.items() if state == "open"),
+        "openings": sum(e == "opening" for e in events.values()),
+        "closings": sum(e == "closing" for e in events.values()),
+        "placed": float(placed),
+        "emergency": round(sum(emergency.values()), 6),
+        "unmet": round(unmet, 6),
+        "site_cost": fixed + standby + event_cost,
+        "place_cost": place_cost,
+        "emergency_cost": emergency_cost,
+        "total_cost": fixed + standby + event_cost + place_cost + emergency_cost,
+    }
+
+
+def next_history(model, t: str, before: History, offset: float) -> History:
+    """The state a plan leaves after implementing period ``t``: in service, last openings, extensions made."""
+    events = {s: site_events(model, s).get(t) for s in model.SITES}
+    return History(
+        in_service={s: int(state_of(model, s, t) != "closed") for s in model.SITES},
+        last_opening={**before.last_opening, **{s: offset for s, e in events.items() if e == "opening"}},
+        extended=before.extended | {s for s, e in events.items() if e == "extension"},
+    )
+
+
+def totals(table: pd.DataFrame) -> pd.DataFrame:
+    """Per plan: money, openings, closings, emergency and unmet place-periods, fewest and most sites open."""
+    grouped = table.groupby("plan", sort=False)
+    out = grouped[
+        ["total_cost", "site_cost", "place_cost", "emergency_cost", "openings", "closings", "emergency", "unmet"]
+    ].sum()
+    out["fewest_sites"] = grouped["open_sites"].min()
+    out["most_sites"] = grouped["open_sites"].max()
+    return out.reset_index()
+
+
+def observed(data: Backtest) -> pd.DataFrame:
+    """The observed number of COA locations per replayed half-year, where the history has one (the last observation in it)."""
+    starts = {t: pd.Timestamp(data.periods.at[t, "start"]) for t in data.replayed}
+    order = data.replayed
+    rows = []
+    for k, t in enumerate(order):
+        end = starts[order[k + 1]] if k + 1 < len(order) else starts[t] + pd.DateOffset(months=6)
+        seen = [
+            (d, n)
+            for d, n in zip(data.history["date"], data.history["locations"])
+            if _date(d) is not None and starts[t] <= _date(d) < end and not _missing(n)
+        ]
+        rows.append(
+            {"period": t, "locations": int(seen[-1][1]) if seen else None, "date": seen[-1][0] if seen else None}
+        )
+    return pd.DataFrame(rows)
+
+
+def _date(text: str):
+    try:
+        return pd.Timestamp(text if len(text) > 7 else f"{text}-15") if len(text) >= 7 else None
+    except ValueError:
+        return None
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

@@ -1,0 +1,291 @@
+"""Plans over several periods, chained: build, solve, extract, check; the myopic baseline; the
+evaluation of a site plan in other scenarios; the comparisons a reader needs (integrated against
+myopic, the band against mid alone: the price of robustness and the regret).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from ..check.checker import CheckReport
+from ..check.horizon import check_horizon_solution
+from ..core.errors import PolicyError, Problem
+from ..data.horizon import BAND
+from ..data.instance import Instance
+from ..data.policy import Policy, Risk
+from ..model.horizon import History, build_horizon_model, fix_states
+from ..model.horizon_heuristic import horizon_start
+from ..results.horizon import HorizonSolution
+from ..results.horizon_extract import extract_horizon, site_events, state_of
+from ..solve.highs import SolveSession
+from ..solve.options import SolveOptions, SolveResult, Status
+
+ORDER = [
+    Status.INFEASIBLE,
+    Status.UNBOUNDED,
+    Status.ERROR,
+    Status.INTERRUPTED,
+    Status.TIME_LIMIT_NO_PLAN,
+    Status.TIME_LIMIT,
+    Status.OPTIMAL,
+]
+
+
+@dataclass
+class HorizonOutcome:
+    """What a plan over several periods produced. ``solution`` and ``check`` are None when there is no plan."""
+
+    result: SolveResult
+    solution: HorizonSolution | None
+    check: CheckReport | None
+    parts: list  # the solved models: one for the integrated plan, one per scenario for the myopic baseline
+    timings: dict
+
+    @property
+    def status(self) -> Status:
+        return self.result.status
+
+
+def scenarios_for(instance: Instance, scenario: str | None) -> tuple[str, ...]:
+    """The scenarios a plan is made for: every one for ``band`` (or None), else the one named."""
+    known = instance.horizon.scenarios
+    if scenario in (None, BAND):
+        return known
+    if scenario not in known:
+        raise PolicyError(
+            [Problem("--scenario", f"unknown scenario (known: {', '.join(known)}, or {BAND})", value=scenario)]
+        )
+    return (scenario,)
+
+
+def plan_horizon(
+    instance: Instance,
+    policy: Policy,
+    options: SolveOptions | None = None,
+    scenario: str | None = None,
+    timings: dict | None = None,
+) -> HorizonOutcome:
+    """The integrated plan: build, solve (from a greedy start), extract and check."""
+    options = options or SolveOptions()
+    timings = dict(timings or {})
+    scenarios = scenarios_for(instance, scenario)
+    policy.weights_for(scenarios)  # refuses weights that miss a scenario before anything is built
+    t = time.perf_counter()
+    model = build_horizon_model(instance, policy, scenarios)
+    timings["build"] = time.perf_counter() - t
+    t = time.perf_counter()
+    start = horizon_start(model)
+    timings["heuristic"] = time.perf_counter() - t
+    result = SolveSession(model, options).solve(start=start)
+    if result.has_plan and policy.risk is Risk.WORST and len(scenarios) > 1:
+        result = _settle_worst(instance, policy, model, result, options)
+    return _finish(instance, policy, [model], result, "integrated", scenario or BAND, options, timings)
+
+
+def _settle_worst(instance, policy, model, result: SolveResult, options) -> SolveResult:
+    """With risk = worst only the worst scenario's placements are optimised; re-solve the others with the site plan fixed.
+
+    The objective stays the worst scenario's cost plus the site costs; the bound is the solve's.
+    """
+    states = {(s, t): state_of(model, s, t) for s in model.SITES for t in model.PERIODS}
+    evaluation = build_horizon_model(instance, policy.with_(risk=Risk.EXPECTED), model.data.scenarios)
+    fix_states(evaluation, states)
+    settled = SolveSession(evaluation, options).solve()
+    if not settled.has_plan:
+        return result
+    for name in ("placed", "emergency", "unmet"):
+        source = getattr(evaluation, name)
+        for key, var in getattr(model, name).items():
+            var.set_value(source[key].value, skip_validation=True)
+    worst = max(pyo.value(model.scenario_cost[w]) for w in model.SCENARIOS)
+    objective = pyo.value(model.site_cost_total) + worst
+    model.worst_cost.set_value(worst, skip_validation=True)
+    bound = None if result.bound is None else min(result.bound, objective)
+    gap = (
+        None
+        if bound is None
+        else (0.0 if objective == bound else max(objective - bound, 0.0) / max(abs(objective), 1e-9))
+    )
+    return dataclasses.replace(result, objective=objective, bound=bound, gap=gap)
+
+
+def _finish(instance, policy, parts, result: SolveResult, plan: str, scenario: str, options, timings) -> HorizonOutcome:
+    if not result.has_plan:
+        return HorizonOutcome(result, None, None, parts, {**timings, **result.timings})
+    t = time.perf_counter()
+    solution = extract_horizon(instance, policy, parts, result, plan, scenario, options, timings)
+    timings["extract"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report = check_horizon_solution(solution, instance, policy)
+    timings["check"] = time.perf_counter() - t
+    summary = solution.summary
+    summary["timings"] = {k: round(v, 4) for k, v in {**timings, **result.timings}.items()}
+    summary["check"] = {"passed": report.passed, "violations": report.violations, "objective": report.objective}
+    if not report.passed:
+        result = dataclasses.replace(
+            result,
+            status=Status.ERROR,
+            message="the plan failed the independent check: " + "; ".join(report.violations[:5]),
+        )
+        summary["status"] = result.status.value
+        summary["message"] = result.message
+    return HorizonOutcome(result, solution, report, parts, summary["timings"])
+
+
+def myopic_states(
+    instance: Instance, policy: Policy, scenario: str, options: SolveOptions
+) -> tuple[dict | None, SolveResult]:
+    """The myopic plan for one scenario: period by period, each seeing its own demand and inheriting the state before.
+
+    Returns the states ((site, period) -> state) and the last solve's result (no states if a period has no plan).
+    """
+    h = instance.horizon
+    history = History()
+    states: dict[tuple[str, str], str] = {}
+    result = None
+    for t in h.period_ids:
+        model = build_horizon_model(instance, policy, (scenario,), (t,), history)
+        result = SolveSession(model, options).solve()
+        if not result.has_plan:
+            return None, result
+        events = {s: site_events(model, s).get(t) for s in model.SITES}
+        states.update({(s, t): state_of(model, s, t) for s in model.SITES})
+        offset = float(h.periods.at[t, "offset"])
+        history = History(
+            in_service={s: int(states[(s, t)] != "closed") for s in model.SITES},
+            last_opening={**history.last_opening, **{s: offset for s, e in events.items() if e == "opening"}},
+            extended=history.extended | {s for s, e in events.items() if e == "extension"},
+        )
+    return states, result
+
+
+def evaluate(instance: Instance, policy: Policy, states: dict, scenarios: tuple[str, ...], options: SolveOptions):
+    """A site plan (states) in ``scenarios``: the full horizon with the states fixed, placements re-solved. (model, result)."""
+    model = build_horizon_model(instance, policy.with_(risk=Risk.EXPECTED), scenarios)
+    fix_states(model, states)
+    return model, SolveSession(model, options).solve()
+
+
+def plan_myopic(
+    instance: Instance,
+    policy: Policy,
+    options: SolveOptions | None = None,
+    scenario: str | None = None,
+    timings: dict | None = None,
+) -> HorizonOutcome:
+    """The myopic baseline: for each scenario, the plan made period by period, then evaluated over the horizon."""
+    options = options or SolveOptions()
+    timings = dict(timings or {})
+    scenarios = scenarios_for(instance, scenario)
+    weights = policy.weights_for(scenarios)
+    t = time.perf_counter()
+    parts, results = [], []
+    for w in scenarios:
+        states, result = myopic_states(instance, policy, w, options)
+        if states is None:
+            return HorizonOutcome(result, None, None, parts, {**timings, "solve": time.perf_counter() - t})
+        model, result = evaluate(instance, policy, states, (w,), options)
+        if not result.has_plan:
+            return HorizonOutcome(result, None, None, parts, {**timings, "solve": time.perf_counter() - t})
+        parts.append(model)
+        results.append(result)
+    timings["solve"] = time.perf_counter() - t
+    costs = {w: r.objective for w, r in zip(scenarios, results)}
+    objective = max(costs.values()) if policy.risk is Risk.WORST else sum(weights[w] * costs[w] for w in scenarios)
+    status = min((r.status for r in results), key=ORDER.index)
+    combined = SolveResult(
+        status,
+        objective,
+        None,
+        None,
+        message="each period planned on its own; no bound for the horizon",
+        timings={"solve": timings["solve"]},
+        blocks=sum(r.blocks for r in results),
+        values={},
+    )
+    return _finish(instance, policy, parts, combined, "myopic", scenario or BAND, options, timings)
+
+
+def plan_states(solution: HorizonSolution, scenario: str) -> dict[tuple[str, str], str]:
+    """The site plan of a solution under one scenario: (site, period) -> state."""
+    tl = solution.timeline[solution.timeline["scenario"] == scenario]
+    return dict(zip(zip(tl["site"], tl["period"]), tl["state"]))
+
+
+def comparison_table(integrated: HorizonSolution, myopic: HorizonSolution) -> pd.DataFrame:
+    """Per scenario, integrated against myopic: total cost, openings, closings, emergency place-periods, unmet."""
+    a = integrated.scenarios.set_index("scenario")
+    b = myopic.scenarios.set_index("scenario")
+    rows = []
+    for w in a.index:
+        for plan, table in (("integrated", a), ("myopic", b)):
+            r = table.loc[w]
+            rows.append(
+                {
+                    "scenario": w,
+                    "plan": plan,
+                    "total_cost": r["total_cost"],
+                    "objective": r["objective"],
+                    "openings": int(r["openings"]),
+                    "closings": int(r["closings"]),
+                    "extensions": int(r["extensions"]),
+                    "emergency_place_periods": r["emergency"],
+                    "unmet_place_periods": r["unmet"],
+                    "nights_above_limit": int(r["nights_above_limit"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def robustness_table(
+    instance: Instance,
+    policy: Policy,
+    band: HorizonSolution,
+    options: SolveOptions,
+    reference: str = "mid",
+    worst: str = "high",
+) -> tuple[pd.DataFrame, dict]:
+    """The band plan against the plan for ``reference`` alone, both evaluated in every scenario.
+
+    Returns per scenario the two plans' objective and money, and a summary with the price of
+    robustness (in the reference scenario and in expectation) and the regret of the reference-only
+    plan in ``worst`` (its cost there minus that of the plan made for ``worst`` alone).
+    """
+    scenarios = tuple(band.summary["scenarios"])
+    weights = policy.weights_for(scenarios)
+    single = plan_horizon(instance, policy, options, reference)
+    alone = plan_horizon(instance, policy, options, worst)
+    if single.solution is None or alone.solution is None:
+        return pd.DataFrame(), {"status": "no plan for a single scenario"}
+    model, result = evaluate(instance, policy, plan_states(single.solution, reference), scenarios, options)
+    if not result.has_plan:
+        return pd.DataFrame(), {"status": "the reference plan has no placements in every scenario"}
+    reference_cost = {w: pyo.value(model.site_cost_total) + pyo.value(model.scenario_cost[w]) for w in scenarios}
+    band_cost = dict(zip(band.scenarios["scenario"], band.scenarios["objective"]))
+    rows = [
+        {
+            "scenario": w,
+            "weight": weights[w],
+            "band_plan": band_cost[w],
+            f"{reference}_plan": reference_cost[w],
+            "difference": band_cost[w] - reference_cost[w],
+        }
+        for w in scenarios
+    ]
+    expected = {
+        k: sum(weights[w] * c[w] for w in scenarios) for k, c in (("band", band_cost), ("reference", reference_cost))
+    }
+    summary = {
+        "reference": reference,
+        "worst": worst,
+        "price_of_robustness": band_cost[reference] - reference_cost[reference],
+        "expected_difference": expected["band"] - expected["reference"],
+        "regret": reference_cost[worst] - alone.solution.objective,
+        "reference_statuses": [single.status.value, alone.status.value, result.status.value],
+    }
+    return pd.DataFrame(rows), summary

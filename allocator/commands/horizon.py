@@ -1,0 +1,130 @@
+"""`allocator solve` on an instance with periods, and `allocator backtest`."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import click
+
+from .common import exit_code, limit_options, make_policy, policy_options
+
+
+def describe_horizon(inst) -> list[str]:
+    """Lines for `allocator validate`: periods, scenarios, need, emergency capacity, registration centre."""
+    h = inst.horizon
+    periods = h.period_ids
+    need = h.need.groupby(["period", "scenario"])["need"].sum()
+    lengths = sorted({f"{y:g}" for y in h.periods["years"]})
+    lines = [
+        f"  periods: {len(periods)} ({periods[0]} … {periods[-1]}, {' / '.join(lengths)} years each); scenarios {', '.join(h.scenarios)}",
+        f"  need per period: {int(need.min()):,} … {int(need.max()):,} {inst.units}",
+    ]
+    emergency = h.emergency.groupby("period")["capacity"].sum()
+    lines.append(
+        f"  emergency capacity: {int(emergency.max()):,} {inst.units} a period"
+        if len(emergency)
+        else "  emergency capacity: none"
+    )
+    changed = {c: int(h.lifecycle[c].notna().sum()) for c in h.lifecycle.columns}
+    lines.append("  site life cycles: " + (", ".join(f"{n} {c}" for c, n in changed.items() if n) or "none"))
+    if h.registration is not None:
+        lines.append(f"  registration centre: {h.registration.site}, limit {h.registration.limit:,}")
+    return lines
+
+
+def solve_horizon(ctx, inst, policy, options, scenario: str, myopic: bool, baseline: bool, out, timings: dict) -> None:
+    """Plan the horizon (or its myopic baseline), compare with the baselines, write the folder and print the summary."""
+    from ..analysis.horizon import comparison_table, plan_horizon, plan_myopic, robustness_table
+    from ..data.horizon import BAND
+    from ..reports.horizon import format_horizon_summary
+    from ..results.horizon import write_horizon_solution
+
+    plan = plan_myopic if myopic else plan_horizon
+    outcome = plan(inst, policy, options, scenario, timings)
+    if outcome.solution is None:
+        result = outcome.result
+        click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
+        click.echo("no plan, so no solution folder was written")
+        ctx.exit(exit_code(result.status.value, 0))
+    solution = outcome.solution
+    if baseline and not myopic:
+        t = time.perf_counter()
+        other = plan_myopic(inst, policy, options, scenario)
+        if other.solution is not None:
+            solution = dataclasses.replace(
+                solution, comparison=comparison_table(solution, other.solution), baseline=other.solution
+            )
+        if scenario == BAND and {"mid", "high"} <= set(solution.summary["scenarios"]):
+            table, summary = robustness_table(inst, policy, solution, options)
+            solution = dataclasses.replace(solution, robustness=table)
+            solution.summary["robustness"] = summary
+        solution.summary["timings"]["baseline"] = round(time.perf_counter() - t, 4)
+    kind = "myopic" if myopic else "horizon"
+    target = Path(out) if out else Path("solutions") / f"{inst.name}-{policy.name}-{kind}-{scenario}"
+    t = time.perf_counter()
+    write_horizon_solution(solution, target)
+    solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
+    click.echo(format_horizon_summary(solution))
+    click.echo(f"\nSolution written to {target}")
+    ctx.exit(exit_code(solution.status, float(solution.scenarios["unmet"].sum())))
+
+
+@click.command()
+@click.argument("instance", required=False)
+@policy_options
+@limit_options(gap=1e-2, what="each solve")
+@click.option(
+    "--horizon-periods",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Periods each rolling plan looks ahead.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes for independent blocks (0 = one per core).",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), default=None, help="CSV file for the replay table (default: print only)."
+)
+@click.pass_context
+def backtest(
+    ctx,
+    instance,
+    policy_name,
+    assignments,
+    force_sites,
+    forbid_sites,
+    time_limit,
+    gap,
+    seed,
+    horizon_periods,
+    workers,
+    out,
+):
+    """Replay history half-year by half-year: a rolling plan with the forecast known at each date against a myopic one."""
+    from ..analysis.backtest import replay
+    from ..core.paths import bundled_instance
+    from ..data.backtest import load_backtest
+    from ..data.load import load_instance
+    from ..reports.horizon import format_backtest
+    from ..solve.options import SolveOptions
+
+    inst = load_instance(Path(instance) if instance else bundled_instance("nl-2024-horizon"))
+    data = load_backtest(inst)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed, workers=workers)
+    result = replay(inst, data, policy, options, horizon_periods, progress=lambda text: click.echo(text, err=True))
+    click.echo(format_backtest(result, inst.currency))
+    if out:
+        from ..core.files import atomic_file
+
+        with atomic_file(out) as path:
+            result.table.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+        click.echo(f"\nReplay table written to {out}")
+    ctx.exit(0)

@@ -1,0 +1,190 @@
+"""Readable console summaries of a plan over several periods: the plan, a compact timeline per
+province, and the comparisons with the myopic baseline and with the plan for one scenario."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..core.fmt import amount, money, percent, places, signed, table
+from ..results.horizon import HorizonSolution
+from .console import STATUS_TEXT
+
+
+def shown_scenario(solution: HorizonSolution) -> str:
+    """The scenario whose timeline is shown: the one planned for, else mid, else the first."""
+    scenarios = solution.summary["scenarios"]
+    return "mid" if "mid" in scenarios else scenarios[0]
+
+
+def format_horizon_summary(solution: HorizonSolution) -> str:
+    """Status, objective, money and events, the timeline per province, the comparisons, and the time of each phase."""
+    s = solution.summary
+    cur = s["instance"].get("currency", "EUR")
+    periods = [p["period"] for p in s["periods"]]
+    weights = ", ".join(f"{w} {percent(v)}" for w, v in s["weights"].items())
+    plan = {
+        "integrated": "one site plan for every scenario",
+        "myopic": "myopic: each period planned for itself, per scenario",
+    }
+    lines = [
+        f"Instance   {s['instance']['name']}  (policy: {s['policy']['name']}; {len(periods)} periods {periods[0]} … {periods[-1]}; costs per {s['instance'].get('planning_period')})",
+        f"Plan       {s['scenario']}: {plan.get(s['plan'], s['plan'])}; scenarios {weights}; risk {s['kpis']['risk']}"
+        + (f"; discount {percent(s['policy']['discount_rate'])} a year" if s["policy"].get("discount_rate") else ""),
+        f"Status     {STATUS_TEXT.get(s['status'], s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
+        f"Objective  {money(s['objective'], cur)}   bound {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
+    ]
+    lines += _scenario_lines(solution, cur)
+    check = s.get("check")
+    if check is not None:
+        lines.append(
+            "Check      passed (independent recomputation of every rule, every event and the objective)"
+            if check["passed"]
+            else f"Check      FAILED: {len(check['violations'])} violations"
+        )
+    shown = shown_scenario(solution)
+    lines += [
+        "",
+        f"Timeline ({shown}): sites open per period, s = on standby, + opened, - closed",
+        format_timeline(solution, shown),
+    ]
+    if solution.comparison is not None:
+        lines += [
+            "",
+            "Against the myopic baseline (each period planned for itself)",
+            format_comparison(solution.comparison, cur),
+        ]
+    if solution.robustness is not None and len(solution.robustness):
+        lines += ["", format_robustness(solution, cur)]
+    t = s.get("timings") or {}
+    phases = [
+        f"{name} {t[name]:.2f}s"
+        for name in ("load", "build", "heuristic", "handoff", "solve", "extract", "check", "baseline", "write")
+        if name in t
+    ]
+    if phases:
+        lines += ["", "Time       " + ", ".join(phases)]
+    return "\n".join(lines)
+
+
+def _scenario_lines(solution: HorizonSolution, cur: str) -> list[str]:
+    rows = []
+    for r in solution.scenarios.itertuples():
+        rows.append(
+            [
+                r.scenario,
+                money(r.total_cost, "").strip(),
+                money(r.site_cost, "").strip(),
+                money(r.place_cost, "").strip(),
+                money(r.emergency_cost, "").strip(),
+                str(r.openings),
+                str(r.closings),
+                str(r.extensions),
+                places(r.emergency),
+                places(r.unmet),
+                str(r.nights_above_limit),
+            ]
+        )
+    header = [
+        "Scenario",
+        f"Cost {cur}",
+        "sites",
+        "places",
+        "emergency",
+        "Openings",
+        "Closings",
+        "Extensions",
+        "Emergency place-periods",
+        "Unmet place-periods",
+        "Nights > limit",
+    ]
+    return ["", table(header, rows, "lrrrrrrrrrr", total=False)]
+
+
+def format_timeline(solution: HorizonSolution, scenario: str) -> str:
+    """One row per province, one column per period: sites open (standby, openings, closings)."""
+    tl = solution.timeline[solution.timeline["scenario"] == scenario]
+    periods = [p["period"] for p in solution.summary["periods"]]
+    names = solution.provinces.drop_duplicates("province").set_index("province")["name"]
+    rows = []
+    for p, name in names.items():
+        group = tl[tl["province"] == p]
+        cells = [name]
+        for t in periods:
+            g = group[group["period"] == t]
+            cell = str(int((g["state"] == "open").sum()))
+            standby = int((g["state"] == "standby").sum())
+            opened, closed = int((g["event"] == "opening").sum()), int((g["event"] == "closing").sum())
+            cell += (
+                (f" s{standby}" if standby else "")
+                + (f" +{opened}" if opened else "")
+                + (f" -{closed}" if closed else "")
+            )
+            cells.append(cell)
+        rows.append(cells)
+    return table(["Province", *periods], rows, "l" + "r" * len(periods), total=False)
+
+
+def format_comparison(comparison: pd.DataFrame, cur: str) -> str:
+    """Integrated against myopic per scenario: money, openings, closings, emergency place-periods."""
+    rows = []
+    for scenario, group in comparison.groupby("scenario", sort=False):
+        g = group.set_index("plan")
+        a, b = g.loc["integrated"], g.loc["myopic"]
+        rows.append(
+            [
+                scenario,
+                money(a["total_cost"], "").strip(),
+                money(b["total_cost"], "").strip(),
+                signed(b["total_cost"] - a["total_cost"]),
+                f"{int(a['openings'])} / {int(b['openings'])}",
+                f"{int(a['closings'])} / {int(b['closings'])}",
+                f"{places(a['emergency_place_periods'])} / {places(b['emergency_place_periods'])}",
+                f"{places(a['unmet_place_periods'])} / {places(b['unmet_place_periods'])}",
+            ]
+        )
+    header = [
+        "Scenario",
+        f"Integrated {cur}",
+        f"Myopic {cur}",
+        "Myopic - integrated",
+        "Openings",
+        "Closings",
+        "Emergency place-periods",
+        "Unmet place-periods",
+    ]
+    return (
+        table(header, rows, "lrrrrrrr", total=False)
+        + "\n(pairs are integrated / myopic; money spent, without the travel value)"
+    )
+
+
+def format_robustness(solution: HorizonSolution, cur: str) -> str:
+    """The band plan against the plan for one scenario alone, both evaluated in every scenario."""
+    r = solution.robustness
+    info = solution.summary.get("robustness") or {}
+    ref = info.get("reference", "mid")
+    rows = [
+        [
+            row.scenario,
+            percent(row.weight),
+            amount(row.band_plan),
+            amount(getattr(row, f"{ref}_plan")),
+            signed(row.difference),
+        ]
+        for row in r.itertuples()
+    ]
+    text = table(
+        ["Scenario", "Weight", f"Band plan {cur}", f"{ref.capitalize()}-only plan {cur}", "Band - " + ref],
+        rows,
+        "lrrrr",
+        total=False,
+    )
+    lines = [
+        f"The band plan against the plan for {ref} alone (objective, each plan's sites fixed, placements re-solved per scenario)",
+        text,
+        f"Price of robustness  {money(info.get('price_of_robustness'), cur)} if {ref} happens; "
+        f"{money(info.get('expected_difference'), cur)} in expectation",
+        f"Regret               of the {ref}-only plan if {info.get('worst', 'high')} happens: {money(info.get('regret'), cur)}"
+        f" (its cost there minus that of the plan made for {info.get('worst', 'high')} alone)",
+    ]
+    return "\n".join([*lines[:2], "", *lines[2:]])

@@ -1,0 +1,334 @@
+"""The tables of a plan over several periods, from solved horizon models: one function per table.
+
+A plan is given as ``parts``: solved horizon models over all periods, each for some of the
+scenarios. The integrated plan is one part (one site plan for every scenario); the myopic
+baseline of a band is one part per scenario. Every event is derived from the states; money per
+period is undiscounted (money spent), the objective parts are discounted as in the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pandas as pd
+
+from ..data.policy import Risk
+from .extract import versions
+from .horizon import COLUMNS, HorizonSolution
+
+
+def state_of(m, s: str, t: str) -> str:
+    """closed, open or standby: the state of site ``s`` in period ``t`` in a solved model."""
+    if round(m.open_site[s, t].value or 0) == 1:
+        return "open"
+    if s in m.data.standby_cost and round(m.standby_site[s, t].value or 0) == 1:
+        return "standby"
+    return "closed"
+
+
+def site_events(m, s: str) -> dict[str, str]:
+    """period -> opening, closing or extension, derived from the states of ``s`` in ``m``."""
+    d = m.data
+    events = {}
+    before = d.initial[s]
+    for t in d.periods:
+        now = int(state_of(m, s, t) != "closed")
+        if now and not before:
+            events[t] = "opening"
+        elif before and not now:
+            events[t] = "closing"
+        elif now and s in d.extension and d.extension[s][0] == t:
+            events[t] = "extension"
+        before = now
+    return events
+
+
+def extract_horizon(
+    instance, policy, parts, result, plan: str, scenario: str, options=None, timings=None
+) -> HorizonSolution:
+    """Tables, KPIs and summary of the plan in ``parts``, made under ``policy``. Only call with a result that has a plan."""
+    if not result.has_plan:
+        raise ValueError(f"no plan to extract: the solve ended with status {result.status.value}")
+    weights = policy.weights_for([w for m in parts for w in m.data.scenarios])
+    events = pd.concat([events_table(m) for m in parts], ignore_index=True)
+    placements = pd.concat([placements_table(m) for m in parts], ignore_index=True)
+    timeline = pd.concat([timeline_table(instance, m, placements) for m in parts], ignore_index=True)
+    municipalities = pd.concat([municipalities_table(instance, m) for m in parts], ignore_index=True)
+    periods = pd.concat(
+        [periods_table(instance, m, timeline, municipalities, placements, events) for m in parts], ignore_index=True
+    )
+    provinces = provinces_table(instance, timeline, municipalities)
+    scenarios = scenarios_table(instance, parts, periods, weights)
+    kpis = horizon_kpis(scenarios, periods, weights, policy.risk)
+    summary = {
+        "status": result.status.value,
+        "message": result.message,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "absolute_gap": result.absolute_gap,
+        "plan": plan,
+        "scenario": scenario,
+        "scenarios": list(weights),
+        "weights": weights,
+        "periods": [
+            {
+                "period": t,
+                "start": instance.horizon.periods.at[t, "start"],
+                "years": float(instance.horizon.periods.at[t, "years"]),
+            }
+            for t in parts[0].data.periods
+        ],
+        "kpis": kpis,
+        "policy": policy.to_dict(),
+        "options": None
+        if options is None
+        else {k: getattr(options, k) for k in ("time_limit", "gap", "threads", "seed", "workers", "decompose")},
+        "instance": {
+            "name": instance.name,
+            "source": instance.source,
+            "fingerprint": instance.fingerprint,
+            "units": instance.units,
+            "currency": instance.currency,
+            "planning_period": instance.planning_period,
+        },
+        "blocks": result.blocks,
+        "timings": {k: round(v, 4) for k, v in {**(timings or {}), **result.timings}.items()},
+        "versions": versions(),
+    }
+    return HorizonSolution(summary, timeline, events, placements, municipalities, periods, scenarios, provinces)
+
+
+def _amount(m, value: float | None) -> float:
+    """Whole places exact, fractional ones cut to 1e-9 so that sums carry no solver noise."""
+    value = value or 0.0
+    return float(round(value)) if m.policy.whole_places else round(float(value), 9)
+
+
+def events_table(m) -> pd.DataFrame:
+    """Openings, closings and extensions per scenario, with their one-off cost."""
+    d = m.data
+    rows = []
+    for s in m.SITES:
+        for t, event in site_events(m, s).items():
+            cost = {"opening": d.opening_cost[s], "closing": d.closing_cost[(s, t)]}.get(event)
+            if event == "extension":
+                cost = d.extension[s][1]
+            rows += [(w, t, s, event, cost) for w in d.scenarios]
+    table = pd.DataFrame(rows, columns=["scenario", "period", "site", "event", "cost"])
+    order = {t: k for k, t in enumerate(d.periods)}
+    table = table.sort_values(
+        ["scenario", "period", "site"], key=lambda c: c.map(order) if c.name == "period" else c, kind="stable"
+    )
+    return _with_site_columns(table.reset_index(drop=True), m, COLUMNS["events"])
+
+
+def _with_site_columns(table: pd.DataFrame, m, columns: list[str]) -> pd.DataFrame:
+    instance_sites = m.site_table
+    for column in ("name", "province", "kind", "status"):
+        if column in columns:
+            table[column] = table["site"].map(instance_sites[column]) if len(table) else pd.Series(dtype=str)
+    return table[columns]
+
+
+def placements_table(m) -> pd.DataFrame:
+    """Every positive placement with its travel time and its money in the period (undiscounted)."""
+    d, w = m.data, m.policy.travel_value
+    rows = []
+    for (i, s, t, scen), var in m.placed.items():
+        q = _amount(m, var.value)
+        if q > 0:
+            minutes = d.travel_minutes[(i, s)]
+            rows.append(
+                (i, s, t, scen, q, round(minutes, 4), d.span[t] * d.cost_per_place[s] * q, d.span[t] * w * minutes * q)
+            )
+    return pd.DataFrame(rows, columns=COLUMNS["placements"])
+
+
+def timeline_table(instance, m, placements: pd.DataFrame) -> pd.DataFrame:
+    """Site x period x scenario: state, event, places."""
+    d = m.data
+    mine = placements[placements["scenario"].isin(d.scenarios)]
+    load = mine.groupby(["site", "period", "scenario"])["placed"].sum().to_dict()
+    rows = []
+    for s in m.SITES:
+        events = site_events(m, s)
+        for t in d.periods:
+            state = state_of(m, s, t)
+            rows += [(s, t, w, state, events.get(t, ""), load.get((s, t, w), 0.0), d.capacity[s]) for w in d.scenarios]
+    table = pd.DataFrame(rows, columns=["site", "period", "scenario", "state", "event", "placed", "capacity"])
+    return _with_site_columns(table, m, COLUMNS["timeline"])
+
+
+def municipalities_table(instance, m) -> pd.DataFrame:
+    """Municipality x period x scenario: demand, placed, emergency places, unmet."""
+    d = m.data
+    placed = defaultdict(float)
+    for (i, _s, t, w), var in m.placed.items():
+        placed[(i, t, w)] += _amount(m, var.value)
+    rows = []
+    province = instance.municipalities["province"]
+    for t in d.periods:
+        for w in d.scenarios:
+            for i in instance.municipalities.index:
+                demand = d.demand[(t, w)][i]
+                emergency = _amount(m, m.emergency[i, t, w].value) if (i, t, w) in m.emergency else 0.0
+                got = placed[(i, t, w)]
+                rows.append((i, province[i], t, w, demand, got, emergency, max(demand - got - emergency, 0.0)))
+    return pd.DataFrame(rows, columns=COLUMNS["municipalities"])
+
+
+def registration(instance, t: str, occupancy: float) -> tuple[int, float]:
+    """Nights of period ``t`` with the registration centre above its limit, and the person-nights above it."""
+    reg = instance.horizon.registration
+    if reg is None:
+        return 0, 0.0
+    nights = round(365.25 * float(instance.horizon.periods.at[t, "years"]))
+    above = max(occupancy - reg.limit, 0.0)
+    return (nights if above > 0 else 0), above * nights
+
+
+def periods_table(instance, m, timeline, municipalities, placements, events) -> pd.DataFrame:
+    """Period x scenario: need, placed, emergency, unmet, sites, events and the money spent (undiscounted)."""
+    d, policy = m.data, m.policy
+    reg = instance.horizon.registration
+    rows = []
+    for t in d.periods:
+        for w in d.scenarios:
+            tl = timeline[(timeline["period"] == t) & (timeline["scenario"] == w)]
+            mu = municipalities[(municipalities["period"] == t) & (municipalities["scenario"] == w)]
+            pl = placements[(placements["period"] == t) & (placements["scenario"] == w)]
+            ev = events[(events["period"] == t) & (events["scenario"] == w)]
+            is_open, standby = tl["state"] == "open", tl["state"] == "standby"
+            fixed = d.span[t] * sum(d.fixed_cost[s] for s in tl.loc[is_open, "site"])
+            standby_cost = d.span[t] * sum(d.standby_cost.get(s, 0.0) for s in tl.loc[standby, "site"])
+            emergency_cost = d.span[t] * sum(
+                v * d.emergency_cost.get((d.province_of[i], t), 0.0)
+                for i, v in zip(mu["municipality"], mu["emergency"])
+                if v > 0
+            )
+            event_cost, place_cost = float(ev["cost"].sum()), float(pl["place_cost"].sum())
+            occupancy = float(mu["unmet"].sum()) + (
+                float(pl.loc[pl["site"] == reg.site, "placed"].sum()) if reg else 0.0
+            )
+            nights, person_nights = registration(instance, t, occupancy)
+            rows.append(
+                {
+                    "period": t,
+                    "scenario": w,
+                    "years": d.years[t],
+                    "need": float(mu["demand"].sum()),
+                    "placed": float(mu["placed"].sum()),
+                    "emergency": float(mu["emergency"].sum()),
+                    "unmet": float(mu["unmet"].sum()),
+                    "open_sites": int(is_open.sum()),
+                    "standby_sites": int(standby.sum()),
+                    "open_capacity": float(tl.loc[is_open, "capacity"].sum()),
+                    "openings": int((ev["event"] == "opening").sum()),
+                    "closings": int((ev["event"] == "closing").sum()),
+                    "extensions": int((ev["event"] == "extension").sum()),
+                    "fixed_cost": fixed,
+                    "standby_cost": standby_cost,
+                    "event_cost": event_cost,
+                    "place_cost": place_cost,
+                    "emergency_cost": emergency_cost,
+                    "total_cost": fixed + standby_cost + event_cost + place_cost + emergency_cost,
+                    "travel_value": float(pl["travel_value"].sum()),
+                    "unmet_penalty": d.span[t] * policy.unmet_penalty * float(mu["unmet"].sum()),
+                    "registration_occupancy": occupancy if reg else math.nan,
+                    "nights_above_limit": nights,
+                    "person_nights_above_limit": person_nights,
+                }
+            )
+    return pd.DataFrame(rows, columns=COLUMNS["periods"])
+
+
+def provinces_table(instance, timeline, municipalities) -> pd.DataFrame:
+    """Province x period x scenario: need, placed, emergency, unmet, open sites and the capacity open and on standby."""
+    keys = ["province", "period", "scenario"]
+    mu = (
+        municipalities.groupby(keys)[["demand", "placed", "emergency", "unmet"]]
+        .sum()
+        .rename(columns={"demand": "need"})
+    )
+    tl = (
+        timeline.assign(
+            open_sites=(timeline["state"] == "open").astype(int),
+            open_capacity=timeline["capacity"].where(timeline["state"] == "open", 0),
+            standby_capacity=timeline["capacity"].where(timeline["state"] == "standby", 0),
+        )
+        .groupby(keys)[["open_sites", "open_capacity", "standby_capacity"]]
+        .sum()
+    )
+    table = mu.join(tl, how="left").fillna(0).reset_index()
+    table["name"] = table["province"].map(instance.provinces["name"])
+    order = {t: k for k, t in enumerate(instance.horizon.period_ids)}
+    table = table.sort_values(
+        ["province", "period", "scenario"], key=lambda c: c.map(order) if c.name == "period" else c, kind="stable"
+    )
+    return table[COLUMNS["provinces"]].reset_index(drop=True)
+
+
+def scenarios_table(instance, parts, periods: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+    """Per scenario: totals over the periods (money undiscounted) and the objective (discounted, as the model counts it)."""
+    reg = instance.horizon.registration
+    rows = []
+    for m in parts:
+        d = m.data
+        discount = {t: d.discount[t] for t in d.periods}
+        for w in d.scenarios:
+            p = periods[periods["scenario"] == w]
+            site_part = p["fixed_cost"] + p["standby_cost"] + p["event_cost"]
+            scenario_part = p["place_cost"] + p["emergency_cost"] + p["travel_value"] + p["unmet_penalty"]
+            factor = p["period"].map(discount)
+            nights = int(p["nights_above_limit"].sum())
+            rows.append(
+                {
+                    "scenario": w,
+                    "weight": weights[w],
+                    "need": float(p["need"].sum()),
+                    "placed": float(p["placed"].sum()),
+                    "emergency": float(p["emergency"].sum()),
+                    "unmet": float(p["unmet"].sum()),
+                    "openings": int(p["openings"].sum()),
+                    "closings": int(p["closings"].sum()),
+                    "extensions": int(p["extensions"].sum()),
+                    "site_cost": float(site_part.sum()),
+                    "place_cost": float(p["place_cost"].sum()),
+                    "emergency_cost": float(p["emergency_cost"].sum()),
+                    "total_cost": float(p["total_cost"].sum()),
+                    "travel_value": float(p["travel_value"].sum()),
+                    "unmet_penalty": float(p["unmet_penalty"].sum()),
+                    "objective": float((factor * (site_part + scenario_part)).sum()),
+                    "nights_above_limit": nights,
+                    "registration_penalty": min(reg.penalty_cap, reg.penalty_per_night * nights) if reg else 0.0,
+                }
+            )
+    return pd.DataFrame(rows, columns=COLUMNS["scenarios"])
+
+
+def horizon_kpis(scenarios: pd.DataFrame, periods: pd.DataFrame, weights: dict[str, float], risk) -> dict:
+    """The plan's KPIs: weighted over the scenarios, and the worst scenario's cost."""
+    weight = scenarios["scenario"].map(weights)
+
+    def expected(column: str) -> float:
+        return float((weight * scenarios[column]).sum())
+
+    return {
+        "risk": Risk(risk).value,
+        "expected_total_cost": expected("total_cost"),
+        "worst_total_cost": float(scenarios["total_cost"].max()),
+        "expected_site_cost": expected("site_cost"),
+        "expected_place_cost": expected("place_cost"),
+        "expected_emergency_cost": expected("emergency_cost"),
+        "expected_travel_value": expected("travel_value"),
+        "expected_unmet_penalty": expected("unmet_penalty"),
+        "expected_emergency_place_periods": expected("emergency"),
+        "expected_unmet_place_periods": expected("unmet"),
+        "openings": {row.scenario: int(row.openings) for row in scenarios.itertuples()},
+        "closings": {row.scenario: int(row.closings) for row in scenarios.itertuples()},
+        "extensions": {row.scenario: int(row.extensions) for row in scenarios.itertuples()},
+        "max_open_sites": int(periods["open_sites"].max()) if len(periods) else 0,
+        "nights_above_limit": {row.scenario: int(row.nights_above_limit) for row in scenarios.itertuples()},
+    }
