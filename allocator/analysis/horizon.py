@@ -217,14 +217,22 @@ def plan_states(solution: HorizonSolution, scenario: str) -> dict[tuple[str, str
     return dict(zip(zip(tl["site"], tl["period"]), tl["state"]))
 
 
-def comparison_table(integrated: HorizonSolution, myopic: HorizonSolution) -> pd.DataFrame:
-    """Per scenario, integrated against myopic: total cost, openings, closings, emergency place-periods, unmet."""
-    a = integrated.scenarios.set_index("scenario")
-    b = myopic.scenarios.set_index("scenario")
+def comparison_table(
+    alone: dict[str, HorizonSolution], myopic: HorizonSolution, band: HorizonSolution | None = None
+) -> pd.DataFrame:
+    """Per scenario: the plan made for it alone (looking ahead), the myopic plan reacting to it, and the band plan.
+
+    Money spent (without the travel value), openings, closings, emergency and unmet place-periods.
+    The first two know the same about the scenario; they differ only in looking ahead.
+    """
+    tables = {"integrated": {w: s.scenarios.set_index("scenario") for w, s in alone.items()}}
+    tables["myopic"] = {w: myopic.scenarios.set_index("scenario") for w in alone}
+    if band is not None:
+        tables["band"] = {w: band.scenarios.set_index("scenario") for w in alone}
     rows = []
-    for w in a.index:
-        for plan, table in (("integrated", a), ("myopic", b)):
-            r = table.loc[w]
+    for w in alone:
+        for plan, by_scenario in tables.items():
+            r = by_scenario[w].loc[w]
             rows.append(
                 {
                     "scenario": w,
@@ -246,25 +254,24 @@ def robustness_table(
     instance: Instance,
     policy: Policy,
     band: HorizonSolution,
+    alone: dict[str, HorizonSolution],
     options: SolveOptions,
     reference: str = "mid",
     worst: str = "high",
 ) -> tuple[pd.DataFrame, dict]:
     """The band plan against the plan for ``reference`` alone, both evaluated in every scenario.
 
-    Returns per scenario the two plans' objective and money, and a summary with the price of
-    robustness (in the reference scenario and in expectation) and the regret of the reference-only
-    plan in ``worst`` (its cost there minus that of the plan made for ``worst`` alone).
+    Returns per scenario the two plans' objective, and a summary with the price of robustness (in
+    the reference scenario and in expectation) and the regret of the reference-only plan in
+    ``worst``: its cost there minus that of the plan made for ``worst`` alone (in ``alone``).
     """
     scenarios = tuple(band.summary["scenarios"])
     weights = policy.weights_for(scenarios)
-    single = plan_horizon(instance, policy, options, reference)
-    alone = plan_horizon(instance, policy, options, worst)
-    if single.solution is None or alone.solution is None:
-        return pd.DataFrame(), {"status": "no plan for a single scenario"}
-    model, result = evaluate(instance, policy, plan_states(single.solution, reference), scenarios, options)
+    model, result = evaluate(instance, policy, plan_states(alone[reference], reference), scenarios, options)
     if not result.has_plan:
-        return pd.DataFrame(), {"status": "the reference plan has no placements in every scenario"}
+        return pd.DataFrame(), {
+            "status": f"the {reference}-only plan has no placements in every scenario ({result.status.value})"
+        }
     reference_cost = {w: pyo.value(model.site_cost_total) + pyo.value(model.scenario_cost[w]) for w in scenarios}
     band_cost = dict(zip(band.scenarios["scenario"], band.scenarios["objective"]))
     rows = [
@@ -285,7 +292,38 @@ def robustness_table(
         "worst": worst,
         "price_of_robustness": band_cost[reference] - reference_cost[reference],
         "expected_difference": expected["band"] - expected["reference"],
-        "regret": reference_cost[worst] - alone.solution.objective,
-        "reference_statuses": [single.status.value, alone.status.value, result.status.value],
+        "regret": reference_cost[worst] - alone[worst].objective,
+        "evaluation_status": result.status.value,
     }
     return pd.DataFrame(rows), summary
+
+
+def with_baselines(
+    instance: Instance, policy: Policy, options: SolveOptions, outcome: HorizonOutcome, scenario: str | None
+) -> HorizonSolution:
+    """The plan with its comparisons: the myopic baseline per scenario (in ``baseline``), the plan for each scenario
+    alone, and for a band with mid and high the price of robustness and the regret."""
+    solution = outcome.solution
+    scenarios = scenarios_for(instance, scenario)
+    myopic = plan_myopic(instance, policy, options, scenario)
+    if myopic.solution is None:
+        solution.summary["baseline"] = {"status": myopic.status.value, "message": myopic.result.message}
+        return solution
+    if len(scenarios) == 1:
+        return dataclasses.replace(
+            solution, comparison=comparison_table({scenarios[0]: solution}, myopic.solution), baseline=myopic.solution
+        )
+    alone = {w: plan_horizon(instance, policy, options, w) for w in scenarios}
+    missing = [w for w, o in alone.items() if o.solution is None]
+    if missing:
+        solution.summary["baseline"] = {"status": f"no plan for {', '.join(missing)} alone"}
+        return dataclasses.replace(solution, baseline=myopic.solution)
+    alone = {w: o.solution for w, o in alone.items()}
+    solution = dataclasses.replace(
+        solution, comparison=comparison_table(alone, myopic.solution, solution), baseline=myopic.solution
+    )
+    if {"mid", "high"} <= set(scenarios):
+        table, summary = robustness_table(instance, policy, solution, alone, options)
+        solution = dataclasses.replace(solution, robustness=table)
+        solution.summary["robustness"] = summary
+    return solution

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -36,8 +35,7 @@ def describe_horizon(inst) -> list[str]:
 
 def solve_horizon(ctx, inst, policy, options, scenario: str, myopic: bool, baseline: bool, out, timings: dict) -> None:
     """Plan the horizon (or its myopic baseline), compare with the baselines, write the folder and print the summary."""
-    from ..analysis.horizon import comparison_table, plan_horizon, plan_myopic, robustness_table
-    from ..data.horizon import BAND
+    from ..analysis.horizon import plan_horizon, plan_myopic, with_baselines
     from ..reports.horizon import format_horizon_summary
     from ..results.horizon import write_horizon_solution
 
@@ -51,15 +49,7 @@ def solve_horizon(ctx, inst, policy, options, scenario: str, myopic: bool, basel
     solution = outcome.solution
     if baseline and not myopic:
         t = time.perf_counter()
-        other = plan_myopic(inst, policy, options, scenario)
-        if other.solution is not None:
-            solution = dataclasses.replace(
-                solution, comparison=comparison_table(solution, other.solution), baseline=other.solution
-            )
-        if scenario == BAND and {"mid", "high"} <= set(solution.summary["scenarios"]):
-            table, summary = robustness_table(inst, policy, solution, options)
-            solution = dataclasses.replace(solution, robustness=table)
-            solution.summary["robustness"] = summary
+        solution = with_baselines(inst, policy, options, outcome, scenario)
         solution.summary["timings"]["baseline"] = round(time.perf_counter() - t, 4)
     kind = "myopic" if myopic else "horizon"
     target = Path(out) if out else Path("solutions") / f"{inst.name}-{policy.name}-{kind}-{scenario}"

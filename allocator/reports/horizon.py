@@ -50,7 +50,7 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
     if solution.comparison is not None:
         lines += [
             "",
-            "Against the myopic baseline (each period planned for itself)",
+            "Looking ahead against the myopic baseline",
             format_comparison(solution.comparison, cur),
         ]
     if solution.robustness is not None and len(solution.robustness):
@@ -125,23 +125,25 @@ def format_timeline(solution: HorizonSolution, scenario: str) -> str:
 
 
 def format_comparison(comparison: pd.DataFrame, cur: str) -> str:
-    """Integrated against myopic per scenario: money, openings, closings, emergency place-periods."""
+    """Per scenario: the plan made for it alone against the myopic plan reacting to it (and the band plan, if any)."""
+    band = "band" in set(comparison["plan"])
     rows = []
     for scenario, group in comparison.groupby("scenario", sort=False):
         g = group.set_index("plan")
         a, b = g.loc["integrated"], g.loc["myopic"]
-        rows.append(
-            [
-                scenario,
-                money(a["total_cost"], "").strip(),
-                money(b["total_cost"], "").strip(),
-                signed(b["total_cost"] - a["total_cost"]),
-                f"{int(a['openings'])} / {int(b['openings'])}",
-                f"{int(a['closings'])} / {int(b['closings'])}",
-                f"{places(a['emergency_place_periods'])} / {places(b['emergency_place_periods'])}",
-                f"{places(a['unmet_place_periods'])} / {places(b['unmet_place_periods'])}",
-            ]
-        )
+        row = [
+            scenario,
+            money(a["total_cost"], "").strip(),
+            money(b["total_cost"], "").strip(),
+            signed(b["total_cost"] - a["total_cost"]),
+            f"{int(a['openings'])} / {int(b['openings'])}",
+            f"{int(a['closings'])} / {int(b['closings'])}",
+            f"{places(a['emergency_place_periods'])} / {places(b['emergency_place_periods'])}",
+            f"{places(a['unmet_place_periods'])} / {places(b['unmet_place_periods'])}",
+        ]
+        if band:
+            row.append(money(g.loc["band", "total_cost"], "").strip())
+        rows.append(row)
     header = [
         "Scenario",
         f"Integrated {cur}",
@@ -151,11 +153,13 @@ def format_comparison(comparison: pd.DataFrame, cur: str) -> str:
         "Closings",
         "Emergency place-periods",
         "Unmet place-periods",
-    ]
-    return (
-        table(header, rows, "lrrrrrrr", total=False)
-        + "\n(pairs are integrated / myopic; money spent, without the travel value)"
+    ] + ([f"Band plan {cur}"] if band else [])
+    note = (
+        "(integrated: the plan made for the scenario over the whole horizon; myopic: each period planned for itself as the"
+        " scenario unfolds; pairs are integrated / myopic; money spent, without the travel value"
+        + ("; band plan: the one plan for every scenario, in that scenario)" if band else ")")
     )
+    return table(header, rows, "l" + "r" * (len(header) - 1), total=False) + "\n" + note
 
 
 def format_robustness(solution: HorizonSolution, cur: str) -> str:
