@@ -15,9 +15,9 @@ def describe_horizon(inst) -> list[str]:
     h = inst.horizon
     periods = h.period_ids
     need = h.need.groupby(["period", "scenario"])["need"].sum()
-    lengths = sorted({f"{y:g}" for y in h.periods["years"]})
+    lengths = " / ".join(sorted({f"{y:g}" for y in h.periods["years"]}))
     lines = [
-        f"  periods: {len(periods)} ({periods[0]} … {periods[-1]}, {' / '.join(lengths)} years each); scenarios {', '.join(h.scenarios)}",
+        f"  periods: {len(periods)} ({periods[0]} … {periods[-1]}, {lengths} year{'' if lengths == '1' else 's'} each); scenarios {', '.join(h.scenarios)}",
         f"  need per period: {int(need.min()):,} … {int(need.max()):,} {inst.units}",
     ]
     emergency = h.emergency.groupby("period")["capacity"].sum()

@@ -192,3 +192,57 @@ def format_robustness(solution: HorizonSolution, cur: str) -> str:
         f" (its cost there minus that of the plan made for {info.get('worst', 'high')} alone)",
     ]
     return "\n".join([*lines[:2], "", *lines[2:]])
+
+
+def format_backtest(replay, cur: str = "EUR") -> str:
+    """The replay half-year by half-year, both plans side by side, beside the observed number of COA locations."""
+    table_ = replay.table
+    observed = replay.history.set_index("period")["locations"]
+    periods = list(dict.fromkeys(table_["period"]))
+    rows = []
+    for t in periods:
+        row = [t, places(table_.loc[table_["period"] == t, "arrived"].iloc[0])]
+        seen = observed.get(t)
+        row.append("-" if seen is None or seen != seen else str(int(seen)))
+        for plan in ("rolling", "myopic"):
+            r = table_[(table_["period"] == t) & (table_["plan"] == plan)].iloc[0]
+            row += [
+                str(int(r["open_sites"])) + (f" s{int(r['standby_sites'])}" if r["standby_sites"] else ""),
+                f"+{int(r['openings'])} -{int(r['closings'])}",
+                places(r["emergency"]),
+                places(r["unmet"]),
+                money(r["total_cost"], "").strip(),
+            ]
+        rows.append(row)
+    header = [
+        "Half-year",
+        "Arrived",
+        "COA locations",
+        "Rolling sites",
+        "events",
+        "emergency",
+        "unmet",
+        f"cost {cur}",
+        "Myopic sites",
+        "events",
+        "emergency",
+        "unmet",
+        f"cost {cur}",
+    ]
+    first, last = periods[0], periods[-1]
+    lines = [
+        f"Back-test {first} … {last} ({len(periods)} half-years): the rolling plan looks {replay.horizon} half-years ahead with the"
+        " forecast known at each date and implements the first; the myopic plan sees each half-year alone.",
+        "Both see the need that arrives in the half-year they implement. COA locations: as observed (history.csv), where a figure exists.",
+        "",
+        table(header, rows, "lrr" + "r" * 10, total=False),
+        "",
+    ]
+    for r in replay.totals.itertuples():
+        lines.append(
+            f"{r.plan.capitalize():8} cost {money(r.total_cost, cur)} (sites {money(r.site_cost, cur)}, places {money(r.place_cost, cur)},"
+            f" emergency {money(r.emergency_cost, cur)}); {int(r.openings)} openings, {int(r.closings)} closings;"
+            f" {places(r.emergency)} emergency and {places(r.unmet)} unmet place-periods; {int(r.fewest_sites)}-{int(r.most_sites)} sites open"
+        )
+    lines.append(f"\n{replay.seconds:.0f} s for {2 * len(periods)} plans")
+    return "\n".join(lines)

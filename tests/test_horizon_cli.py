@@ -1,0 +1,144 @@
+"""The command line on instances with periods: solve (band, one scenario, myopic), check, validate, report and backtest."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from helpers import INSTANCES
+
+from allocator.commands.main import cli
+
+HAND = [
+    "--set",
+    "travel_value=1",
+    "--set",
+    "unmet_penalty=1000",
+    "--set",
+    "max_travel_minutes=none",
+    "--set",
+    "max_travel_minutes_regular=none",
+]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_solve_a_horizon_with_its_baseline_and_check_it(tmp_path):
+    out = tmp_path / "sol"
+    result = run("solve", INSTANCES / "tiny-horizon-standby", *HAND, "--gap", "0", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "Objective  EUR 1,268" in result.output
+    assert "Only      2 +1  1 s1     2" in result.output  # the timeline: S1 opens, stands by, is open again
+    assert "mid                  568         595                  +27     1 / 2     0 / 1" in result.output
+    assert (out / "baseline" / "timeline.csv").is_file()
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert comparison.set_index("plan").loc["myopic", "total_cost"] == 595
+    checked = run("check", out)
+    assert checked.exit_code == 0 and "passed" in checked.output
+
+
+def test_check_finds_a_tampered_timeline(tmp_path):
+    out = tmp_path / "sol"
+    run("solve", INSTANCES / "tiny-horizon-standby", *HAND, "--no-baseline", "--out", out)
+    timeline = pd.read_csv(out / "timeline.csv", dtype=str, keep_default_na=False)
+    timeline.loc[(timeline["site"] == "S1") & (timeline["period"] == "2026"), "state"] = "closed"
+    timeline.to_csv(out / "timeline.csv", index=False)
+    result = run("check", out)
+    assert result.exit_code == 5
+    assert "state_transition[S1,2026]" in result.output
+
+
+def test_solve_one_scenario_and_the_myopic_plan(tmp_path):
+    result = run(
+        "solve",
+        INSTANCES / "tiny-horizon-band",
+        *HAND,
+        "--scenario",
+        "high",
+        "--no-baseline",
+        "--out",
+        tmp_path / "high",
+    )
+    assert result.exit_code == 0 and "Objective  EUR 300" in result.output
+    result = run("solve", INSTANCES / "tiny-horizon-standby", *HAND, "--myopic", "--out", tmp_path / "myopic")
+    assert result.exit_code == 0 and "Objective  EUR 1,295" in result.output
+    summary = json.loads((tmp_path / "myopic" / "summary.json").read_text())
+    assert summary["plan"] == "myopic" and summary["bound"] is None
+
+
+def test_band_reports_price_of_robustness_and_regret(tmp_path):
+    result = run("solve", INSTANCES / "tiny-horizon-band", *HAND, "--out", tmp_path / "band")
+    assert result.exit_code == 0
+    assert "Price of robustness  EUR 50 if mid happens; EUR -33 in expectation" in result.output
+    assert "of the mid-only plan if high happens: EUR 200" in result.output
+    assert pd.read_csv(tmp_path / "band" / "robustness.csv")["difference"].tolist() == [50, 50, -200]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "extreme"], "--scenario: unknown scenario (known: low, mid, high, or band) (value: 'extreme')"),
+        (["--set", "scenario_weights=low:1"], "no weight for scenario mid"),
+        (["--set", "risk=average"], "column 'risk': must be one of expected, worst"),
+    ],
+)
+def test_bad_horizon_options(args, message, tmp_path):
+    result = run("solve", INSTANCES / "tiny-horizon-band", *HAND, *args, "--out", tmp_path / "x")
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_scenario_needs_periods(tmp_path):
+    result = run("solve", INSTANCES / "tiny-budget", "--scenario", "mid", "--out", tmp_path / "x")
+    assert result.exit_code == 2
+    assert "--scenario needs an instance with periods (periods.csv)" in result.output
+
+
+def test_validate_describes_the_horizon():
+    result = run("validate", INSTANCES / "tiny-horizon-lifecycle")
+    assert result.exit_code == 0
+    assert "periods: 4 (2025 … 2028, 1 year each); scenarios mid" in result.output
+    assert "emergency capacity: 50 places a period" in result.output
+
+
+def tiny_backtest(tmp_path):
+    """tiny-horizon-standby replayed over 2015-2017 with a need of 150, 50, 150 and a forecast that saw it coming."""
+    folder = tmp_path / "bt"
+    shutil.copytree(INSTANCES / "tiny-horizon-standby", folder)
+    bt = folder / "backtest"
+    bt.mkdir()
+    years = range(2015, 2020)
+    pd.DataFrame({"period": [str(y) for y in years], "start": [f"{y}-01-01" for y in years], "years": 1}).to_csv(
+        bt / "periods.csv", index=False
+    )
+    arrived = {"2015": 150, "2016": 50, "2017": 150}
+    pd.DataFrame({"period": list(arrived), "residents": list(arrived.values())}).to_csv(bt / "arrived.csv", index=False)
+    need = {2015: 150, 2016: 50, 2017: 150, 2018: 150, 2019: 150}
+    rows = [(str(m), str(t), "mid", need[t]) for m in (2015, 2016, 2017) for t in years if t >= m]
+    pd.DataFrame(rows, columns=["made", "period", "scenario", "need"]).to_csv(bt / "forecasts.csv", index=False)
+    pd.DataFrame({"date": ["2016-12-31"], "residents": [50], "locations": [7], "capacity": [""]}).to_csv(
+        bt / "history.csv", index=False
+    )
+    return folder
+
+
+def test_backtest(tmp_path):
+    out = tmp_path / "replay.csv"
+    result = run("backtest", tiny_backtest(tmp_path), *HAND, "--gap", "0", "--horizon-periods", "3", "--out", out)
+    assert result.exit_code == 0, result.output
+    # As tiny-horizon-standby: the rolling plan stands by through 2016, the myopic one closes and reopens.
+    assert "Rolling  cost EUR 568" in result.output and "1 openings, 0 closings" in result.output
+    assert "Myopic   cost EUR 595" in result.output and "2 openings, 1 closings" in result.output
+    table = pd.read_csv(out)
+    assert table.loc[table["plan"] == "rolling", "standby_sites"].tolist() == [0, 1, 0]
+    assert "2016            50              7" in result.output
+
+
+def test_backtest_needs_its_data(tmp_path):
+    result = run("backtest", INSTANCES / "tiny-horizon-standby")
+    assert result.exit_code == 2
+    assert "no back-test data" in result.output
