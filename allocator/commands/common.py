@@ -27,8 +27,8 @@ def instance_path(instance: str | None) -> Path:
     return Path(instance) if instance else bundled_instance(DEFAULT_INSTANCE)
 
 
-def policy_options(f):
-    """--policy, --set, --force-site and --forbid-site."""
+def policy_options(f, default: str = "default"):
+    """--policy (preset ``default``), --set, --force-site and --forbid-site."""
     f = click.option(
         "--forbid-site", "forbid_sites", multiple=True, metavar="ID", help="Keep this site closed (repeatable)."
     )(f)
@@ -43,7 +43,7 @@ def policy_options(f):
     f = click.option(
         "--policy",
         "policy_name",
-        default="default",
+        default=default,
         show_default=True,
         help="Policy preset name in models/ or a .toml file.",
     )(f)

@@ -27,9 +27,20 @@ from .common import instance_path
 )
 def report_command(solutions, out, png_dir, instance):
     """Write one self-contained HTML report of one or more solution folders (side by side on the same scales)."""
-    from ..reports.html import write_report
+    from ..results.horizon import is_horizon_folder
 
-    files = write_report(list(solutions), out, png_dir, instance)
+    if any(is_horizon_folder(s) for s in solutions):
+        from ..reports.horizon_html import write_horizon_report
+
+        if len(solutions) > 1:
+            raise click.BadParameter(
+                "a plan over several periods is reported on its own: give one solution folder", param_hint="SOLUTIONS"
+            )
+        files = write_horizon_report(solutions[0], out, png_dir, instance)
+    else:
+        from ..reports.html import write_report
+
+        files = write_report(list(solutions), out, png_dir, instance)
     click.echo(f"Report written to {files.html} ({files.html.stat().st_size / 1e6:.1f} MB, works offline)")
     for path in files.pngs:
         click.echo(f"Figure written to {path}")

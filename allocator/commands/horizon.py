@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def solve_horizon(ctx, inst, policy, options, scenario: str, myopic: bool, basel
 
 @click.command()
 @click.argument("instance", required=False)
-@policy_options
+@functools.partial(policy_options, default="backtest")
 @limit_options(gap=1e-2, what="each solve")
 @click.option(
     "--horizon-periods",
@@ -97,7 +98,11 @@ def backtest(
     workers,
     out,
 ):
-    """Replay history half-year by half-year: a rolling plan with the forecast known at each date against a myopic one."""
+    """Replay history half-year by half-year: a rolling plan with the forecast known at each date against a myopic one.
+
+    INSTANCE (default: the bundled nl-2024-horizon) needs a backtest/ folder. The default policy
+    is models/backtest.toml: large sites follow the need, since the lean years cannot fill them.
+    """
     from ..analysis.backtest import replay
     from ..core.paths import bundled_instance
     from ..data.backtest import load_backtest

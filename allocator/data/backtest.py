@@ -21,12 +21,18 @@ FORECAST_COLUMNS = (
     Column("period", "id"),
     Column("scenario", "id"),
     Column("need", "int", min=0, max=1e9),
+    Column("kind", "choice", required=False, choices=("forecast", "persistence")),
+    Column("stock_forecasts", "text", required=False),
+    Column("band", "text", required=False),
 )
 HISTORY_COLUMNS = (
     Column("date", "id"),
     Column("residents", "int", required=False, min=0, max=1e9),
     Column("locations", "int", required=False, min=0, max=1e6),
     Column("capacity", "int", required=False, min=0, max=1e9),
+    Column("locations_regular", "int", required=False, min=0, max=1e6),
+    Column("locations_temporary_or_nood", "int", required=False, min=0, max=1e6),
+    Column("source_url", "text", required=False),
 )
 
 

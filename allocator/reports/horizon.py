@@ -244,5 +244,8 @@ def format_backtest(replay, cur: str = "EUR") -> str:
             f" emergency {money(r.emergency_cost, cur)}); {int(r.openings)} openings, {int(r.closings)} closings;"
             f" {places(r.emergency)} emergency and {places(r.unmet)} unmet place-periods; {int(r.fewest_sites)}-{int(r.most_sites)} sites open"
         )
-    lines.append(f"\n{replay.seconds:.0f} s for {2 * len(periods)} plans")
+    for plan, statuses in replay.statuses.items():
+        counts = {s: statuses.count(s) for s in dict.fromkeys(statuses)}
+        lines.append(f"{plan.capitalize():8} solves: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    lines.append(f"{replay.seconds:.0f} s for {2 * len(periods)} plans")
     return "\n".join(lines)

@@ -1,0 +1,175 @@
+"""Matplotlib figures of a plan over several periods: the site timeline (Gantt), capacity against the
+demand band per province, and the plan against its baselines."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ..results.horizon import HorizonSolution
+from .figures import LARGE, REGULAR, TEXT, _money_axis
+
+STANDBY = "#f0a202"
+CLOSED_LINE = "#d73027"
+OPENED = "#1e7d32"
+BAND = "#c6dbef"
+MID = "#2b5c8a"
+PLAN_COLOURS = {"integrated": "#3f2a7a", "myopic": "#d73027", "band": "#41ab5d"}
+ROW_INCHES = 0.11
+
+
+def _periods(solution: HorizonSolution) -> list[str]:
+    return [p["period"] for p in solution.summary["periods"]]
+
+
+def gantt_figure(solution: HorizonSolution, scenario: str) -> Figure:
+    """Every site in service at some time, by province: a bar per period open (colour by kind) or on standby, ticks at openings and closings."""
+    periods = _periods(solution)
+    col = {t: k for k, t in enumerate(periods)}
+    tl = solution.timeline[solution.timeline["scenario"] == scenario]
+    used = tl[tl["state"] != "closed"]
+    sites = used.drop_duplicates("site")[["site", "name", "province", "kind"]]
+    first = used.groupby("site")["period"].apply(lambda s: min(col[t] for t in s))
+    sites = sites.assign(first=sites["site"].map(first)).sort_values(["province", "first", "site"])
+    n = max(len(sites), 1)
+    fig = Figure(figsize=(10, 1.2 + ROW_INCHES * n + 0.25 * sites["province"].nunique()))
+    ax = fig.add_subplot(1, 1, 1)
+    row = {s: k for k, s in enumerate(sites["site"])}
+    by_site = {s: g.set_index("period") for s, g in tl[tl["site"].isin(row)].groupby("site")}
+    for s, y in row.items():
+        g = by_site[s]
+        kind = sites.loc[sites["site"] == s, "kind"].iloc[0]
+        for t, r in g.iterrows():
+            if r["state"] == "closed":
+                continue
+            colour = STANDBY if r["state"] == "standby" else (LARGE if kind == "large" else REGULAR)
+            ax.barh(y, 1, left=col[t], height=0.8, color=colour, linewidth=0)
+            if r["event"] == "opening":
+                ax.plot([col[t]], [y], marker="|", color=OPENED, markersize=6)
+        for t, r in g.iterrows():
+            if r["event"] == "closing":
+                ax.plot([col[t]], [y], marker="|", color=CLOSED_LINE, markersize=6)
+    boundaries = (
+        sites.reset_index(drop=True)
+        .groupby("province")
+        .apply(lambda g: (g.index.min(), g.index.max()), include_groups=False)
+    )
+    names = solution.provinces.drop_duplicates("province").set_index("province")["name"]
+    for p, (lo, hi) in boundaries.items():
+        ax.axhline(hi + 0.5, color="#999999", linewidth=0.5)
+        ax.text(len(periods) + 0.1, (lo + hi) / 2, names.get(p, p), va="center", fontsize=7, color=TEXT)
+    ax.set_xlim(0, len(periods))
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xticks([k + 0.5 for k in range(len(periods))], periods, fontsize=7, rotation=0)
+    ax.set_yticks([])
+    ax.tick_params(axis="x", length=0)
+    for spine in ("left", "right", "top"):
+        ax.spines[spine].set_visible(False)
+    ax.legend(
+        handles=[
+            Patch(color=LARGE, label="large, open"),
+            Patch(color=REGULAR, label="regular, open"),
+            Patch(color=STANDBY, label="standby"),
+            Patch(color=OPENED, label="opened"),
+            Patch(color=CLOSED_LINE, label="closed"),
+        ],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=5,
+        fontsize=7,
+        frameon=False,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def band_figure(solution: HorizonSolution, scenario: str) -> Figure:
+    """Per province: the need band (low to high, shaded; mid as a line) against the capacity open (and open or on standby)."""
+    periods = _periods(solution)
+    pr = solution.provinces
+    provinces = list(dict.fromkeys(pr["province"]))
+    cols = 4
+    rows = math.ceil(len(provinces) / cols)
+    fig = Figure(figsize=(10, 2.0 * rows + 0.4))
+    x = np.arange(len(periods))
+    scenarios = solution.summary["scenarios"]
+    for k, p in enumerate(provinces):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        g = pr[pr["province"] == p]
+        need = {w: g[g["scenario"] == w].set_index("period").reindex(periods)["need"].to_numpy() for w in scenarios}
+        low = np.min(np.vstack(list(need.values())), axis=0)
+        high = np.max(np.vstack(list(need.values())), axis=0)
+        ax.fill_between(x, low, high, step="mid", color=BAND, linewidth=0, label="need, band")
+        mid = need.get("mid", need[scenarios[0]])
+        ax.step(
+            x,
+            mid,
+            where="mid",
+            color=MID,
+            linewidth=1.2,
+            label="need, mid" if "mid" in need else f"need, {scenarios[0]}",
+        )
+        own = g[g["scenario"] == scenario].set_index("period").reindex(periods)
+        ax.step(x, own["open_capacity"], where="mid", color=LARGE, linewidth=1.4, label="capacity open")
+        ax.step(
+            x,
+            own["open_capacity"] + own["standby_capacity"],
+            where="mid",
+            color=STANDBY,
+            linewidth=1,
+            linestyle="--",
+            label="open + standby",
+        )
+        ax.set_title(g["name"].iloc[0], fontsize=8, color=TEXT)
+        ax.set_xticks(
+            x[:: max(1, len(periods) // 5)],
+            [periods[j] for j in range(0, len(periods), max(1, len(periods) // 5))],
+            fontsize=6,
+        )
+        top = max(float(high.max()), float((own["open_capacity"] + own["standby_capacity"]).max()), 1.0)
+        ax.set_ylim(0, top * 1.1)
+        ax.yaxis.set_major_formatter(_money_axis(top))
+        ax.tick_params(axis="y", labelsize=6)
+        for spine in ("right", "top"):
+            ax.spines[spine].set_visible(False)
+        if k == 0:
+            fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=4, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def comparison_figure(solution: HorizonSolution) -> Figure:
+    """Per scenario: money spent by the plan made for it alone, the myopic plan and (with a band) the band plan; openings and closings written on the bars."""
+    cmp = solution.comparison
+    scenarios = list(dict.fromkeys(cmp["scenario"]))
+    plans = [p for p in ("integrated", "myopic", "band") if p in set(cmp["plan"])]
+    fig = Figure(figsize=(7, 3.2))
+    ax = fig.add_subplot(1, 1, 1)
+    width = 0.8 / len(plans)
+    top = float(cmp["total_cost"].max())
+    for j, plan in enumerate(plans):
+        rows = cmp[cmp["plan"] == plan].set_index("scenario").reindex(scenarios)
+        xs = np.arange(len(scenarios)) + (j - (len(plans) - 1) / 2) * width
+        ax.bar(xs, rows["total_cost"], width=width * 0.95, color=PLAN_COLOURS[plan], label=plan)
+        for xpos, r in zip(xs, rows.itertuples()):
+            ax.text(
+                xpos,
+                r.total_cost + top * 0.01,
+                f"+{r.openings}/-{r.closings}",
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                color=TEXT,
+            )
+    ax.set_xticks(np.arange(len(scenarios)), scenarios)
+    ax.set_ylim(0, top * 1.12)
+    ax.yaxis.set_major_formatter(_money_axis(top))
+    ax.set_ylabel(f"money spent ({solution.summary['instance'].get('currency', 'EUR')})", fontsize=8)
+    for spine in ("right", "top"):
+        ax.spines[spine].set_visible(False)
+    ax.legend(fontsize=7, frameon=False, ncol=len(plans), loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,284 @@
+"""One self-contained HTML report of a plan over several periods: status and KPIs, the site timeline
+(Gantt), capacity against the demand band per province, the plan against the myopic baseline and
+against the plan for one scenario alone. Figures are inline SVG; files are written whole or not at all."""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import Problem, SolutionError
+from ..core.files import write_bytes
+from ..core.fmt import amount, money, percent, places, signed
+from ..data.load import load_instance
+from ..results.horizon import HorizonSolution, read_horizon_solution
+from .console import STATUS_TEXT
+from .horizon import shown_scenario
+from .horizon_figures import band_figure, comparison_figure, gantt_figure
+from .html import CSS, PNG_DPI, _plain, _source, _status_badge, svg_markup
+
+e = html.escape
+
+
+@dataclass(frozen=True)
+class HorizonReportFiles:
+    """The files a report wrote."""
+
+    html: Path
+    pngs: tuple[Path, ...]
+
+
+def write_horizon_report(
+    folder: str | Path,
+    out: str | Path = "report.html",
+    png_dir: str | Path | None = None,
+    instance: str | Path | None = None,
+) -> HorizonReportFiles:
+    """Draw every figure of the plan in ``folder``, then write the HTML file (and the PNG files) atomically."""
+    folder = Path(folder)
+    solution = read_horizon_solution(folder)
+    source = Path(instance) if instance else _source(solution.summary, folder)
+    inst = load_instance(source)
+    claimed = (solution.summary.get("instance") or {}).get("fingerprint")
+    if claimed != inst.fingerprint:
+        raise SolutionError(
+            [
+                Problem(
+                    str(folder / "summary.json"),
+                    f"the solution was made for another version of the instance at {source} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
+                    column="instance.fingerprint",
+                )
+            ]
+        )
+    scenario = shown_scenario(solution)
+    figures = {"timeline": gantt_figure(solution, scenario), "band": band_figure(solution, scenario)}
+    if solution.comparison is not None:
+        figures["comparison"] = comparison_figure(solution)
+    svgs, written = {}, []
+    for name, fig in figures.items():
+        svgs[name] = svg_markup(fig, name, {})
+        if png_dir is not None:
+            buffer = io.BytesIO()
+            fig.savefig(
+                buffer, format="png", dpi=PNG_DPI, bbox_inches="tight", pad_inches=0.15, metadata={"Software": None}
+            )
+            Path(png_dir).mkdir(parents=True, exist_ok=True)
+            written.append(write_bytes(Path(png_dir) / f"{name}.png", buffer.getvalue()))
+    page = render_horizon_html(solution, inst, svgs, scenario)
+    return HorizonReportFiles(write_bytes(Path(out), page.encode("utf-8")), tuple(written))
+
+
+def render_horizon_html(solution: HorizonSolution, inst, svgs: dict[str, str], scenario: str) -> str:
+    """The whole page."""
+    s = solution.summary
+    cur = s["instance"].get("currency", "EUR")
+    title = f"Reception plan over {len(s['periods'])} periods: {inst.name}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">',
+        f"<title>{e(title)}</title>",
+        f"<style>{CSS}</style></head><body><main>",
+        _header(solution, title, cur),
+        _banners(solution),
+        '<section id="scenarios-section"><h2>Scenarios</h2>',
+        _scenario_table(solution, cur),
+        "</section>",
+        '<section id="timeline-section"><h2>Site timeline</h2>',
+        _figure(
+            "timeline",
+            svgs,
+            f"Every site in service at some time under {scenario}, by province: open (large purple, regular blue) or on standby (amber); green ticks mark openings, red ticks closings.",
+        ),
+        "</section>",
+        '<section id="band-section"><h2>Capacity against the demand band</h2>',
+        _figure(
+            "band",
+            svgs,
+            f"Per province: the need from the lowest to the highest scenario (shaded) and in mid (line), against the capacity of the open sites under {scenario} (and of the open and standby sites, dashed).",
+        ),
+        "</section>",
+    ]
+    if "comparison" in svgs:
+        parts += [
+            '<section id="comparison-section"><h2>Looking ahead against the myopic baseline</h2>',
+            _figure(
+                "comparison",
+                svgs,
+                "Money spent per scenario by the plan made for it over the whole horizon (integrated), by the plan made period by period as it unfolds (myopic) and, for a band, by the one plan for every scenario; +openings/-closings on each bar.",
+            ),
+            _comparison_table(solution, cur),
+            "</section>",
+        ]
+    if solution.robustness is not None and len(solution.robustness):
+        parts += [
+            '<section id="robustness-section"><h2>Price of robustness and regret</h2>',
+            _robustness(solution, cur),
+            "</section>",
+        ]
+    parts += [
+        '<section id="policy-section"><h2>Policy and solver</h2>',
+        _policy(solution),
+        "</section>",
+        _footer(inst),
+        "</main></body></html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def _figure(name: str, svgs: dict[str, str], caption: str) -> str:
+    return f'<figure id="{name}">{svgs[name]}<figcaption id="{name}-caption">{e(caption)}</figcaption></figure>'
+
+
+def _header(solution: HorizonSolution, title: str, cur: str) -> str:
+    s, k = solution.summary, solution.summary["kpis"]
+    periods = [p["period"] for p in s["periods"]]
+    lead = (
+        f"{periods[0]} … {periods[-1]}; plan {e(s['scenario'])} ({e(s['plan'])}); risk {e(k['risk'])}; "
+        f"scenario weights {e(', '.join(f'{w} {percent(v)}' for w, v in s['weights'].items()))}"
+    )
+    cards = [
+        ("Objective", money(s["objective"], cur), f"gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})"),
+        (
+            "Money spent, expected",
+            money(k["expected_total_cost"], cur),
+            f"worst scenario {money(k['worst_total_cost'], cur)}",
+        ),
+        ("Openings", " / ".join(str(v) for v in k["openings"].values()), "per scenario"),
+        ("Closings", " / ".join(str(v) for v in k["closings"].values()), "per scenario"),
+        ("Emergency place-periods", places(k["expected_emergency_place_periods"]), "expected"),
+        ("Unmet place-periods", places(k["expected_unmet_place_periods"]), "expected"),
+    ]
+    cards_html = "".join(
+        f'<div class="card"><div class="k">{e(a)}</div><div class="v">{e(b)}</div><div class="s">{e(c)}</div></div>'
+        for a, b, c in cards
+    )
+    return (
+        f'<header><h1>{e(title)}</h1><p class="lead">{_status_badge(s["status"])} '
+        f'{e(STATUS_TEXT.get(s["status"], s["status"]))} · {lead}</p></header><div class="kpis">{cards_html}</div>'
+    )
+
+
+def _banners(solution: HorizonSolution) -> str:
+    s = solution.summary
+    out = []
+    check = s.get("check")
+    if check is not None and not check.get("passed"):
+        out.append(
+            f'<div class="banner bad">The plan failed the independent check: {e("; ".join(check["violations"][:5]))}</div>'
+        )
+    if s["status"] != "optimal":
+        out.append(f'<div class="banner">Not proven optimal: {e(STATUS_TEXT.get(s["status"], s["status"]))}.</div>')
+    if float(solution.scenarios["unmet"].sum()) > 0:
+        out.append('<div class="banner">Some demand is left unmet: see the unmet place-periods per scenario.</div>')
+    return "".join(out)
+
+
+def _table(header: list[str], rows: list[list[str]], numeric: set[int]) -> str:
+    head = "".join(f"<th{' class=n' if k in numeric else ''}>{e(h)}</th>" for k, h in enumerate(header))
+    body = "".join(
+        "<tr>" + "".join(f"<td{' class=n' if k in numeric else ''}>{e(c)}</td>" for k, c in enumerate(r)) + "</tr>"
+        for r in rows
+    )
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _scenario_table(solution: HorizonSolution, cur: str) -> str:
+    rows = [
+        [
+            r.scenario,
+            percent(r.weight),
+            amount(r.total_cost),
+            amount(r.site_cost),
+            amount(r.place_cost),
+            amount(r.emergency_cost),
+            str(r.openings),
+            str(r.closings),
+            str(r.extensions),
+            places(r.emergency),
+            places(r.unmet),
+            str(r.nights_above_limit),
+            amount(r.objective),
+        ]
+        for r in solution.scenarios.itertuples()
+    ]
+    header = [
+        "Scenario",
+        "Weight",
+        f"Money spent {cur}",
+        "sites",
+        "places",
+        "emergency",
+        "Openings",
+        "Closings",
+        "Extensions",
+        "Emergency place-periods",
+        "Unmet place-periods",
+        "Nights above the registration limit",
+        f"Objective {cur}",
+    ]
+    return _table(header, rows, set(range(1, len(header))))
+
+
+def _comparison_table(solution: HorizonSolution, cur: str) -> str:
+    rows = [
+        [
+            r.scenario,
+            r.plan,
+            amount(r.total_cost),
+            amount(r.objective),
+            str(r.openings),
+            str(r.closings),
+            places(r.emergency_place_periods),
+            places(r.unmet_place_periods),
+        ]
+        for r in solution.comparison.itertuples()
+    ]
+    return _table(
+        [
+            "Scenario",
+            "Plan",
+            f"Money spent {cur}",
+            f"Objective {cur}",
+            "Openings",
+            "Closings",
+            "Emergency place-periods",
+            "Unmet place-periods",
+        ],
+        rows,
+        {2, 3, 4, 5, 6, 7},
+    )
+
+
+def _robustness(solution: HorizonSolution, cur: str) -> str:
+    info = solution.summary.get("robustness") or {}
+    ref = info.get("reference", "mid")
+    rows = [
+        [r.scenario, percent(r.weight), amount(r.band_plan), amount(getattr(r, f"{ref}_plan")), signed(r.difference)]
+        for r in solution.robustness.itertuples()
+    ]
+    text = (
+        f"<p>Price of robustness: {e(money(info.get('price_of_robustness'), cur))} if {e(ref)} happens, "
+        f"{e(money(info.get('expected_difference'), cur))} in expectation. Regret of the {e(ref)}-only plan if "
+        f"{e(info.get('worst', 'high'))} happens: {e(money(info.get('regret'), cur))}.</p>"
+    )
+    return text + _table(
+        ["Scenario", "Weight", f"Band plan {cur}", f"{ref}-only plan {cur}", "Difference"], rows, {1, 2, 3, 4}
+    )
+
+
+def _policy(solution: HorizonSolution) -> str:
+    s = solution.summary
+    rows = [[key, _plain(value)] for key, value in (s.get("policy") or {}).items()]
+    rows += [[f"solver {key}", _plain(value)] for key, value in (s.get("options") or {}).items()]
+    return _table(["Key", "Value"], rows, set())
+
+
+def _footer(inst) -> str:
+    return (
+        f"<footer><p>Instance {e(inst.name)}: {e(inst.source)} (fingerprint {e(inst.fingerprint[:12])}); its data sources "
+        "and their attribution are listed in the instance's README.</p><p>Made with reception-allocator (Pyomo + HiGHS).</p></footer>"
+    )
