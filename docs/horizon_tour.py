@@ -20,7 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOUR = ROOT / "docs" / "tour"
-HAND = "--set travel_value=1 --set unmet_penalty=1000 --set max_travel_minutes=none --set max_travel_minutes_regular=none"
+HAND = (
+    "--set travel_value=1 --set unmet_penalty=1000 --set max_travel_minutes=none --set max_travel_minutes_regular=none"
+)
 STEPS = {
     "validate": "allocator validate instances/nl-2024-horizon",
     "tiny": f"allocator solve instances/tiny-horizon-standby {HAND} --out solutions/tiny-horizon-standby",
@@ -32,6 +34,7 @@ STEPS = {
 
 
 def run(step: str) -> str:
+    """Run one step; save and return its command and output."""
     command = STEPS[step]
     t = time.perf_counter()
     done = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, env=None)
@@ -45,6 +48,7 @@ def run(step: str) -> str:
 
 
 def inject(outputs: dict[str, str]) -> None:
+    """Replace each step's block in README.md with its saved output."""
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
     for step, output in outputs.items():
@@ -56,6 +60,7 @@ def inject(outputs: dict[str, str]) -> None:
 
 
 def main() -> None:
+    """Run the chosen steps, then update README.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=None, help="comma-separated steps to run again")
     parser.add_argument("--reuse", action="store_true", help="run nothing; put the saved outputs into README.md")
@@ -67,7 +72,9 @@ def main() -> None:
             raise SystemExit("the allocator command is not installed (pip install -e .)")
         for step in chosen:
             run(step)
-    inject({step: (TOUR / f"{step}.txt").read_text(encoding="utf-8") for step in STEPS if (TOUR / f"{step}.txt").is_file()})
+    inject(
+        {step: (TOUR / f"{step}.txt").read_text(encoding="utf-8") for step in STEPS if (TOUR / f"{step}.txt").is_file()}
+    )
 
 
 if __name__ == "__main__":

@@ -128,7 +128,19 @@ def tiny_backtest(tmp_path):
 
 def test_backtest(tmp_path):
     out = tmp_path / "replay.csv"
-    result = run("backtest", tiny_backtest(tmp_path), "--policy", "default", *HAND, "--gap", "0", "--horizon-periods", "3", "--out", out)
+    result = run(
+        "backtest",
+        tiny_backtest(tmp_path),
+        "--policy",
+        "default",
+        *HAND,
+        "--gap",
+        "0",
+        "--horizon-periods",
+        "3",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     # As tiny-horizon-standby: the rolling plan stands by through 2016, the myopic one closes and reopens.
     assert "Rolling  cost EUR 568" in result.output and "1 openings, 0 closings" in result.output

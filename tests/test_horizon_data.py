@@ -120,3 +120,18 @@ def test_registration_centre(horizon):
         f.write('\n[registration]\nsite = "NOPE"\nlimit = 10\npenalty_per_night = 1\npenalty_cap = "a lot"\n')
     found = problems(horizon)
     assert "instance.toml, column 'registration.penalty_cap': must be a number (value: 'a lot')" in found
+
+
+def test_nl_2024_horizon():
+    """The national horizon as its build script derives it (instances/nl-2024-horizon/README.md)."""
+    inst = load_instance(INSTANCES / "nl-2024-horizon")
+    h = inst.horizon
+    assert h.period_ids[0] == "2025-H1" and h.period_ids[-1] == "2029-H2" and h.scenarios == ("low", "mid", "high")
+    need = h.need.set_index(["period", "scenario"])["need"]
+    assert (need[("2025-H1", "mid")], need[("2029-H2", "low")], need[("2029-H2", "high")]) == (106130, 83771, 146229)
+    for (t, w), demand in h.demand.items():
+        assert sum(demand.values()) == need[(t, w)]
+    assert int(h.emergency.xs("2025-H1", level="period")["capacity"].sum()) == 26451
+    large = inst.sites[(inst.sites["kind"] == "large") & (inst.sites["status"] == "candidate")].index
+    assert set(h.lifecycle.loc[large, "earliest_open"]) == {"2027-H1"}
+    assert h.registration.site == "L-TERAPEL" and h.registration.limit == 2000

@@ -84,7 +84,12 @@ def plan_horizon(
     result = SolveSession(model, options).solve(start=start)
     if result.has_plan and policy.risk is Risk.WORST and len(scenarios) > 1:
         result = _settle_worst(instance, policy, model, result, options)
-    return _finish(instance, policy, [model], result, "integrated", scenario or BAND, options, timings)
+    return _finish(instance, policy, [model], result, "integrated", _label(scenario, scenarios), options, timings)
+
+
+def _label(scenario: str | None, scenarios: tuple[str, ...]) -> str:
+    """What the plan is for: the scenario named, else band (or the instance's only scenario)."""
+    return scenario if scenario not in (None, BAND) else (BAND if len(scenarios) > 1 else scenarios[0])
 
 
 def _settle_worst(instance, policy, model, result: SolveResult, options) -> SolveResult:
@@ -208,7 +213,7 @@ def plan_myopic(
         blocks=sum(r.blocks for r in results),
         values={},
     )
-    return _finish(instance, policy, parts, combined, "myopic", scenario or BAND, options, timings)
+    return _finish(instance, policy, parts, combined, "myopic", _label(scenario, scenarios), options, timings)
 
 
 def plan_states(solution: HorizonSolution, scenario: str) -> dict[tuple[str, str], str]:
