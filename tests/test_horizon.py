@@ -183,3 +183,24 @@ def test_myopic_band_is_one_plan_per_scenario():
 
 def test_myopic_with_worst_risk_reports_the_worst_scenario():
     assert plan("tiny-horizon-band", myopic=True, risk="worst").result.objective == pytest.approx(300)
+
+
+@pytest.mark.parametrize("name", ["tiny-horizon-standby", "tiny-horizon-lifecycle", "tiny-horizon-band"])
+def test_the_greedy_start_is_a_plan(name):
+    """The start handed to HiGHS satisfies every row and bound (HiGHS would ignore it otherwise)."""
+    import pyomo.environ as pyo
+
+    from allocator.model.horizon import build_horizon_model
+    from allocator.model.horizon_heuristic import horizon_start
+
+    model = build_horizon_model(load_instance(INSTANCES / name), policy())
+    start = horizon_start(model)
+    for var in model.component_data_objects(pyo.Var):
+        var.set_value(start[id(var)], skip_validation=True)
+        assert (var.lb is None or var.value >= var.lb - 1e-9) and (var.ub is None or var.value <= var.ub + 1e-9), (
+            var.name
+        )
+    for row in model.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(row.body)
+        assert row.lower is None or body >= pyo.value(row.lower) - 1e-6, row.name
+        assert row.upper is None or body <= pyo.value(row.upper) + 1e-6, row.name

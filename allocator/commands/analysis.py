@@ -16,6 +16,7 @@ from .common import (
     instance_path,
     limit_options,
     make_policy,
+    one_snapshot,
     policy_options,
     statuses_exit,
 )
@@ -67,6 +68,7 @@ def whatif(
     from ..solve.options import SolveOptions
 
     inst = load_instance(instance_path(instance))
+    one_snapshot(inst, "whatif")
     policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
     sites = None if candidates is None else [s.strip() for s in candidates.split(",") if s.strip()]
     options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed, workers=workers)
@@ -116,6 +118,14 @@ def compare(solutions, fmt, output, allow_different_instances):
 
     if len(solutions) < 2:
         raise click.UsageError("compare needs at least two solution folders")
+    from ..results.horizon import is_horizon_folder
+
+    for folder in solutions:
+        if is_horizon_folder(folder):
+            raise click.BadParameter(
+                f"{folder} is a plan over several periods: its comparisons are in comparison.csv and robustness.csv",
+                param_hint="SOLUTIONS",
+            )
     text = render(compare_folders(list(solutions), allow_different_instances), fmt)
     if output:
         write_text(text, output)
@@ -184,6 +194,7 @@ def sweep(
     if workers and scheduler:
         raise click.UsageError("--workers and --scheduler exclude each other")
     inst = load_instance(instance_path(instance))
+    one_snapshot(inst, "sweep")
     overrides = parse_assignments(assignments)
     base = load_policy(policy_name, overrides)
     scenarios = scenarios_from(vary, scenario_file)

@@ -126,3 +126,14 @@ def statuses_exit(statuses: list[str]) -> int:
     if any(s in (Status.TIME_LIMIT, Status.TIME_LIMIT_NO_PLAN) for s in statuses):
         return EXIT_NOT_PROVEN
     return EXIT_OPTIMAL
+
+
+def one_snapshot(inst, command: str) -> None:
+    """Refuse an instance with periods for a command that plans one snapshot (exit code 2)."""
+    if getattr(inst, "horizon", None) is not None:
+        click.echo(
+            f"1 problem in the input:\n  - {inst.source}: `allocator {command}` plans one snapshot and the instance has "
+            "periods (periods.csv); use `allocator solve` on it",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)

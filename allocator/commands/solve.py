@@ -16,6 +16,7 @@ from .common import (
     exit_code,
     instance_path,
     make_policy,
+    one_snapshot,
     policy_options,
     solver_options,
 )
@@ -249,6 +250,7 @@ def explain_command(
     from ..solve.options import SolveOptions
 
     inst = load_instance(instance_path(instance))
+    one_snapshot(inst, "explain")
     policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
     options = SolveOptions(
         time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose

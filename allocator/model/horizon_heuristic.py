@@ -3,10 +3,12 @@
 Sites are opened period by period for the largest demand of any scenario and then kept in
 service to the end (so minimum durations hold and nothing closes): in each period the large site
 that reaches the most demand where the rule asks for one and none is open yet, then the regular
-sites that place the most unplaced demand per unit of fixed cost. Each scenario's demand is then
-filled into the open sites along the cheapest arcs, the rest into emergency capacity, the rest
-left unmet. HiGHS ignores a start that is not feasible (a minimum size missed in a low scenario),
-so nothing depends on the greedy being good, only the time to a first plan.
+sites that place the most unplaced demand per unit of fixed cost. In each period and scenario the
+open sites first take their minimum size, then everything they can along the cheapest arcs; the
+rest goes to emergency capacity and the rest is unmet. A site that cannot reach its minimum size
+in some scenario stands by in that period (or, if it cannot, is left as it is). HiGHS ignores a
+start that is not feasible, so nothing depends on the greedy being good, only the time to a
+first plan; tests check that the start is feasible on the bundled instances.
 """
 
 from __future__ import annotations
@@ -26,19 +28,23 @@ def horizon_start(model) -> dict[int, float]:
         arcs_of_site[a[1]].append(a)
     in_service = _open_sites(model, arcs_of_site)
     values: dict[int, float] = {}
-    for (s, t), var in model.open_site.items():
-        values[id(var)] = float(s in in_service[t])
-    for var in model.standby_site.values():
+    for var in model.placed.values():
         values[id(var)] = 0.0
+    standby: dict[str, set[str]] = {}
+    for t in d.periods:
+        standby[t] = _fill_period(model, t, in_service[t], arcs_of_site, values)
+    for (s, t), var in model.open_site.items():
+        values[id(var)] = float(s in in_service[t] and s not in standby[t])
+    for (s, t), var in model.standby_site.items():
+        values[id(var)] = float(s in standby[t])
     _events(model, in_service, values)
-    _placements(model, in_service, arcs_of_site, values)
     if d.risk == Risk.WORST:
         values[id(model.worst_cost)] = max(_scenario_cost(model, values, w) for w in d.scenarios)
     return values
 
 
 def _open_sites(model, arcs_of_site) -> dict[str, set[str]]:
-    """Period -> the sites in service (all open), opened greedily for the largest demand of any scenario."""
+    """Period -> the sites in service, opened greedily for the largest demand of any scenario."""
     d = model.data
     kept: set[str] = set()
     out = {}
@@ -58,22 +64,30 @@ def _open_sites(model, arcs_of_site) -> dict[str, set[str]]:
                             sorted(usable), key=lambda s: min(sum(demand[a[0]] for a in arcs_of_site[s]), d.capacity[s])
                         )
                     )
-        for s in sorted(is_open, key=lambda s: (d.site_kind[s] != "large", s)):
-            _fill(s, arcs_of_site, left, room)
+        for s in _order(d, is_open):
+            _fill(s, arcs_of_site[s], left, room)
         _open_regular(model, allowed - is_open, arcs_of_site, left, room, is_open)
         kept = is_open
         out[t] = set(is_open)
     return out
 
 
-def _fill(site: str, arcs_of_site, left: dict, room: dict, placed: dict | None = None) -> None:
-    for a in arcs_of_site[site]:
-        take = min(left[a[0]], room[site])
+def _order(d, sites) -> list[str]:
+    return sorted(sites, key=lambda s: (d.site_kind[s] != "large", s))
+
+
+def _fill(site: str, arcs, left: dict, room: dict, placed: dict | None = None, upto: float | None = None) -> float:
+    """Move demand into ``site`` along ``arcs`` (cheapest first), at most ``upto`` places; return how many."""
+    moved = 0.0
+    for a in arcs:
+        take = min(left[a[0]], room[site], upto - moved if upto is not None else room[site])
         if take > 0:
             left[a[0]] -= take
             room[site] -= take
+            moved += take
             if placed is not None:
                 placed[a] = placed.get(a, 0) + take
+    return moved
 
 
 def _open_regular(model, candidates: set[str], arcs_of_site, left: dict, room: dict, is_open: set[str]) -> None:
@@ -95,7 +109,58 @@ def _open_regular(model, candidates: set[str], arcs_of_site, left: dict, room: d
             heapq.heappush(heap, (score, s))
             continue
         is_open.add(s)
-        _fill(s, arcs_of_site, left, room)
+        _fill(s, arcs_of_site[s], left, room)
+
+
+def _fill_period(model, t: str, in_service: set[str], arcs_of_site, values: dict) -> set[str]:
+    """Placements, emergency places and unmet demand of period ``t`` in every scenario; the sites that stand by."""
+    d = model.data
+    standby: set[str] = set()
+    while True:
+        placed_by, left_by, short = {}, {}, set()
+        for w in d.scenarios:
+            placed_by[w], left_by[w] = _fill_scenario(
+                d, t, w, [s for s in _order(d, in_service) if s not in standby], arcs_of_site
+            )
+            load = defaultdict(float)
+            for (_i, s), q in placed_by[w].items():
+                load[s] += q
+            short |= {s for s in in_service - standby if load[s] < d.min_size[s]}
+        movable = {s for s in short if s in d.standby_cost and (model.open_site[s, t].lb or 0) < 0.5}
+        if not movable:
+            break
+        standby |= movable
+    for w in d.scenarios:
+        for (i, s), q in placed_by[w].items():
+            values[id(model.placed[i, s, t, w])] = float(q)
+        _rest(model, t, w, left_by[w], values)
+    return standby
+
+
+def _fill_scenario(d, t: str, w: str, sites: list[str], arcs_of_site) -> tuple[dict, dict]:
+    """Every site first takes its minimum size, then what it can, along its cheapest arcs."""
+    left = dict(d.demand[(t, w)])
+    room = {s: d.capacity[s] for s in sites}
+    placed: dict = {}
+    for s in sites:
+        _fill(s, arcs_of_site[s], left, room, placed, upto=d.min_size[s])
+    for s in sites:
+        _fill(s, arcs_of_site[s], left, room, placed)
+    return placed, left
+
+
+def _rest(model, t: str, w: str, left: dict, values: dict) -> None:
+    """What no site took goes to emergency capacity, within each province's, and the rest is unmet."""
+    d = model.data
+    spare = {p: c for (p, tt), c in d.emergency_capacity.items() if tt == t}
+    for i in model.MUNICIPALITIES:
+        if (i, t, w) not in model.unmet:
+            continue
+        take = min(left[i], spare.get(d.province_of[i], 0)) if (i, t, w) in model.emergency else 0
+        if (i, t, w) in model.emergency:
+            values[id(model.emergency[i, t, w])] = float(take)
+            spare[d.province_of[i]] -= take
+        values[id(model.unmet[i, t, w])] = float(left[i] - take)
 
 
 def _events(model, in_service: dict[str, set[str]], values: dict) -> None:
@@ -114,37 +179,10 @@ def _events(model, in_service: dict[str, set[str]], values: dict) -> None:
             )
 
 
-def _placements(model, in_service: dict[str, set[str]], arcs_of_site, values: dict) -> None:
-    d = model.data
-    for var in model.placed.values():
-        values[id(var)] = 0.0
-    for t in d.periods:
-        order = sorted(in_service[t], key=lambda s: (d.site_kind[s] != "large", s))
-        for w in d.scenarios:
-            left = dict(d.demand[(t, w)])
-            room = {s: d.capacity[s] for s in order}
-            placed: dict = {}
-            for s in order:
-                _fill(s, arcs_of_site, left, room, placed)
-            for (i, s), q in placed.items():
-                values[id(model.placed[i, s, t, w])] = float(q)
-            spare = {p: c for (p, tt), c in d.emergency_capacity.items() if tt == t}
-            for i in model.MUNICIPALITIES:
-                if (i, t, w) in model.unmet:
-                    take = min(left[i], spare.get(d.province_of[i], 0)) if (i, t, w) in model.emergency else 0
-                    if (i, t, w) in model.emergency:
-                        values[id(model.emergency[i, t, w])] = float(take)
-                        spare[d.province_of[i]] -= take
-                    values[id(model.unmet[i, t, w])] = float(left[i] - take)
-
-
 def _scenario_cost(model, values: dict, w: str) -> float:
-    expr = model.scenario_cost[w].expr
-    return sum(coef * values.get(id(var), 0.0) for coef, var in _terms(expr))
-
-
-def _terms(expr):
     from pyomo.repn import generate_standard_repn
 
-    repn = generate_standard_repn(expr, compute_values=True)
-    return list(zip(repn.linear_coefs, repn.linear_vars))
+    repn = generate_standard_repn(model.scenario_cost[w].expr, compute_values=True)
+    return repn.constant + sum(
+        coef * values.get(id(var), 0.0) for coef, var in zip(repn.linear_coefs, repn.linear_vars)
+    )
