@@ -26,7 +26,7 @@ HAND = (
 STEPS = {
     "validate": "allocator validate instances/nl-2024-horizon",
     "tiny": f"allocator solve instances/tiny-horizon-standby {HAND} --out solutions/tiny-horizon-standby",
-    "band": "allocator solve instances/nl-2024-horizon --out solutions/nl-2024-horizon-band",
+    "band": "allocator solve instances/nl-2024-horizon --gap 0.005 --out solutions/nl-2024-horizon-band",
     "check": "allocator check solutions/nl-2024-horizon-band",
     "report": "allocator report solutions/nl-2024-horizon-band --out horizon-report.html --png docs/horizon",
     "backtest": "allocator backtest --time-limit 60 --out solutions/backtest.csv",
