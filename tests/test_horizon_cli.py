@@ -120,9 +120,8 @@ def tiny_backtest(tmp_path):
     need = {2015: 150, 2016: 50, 2017: 150, 2018: 150, 2019: 150}
     rows = [(str(m), str(t), "mid", need[t]) for m in (2015, 2016, 2017) for t in years if t >= m]
     pd.DataFrame(rows, columns=["made", "period", "scenario", "need"]).to_csv(bt / "forecasts.csv", index=False)
-    pd.DataFrame({"date": ["2016-12-31"], "residents": [50], "locations": [7], "capacity": [""]}).to_csv(
-        bt / "history.csv", index=False
-    )
+    history = {"date": ["2016-03-31", "2016-12-31"], "residents": [50, ""], "locations": [7, ""], "capacity": ["", 300]}
+    pd.DataFrame(history).to_csv(bt / "history.csv", index=False)
     return folder
 
 
@@ -156,7 +155,9 @@ def test_backtest_needs_its_data(tmp_path):
     assert "no back-test data" in result.output
 
 
-@pytest.mark.parametrize("command", [["whatif", "--province", "P1"], ["sweep", "--vary", "travel_value=1,2"], ["explain"]])
+@pytest.mark.parametrize(
+    "command", [["whatif", "--province", "P1"], ["sweep", "--vary", "travel_value=1,2"], ["explain"]]
+)
 def test_snapshot_commands_refuse_periods(command, tmp_path):
     result = run(command[0], INSTANCES / "tiny-horizon-standby", *command[1:])
     assert result.exit_code == 2

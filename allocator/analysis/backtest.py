@@ -10,7 +10,6 @@ the instance's prices. Lead times and contract ends are counted from the start o
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from dataclasses import dataclass
 
@@ -220,4 +219,4 @@ def _date(text: str):
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return value is None or bool(pd.isna(value))

@@ -203,7 +203,7 @@ def format_backtest(replay, cur: str = "EUR") -> str:
     for t in periods:
         row = [t, places(table_.loc[table_["period"] == t, "arrived"].iloc[0])]
         seen = observed.get(t)
-        row.append("-" if seen is None or seen != seen else str(int(seen)))
+        row.append("-" if seen is None or pd.isna(seen) else str(int(seen)))
         for plan in ("rolling", "myopic"):
             r = table_[(table_["period"] == t) & (table_["plan"] == plan)].iloc[0]
             row += [

@@ -94,42 +94,38 @@ def band_figure(solution: HorizonSolution, scenario: str) -> Figure:
     cols = 4
     rows = math.ceil(len(provinces) / cols)
     fig = Figure(figsize=(10, 2.0 * rows + 0.4))
-    x = np.arange(len(periods))
+    x = np.arange(len(periods) + 1)  # period k spans [k, k + 1]
+
+    def steps(values):
+        values = np.asarray(values, dtype=float)
+        return np.append(values, values[-1])
+
     scenarios = solution.summary["scenarios"]
+    ticks = list(range(0, len(periods), max(1, len(periods) // 5)))
     for k, p in enumerate(provinces):
         ax = fig.add_subplot(rows, cols, k + 1)
         g = pr[pr["province"] == p]
         need = {w: g[g["scenario"] == w].set_index("period").reindex(periods)["need"].to_numpy() for w in scenarios}
         low = np.min(np.vstack(list(need.values())), axis=0)
         high = np.max(np.vstack(list(need.values())), axis=0)
-        ax.fill_between(x, low, high, step="mid", color=BAND, linewidth=0, label="need, band")
+        ax.fill_between(x, steps(low), steps(high), step="post", color=BAND, linewidth=0, label="need, band")
         mid = need.get("mid", need[scenarios[0]])
         ax.step(
             x,
-            mid,
-            where="mid",
+            steps(mid),
+            where="post",
             color=MID,
             linewidth=1.2,
             label="need, mid" if "mid" in need else f"need, {scenarios[0]}",
         )
         own = g[g["scenario"] == scenario].set_index("period").reindex(periods)
-        ax.step(x, own["open_capacity"], where="mid", color=LARGE, linewidth=1.4, label="capacity open")
-        ax.step(
-            x,
-            own["open_capacity"] + own["standby_capacity"],
-            where="mid",
-            color=STANDBY,
-            linewidth=1,
-            linestyle="--",
-            label="open + standby",
-        )
+        ax.step(x, steps(own["open_capacity"]), where="post", color=LARGE, linewidth=1.4, label="capacity open")
+        both = own["open_capacity"] + own["standby_capacity"]
+        ax.step(x, steps(both), where="post", color=STANDBY, linewidth=1, linestyle="--", label="open + standby")
         ax.set_title(g["name"].iloc[0], fontsize=8, color=TEXT)
-        ax.set_xticks(
-            x[:: max(1, len(periods) // 5)],
-            [periods[j] for j in range(0, len(periods), max(1, len(periods) // 5))],
-            fontsize=6,
-        )
-        top = max(float(high.max()), float((own["open_capacity"] + own["standby_capacity"]).max()), 1.0)
+        ax.set_xlim(0, len(periods))
+        ax.set_xticks(ticks, [periods[j] for j in ticks], fontsize=6)
+        top = max(float(high.max()), float(both.max()), 1.0)
         ax.set_ylim(0, top * 1.1)
         ax.yaxis.set_major_formatter(_money_axis(top))
         ax.tick_params(axis="y", labelsize=6)
