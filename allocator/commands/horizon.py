@@ -115,11 +115,12 @@ def backtest(
     policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
     options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed, workers=workers)
     result = replay(inst, data, policy, options, horizon_periods, progress=lambda text: click.echo(text, err=True))
-    click.echo(format_backtest(result, inst.currency))
     if out:
         from ..core.files import atomic_file
 
         with atomic_file(out) as path:
             result.table.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+    click.echo(format_backtest(result, inst.currency))
+    if out:
         click.echo(f"\nReplay table written to {out}")
     ctx.exit(0)
