@@ -22,9 +22,10 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
     cur = s["instance"].get("currency", "EUR")
     periods = [p["period"] for p in s["periods"]]
     weights = ", ".join(f"{w} {percent(v)}" for w, v in s["weights"].items())
+    many = len(s["scenarios"]) > 1
     plan = {
-        "integrated": "one site plan for every scenario",
-        "myopic": "myopic: each period planned for itself, per scenario",
+        "integrated": "one site plan for every scenario" if many else "planned over the whole horizon",
+        "myopic": "myopic: each period planned for itself" + (", per scenario" if many else ""),
     }
     lines = [
         f"Instance   {s['instance']['name']}  (policy: {s['policy']['name']}; {len(periods)} periods {periods[0]} … {periods[-1]}; costs per {s['instance'].get('planning_period')})",
