@@ -119,7 +119,7 @@ def row(r: dict) -> str:
     )
 
 
-def markdown(results: list[dict]) -> str:
+def markdown(results: list[dict], load: tuple[float, float, float]) -> str:
     from importlib import metadata
 
     lines = [
@@ -131,7 +131,8 @@ def markdown(results: list[dict]) -> str:
         f"nl-2024-horizon: 10 half-years; the band is 3 scenarios with one site plan. Policy `models/default.toml`; relative gap {100 * GAP:g}%,",
         f"time limit {TIME_LIMIT:g} s, 2 worker processes, from the greedy start. Seconds per phase; `first plan` and `target gap` are",
         "seconds into the solve (HiGHS' progress), `total` the whole myopic baseline (10 periods per scenario, then each evaluated",
-        "over the horizon). Targets: a first plan within 30 s, a gap of at most 0.5% within 300 s.",
+        "over the horizon). Targets: a first plan within 30 s, a gap of at most 0.5% within 300 s. The machine is shared:",
+        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 minutes) when the last case ended.",
         "",
         "| case | variables | constraints | blocks | imports | load | build | greedy | hand-off | solve (wall) | HiGHS Σ | extract | check | status | gap | abs. gap EUR | first plan s | target gap s | total s | check passed |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
@@ -158,7 +159,7 @@ def main() -> None:
         print(row(results[-1]), flush=True)
     (HERE / "horizon.json").write_text(json.dumps(results, indent=2) + "\n")
     text = (HERE / "RESULTS.md").read_text()
-    section = markdown(results)
+    section = markdown(results, os.getloadavg())
     pattern = re.compile(r"## Plans over several periods \(nl-2024-horizon\)\n.*?(?=\n## |\Z)", re.S)
     text = (
         pattern.sub(lambda m: section.rstrip("\n"), text)
