@@ -10,8 +10,8 @@ from allocator.policy import load_policy
 from allocator.solver import SolveOptions
 from conftest import INSTANCES
 
-# Optimal objective of nl-2024 under models/default.toml, as first proven (gap 0.0022%).
-REFERENCE_OBJECTIVE = 2_706_823_669.92
+# Optimal objective of nl-2024 under models/default.toml, proven with gap 0.
+REFERENCE_OBJECTIVE = 2_779_377_657.42
 
 
 @pytest.fixture(scope="module")

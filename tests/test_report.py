@@ -98,7 +98,7 @@ def test_report_structure(north, tmp_path):
     assert f"EUR {summary['objective'] / 1e6:,.1f} M" in words  # objective
     for label in ("Gap (relative)", "Gap (absolute)", "Fixed cost", "Cost per place, summed", "Travel value", "Independent check"):
         assert label in words
-    assert "Ter Apel asielcomplex" in words and "Assen (large candidate)" in words  # the large sites chosen
+    assert "Ter Apel asielcomplex" in words and "Hoogeveen (large candidate)" in words  # the large sites chosen
     assert "large_site_rule" in words and "exactly" in words  # the policy
     assert "Kadaster / Centraal Bureau voor de Statistiek, 2024" in words  # attribution
     svg = map_svg(text)

@@ -7,8 +7,10 @@ Run from anywhere: python instances/nl-2024/build.py
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -30,12 +32,14 @@ SPEED_KMH = 70
 DETOUR_FACTOR = 1.3
 ADJACENT_M = 250  # bridges simplification gaps along shared borders and narrow crossings such as the Afsluitdijk
 
-# Assumptions, explained in README.md.
-COST_PER_PLACE = 26_900
-REGULAR_FIXED_COST = 1_500_000
-LARGE_FIXED_COST = 4_000_000
+# Assumptions, explained in README.md (labels C1-C4, S1-S5).
+HOLDING_COST_PER_PLACE = 6_600  # C1: a place held available for a year, occupied or not
+COST_PER_PLACE = 20_300  # C2: on top of C1, for a place that is occupied
+REGULAR_BASE_COST = 1_500_000  # C3: per regular location and year, whatever its size
+LARGE_BASE_COST = 4_000_000  # C4: per large location and year
 REGULAR_MIN_SIZE = 50
-REGULAR_MIN_CAPACITY = 300
+REGULAR_SIZES = (300, 1_000)  # S2: smallest and largest regular candidate
+REGULAR_ROOM = 2  # S3: regular candidate places per place of the municipality's own task
 LARGE_MIN_SIZE = 1_000
 LARGE_CAPACITY = 2_000
 LARGE_CANDIDATES_PER_PROVINCE = 3
@@ -101,17 +105,68 @@ def road_minutes(metres: float) -> float:
     return round(metres / 1000 * DETOUR_FACTOR / SPEED_KMH * 60, 1)
 
 
-def check_cost_rationale() -> None:
-    """The regular cost parameters must reproduce COA's average cost at its smallest efficient size."""
+def holding_cost_2017() -> float:
+    """EUR per empty place per year: COA's 2017 vacancy cost over its mean number of empty places in 2017.
+
+    Empty places are capacity minus residents at the three dates of 2017 in coa_occupancy.csv,
+    averaged over the year with straight lines between the dates.
+    """
+    rows = read_csv("coa_occupancy.csv")
+
+    def value(date: str, column: str) -> int:
+        [row] = [r for r in rows if r["date"] == date and r[column]]
+        return int(row[column])
+
+    points = [  # (day of 2017, empty places)
+        (0, value("2017-01-01", "capacity") - value("2017-01-01", "residents")),
+        (115, value("2017-04-26", "capacity") - value("2017-04-26", "residents")),
+        (365, value("2018-01-01", "capacity") - value("2017-12-31", "residents")),
+    ]
+    mean_empty = sum((b[0] - a[0]) * (a[1] + b[1]) / 2 for a, b in itertools.pairwise(points)) / 365
+    [vacancy] = [r for r in read_csv("cost_facts.csv") if r["fact"].startswith("cost of vacancy")]
+    return int(vacancy["value"]) / mean_empty
+
+
+def regular_size_range() -> tuple[int, int]:
+    """Smallest and largest capacity of the regular COA locations in coa_location_examples.csv."""
+    sizes = []
+    for row in read_csv("coa_location_examples.csv"):
+        kind, capacity = row["type"], row["capacity"]
+        if not (kind.startswith("azc") or kind == "regular") or "extension" in kind or "residents" in capacity:
+            continue
+        sizes += [int(n) for n in re.findall(r"\d+", capacity.split("(")[0])]
+    return min(sizes), max(sizes)
+
+
+def check_rationale() -> None:
+    """The cost and size assumptions must still follow from the source files they are derived from."""
+    require(round(holding_cost_2017(), -2) == HOLDING_COST_PER_PLACE,
+            f"holding cost per place no longer matches the 2017 vacancy figures ({holding_cost_2017():.0f})")
     facts = {row["fact"]: row for row in read_csv("cost_facts.csv")}
     average = int(facts["cost per place per year in a regular azc"]["value"])
     size = int(facts["smallest azc size that COA considers viable to run"]["value"])
-    require(REGULAR_FIXED_COST + COST_PER_PLACE * size == average * size,
-            "regular fixed cost and cost per place no longer match cost_facts.csv")
+    require(REGULAR_BASE_COST + (HOLDING_COST_PER_PLACE + COST_PER_PLACE) * size == average * size,
+            "regular costs no longer give COA's average cost per place at its smallest viable size")
+    require(regular_size_range() == REGULAR_SIZES,
+            f"regular sizes {REGULAR_SIZES} differ from the range of the COA examples {regular_size_range()}")
+
+
+def fixed_cost(base: int, capacity: int) -> int:
+    """A location's cost per year before anyone lives there: its base cost and its places held available."""
+    return base + HOLDING_COST_PER_PLACE * capacity
+
+
+def regular_sizes(task: int) -> list[int]:
+    """Capacities of a municipality's regular candidates: room for REGULAR_ROOM x its task (at least
+    one smallest location), in as few equal locations of at most the largest size as hold it."""
+    smallest, largest = REGULAR_SIZES
+    room = max(smallest, REGULAR_ROOM * task)
+    count = -(-room // largest)
+    return [-(-room // count)] * count
 
 
 def main() -> None:
-    check_cost_rationale()
+    check_rationale()
 
     municipalities = sorted(read_csv("municipalities.csv"), key=lambda m: m["municipality_code"])
     by_code = {m["municipality_code"]: m for m in municipalities}
@@ -148,22 +203,24 @@ def main() -> None:
               [[m["municipality_code"], m["municipality_name"], m["province_code"],
                 m["population_2024_01_01"], m["interior_lat"], m["interior_lon"]] for m in municipalities])
 
-    def site_row(site, name, m, kind, status, min_size, capacity, fixed_cost, lat, lon):
+    def site_row(site, name, m, kind, status, min_size, capacity, base_cost, lat, lon):
         return [site, name, m["municipality_code"], m["province_code"], kind, status,
-                min_size, capacity, fixed_cost, COST_PER_PLACE, lat, lon]
+                min_size, capacity, fixed_cost(base_cost, capacity), COST_PER_PLACE, lat, lon]
 
-    sites = [
-        site_row(f"R-{c}", f"{m['municipality_name']} (regular)", m, "regular", "candidate",
-                 REGULAR_MIN_SIZE, max(REGULAR_MIN_CAPACITY, 2 * demand[c]), REGULAR_FIXED_COST,
-                 m["interior_lat"], m["interior_lon"])
-        for c, m in by_code.items()
-    ]
+    sites = []
+    for c, m in by_code.items():
+        sizes = regular_sizes(demand[c])
+        sites += [
+            site_row(f"R-{c}-{k:02d}", f"{m['municipality_name']} (regular {k} of {len(sizes)})", m, "regular", "candidate",
+                     REGULAR_MIN_SIZE, size, REGULAR_BASE_COST, m["interior_lat"], m["interior_lon"])
+            for k, size in enumerate(sizes, start=1)
+        ]
     for code in tasks:
         in_province = [m for m in municipalities if m["province_code"] == code]
         in_province.sort(key=lambda m: (-int(m["population_2024_01_01"]), m["municipality_code"]))
         sites += [
             site_row(f"L-{m['municipality_code']}", f"{m['municipality_name']} (large candidate)", m,
-                     "large", "candidate", LARGE_MIN_SIZE, LARGE_CAPACITY, LARGE_FIXED_COST,
+                     "large", "candidate", LARGE_MIN_SIZE, LARGE_CAPACITY, LARGE_BASE_COST,
                      m["interior_lat"], m["interior_lon"])
             for m in in_province[:LARGE_CANDIDATES_PER_PROVINCE]
         ]
@@ -174,7 +231,7 @@ def main() -> None:
         require(polygons[m["municipality_code"]].contains(Point(to_rd(row["lat"], row["lon"]))),
                 f"{site} does not lie in {m['municipality_name']}")
         sites.append(site_row(site, prefix, m, "large", "existing", LARGE_MIN_SIZE,
-                              int(row["max_capacity"]), LARGE_FIXED_COST, row["lat"], row["lon"]))
+                              int(row["max_capacity"]), LARGE_BASE_COST, row["lat"], row["lon"]))
     sites.sort(key=lambda s: s[0])
     write_csv("sites.csv", ["site", "name", "municipality", "province", "kind", "status", "min_size",
                             "capacity", "fixed_cost", "cost_per_place", "lat", "lon"], sites)
