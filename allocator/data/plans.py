@@ -1,0 +1,233 @@
+"""Provincial plans: the places a province commits, read from CSV files or workbook sheets (instances/README.md).
+
+A plan row commits places of one group at one site of the province, optionally for one
+municipality. Unknown ids and bad cells are input errors (file, row, column and value, all at
+once); whether the commitments keep the rules and meet the task is the plan check's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.errors import InputError, Problem
+from .tables import Column, check_table, read_table, typed
+
+MAX_PLACES = 1e9
+MAX_PLAN_ROWS = 1_000_000
+PLAN_SHEET = "plan"
+# The one group of an instance without groups.
+ALL = "all"
+
+
+class PlanError(InputError):
+    what = "plan"
+
+
+def plan_columns(grouped: bool) -> tuple[Column, ...]:
+    return (
+        Column("province", "id"),
+        Column("site", "id"),
+        Column("group", "id", required=grouped),
+        Column("places", "int", min=0, max=MAX_PLACES),
+        Column("municipality", "id", required=False),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """Commitments of one or more provinces. ``commitments``: province, site, group, municipality ("" = any), places, file, row."""
+
+    commitments: pd.DataFrame
+    files: dict[str, str]  # province -> the file its plan came from
+
+    @property
+    def provinces(self) -> list[str]:
+        return sorted(self.files)
+
+    def of(self, province: str) -> pd.DataFrame:
+        c = self.commitments
+        return c[c["province"] == province]
+
+    def site_places(self, province: str | None = None) -> pd.Series:
+        """Committed places per (site, group)."""
+        c = self.commitments if province is None else self.of(province)
+        return c.groupby(["site", "group"], sort=True)["places"].sum()
+
+
+def plan_files(paths) -> list[Path]:
+    """The plan files named: files as given; for a folder, every .csv and .xlsx file in it (sorted)."""
+    out = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out += sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() in (".csv", ".xlsx") and not p.name.startswith((".", "~$"))
+            )
+        else:
+            out.append(path)
+    return out
+
+
+def read_plans(paths, instance) -> Plan:
+    """Read and validate plan files against ``instance``; raise PlanError listing every problem.
+
+    A province may have its plan in one file only.
+    """
+    problems: list[Problem] = []
+    grouped = instance.groups is not None
+    frames = []
+    files: dict[str, str] = {}
+    paths = plan_files(paths)
+    if not paths:
+        raise PlanError([Problem("plans", "no plan files (.csv or .xlsx) given")])
+    for path in paths:
+        label = path.name
+        found: list[Problem] = []
+        table, locate = _read_one(path, grouped, found)
+        if table is not None:
+            table = table.assign(file=label)
+            _validate(table, instance, label, found)
+        problems += [locate(p) for p in found]
+        if table is None:
+            continue
+        for province in dict.fromkeys(p for p in table["province"] if p is not None):
+            if province in files and files[province] != label:
+                problems.append(
+                    Problem(
+                        label,
+                        f"province {province} already has a plan in {files[province]}",
+                        column="province",
+                        value=province,
+                    )
+                )
+            else:
+                files[province] = label
+        frames.append(table)
+    if problems:
+        raise PlanError(problems)
+    columns = plan_columns(grouped)
+    rows = []
+    for table in frames:
+        t = typed(table, columns)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "province": t["province"].to_numpy(),
+                    "site": t["site"].to_numpy(),
+                    "group": t["group"].to_numpy() if grouped else ALL,
+                    "municipality": t["municipality"].fillna("").to_numpy() if "municipality" in t else "",
+                    "places": t["places"].astype("int64").to_numpy(),
+                    "file": t["file"].to_numpy(),
+                    "row": t["row"].to_numpy(),
+                }
+            )
+        )
+    return Plan(pd.concat(rows, ignore_index=True), files)
+
+
+def _read_one(path: Path, grouped: bool, problems: list[Problem]):
+    """The plan table of one file and a function that places a problem in it (a workbook cell)."""
+    columns = plan_columns(grouped)
+    if path.suffix.lower() == ".xlsx":
+        from .workbook import read_sheets
+
+        sheets = read_sheets(path, problems)
+        if sheets is None:
+            return None, _as_is
+        sheet = sheets.get(PLAN_SHEET)
+        if sheet is None:
+            problems.append(
+                Problem(
+                    path.name, f"sheet '{PLAN_SHEET}' not found (the workbook has: {', '.join(sheets) or 'no sheets'})"
+                )
+            )
+            return None, _as_is
+        if len(sheet.rows) > MAX_PLAN_ROWS:
+            problems.append(Problem(path.name, f"too many rows ({len(sheet.rows):,}; at most {MAX_PLAN_ROWS:,})"))
+            return None, _as_is
+
+        def locate(p: Problem) -> Problem:
+            if p.file == path.name and p.row is not None and p.column in sheet.letters and p.cell is None:
+                return Problem(
+                    f"{path.name} {PLAN_SHEET}",
+                    p.message,
+                    p.row,
+                    p.column,
+                    p.value,
+                    cell=f"{sheet.letters[p.column]}{p.row}",
+                )
+            return p
+
+        return check_table(sheet.frame(), columns, problems, path.name, sheet.rows), locate
+    if path.suffix.lower() != ".csv":
+        problems.append(Problem(path.name, f"a plan is a .csv file or an .xlsx workbook with a sheet '{PLAN_SHEET}'"))
+        return None, _as_is
+    return read_table(path, columns, problems, label=path.name, max_rows=MAX_PLAN_ROWS), _as_is
+
+
+def _as_is(p: Problem) -> Problem:
+    return p
+
+
+def _validate(table: pd.DataFrame, instance, label: str, problems: list[Problem]) -> None:
+    sites, muni = instance.sites, instance.municipalities
+    groups = instance.groups
+    for row, province, site, municipality in zip(
+        table["row"],
+        table["province"],
+        table["site"],
+        table["municipality"] if "municipality" in table else [None] * len(table),
+    ):
+        if province is not None and province not in instance.provinces.index:
+            problems.append(Problem(label, "unknown province (not in the instance)", row, "province", province))
+            continue
+        if site is not None:
+            if site not in sites.index:
+                problems.append(Problem(label, "unknown site (not in the instance)", row, "site", site))
+            elif province is not None and sites.at[site, "province"] != province:
+                problems.append(
+                    Problem(
+                        label,
+                        f"the site lies in province {sites.at[site, 'province']}, not in {province}",
+                        row,
+                        "site",
+                        site,
+                    )
+                )
+        if municipality is not None:
+            if municipality not in muni.index:
+                problems.append(
+                    Problem(label, "unknown municipality (not in the instance)", row, "municipality", municipality)
+                )
+            elif province is not None and muni.at[municipality, "province"] != province:
+                problems.append(
+                    Problem(
+                        label,
+                        f"the municipality lies in province {muni.at[municipality, 'province']}, not in {province}",
+                        row,
+                        "municipality",
+                        municipality,
+                    )
+                )
+    if groups is not None and "group" in table:
+        for row, group in zip(table["row"], table["group"]):
+            if group is None:
+                continue
+            if group not in groups.table.index:
+                problems.append(Problem(label, f"unknown group (groups: {', '.join(groups.ids)})", row, "group", group))
+            elif groups.table.at[group, "target"] != "province":
+                problems.append(
+                    Problem(
+                        label,
+                        "this group has a national target and is not part of a provincial plan",
+                        row,
+                        "group",
+                        group,
+                    )
+                )
+    elif groups is None and "group" in table and any(g is not None for g in table["group"]):
+        problems.append(Problem(label, "the instance has no groups; leave the group column out", row=1, column="group"))
