@@ -37,6 +37,7 @@ CASES = {
     "mean_travel_limit": {"mean_travel_limit_minutes": 15},
     "fixings": {"keep_existing_open": True, "force_sites": "LY", "forbid_sites": "LX"},
     "elastic": {"large_site_rule": "exactly", "budget": 1000, "mean_travel_limit_minutes": 15, "force_sites": "LY"},
+    "group_capacity": {"large_site_rule": "exactly"},  # instances/tiny-groups: demand groups
 }
 
 
@@ -76,15 +77,21 @@ def tiny(folder: Path, min_size: int, existing: bool) -> Path:
     )
 
 
-def lp_text(case: str, tmp_path: Path) -> str:
-    overrides = {**BASE, **CASES[case]}
-    instance = load_instance(
+def case_instance(case: str, tmp_path: Path):
+    if case == "group_capacity":
+        return load_instance(ROOT / "instances" / "tiny-groups")
+    return load_instance(
         tiny(
             tmp_path / "tiny",
             min_size=8 if case in ("site_min_size", "elastic") else 0,
             existing=case in ("fixings", "elastic"),
         )
     )
+
+
+def lp_text(case: str, tmp_path: Path) -> str:
+    overrides = {**BASE, **CASES[case]}
+    instance = case_instance(case, tmp_path)
     keep = overrides.pop("keep_existing_open", case == "elastic")
     model = build_model(
         instance, load_policy("default", {**overrides, "keep_existing_open": keep}), elastic=case == "elastic"
@@ -126,8 +133,10 @@ def documented_components() -> set[str]:
 
 def model_components(tmp_path: Path) -> set[str]:
     names = set()
-    for case in ("elastic", "large_site_per_province_exactly", "site_min_size"):
-        instance = load_instance(tiny(tmp_path / case, min_size=8, existing=True))
+    for case in ("elastic", "large_site_per_province_exactly", "site_min_size", "group_capacity"):
+        instance = (
+            case_instance(case, tmp_path) if case == "group_capacity" else load_instance(tiny(tmp_path / case, min_size=8, existing=True))
+        )
         overrides = {**BASE, **CASES[case], "budget": 1000, "mean_travel_limit_minutes": 15}
         model = build_model(instance, load_policy("default", overrides), elastic=case == "elastic")
         names |= {

@@ -101,35 +101,7 @@ def build_groups(
         problems.append(Problem("group_demand.csv", "file not found (an instance with groups.csv needs it)"))
         return None
     start = len(problems)
-    duplicates(groups, "group", "groups.csv", problems)
-    group_ids = [g for g in groups["group"] if g is not None] if "group" in groups else []
-    known_groups = set(group_ids)
-    _references(
-        demand,
-        "municipality",
-        set(municipalities.index),
-        "group_demand.csv",
-        "municipality (not in municipalities.csv)",
-        problems,
-    )
-    _references(demand, "group", known_groups, "group_demand.csv", "group (not in groups.csv)", problems)
-    _pairs(demand, ("municipality", "group"), "group_demand.csv", problems)
-    if site_groups is not None:
-        _references(site_groups, "site", set(sites.index), "site_groups.csv", "site (not in sites.csv)", problems)
-        _references(site_groups, "group", known_groups, "site_groups.csv", "group (not in groups.csv)", problems)
-        _pairs(site_groups, ("site", "group"), "site_groups.csv", problems)
-        if {"site", "capacity"} <= set(site_groups):
-            for row, site, cap in zip(site_groups["row"], site_groups["site"], site_groups["capacity"]):
-                if site in sites.index and cap is not None and cap > sites.at[site, "capacity"]:
-                    problems.append(
-                        Problem(
-                            "site_groups.csv",
-                            f"exceeds the site's capacity ({sites.at[site, 'capacity']})",
-                            row,
-                            "capacity",
-                            cap,
-                        )
-                    )
+    _check_ids(groups, demand, site_groups, municipalities, sites, problems)
     if len(problems) > start:
         return None
 
@@ -159,6 +131,39 @@ def build_groups(
     if len(problems) > start:
         return None
     return Groups(table, wide, eligible)
+
+
+def _check_ids(groups, demand, site_groups, municipalities: pd.DataFrame, sites: pd.DataFrame, problems) -> None:
+    """Ids that repeat or are unknown, and group capacities above their site's."""
+    duplicates(groups, "group", "groups.csv", problems)
+    known_groups = {g for g in groups["group"] if g is not None} if "group" in groups else set()
+    _references(
+        demand,
+        "municipality",
+        set(municipalities.index),
+        "group_demand.csv",
+        "municipality (not in municipalities.csv)",
+        problems,
+    )
+    _references(demand, "group", known_groups, "group_demand.csv", "group (not in groups.csv)", problems)
+    _pairs(demand, ("municipality", "group"), "group_demand.csv", problems)
+    if site_groups is None:
+        return
+    _references(site_groups, "site", set(sites.index), "site_groups.csv", "site (not in sites.csv)", problems)
+    _references(site_groups, "group", known_groups, "site_groups.csv", "group (not in groups.csv)", problems)
+    _pairs(site_groups, ("site", "group"), "site_groups.csv", problems)
+    if {"site", "capacity"} <= set(site_groups):
+        for row, site, cap in zip(site_groups["row"], site_groups["site"], site_groups["capacity"]):
+            if site in sites.index and cap is not None and cap > sites.at[site, "capacity"]:
+                problems.append(
+                    Problem(
+                        "site_groups.csv",
+                        f"exceeds the site's capacity ({sites.at[site, 'capacity']})",
+                        row,
+                        "capacity",
+                        cap,
+                    )
+                )
 
 
 def _eligibility(

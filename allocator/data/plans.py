@@ -23,10 +23,13 @@ ALL = "all"
 
 
 class PlanError(InputError):
+    """Bad plan files: every problem with its file, row, column and value."""
+
     what = "plan"
 
 
 def plan_columns(grouped: bool) -> tuple[Column, ...]:
+    """The columns of a plan table; ``group`` is required when the instance has demand groups."""
     return (
         Column("province", "id"),
         Column("site", "id"),
@@ -174,60 +177,52 @@ def _as_is(p: Problem) -> Problem:
 
 
 def _validate(table: pd.DataFrame, instance, label: str, problems: list[Problem]) -> None:
-    sites, muni = instance.sites, instance.municipalities
-    groups = instance.groups
-    for row, province, site, municipality in zip(
-        table["row"],
-        table["province"],
-        table["site"],
-        table["municipality"] if "municipality" in table else [None] * len(table),
-    ):
+    """Unknown ids, and sites or municipalities of another province than the row's."""
+    municipality = table["municipality"] if "municipality" in table else [None] * len(table)
+    for row, province, site, muni in zip(table["row"], table["province"], table["site"], municipality):
         if province is not None and province not in instance.provinces.index:
             problems.append(Problem(label, "unknown province (not in the instance)", row, "province", province))
             continue
-        if site is not None:
-            if site not in sites.index:
-                problems.append(Problem(label, "unknown site (not in the instance)", row, "site", site))
-            elif province is not None and sites.at[site, "province"] != province:
-                problems.append(
-                    Problem(
-                        label,
-                        f"the site lies in province {sites.at[site, 'province']}, not in {province}",
-                        row,
-                        "site",
-                        site,
-                    )
+        _located(instance.sites, "site", site, province, label, row, problems)
+        _located(instance.municipalities, "municipality", muni, province, label, row, problems)
+    if "group" in table:
+        _validate_groups(table, instance.groups, label, problems)
+
+
+def _located(df: pd.DataFrame, column: str, value, province, label: str, row: int, problems: list[Problem]) -> None:
+    """``value`` is a known id of ``df`` in ``province``."""
+    if value is None:
+        return
+    if value not in df.index:
+        problems.append(Problem(label, f"unknown {column} (not in the instance)", row, column, value))
+    elif province is not None and df.at[value, "province"] != province:
+        problems.append(
+            Problem(
+                label,
+                f"the {column} lies in province {df.at[value, 'province']}, not in {province}",
+                row,
+                column,
+                value,
+            )
+        )
+
+
+def _validate_groups(table: pd.DataFrame, groups, label: str, problems: list[Problem]) -> None:
+    """Groups named in a plan exist and belong to the provinces' task."""
+    if groups is None:
+        if any(g is not None for g in table["group"]):
+            problems.append(
+                Problem(label, "the instance has no groups; leave the group column out", row=1, column="group")
+            )
+        return
+    for row, group in zip(table["row"], table["group"]):
+        if group is None:
+            continue
+        if group not in groups.table.index:
+            problems.append(Problem(label, f"unknown group (groups: {', '.join(groups.ids)})", row, "group", group))
+        elif groups.table.at[group, "target"] != "province":
+            problems.append(
+                Problem(
+                    label, "this group has a national target and is not part of a provincial plan", row, "group", group
                 )
-        if municipality is not None:
-            if municipality not in muni.index:
-                problems.append(
-                    Problem(label, "unknown municipality (not in the instance)", row, "municipality", municipality)
-                )
-            elif province is not None and muni.at[municipality, "province"] != province:
-                problems.append(
-                    Problem(
-                        label,
-                        f"the municipality lies in province {muni.at[municipality, 'province']}, not in {province}",
-                        row,
-                        "municipality",
-                        municipality,
-                    )
-                )
-    if groups is not None and "group" in table:
-        for row, group in zip(table["row"], table["group"]):
-            if group is None:
-                continue
-            if group not in groups.table.index:
-                problems.append(Problem(label, f"unknown group (groups: {', '.join(groups.ids)})", row, "group", group))
-            elif groups.table.at[group, "target"] != "province":
-                problems.append(
-                    Problem(
-                        label,
-                        "this group has a national target and is not part of a provincial plan",
-                        row,
-                        "group",
-                        group,
-                    )
-                )
-    elif groups is None and "group" in table and any(g is not None for g in table["group"]):
-        problems.append(Problem(label, "the instance has no groups; leave the group column out", row=1, column="group"))
+            )

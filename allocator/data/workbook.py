@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..core.errors import InstanceError, Problem
 from ..core.files import atomic_file
+from .groups import COLUMNS as GROUP_COLUMNS
 from .instance import (
     LINK_COLUMNS,
     MATRIX_COLUMNS,
@@ -44,12 +45,14 @@ from .instance import (
 from .tables import check_table
 
 SETTINGS_SHEET = "settings"
+GROUP_SHEETS = ("groups", "group_demand", "site_groups")
 TABLE_COLUMNS = {
     "provinces": PROVINCE_COLUMNS,
     "municipalities": MUNICIPALITY_COLUMNS,
     "sites": SITE_COLUMNS,
     "links": LINK_COLUMNS,
     "travel_times": MATRIX_COLUMNS,
+    **{name: GROUP_COLUMNS[f"{name}.csv"] for name in GROUP_SHEETS},
 }
 TRAVEL_SHEET = {"network": "links", "matrix": "travel_times"}
 SETTING_NOTES = {
@@ -108,7 +111,14 @@ def load_workbook_instance(path: str | Path) -> Instance:
             tables[name] = None
         else:
             tables[name] = check_table(sheet.frame(), TABLE_COLUMNS[name], problems, f"{name}.csv", sheet.rows)
-    used = [SETTINGS_SHEET, *tables]
+    group_tables = {
+        f"{name}.csv": check_table(
+            sheets[name].frame(), TABLE_COLUMNS[name], problems, f"{name}.csv", sheets[name].rows
+        )
+        for name in GROUP_SHEETS
+        if name in sheets
+    }
+    used = [SETTINGS_SHEET, *tables, *(name for name in GROUP_SHEETS if name in sheets)]
 
     def fingerprint() -> str:
         return content_fingerprint([sheets[n] for n in used if n in sheets])
@@ -124,6 +134,7 @@ def load_workbook_instance(path: str | Path) -> Instance:
         str(Path(path).resolve()),
         fingerprint,
         locate=_locator(sheets, key_rows),
+        group_tables=group_tables,
     )
 
 
@@ -274,7 +285,11 @@ def _locator(sheets: dict[str, Sheet], key_rows: dict[str, int]):
         name = sheet_of.get(p.file)
         if name is None or p.cell is not None:
             return p
-        message = re.sub(r"\b(provinces|municipalities|sites|links|travel_times)\.csv\b", r"sheet \1", p.message)
+        message = re.sub(
+            r"\b(provinces|municipalities|sites|links|travel_times|groups|group_demand|site_groups)\.csv\b",
+            r"sheet \1",
+            p.message,
+        )
         if name == SETTINGS_SHEET:
             row = key_rows.get(p.column) if p.column else None
             if row is None:
@@ -354,15 +369,17 @@ def export_instance(instance: str | Path, target: str | Path) -> Path:
 
 
 def _raw_instance(source: Path, mode: str) -> tuple[dict, dict[str, pd.DataFrame]]:
-    names = ("provinces", "municipalities", "sites", TRAVEL_SHEET[mode])
+    names = ("provinces", "municipalities", "sites", TRAVEL_SHEET[mode], *GROUP_SHEETS)
     if is_workbook(source):
         problems: list[Problem] = []
         sheets = read_sheets(source, problems)
         settings, _ = _settings(sheets[SETTINGS_SHEET], problems)
-        return settings, {n: sheets[n].frame() for n in names}
+        return settings, {n: sheets[n].frame() for n in names if n in sheets}
     settings = tomllib.loads((source / "instance.toml").read_text(encoding="utf-8"))
     return settings, {
-        n: pd.read_csv(source / f"{n}.csv", dtype=str, keep_default_na=False, encoding="utf-8") for n in names
+        n: pd.read_csv(source / f"{n}.csv", dtype=str, keep_default_na=False, encoding="utf-8")
+        for n in names
+        if (source / f"{n}.csv").is_file()
     }
 
 

@@ -66,12 +66,15 @@ def format_summary(solution: Solution) -> str:
             money(p["cost"].sum(), "").strip(),
         ]
     )
+    task = "Task" if solution.groups is None else "Demand"
     lines += [
         "",
         table(
-            ["Province", "Task", "Placed", "Unmet", "Realised", "Large site", "Sites", f"Cost {cur}"], rows, "lrrrrlrr"
+            ["Province", task, "Placed", "Unmet", "Realised", "Large site", "Sites", f"Cost {cur}"], rows, "lrrrrlrr"
         ),
     ]
+    if solution.groups is not None:
+        lines += ["", format_groups(solution.groups)]
     t = s.get("timings") or {}
     phases = [
         f"{name} {t[name]:.2f}s"
@@ -81,3 +84,22 @@ def format_summary(solution: Solution) -> str:
     if phases:
         lines += ["", "Time       " + ", ".join(phases)]
     return "\n".join(lines)
+
+
+def format_groups(groups) -> str:
+    """Task (or share of a national target), placed and unmet by province and group, with the national totals."""
+    rows = []
+    for r in groups.itertuples():
+        label = r.group_name + (" (national target)" if r.target == "national" else "")
+        rows.append([r.name, label, places(r.demand), places(r.placed), places(r.unmet), percent(r.realisation)])
+    for _, part in groups.groupby("group", sort=False):
+        demand, placed = part["demand"].sum(), part["placed"].sum()
+        label = part["group_name"].iloc[0] + (" (national target)" if part["target"].iloc[0] == "national" else "")
+        share = placed / demand if demand else float("nan")
+        rows.append(["Total", label, places(demand), places(placed), places(part["unmet"].sum()), percent(share)])
+    body = table(["Province", "Group", "Task", "Placed", "Unmet", "Realised"], rows, "llrrrr", total=False)
+    lines = body.split("\n")
+    rule = lines[1]
+    return "\n".join(
+        [*lines[: len(lines) - groups["group"].nunique()], rule, *lines[len(lines) - groups["group"].nunique() :]]
+    )
