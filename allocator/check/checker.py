@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..data.policy import load_policy_dict
+from ..data.province import province_instance
 from ..results.solution import Solution
 from . import families
 from .context import Context
@@ -50,6 +51,13 @@ def check_solution(solution: Solution, instance, policy=None) -> CheckReport:
     report = CheckReport()
     if policy is None:
         policy = load_policy_dict(solution.summary.get("policy") or {})
+    province = (solution.summary.get("province") or {}).get("province")
+    if province is not None:
+        # A provincial plan answers for its own province only (its policy holds the province's budget share).
+        instance = province_instance(instance, province)
+    elif "merged" in solution.summary:
+        # Merged provincial plans answer for the provinces' task: every province, without national groups.
+        instance = province_instance(instance, list(instance.provinces.index))
     ctx = Context.of(solution, instance, policy)
     families.check_instance(ctx, report)
     if not families.check_rows(ctx, report):

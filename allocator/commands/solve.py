@@ -65,6 +65,12 @@ def validate(instance):
     help="Also write the solution as an Excel workbook (.xlsx).",
 )
 @click.option(
+    "--province",
+    metavar="CODE",
+    default=None,
+    help="Plan one province on its own (its municipalities, sites and share of a budget): a provincial plan.",
+)
+@click.option(
     "--explain/--no-explain",
     "explain_why",
     default=True,
@@ -88,14 +94,17 @@ def solve(
     decompose,
     out,
     xlsx,
+    province,
     explain_why,
 ):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
     from ..analysis.explain import explain
     from ..analysis.pipeline import solve as run
+    from ..analysis.pipeline import solve_province
     from ..core.interrupts import exit_code as interrupt_code
     from ..core.interrupts import signal_name
     from ..data.load import load_instance
+    from ..data.province import province_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
     from ..solve.options import SolveOptions, Status
@@ -111,7 +120,11 @@ def solve(
             time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
         )
         phase = "building and solving the model"
-        outcome = run(inst, policy, options, timings)
+        if province is not None:
+            outcome = solve_province(inst, policy, province, options, timings)
+            inst, policy = province_instance(inst, province), outcome.model.policy
+        else:
+            outcome = run(inst, policy, options, timings)
         done.append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
@@ -122,7 +135,8 @@ def solve(
                 click.echo("\n" + explain(inst, policy, options, feasible=False).render())
             ctx.exit(exit_code(result.status.value, 0))
         solution = outcome.solution
-        target = Path(out) if out else Path("solutions") / f"{inst.name}-{policy.name}"
+        name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
+        target = Path(out) if out else Path("solutions") / name
         phase = "writing the solution folder"
         t = time.perf_counter()
         write_solution(solution, target)

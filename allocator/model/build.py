@@ -26,6 +26,7 @@ def build_model(instance: Instance, policy: Policy, elastic: bool = False) -> py
     m.data = model_data(instance, policy)
     m.policy = policy
     m.elastic = Elastic(m) if elastic else None
+    m.decision = None
     add_sets(m, instance)
     add_variables(m, policy)
     add_cost_expressions(m, policy)
@@ -114,14 +115,33 @@ def add_demand_balance(m) -> None:
     m.demand_balance = pyo.Constraint(index, rule=rule)
 
 
+def site_load(m, s: str, group: str | None = None) -> tuple[list, float]:
+    """The places at site s (of one group, if given) as (terms, constant): the places placed there, or in an
+    allocation decision the places committed (constant) plus those added (models/README.md, "The allocation decision")."""
+    d = m.data
+    if m.decision is not None:
+        return m.decision.load(m, s, group)
+    arcs = d.arcs_by_site[s] if group is None else [a for a in d.arcs_by_site[s] if a[2] == group]
+    return [(1, m.placed[a]) for a in arcs], 0.0
+
+
+def rest(constant: float):
+    """The right-hand side left once a row's constant load moves across: 0 when there is none."""
+    return -constant if constant else 0
+
+
 def add_site_capacity(m) -> None:
-    """site_capacity[s]:  sum_{i:(i,s) in ARCS} placed[i,s] <= C_s * open_site[s]   for s in SITES."""
+    """site_capacity[s]:  sum_{i:(i,s) in ARCS} placed[i,s] <= C_s * open_site[s]   for s in SITES.
+
+    In an allocation decision the load is committed + added places.
+    """
     if not len(m.SITES):
         return
     d = m.data
 
     def rule(m, s):
-        return (None, linear([(1, m.placed[a]) for a in d.arcs_by_site[s]] + [(-d.capacity[s], m.open_site[s])]), 0)
+        terms, constant = site_load(m, s)
+        return (None, linear([*terms, (-d.capacity[s], m.open_site[s])]), rest(constant))
 
     m.site_capacity = pyo.Constraint(m.SITES, rule=rule)
 
@@ -132,14 +152,10 @@ def add_group_capacity(m) -> None:
     index = list(d.group_capacity or {})
     if not index:
         return
-    arcs: dict[tuple[str, str], list] = {pair: [] for pair in index}
-    for a in d.arcs:
-        if (a[1], a[2]) in arcs:
-            arcs[(a[1], a[2])].append(a)
 
     def rule(m, s, g):
-        cap = d.group_capacity[(s, g)]
-        return (None, linear([(1, m.placed[a]) for a in arcs[(s, g)]] + [(-cap, m.open_site[s])]), 0)
+        terms, constant = site_load(m, s, g)
+        return (None, linear([*terms, (-d.group_capacity[(s, g)], m.open_site[s])]), rest(constant))
 
     m.group_capacity = pyo.Constraint(index, rule=rule)
 
@@ -155,10 +171,11 @@ def add_site_min_size(m) -> None:
         return
 
     def rule(m, s):
-        terms = [(1, m.placed[a]) for a in d.arcs_by_site[s]] + [(-d.min_size[s], m.open_site[s])]
+        load, constant = site_load(m, s)
+        terms = [*load, (-d.min_size[s], m.open_site[s])]
         if m.elastic is not None:
             terms.append((1, m.elastic.slack("site_min_size", s, d.min_size[s])))
-        return (0, linear(terms), None)
+        return (rest(constant), linear(terms), None)
 
     m.site_min_size = pyo.Constraint(index, rule=rule)
 

@@ -169,4 +169,11 @@ class _Greedy:
         values = {id(var): float(self.is_open[s]) for s, var in m.open_site.items()}
         values.update({id(var): self.placed.get(a, 0.0) for a, var in m.placed.items()})
         values.update({id(var): float(self.left[u]) for u, var in m.unmet.items()})
+        if m.decision is not None:
+            # An allocation decision adds what its places exceed the committed ones by.
+            load: dict = defaultdict(float)
+            for a, q in self.placed.items():
+                load[a[1] if len(a) == 2 else (a[1], a[2])] += q
+            committed = m.decision.commitments.places
+            values.update({id(var): max(load[k] - committed.get(k, 0), 0.0) for k, var in m.added.items()})
         return values

@@ -21,7 +21,7 @@ def extract_solution(instance, model, result, options=None, timings: dict | None
     sites = sites_table(instance, model, placements)
     municipalities = municipalities_table(instance, municipality_demand(model.data), placements)
     provinces = provinces_table(instance, sites, municipalities, placements)
-    groups = groups_table(instance, model.data, placements) if model.data.groups else None
+    groups = groups_table(instance, model.data.demand, placements) if model.data.groups else None
     kpis = compute_kpis(sites, placements, municipalities, policy.unmet_penalty, model.data.budget)
     summary = {
         "status": result.status.value,
@@ -148,11 +148,14 @@ def municipality_demand(data) -> dict[str, int]:
     return out
 
 
-def groups_table(instance, data, placements: pd.DataFrame) -> pd.DataFrame:
-    """groups.csv: per province and group, demand (the task, or the share of a national target), placed, unmet."""
+def groups_table(instance, unit_demand: dict, placements: pd.DataFrame) -> pd.DataFrame:
+    """groups.csv: per province and group, demand (the task, or the share of a national target), placed, unmet.
+
+    ``unit_demand`` maps (municipality, group) to its demand.
+    """
     groups = instance.groups
     muni = instance.municipalities
-    demand = pd.Series({unit: d for unit, d in data.demand.items()}, dtype=float)
+    demand = pd.Series(dict(unit_demand), dtype=float)
     demand.index = pd.MultiIndex.from_tuples(demand.index, names=["municipality", "group"])
     by_unit = demand.groupby(
         [demand.index.get_level_values(0).map(muni["province"]), demand.index.get_level_values(1)]
