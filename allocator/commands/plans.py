@@ -72,7 +72,11 @@ def merge(ctx, plans, instance, policy_name, assignments, force_sites, forbid_si
 @click.command()
 @click.argument("instance", required=False)
 @click.option(
-    "--plans", "plans", required=True, type=click.Path(exists=True), help="Folder of plan files (.csv, .xlsx)."
+    "--plans",
+    "plans",
+    required=True,
+    type=click.Path(exists=True),
+    help="Folder of plan files (.csv, .xlsx); a province without one commits nothing.",
 )
 @policy_options
 @solver_options
@@ -111,7 +115,7 @@ def decide(
     options = SolveOptions(
         time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
     )
-    outcome = run(inst, policy, read_plans([plans], inst), options)
+    outcome = run(inst, policy, read_plans([plans], inst, allow_none=True), options)
     if outcome.blocked:
         click.echo("No decision can keep these plans' committed places as they are:\n")
         click.echo("\n\n".join(format_verdict(v) for v in outcome.blocked))

@@ -75,10 +75,11 @@ def plan_files(paths) -> list[Path]:
     return out
 
 
-def read_plans(paths, instance) -> Plan:
+def read_plans(paths, instance, allow_none: bool = False) -> Plan:
     """Read and validate plan files against ``instance``; raise PlanError listing every problem.
 
-    A province may have its plan in one file only.
+    A province may have its plan in one file only. ``allow_none``: a folder without plan files is an
+    empty plan (no province has submitted one) rather than an error.
     """
     problems: list[Problem] = []
     grouped = instance.groups is not None
@@ -86,6 +87,10 @@ def read_plans(paths, instance) -> Plan:
     files: dict[str, str] = {}
     paths = plan_files(paths)
     if not paths:
+        if allow_none:
+            return Plan(
+                pd.DataFrame(columns=["province", "site", "group", "municipality", "places", "file", "row"]), {}
+            )
         raise PlanError([Problem("plans", "no plan files (.csv or .xlsx) given")])
     for path in paths:
         label = path.name

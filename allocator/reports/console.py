@@ -32,6 +32,11 @@ def format_summary(solution: Solution) -> str:
     ]
     if k.get("budget") is not None:
         lines.append(f"Budget     {money(k['budget'], cur)}, used {percent(k['budget_used'])}")
+    province = s.get("province")
+    if province:
+        lines.append(
+            f"Plan       provincial plan for {province['name']} ({province['province']}): its municipalities and sites, {percent(province['share'])} of the task"
+        )
     check = s.get("check")
     if check is not None:
         lines.append(
