@@ -148,7 +148,9 @@ def model_components(tmp_path: Path) -> set[str]:
     names = set()
     for case in ("elastic", "large_site_per_province_exactly", "site_min_size", "group_capacity"):
         instance = (
-            case_instance(case, tmp_path) if case == "group_capacity" else load_instance(tiny(tmp_path / case, min_size=8, existing=True))
+            case_instance(case, tmp_path)
+            if case == "group_capacity"
+            else load_instance(tiny(tmp_path / case, min_size=8, existing=True))
         )
         overrides = {**BASE, **CASES[case], "budget": 1000, "mean_travel_limit_minutes": 15}
         model = build_model(instance, load_policy("default", overrides), elastic=case == "elastic")

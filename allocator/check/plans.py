@@ -177,9 +177,11 @@ def _large_site_findings(instance, policy, committed_sites: set) -> list[Finding
     if rule is LargeSiteRule.OFF:
         return []
     sites = instance.sites
+    province = instance.provinces.index[0]
+    if instance.municipalities["demand"].sum() == 0 and not (sites["kind"] == "large").any():
+        return []  # as in the model: the rule binds provinces with demand or with large sites
     open_anyway = {s for s, f in site_fixings(instance, policy).items() if f.value == 1}
     large = sorted(s for s in committed_sites | open_anyway if sites.at[s, "kind"] == "large")
-    province = instance.provinces.index[0]
     if rule.needs_one and not large:
         return [
             Finding(f"large_site_per_province[{province}]", "the plan has no large site; the rule asks for one", False)
