@@ -192,3 +192,17 @@ def test_console_shows_task_placed_and_unmet_by_province_and_group(tmp_path):
     assert r.exit_code == 0, r.output
     assert "Pland     unaccompanied minors                        20      20      0      100%" in r.output
     assert "Total     displaced from Ukraine (national target)    20      20      0      100%" in r.output
+
+
+def test_groups_with_periods_are_refused(copy_instance):
+    folder, _ = copy_instance("tiny-groups")
+    (folder / "periods.csv").write_text("period,start\n2025,2025-01-01\n")
+    with pytest.raises(InstanceError, match="demand groups and periods in one instance are not supported"):
+        load_instance(folder)
+
+
+def test_explain_names_the_rule_with_groups():
+    args = [f"--set={k}={v}" for k, v in HAND.items()]
+    r = CliRunner().invoke(cli, ["explain", str(GROUPS), *args, "--forbid-site", "AU", "--forbid-site", "RA"])
+    assert r.exit_code == 1
+    assert "relax open_site[AU] (forbid_sites): open the forbidden site Bury minors unit (AU) in Pland" in r.output

@@ -74,8 +74,15 @@ class Groups:
         return str(self.table.at[group, "name"])
 
 
+# Demand groups are planned for one period; a multi-period instance (periods.csv) with groups is refused.
+PERIODS = "periods.csv"
+WITH_PERIODS = "demand groups and periods in one instance are not supported: plan the groups for one period (leave periods.csv out), or the periods without groups"
+
+
 def read_group_tables(root: Path, problems: list[Problem]) -> dict[str, pd.DataFrame | None]:
     """The group tables of an instance folder that exist, checked cell by cell (missing files: None)."""
+    if (root / "groups.csv").is_file() and (root / PERIODS).is_file():
+        problems.append(Problem("groups.csv", WITH_PERIODS))
     return {
         name: read_table(root / name, COLUMNS[name], problems, max_rows=MAX_ROWS[name])
         if (root / name).is_file()
