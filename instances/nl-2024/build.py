@@ -44,6 +44,22 @@ LARGE_MIN_SIZE = 1_000
 LARGE_CAPACITY = 2_000
 LARGE_CANDIDATES_PER_PROVINCE = 3
 
+# Demand groups (README.md, "Demand groups", assumptions G1-G9).
+GROUPS = [  # group, name, target, sites that take it unless site_groups.csv says otherwise
+    ("asylum", "asylum seekers", "province", "all"),
+    ("amv", "unaccompanied minors", "province", "listed"),
+    ("status_holders", "status holders waiting for a home", "province", "all"),
+    ("ukraine", "displaced people from Ukraine", "national", "listed"),
+]
+STATUS_HOLDER_HALF_YEAR = "2025-H1"  # G3: the half-year in which the places must be ready
+UKRAINE_REQUEST_DATE = "2024-02-01"  # G5: the latest request to municipalities in the data
+UKRAINE_BEDS_DATE = "2024-09"  # G6: the latest count of municipal beds available
+UKRAINE_NORM_PER_DAY = 83  # G7: EUR per realised place per day paid to municipalities, all in
+UKRAINE_NEW_PLACES = 100  # G8: places a municipality can add to its reception for Ukraine
+AMV_HOUSE = 20  # G4: youths in one small housing unit (kwv), the step in which a minors' unit grows
+AMV_UNIT_SIZES = (AMV_HOUSE, 100)  # G4: one house; a region of houses
+AMV_COST_PER_PLACE = HOLDING_COST_PER_PLACE + COST_PER_PLACE + REGULAR_BASE_COST // 600  # G4: 29,400
+
 # site id -> start of the site_name in reception_sites.csv
 EXISTING_SITES = {
     "L-TERAPEL": "Ter Apel asielcomplex",
@@ -174,6 +190,68 @@ def regular_sizes(task: int) -> list[int]:
     room = max(smallest, REGULAR_ROOM * task)
     count = -(-room // largest)
     return [-(-room // count)] * count
+
+
+def amv_places() -> int:
+    """Places for unaccompanied minors in the Spreidingswet capacity estimate (coa_capacity_needs.csv)."""
+    [row] = [r for r in read_csv("coa_capacity_needs.csv") if r["decision_or_page"].startswith("Spreidingswet")]
+    require(int(row["places_needed"]) == 96_000, "the capacity estimate row no longer says 96,000 places")
+    [places] = re.findall(r"of which ([\d,]+) amv places", row["notes"])
+    return int(places.replace(",", ""))
+
+
+def status_holder_task() -> int:
+    [row] = [r for r in read_csv("statushouders_taakstelling_totals.csv") if r["half_year"] == STATUS_HOLDER_HALF_YEAR]
+    return int(row["national_total"])
+
+
+def ukraine_request() -> int:
+    [row] = [
+        r
+        for r in read_csv("inflow_forecasts.csv")
+        if r["measure"] == "ukraine_reception_places_requested" and r["year_forecast"] == UKRAINE_REQUEST_DATE
+    ]
+    return int(row["middle"])
+
+
+def ukraine_beds() -> int:
+    [row] = [r for r in read_csv("ukraine_reception.csv") if r["date"] == UKRAINE_BEDS_DATE]
+    return int(row["beds_available"])
+
+
+def unit_sizes(demand: int, sizes: tuple[int, int]) -> list[int]:
+    """Room for REGULAR_ROOM x ``demand`` (at least the smallest size) in as few equal units of at most the largest size."""
+    smallest, largest = sizes
+    room = max(smallest, REGULAR_ROOM * demand)
+    count = -(-room // largest)
+    return [-(-room // count)] * count
+
+
+def group_demand(
+    tasks: dict[str, int], demand: dict[str, int], municipalities: list[dict]
+) -> dict[str, dict[str, int]]:
+    """Demand per group and municipality (README.md, "Demand groups"): the task split into minors,
+    status holders and the other asylum seekers; Ukraine's national request on top."""
+    population = {m["municipality_code"]: int(m["population_2024_01_01"]) for m in municipalities}
+    province_of = {m["municipality_code"]: m["province_code"] for m in municipalities}
+    province_amv = split_task(amv_places(), tasks)
+    gelderland = {p["province_code"]: p["amv_places_included"] for p in read_csv("spreidingswet_2024.csv")}["PV25"]
+    require(
+        province_amv["PV25"] == int(gelderland),
+        f"Gelderland's minors {province_amv['PV25']} differ from its reported {gelderland}",
+    )
+    amv: dict[str, int] = {}
+    for code, places in province_amv.items():
+        amv.update(split_task(places, {c: n for c, n in population.items() if province_of[c] == code}))
+    status = split_task(status_holder_task(), population)
+    asylum = {c: demand[c] - amv[c] - status[c] for c in demand}
+    require(min(asylum.values()) >= 0, "a municipality's minors and status holders exceed its task")
+    return {
+        "asylum": asylum,
+        "amv": amv,
+        "status_holders": status,
+        "ukraine": split_task(ukraine_request(), population),
+    }
 
 
 def main() -> None:
@@ -309,6 +387,54 @@ def main() -> None:
                 row["lon"],
             )
         )
+    groups = group_demand(tasks, demand, municipalities)
+    site_groups = []
+    beds = split_task(ukraine_beds(), {c: int(m["population_2024_01_01"]) for c, m in by_code.items()})
+    ukraine_cost = UKRAINE_NORM_PER_DAY * 365
+    for c, m in by_code.items():
+        sizes = unit_sizes(groups["amv"][c], AMV_UNIT_SIZES)
+        for k, size in enumerate(sizes, start=1):
+            site = f"A-{c}-{k:02d}"
+            sites.append(
+                [
+                    site,
+                    f"{m['municipality_name']} (minors unit {k} of {len(sizes)})",
+                    c,
+                    m["province_code"],
+                    "regular",
+                    "candidate",
+                    0,
+                    size,
+                    HOLDING_COST_PER_PLACE * AMV_HOUSE,
+                    AMV_COST_PER_PLACE,
+                    m["interior_lat"],
+                    m["interior_lon"],
+                ]
+            )
+            site_groups.append([site, "amv"])
+        require(beds[c] > 0, f"{m['municipality_name']} gets no municipal reception beds")
+        # Beds in place are paid whether used or not (a fixed cost); new places are paid as they are realised.
+        for site, name, status, size, fixed, per_place in (
+            (f"U-{c}", "municipal reception, Ukraine", "existing", beds[c], ukraine_cost * beds[c], 0),
+            (f"UN-{c}", "new municipal reception, Ukraine", "candidate", UKRAINE_NEW_PLACES, 0, ukraine_cost),
+        ):
+            sites.append(
+                [
+                    site,
+                    f"{m['municipality_name']} ({name})",
+                    c,
+                    m["province_code"],
+                    "regular",
+                    status,
+                    0,
+                    size,
+                    fixed,
+                    per_place,
+                    m["interior_lat"],
+                    m["interior_lon"],
+                ]
+            )
+            site_groups.append([site, "ukraine"])
     sites.sort(key=lambda s: s[0])
     write_csv(
         "sites.csv",
@@ -328,6 +454,14 @@ def main() -> None:
         ],
         sites,
     )
+
+    write_csv("groups.csv", ["group", "name", "target", "sites"], [list(g) for g in GROUPS])
+    write_csv(
+        "group_demand.csv",
+        ["municipality", "group", "demand"],
+        [[c, g, groups[g][c]] for c in sorted(by_code) for g, *_ in GROUPS if groups[g][c] > 0],
+    )
+    write_csv("site_groups.csv", ["site", "group"], sorted(site_groups))
 
     codes = sorted(polygons)
     tree = shapely.STRtree([polygons[c] for c in codes])
