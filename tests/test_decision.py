@@ -198,9 +198,10 @@ def test_decide_cli_writes_the_decision_folder(tmp_path):
     assert d.summary["objective"] == pytest.approx(240)
     text = d.letters["S"]
     assert (
-        "- Sudby (S2): 10 places for unaccompanied minors at Sudby minors unit [AS] (a new location); 40 places for asylum seekers at Sudby regular [RS2] (a new location)"
-        in text
+        "- Sudby (S2), 50 places:\n  - Sudby minors unit [AS], a new location: 10 unaccompanied minors\n"
+        "  - Sudby regular [RS2], a new location: 40 asylum seekers" in text
     )
+    assert "- Southam large [LS]: 80 asylum seekers" in text
     assert "No committed place moves." in text
     assert "this decision changes nothing in North" in d.letters["N"]
 

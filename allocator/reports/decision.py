@@ -45,16 +45,16 @@ def _group_table(decision, province: str) -> str:
 
 
 def _assignments(decision, province: str) -> list[str]:
-    """One line per municipality that must realise places: how many, for whom, at which site."""
+    """Per municipality that must realise places, per site: new or committed, and the places per group."""
     sites = decision.sites[(decision.sites["province"] == province) & (decision.sites["added"] > 0)]
     names = dict(zip(decision.groups["group"], decision.groups["group_name"]))
     out = []
     for (m, who), part in sites.groupby(["municipality", "municipality_name"], sort=True):
-        parts = []
-        for r in part.itertuples():
-            where = "a new location" if r.new else "a committed location with room"
-            parts.append(f"{places(r.added)} places for {names.get(r.group, r.group)} at {r.name} [{r.site}] ({where})")
-        out.append(f"- {who} ({m}): " + "; ".join(parts))
+        out.append(f"- {who} ({m}), {places(part['added'].sum())} places:")
+        for site, rows in part.groupby("site", sort=False):
+            where = "a new location" if rows["new"].iloc[0] else "added to a committed location"
+            what = ", ".join(f"{places(q)} {names.get(g, g)}" for q, g in zip(rows["added"], rows["group"]))
+            out.append(f"  - {rows['name'].iloc[0]} [{site}], {where}: {what}")
     return out
 
 
@@ -62,7 +62,11 @@ def _kept(decision, province: str) -> list[str]:
     sites = decision.sites[(decision.sites["province"] == province) & (decision.sites["committed"] > 0)]
     if sites.empty:
         return ["The province committed no places."]
-    out = [f"- {r.name} [{r.site}]: {places(r.committed)} committed places" for r in sites.itertuples()]
+    names = dict(zip(decision.groups["group"], decision.groups["group_name"]))
+    out = []
+    for site, rows in sites.groupby("site", sort=False):
+        what = ", ".join(f"{places(q)} {names.get(g, g)}" for q, g in zip(rows["committed"], rows["group"]))
+        out.append(f"- {rows['name'].iloc[0]} [{site}]: {what}")
     return [*out, "", "No committed place moves."]
 
 
