@@ -52,5 +52,10 @@ def _resolve(text: str, ids: list[str], names: list[str], option: str, what: str
     by_name = {str(n).casefold(): i for i, n in zip(ids, names)}
     close = difflib.get_close_matches(wanted, list(by_name) + [i.casefold() for i in ids], n=5, cutoff=0.6)
     suggestions = list(dict.fromkeys(by_name.get(c) or next(i for i in ids if i.casefold() == c) for c in close))
-    hint = "; nearest: " + ", ".join(f"{i} ({label[i]})" for i in suggestions) if suggestions else ""
+    if suggestions:
+        hint = "; nearest: " + ", ".join(f"{i} ({label[i]})" for i in suggestions)
+    elif len(ids) <= 20:
+        hint = "; known: " + ", ".join(f"{i} ({label[i]})" for i in ids)
+    else:
+        hint = f"; `allocator list {what}s` lists them"
     raise UnknownName([Problem(option, f"no {what} with this id or name{hint}", value=text)])
