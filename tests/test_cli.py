@@ -103,7 +103,7 @@ def test_forced_and_forbidden_sites(tmp_path):
 def test_unknown_site_id(tmp_path):
     r = invoke("solve", TWO, "--force-site", "NOPE", "--out", tmp_path / "s")
     assert r.exit_code == 2
-    assert "--force-site: no site with this id or name (value: 'NOPE')" in r.output
+    assert "--force-site: no site with this id or name; known: LA (Aburg large), LB (Beedorp large)" in r.output
     r = invoke("solve", TWO, "--set", "force_sites=NOPE", "--out", tmp_path / "s")  # policy keys take ids only
     assert r.exit_code == 2
     assert "column 'force_sites': unknown site id (value: 'NOPE')" in r.output

@@ -144,7 +144,10 @@ def test_unknown_province():
 @pytest.mark.parametrize(
     ("candidate", "message"),
     [
-        ("XX", "no site with this id or name"),
+        (
+            "XX",
+            "no site with this id or name; known: LA (Aburg large), LB (Beedorp large), RB (Beedorp regular), LC (Ceestad large), RD (Deeveen regular)",
+        ),
         ("RB", "not a large site (kind 'regular')"),
         ("LC", "a large site of P2, not of P1"),
     ],
