@@ -25,6 +25,7 @@ class Context:
     placed_by_municipality: pd.Series = field(default=None)  # by demand unit
     placed_by_site: pd.Series = field(default=None)
     site_groups: dict = field(default_factory=dict)  # (site, group) -> (C_sg, c_sg) for each group a site takes
+    prices: list[float] = field(default_factory=list)  # the instance's cost of one place on each placement row
     minutes: list[float] = field(default_factory=list)  # recomputed travel time per placement row
     fixed_cost: float = 0.0
     place_cost: float = 0.0
@@ -65,7 +66,8 @@ class Context:
         self.placed_by_site = pl.groupby("site")["placed"].sum()
         self.minutes = placement_minutes(self.instance, pl)
         self.fixed_cost = float((sites.loc[prices.index, "open_site"].astype(float) * prices["fixed_cost"]).sum())
-        self.place_cost = float(sum(q * self.price(row) for row, q in zip(pl.itertuples(), pl["placed"])))
+        self.prices = [self.price(row) for row in pl.itertuples()]
+        self.place_cost = float(sum(q * c for q, c in zip(pl["placed"], self.prices)))
         self.person_minutes = float(sum(q * t for q, t in zip(pl["placed"], self.minutes) if math.isfinite(t)))
         self.unmet = float(
             sum(max(d - float(self.placed_by_municipality.get(i, 0.0)), 0.0) for i, d in self.demand.items())
@@ -74,6 +76,18 @@ class Context:
         self.objective = (
             p.unmet_penalty * self.unmet + self.fixed_cost + self.place_cost + p.travel_value * self.person_minutes
         )
+
+    def placed_in(self, municipality: str) -> float:
+        """Places of a municipality in the plan, over all its groups."""
+        return float(self.placements.loc[self.placements["municipality"] == municipality, "placed"].sum())
+
+    def municipality_demand(self) -> dict[str, int]:
+        """Demand per municipality: its own, or the sum over its groups."""
+        out: dict[str, int] = {}
+        for unit, d in self.demand.items():
+            i = unit if isinstance(unit, str) else unit[0]
+            out[i] = out.get(i, 0) + d
+        return out
 
     def placed_at(self, unit) -> float:
         """Places of a demand unit (municipality, or (municipality, group)) in the plan."""

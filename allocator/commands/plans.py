@@ -31,7 +31,7 @@ def check_plan_command(ctx, plan, instance, policy_name, assignments, force_site
     from ..reports.plans import format_verdict
 
     inst = load_instance(instance_path(instance))
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     verdicts = check_plan(read_plans([plan], inst), inst, policy)
     click.echo("\n\n".join(format_verdict(v) for v in verdicts))
     ctx.exit(EXIT_OPTIMAL if all(v.complete for v in verdicts) else EXIT_INFEASIBLE_OR_UNMET)
@@ -53,14 +53,14 @@ def merge(ctx, plans, instance, policy_name, assignments, force_sites, forbid_si
     from ..results.solution import write_solution
 
     inst = load_instance(instance_path(instance))
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     merged = merge_plans(plans, inst, policy)
     names = inst.provinces["name"]
     for p, source in merged.sources.items():
         click.echo(f"{names[p]} ({p}): {source}")
     for p in merged.gaps:
         click.echo(f"{names[p]} ({p}): no plan (gap); its task stays unmet in the merged plan")
-    write_solution(merged.solution, out)
+    write_solution(merged.solution, out, inputs=[instance_path(instance), *plans])
     click.echo("\n" + format_summary(merged.solution))
     if not merged.check.passed:
         click.echo("\nThe merged plan breaks these rules:")
@@ -111,7 +111,7 @@ def decide(
     from ..solve.options import SolveOptions
 
     inst = load_instance(instance_path(instance))
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     options = SolveOptions(
         time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
     )
@@ -128,7 +128,7 @@ def decide(
     decision = outcome.decision
     decision.letters.update(letters(decision))
     target = Path(out) if out else Path("decisions") / inst.name
-    write_decision(decision, target)
+    write_decision(decision, target, inputs=[instance_path(instance), plans])
     click.echo(format_decision(decision))
     click.echo(
         f"\nDecision written to {target} (tables, summary.json, and "

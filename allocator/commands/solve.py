@@ -75,7 +75,7 @@ def validate(instance):
     "explain_why",
     default=True,
     show_default=True,
-    help="When infeasible, or optimal with demand unmet, explain why (as `allocator explain`).",
+    help="When infeasible, or when a plan leaves demand unmet (proven optimal or not), explain why (as `allocator explain`).",
 )
 @click.pass_context
 def solve(
@@ -98,65 +98,97 @@ def solve(
     explain_why,
 ):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
+    from ..core.interrupts import exit_code as interrupt_code
+    from ..core.interrupts import signal_name
+
+    progress = {"phase": "loading the instance", "done": [], "written": None}
+    try:
+        code = _solve(
+            progress,
+            instance,
+            policy_name,
+            assignments,
+            force_sites,
+            forbid_sites,
+            out,
+            xlsx,
+            explain_why,
+            province,
+            dict(
+                time_limit=time_limit,
+                gap=gap,
+                threads=threads,
+                seed=seed,
+                workers=workers,
+                log=log,
+                decompose=decompose,
+            ),
+        )
+    except KeyboardInterrupt as exc:
+        done, written = progress["done"], progress["written"]
+        finished = f"; finished: {', '.join(done)}" if done else ""
+        folder = f"the solution folder {written} was written before" if written else "no solution folder was written"
+        click.echo(f"interrupted by {signal_name(exc)} while {progress['phase']}{finished}; {folder}", err=True)
+        code = interrupt_code(exc)
+    ctx.exit(code)
+
+
+def _solve(
+    progress, instance, policy_name, assignments, force_sites, forbid_sites, out, xlsx, explain_why, province, settings
+) -> int:
     from ..analysis.explain import explain
     from ..analysis.pipeline import solve as run
     from ..analysis.pipeline import solve_province
-    from ..core.interrupts import exit_code as interrupt_code
-    from ..core.interrupts import signal_name
+    from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
     from ..data.province import province_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
     from ..solve.options import SolveOptions, Status
 
-    phase, done, written = "loading the instance", [], None
-    try:
-        t = time.perf_counter()
-        inst = load_instance(instance_path(instance))
-        timings = {"load": time.perf_counter() - t}
-        done.append(f"load {timings['load']:.2f}s")
-        policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
-        options = SolveOptions(
-            time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
-        )
-        phase = "building and solving the model"
+    source = instance_path(instance)
+    t = time.perf_counter()
+    inst = load_instance(source)
+    timings = {"load": time.perf_counter() - t}
+    progress["done"].append(f"load {timings['load']:.2f}s")
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
+    options = SolveOptions(**settings)
+    name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
+    target = Path(out) if out else Path("solutions") / safe_name(name)
+    if xlsx:
+        check_file_target(xlsx, inputs=[source])
+    with claim_folder(target, "solution", inputs=[source]) as claim:
+        progress["phase"] = "building and solving the model"
         if province is not None:
             outcome = solve_province(inst, policy, province, options, timings)
             inst, policy = province_instance(inst, province), outcome.model.policy
         else:
             outcome = run(inst, policy, options, timings)
-        done.append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
+        progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
             click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
             click.echo("no plan, so no solution folder was written")
             if explain_why and result.status is Status.INFEASIBLE:
-                phase = "explaining the infeasibility"
+                progress["phase"] = "explaining the infeasibility"
                 click.echo("\n" + explain(inst, policy, options, feasible=False).render())
-            ctx.exit(exit_code(result.status.value, 0))
+            return exit_code(result.status.value, 0)
         solution = outcome.solution
-        name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
-        target = Path(out) if out else Path("solutions") / name
-        phase = "writing the solution folder"
+        progress["phase"] = "writing the solution folder"
         t = time.perf_counter()
-        write_solution(solution, target)
-        written = target
+        write_solution(solution, claim)
+        progress["written"] = target
         solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
-        click.echo(format_summary(solution))
-        click.echo(f"\nSolution written to {target}")
-        if xlsx:
-            from ..reports.workbook import write_solution_workbook
+    click.echo(format_summary(solution))
+    click.echo(f"\nSolution written to {target}")
+    if xlsx:
+        from ..reports.workbook import write_solution_workbook
 
-            click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx)}")
-        if explain_why and solution.kpis["unmet"] > 0 and solution.status == Status.OPTIMAL:
-            phase = "explaining the unmet demand"
-            click.echo("\n" + explain(inst, policy, options, feasible=True).render())
-        ctx.exit(exit_code(solution.status, solution.kpis["unmet"]))
-    except KeyboardInterrupt as exc:
-        finished = f"; finished: {', '.join(done)}" if done else ""
-        folder = f"the solution folder {written} was written before" if written else "no solution folder was written"
-        click.echo(f"interrupted by {signal_name(exc)} while {phase}{finished}; {folder}", err=True)
-        ctx.exit(interrupt_code(exc))
+        click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx, inputs=[source])}")
+    if explain_why and solution.kpis["unmet"] > 0:
+        progress["phase"] = "explaining the unmet demand"
+        click.echo("\n" + explain(inst, policy, options, feasible=True).render())
+    return exit_code(solution.status, solution.kpis["unmet"])
 
 
 @click.command()
@@ -166,21 +198,20 @@ def solve(
 def check(ctx, solution, instance):
     """Re-check a solution folder against its instance, independently of the model."""
     from ..check import check_solution
-    from ..data.load import load_instance
+    from ..data.load import find_instance
     from ..results.solution import read_solution
 
     sol = read_solution(solution)
-    path = (
-        Path(instance) if instance else Path((sol.summary.get("instance") or {}).get("source") or instance_path(None))
-    )
-    inst = load_instance(path)
+    inst = find_instance(sol.summary, solution, instance)
     report = check_solution(sol, inst)
+    against = f"instance {inst.name} ({inst.fingerprint[:12]}), policy '{report.policy}' as summary.json states it"
     if report.passed:
         click.echo(
-            f"{solution}: passed. Every constraint holds; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
+            f"{solution}: passed against {against}. Every constraint holds and every table and summary figure agrees "
+            f"with its recomputation; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
         )
         ctx.exit(0)
-    click.echo(f"{solution}: FAILED, {len(report.violations)} violations:")
+    click.echo(f"{solution}: FAILED against {against}: {len(report.violations)} violations:")
     for v in report.violations:
         click.echo(f"  - {v}")
     ctx.exit(EXIT_ERROR)
@@ -212,7 +243,7 @@ def explain_command(
     from ..solve.options import SolveOptions
 
     inst = load_instance(instance_path(instance))
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     options = SolveOptions(
         time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
     )
@@ -232,7 +263,13 @@ def explain_command(
 @click.option(
     "--scale", type=click.IntRange(min=1), default=1, show_default=True, help="Demand units per nl-2024 municipality."
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same scale and seed give the same instance.",
+)
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Instance folder to write.")
 def generate(scale, seed, out):
     """Write a synthetic instance shaped like the Netherlands (for benchmarks)."""

@@ -143,7 +143,7 @@ def _read_one(path: Path, grouped: bool, problems: list[Problem]):
     if path.suffix.lower() == ".xlsx":
         from .workbook import read_sheets
 
-        sheets = read_sheets(path, problems)
+        sheets = read_sheets(path, problems, {PLAN_SHEET: MAX_PLAN_ROWS + 1})
         if sheets is None:
             return None, _as_is
         sheet = sheets.get(PLAN_SHEET)
@@ -153,9 +153,6 @@ def _read_one(path: Path, grouped: bool, problems: list[Problem]):
                     path.name, f"sheet '{PLAN_SHEET}' not found (the workbook has: {', '.join(sheets) or 'no sheets'})"
                 )
             )
-            return None, _as_is
-        if len(sheet.rows) > MAX_PLAN_ROWS:
-            problems.append(Problem(path.name, f"too many rows ({len(sheet.rows):,}; at most {MAX_PLAN_ROWS:,})"))
             return None, _as_is
 
         def locate(p: Problem) -> Problem:

@@ -7,15 +7,14 @@ knows its format only, so that the independent checker can read it.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..core.errors import Problem, SolutionError
+from ..core.outputs import write_folder
 from .solution import _jsonable
 
 DECISION_TABLES = {
@@ -102,30 +101,19 @@ def letter_name(province: str) -> str:
     return f"decision-{province}.md"
 
 
-def write_decision(decision: Decision, folder: str | Path) -> Path:
-    """Write summary.json, the tables and the letters into ``folder`` atomically (whole or not at all)."""
-    target = Path(folder)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        (staging / "summary.json").write_text(
-            json.dumps(_jsonable(decision.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+def write_decision(decision: Decision, folder: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
+    """Write summary.json, the tables and the letters into ``folder``, whole or not at all; ``folder`` may only
+    be new or a decision folder this package wrote, never one of ``inputs`` (see :mod:`allocator.core.outputs`)."""
+
+    def fill(staging: Path) -> None:
+        text = json.dumps(_jsonable(decision.summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        (staging / "summary.json").write_text(text, encoding="utf-8")
         for name, table in decision.tables().items():
             table.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
-        for province, text in decision.letters.items():
-            (staging / letter_name(province)).write_text(text, encoding="utf-8")
-        if target.exists():
-            old = target.with_name(f".{target.name}.old.{os.getpid()}")
-            os.rename(target, old)
-            os.rename(staging, target)
-            shutil.rmtree(old)
-        else:
-            os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+        for province, letter in decision.letters.items():
+            (staging / letter_name(province)).write_text(letter, encoding="utf-8")
+
+    return write_folder(folder, "decision", fill, inputs)
 
 
 def read_decision(folder: str | Path) -> Decision:
