@@ -19,6 +19,7 @@ FLOORS = {
     "analysis": 5,
     "reports": 6,
     "commands": 7,
+    "workbench": 7,
 }
 # The checker may read instances, policies and solution folders, and nothing that produces a plan.
 CHECK_MAY_IMPORT = ("allocator.core", "allocator.data", "allocator.results.solution", "allocator.check")

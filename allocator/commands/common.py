@@ -94,16 +94,9 @@ def solver_options(f):
 
 def make_policy(policy_name, assignments, force_sites=(), forbid_sites=()):
     """The policy preset with --set overrides and the sites forced or forbidden on the command line."""
-    from ..data.policy import ensure_consistent, load_policy, parse_assignments
+    from ..data.policy import load_policy, parse_assignments, with_fixings
 
-    policy = load_policy(policy_name, parse_assignments(assignments))
-    if force_sites or forbid_sites:
-        policy = policy.with_(
-            force_sites=tuple(dict.fromkeys(policy.force_sites + tuple(force_sites))),
-            forbid_sites=tuple(dict.fromkeys(policy.forbid_sites + tuple(forbid_sites))),
-        )
-        ensure_consistent(policy)
-    return policy
+    return with_fixings(load_policy(policy_name, parse_assignments(assignments)), force_sites, forbid_sites)
 
 
 def exit_code(status: str, unmet: float) -> int:

@@ -17,6 +17,7 @@ from ..core.interrupts import signal_name, sigterm_raises
 from .analysis import compare, sweep, whatif
 from .common import EXIT_BAD_INPUT, EXIT_ERROR
 from .files import export_instance_command, report_command
+from .serve import serve
 from .solve import check, explain_command, generate, solve, validate
 
 
@@ -72,6 +73,7 @@ for command in (
     whatif,
     compare,
     sweep,
+    serve,
 ):
     cli.add_command(command)
 
