@@ -153,6 +153,8 @@ def create_app(
         version="1",
         description="The JSON API behind the workbench page: instances, policies, solve and what-if jobs, plans, comparison, reports.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's own pages load their scripts from a CDN; /docs is served from the package
+        redoc_url=None,
     )
     app.state.context = Context(store, runner, workers)
     app.add_exception_handler(InputError, _input_error)
@@ -180,6 +182,12 @@ async def _input_error(request: Request, exc: InputError):
 def page():
     """The workbench page."""
     return FileResponse(str(STATIC / "index.html"), headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/docs", include_in_schema=False)
+def docs():
+    """The API reference, drawn from /openapi.json by the page itself."""
+    return FileResponse(str(STATIC / "api.html"), headers={"Cache-Control": "no-cache"})
 
 
 # ---------------------------------------------------------------- instances and policies

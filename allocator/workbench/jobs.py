@@ -201,7 +201,8 @@ class JobRunner:
                     return
                 if message["type"] == "progress":
                     job.phase = message.get("phase", job.phase)
-                    job.done, job.total = message.get("done"), message.get("total")
+                    if "total" in message:
+                        job.done, job.total = message["done"], message["total"]
                     continue
                 job.worker = None
             self._complete(job, worker, message)
@@ -220,6 +221,7 @@ class JobRunner:
                 return
             if message["type"] == "done":
                 worker.key = job.key if job.kind == "solve" else worker.key
+                job.done = job.total
                 self._finish(job, DONE, "finished", "")
             elif message["type"] == "problems":
                 job.problems = message["problems"]

@@ -112,9 +112,17 @@ class Workspace:
         except InstanceError as exc:
             path.unlink(missing_ok=True)
             # Problems name the workbook's temporary file: name the file as uploaded instead.
+            own = (str(path), path.name)
             raise InstanceError(
                 [
-                    Problem(filename if p.file == str(path) else p.file, p.message, p.row, p.column, p.value, p.cell)
+                    Problem(
+                        filename if p.file in own else p.file,
+                        p.message.replace(str(path), filename),
+                        p.row,
+                        p.column,
+                        p.value,
+                        p.cell,
+                    )
                     for p in exc.problems
                 ]
             ) from None
