@@ -40,8 +40,8 @@ const currency = () => state.instance?.currency || "EUR";
 function fmtMoney(v) {
   if (v == null) return "–";
   const a = Math.abs(v);
-  if (a >= 1e9) return `${currency()} ${(v / 1e9).toFixed(2)} bn`;
-  if (a >= 1e6) return `${currency()} ${(v / 1e6).toFixed(1)} M`;
+  // Millions with one decimal, also for billions: plans of one instance differ by tens of thousands.
+  if (a >= 1e6) return `${currency()} ${(v / 1e6).toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} M`;
   return `${currency()} ${Math.round(v).toLocaleString("en")}`;
 }
 const fmtPlaces = (v) => (v == null ? "–" : Math.round(v).toLocaleString("en"));
@@ -273,9 +273,9 @@ function renderPlans() {
     <td><input type="checkbox" data-pick="${esc(p.id)}" ${state.compare.has(p.id) ? "checked" : ""} title="Compare"></td>
     <td><b>${esc(p.id)}</b> ${esc(p.label)}<div class="muted">${esc(p.instance)} · ${esc(p.made.how)}</div></td>
     <td>${badge(p.status)}</td>
-    <td class="n">${fmtMoney(p.kpis.total_cost)}</td><td class="n">${fmtPlaces(p.kpis.unmet)}</td>
+    <td class="n">${fmtMoney(p.objective)}<div class="muted">cost ${fmtMoney(p.kpis.total_cost)}</div></td><td class="n">${fmtPlaces(p.kpis.unmet)}</td>
     <td>${badge(p.check.passed ? "passed" : "failed")}</td>
-    <td><button class="small" data-show="${esc(p.id)}">Show</button>
+    <td class="actions"><button class="small" data-show="${esc(p.id)}">Show</button>
       <a class="small button" data-download="zip" href="/api/plans/${esc(p.id)}/download?format=zip" download>zip</a>
       <a class="small button" data-download="xlsx" href="/api/plans/${esc(p.id)}/download?format=xlsx" download>xlsx</a>
       <a class="small button" data-download="html" href="/api/plans/${esc(p.id)}/download?format=html" download>report</a>

@@ -70,8 +70,9 @@ export function drawMap(svg, map, opts) {
     for (const f of plan.flows) {
       const m = muniById.get(f.municipality), s = siteById.get(f.site);
       if (!m || !s || f.placed <= 0) continue;
+      const dim = opts.province && m.province !== opts.province;
       el("line", {
-        class: "flow", x1: m.x, y1: m.y, x2: s.x, y2: s.y,
+        class: "flow", x1: m.x, y1: m.y, x2: s.x, y2: s.y, opacity: dim ? 0.12 : 0.55,
         stroke: s.kind === "large" ? LARGE : REGULAR,
         "stroke-width": (0.6 + 4.4 * Math.sqrt(f.placed / most)) * scale,
         "data-flow": `${f.municipality}>${f.site}`,
