@@ -61,6 +61,7 @@ def test_solve_writes_a_checked_solution(tmp_path):
     assert "Check      passed" in r.output
     assert "Total      500     500      0      100%" in r.output
     assert sorted(p.name for p in out.iterdir()) == [
+        ".allocator.json",
         "municipalities.csv",
         "placements.csv",
         "provinces.csv",

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..core import fmt
 from ..core.errors import InputError, Problem, SolutionError
+from ..core.outputs import SIGNATURE
 from ..results.solution import Solution, read_solution
 
 FORMATS = ("text", "csv", "markdown", "json")
@@ -304,15 +305,17 @@ def render(comparison: Comparison, style: str = "text") -> str:
     if style == "csv":
         return comparison.facts.to_csv(index=False, lineterminator="\n")
     if style == "json":
-        return json.dumps(to_dict(comparison), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps({"generator": SIGNATURE, **to_dict(comparison)}, indent=2, ensure_ascii=False) + "\n"
+    # The first line names the tool, so that a later run recognises the file as one it may replace.
     parts = []
     if style == "markdown":
         parts.append(
-            "| | solution |\n|---|---|\n"
+            f"<!-- comparison written by {SIGNATURE} -->\n\n| | solution |\n|---|---|\n"
             + "\n".join(f"| {n} | `{p}` |" for n, p in zip(comparison.names, comparison.paths))
         )
     else:
-        parts.append("\n".join(f"{n}: {p}" for n, p in zip(comparison.names, comparison.paths)))
+        head = f"Comparison of {len(comparison.names)} solutions ({SIGNATURE})"
+        parts.append("\n".join([head, *(f"{n}: {p}" for n, p in zip(comparison.names, comparison.paths))]))
     for title, headers, rows, align in sections(comparison):
         if style == "markdown":
             parts.append(f"### {title}\n\n" + (_markdown(headers, rows, align) if rows else "none"))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..core.errors import InputError, Problem
 from ..core.fmt import amount, number, signed, signed_percent, table
+from ..core.outputs import safe_name, write_folder
 from ..data.instance import Instance
 from ..data.policy import Policy
 from ..model.build import build_model, refix
@@ -253,17 +254,25 @@ def _rank(table: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:
     return table
 
 
-def write_whatif(result: WhatIfResult, folder: str | Path) -> list[Path]:
-    """Each plan as a normal solution folder: ``folder/free`` and ``folder/<site id>`` (each written atomically)."""
-    root = Path(folder)
+def write_whatif(result: WhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
+    """Each plan as a normal solution folder, ``folder/free`` and ``folder/<site id>``; the whole folder is written at once.
+
+    ``folder`` may only be new or a what-if folder this package wrote, never one of ``inputs``.
+    """
     problems = [
         Problem("--out", "a site id that cannot be a folder name", value=s)
         for s in result.solutions
-        if s != FREE and (s in (FREE, ".", "..") or "/" in s or "\\" in s)
+        if s != FREE and (s in (FREE, ".", "..") or safe_name(s) != s)
     ]
     if problems:
         raise WhatIfError(problems)
-    return [write_solution(solution, root / name) for name, solution in result.solutions.items()]
+
+    def fill(staging: Path) -> None:
+        for name, solution in result.solutions.items():
+            write_solution(solution, staging / name)
+
+    root = write_folder(folder, "whatif", fill, inputs)
+    return [root / name for name in result.solutions]
 
 
 def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 4) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..data.policy import load_policy_dict
 from ..results.solution import Solution
-from . import families
+from . import families, tables
 from .context import Context
 
 # One check per constraint family of models/README.md, named like the model's builders, in the
@@ -22,7 +22,12 @@ CHECKS = (
     families.check_mean_travel_limit,
     families.check_budget_limit,
     families.check_objective,
+    families.check_status,
     families.check_kpis,
+    tables.check_placements_table,
+    tables.check_sites_table,
+    tables.check_municipalities_table,
+    tables.check_provinces_table,
 )
 
 

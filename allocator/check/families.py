@@ -10,10 +10,12 @@ import math
 from collections import defaultdict
 
 from ..data.policy import LargeSiteRule
+from .tables import OBJECTIVE_EUROS, close
 from .travel import nearer_regular_sites, network, regular_access
 
 ABS_TOL = 1e-6  # places
 REL_TOL = 1e-7  # money, relative to the objective
+PLAN_STATUSES = ("optimal", "time_limit", "error")
 
 
 def check_instance(ctx, report) -> None:
@@ -202,33 +204,68 @@ def check_budget_limit(ctx, report) -> None:
 
 
 def check_objective(ctx, report) -> None:
-    """total_cost: the claimed objective equals the recomputed one, and the bound does not exceed it."""
+    """total_cost: the claimed objective is the recomputed one to the euro; bound, absolute and relative gap agree with it."""
     summary = ctx.solution.summary
-    scale = max(1.0, abs(ctx.objective))
     claimed = summary.get("objective")
-    if claimed is None or abs(claimed - ctx.objective) > REL_TOL * scale + 1e-6:
+    if claimed is None or abs(claimed - ctx.objective) > OBJECTIVE_EUROS:
         report.add("total_cost", f"solution claims {claimed}, recomputed {ctx.objective:.6f}")
+        return
     bound = summary.get("bound")
-    if bound is not None and claimed is not None and bound > claimed + REL_TOL * scale:
+    if bound is None:
+        return
+    if bound > claimed + REL_TOL * max(1.0, abs(claimed)):
         report.add("bound", f"bound {bound} above the objective {claimed}")
+    if not close(summary.get("absolute_gap"), max(claimed - bound, 0.0)):
+        report.add(
+            "absolute_gap",
+            f"summary says {summary.get('absolute_gap')}, objective minus bound is {max(claimed - bound, 0.0)}",
+        )
+    gap = 0.0 if claimed == bound else max(claimed - bound, 0.0) / max(abs(claimed), 1e-9)
+    if not close(summary.get("gap"), gap, 1e-9):
+        report.add("gap", f"summary says {summary.get('gap')}, recomputed {gap:.6g}")
+
+
+def check_status(ctx, report) -> None:
+    """status: a folder holds a plan (optimal, time_limit, or error for a plan that failed its check); optimal means within the requested gap."""
+    summary = ctx.solution.summary
+    status = summary.get("status")
+    if status not in PLAN_STATUSES:
+        report.add("status", f"{status!r} is not the status of a plan ({', '.join(PLAN_STATUSES)})")
+        return
+    requested = (summary.get("options") or {}).get("gap")
+    gap = summary.get("gap")
+    if status == "optimal" and isinstance(requested, (int, float)) and (gap is None or gap > requested + 1e-12):
+        report.add("status", f"optimal, but the gap {gap} exceeds the requested gap {requested:g}")
 
 
 def check_kpis(ctx, report) -> None:
-    """The KPIs in summary.json against the ones recomputed from the tables and the instance's prices."""
-    st = ctx.sites
-    opened = st.index[st["open_site"] == 1]
+    """Every KPI in summary.json against the one recomputed from the tables and the instance's prices."""
+    sites = ctx.instance.sites
+    opened = ctx.sites.index[ctx.sites["open_site"] == 1]
+    kinds = sites.loc[[s for s in opened if s in sites.index], "kind"]
+    placed = float(ctx.placements["placed"].sum())
+    finite = [t for t in ctx.minutes if math.isfinite(t)]
+    spend = ctx.fixed_cost + ctx.place_cost
     recomputed = {
-        "total_cost": ctx.fixed_cost + ctx.place_cost,
+        "total_cost": spend,
         "fixed_cost": ctx.fixed_cost,
         "place_cost": ctx.place_cost,
         "travel_value": ctx.policy.travel_value * ctx.person_minutes,
-        "placed": float(ctx.placements["placed"].sum()),
+        "unmet_penalty": ctx.policy.unmet_penalty * ctx.unmet,
+        "demand": float(sum(ctx.demand.values())),
+        "placed": placed,
         "unmet": ctx.unmet,
         "open_sites": int(len(opened)),
-        "open_large_sites": int((ctx.instance.sites.loc[opened, "kind"] == "large").sum()),
+        "open_large_sites": int((kinds == "large").sum()),
+        "open_regular_sites": int((kinds == "regular").sum()),
+        "mean_travel_minutes": ctx.person_minutes / placed if placed else None,
+        "max_travel_minutes": max(finite) if finite else None,
+        "budget": ctx.budget,
+        "budget_used": spend / ctx.budget if ctx.budget else None,
     }
+    tolerance = {"mean_travel_minutes": 5e-5 + 1e-9, "budget_used": 5e-7 + 1e-12, "max_travel_minutes": 5e-5 + 1e-9}
     claimed = ctx.solution.summary.get("kpis") or {}
     for key, b in recomputed.items():
         a = claimed.get(key)
-        if a is None or abs(float(a) - float(b)) > REL_TOL * max(1.0, abs(float(b))) + 1e-6:
+        if not close(a, b, tolerance.get(key)):
             report.add(f"kpis.{key}", f"summary says {a}, tables give {b}")

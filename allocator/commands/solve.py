@@ -91,58 +91,89 @@ def solve(
     explain_why,
 ):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
-    from ..analysis.explain import explain
-    from ..analysis.pipeline import solve as run
     from ..core.interrupts import exit_code as interrupt_code
     from ..core.interrupts import signal_name
+
+    progress = {"phase": "loading the instance", "done": [], "written": None}
+    try:
+        code = _solve(
+            progress,
+            instance,
+            policy_name,
+            assignments,
+            force_sites,
+            forbid_sites,
+            out,
+            xlsx,
+            explain_why,
+            dict(
+                time_limit=time_limit,
+                gap=gap,
+                threads=threads,
+                seed=seed,
+                workers=workers,
+                log=log,
+                decompose=decompose,
+            ),
+        )
+    except KeyboardInterrupt as exc:
+        done, written = progress["done"], progress["written"]
+        finished = f"; finished: {', '.join(done)}" if done else ""
+        folder = f"the solution folder {written} was written before" if written else "no solution folder was written"
+        click.echo(f"interrupted by {signal_name(exc)} while {progress['phase']}{finished}; {folder}", err=True)
+        code = interrupt_code(exc)
+    ctx.exit(code)
+
+
+def _solve(
+    progress, instance, policy_name, assignments, force_sites, forbid_sites, out, xlsx, explain_why, settings
+) -> int:
+    from ..analysis.explain import explain
+    from ..analysis.pipeline import solve as run
+    from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
     from ..solve.options import SolveOptions, Status
 
-    phase, done, written = "loading the instance", [], None
-    try:
-        t = time.perf_counter()
-        inst = load_instance(instance_path(instance))
-        timings = {"load": time.perf_counter() - t}
-        done.append(f"load {timings['load']:.2f}s")
-        policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
-        options = SolveOptions(
-            time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
-        )
-        phase = "building and solving the model"
+    source = instance_path(instance)
+    t = time.perf_counter()
+    inst = load_instance(source)
+    timings = {"load": time.perf_counter() - t}
+    progress["done"].append(f"load {timings['load']:.2f}s")
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    options = SolveOptions(**settings)
+    target = Path(out) if out else Path("solutions") / f"{safe_name(inst.name)}-{safe_name(policy.name)}"
+    if xlsx:
+        check_file_target(xlsx, inputs=[source])
+    with claim_folder(target, "solution", inputs=[source]) as claim:
+        progress["phase"] = "building and solving the model"
         outcome = run(inst, policy, options, timings)
-        done.append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
+        progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
             click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
             click.echo("no plan, so no solution folder was written")
             if explain_why and result.status is Status.INFEASIBLE:
-                phase = "explaining the infeasibility"
+                progress["phase"] = "explaining the infeasibility"
                 click.echo("\n" + explain(inst, policy, options, feasible=False).render())
-            ctx.exit(exit_code(result.status.value, 0))
+            return exit_code(result.status.value, 0)
         solution = outcome.solution
-        target = Path(out) if out else Path("solutions") / f"{inst.name}-{policy.name}"
-        phase = "writing the solution folder"
+        progress["phase"] = "writing the solution folder"
         t = time.perf_counter()
-        write_solution(solution, target)
-        written = target
+        write_solution(solution, claim)
+        progress["written"] = target
         solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
-        click.echo(format_summary(solution))
-        click.echo(f"\nSolution written to {target}")
-        if xlsx:
-            from ..reports.workbook import write_solution_workbook
+    click.echo(format_summary(solution))
+    click.echo(f"\nSolution written to {target}")
+    if xlsx:
+        from ..reports.workbook import write_solution_workbook
 
-            click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx)}")
-        if explain_why and solution.kpis["unmet"] > 0 and solution.status == Status.OPTIMAL:
-            phase = "explaining the unmet demand"
-            click.echo("\n" + explain(inst, policy, options, feasible=True).render())
-        ctx.exit(exit_code(solution.status, solution.kpis["unmet"]))
-    except KeyboardInterrupt as exc:
-        finished = f"; finished: {', '.join(done)}" if done else ""
-        folder = f"the solution folder {written} was written before" if written else "no solution folder was written"
-        click.echo(f"interrupted by {signal_name(exc)} while {phase}{finished}; {folder}", err=True)
-        ctx.exit(interrupt_code(exc))
+        click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx, inputs=[source])}")
+    if explain_why and solution.kpis["unmet"] > 0 and solution.status == Status.OPTIMAL:
+        progress["phase"] = "explaining the unmet demand"
+        click.echo("\n" + explain(inst, policy, options, feasible=True).render())
+    return exit_code(solution.status, solution.kpis["unmet"])
 
 
 @click.command()

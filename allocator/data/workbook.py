@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..core.errors import InstanceError, Problem
 from ..core.files import atomic_file
+from ..core.outputs import SIGNATURE, check_file_target
 from .instance import (
     LINK_COLUMNS,
     MATRIX_COLUMNS,
@@ -331,6 +332,7 @@ def export_instance(instance: str | Path, target: str | Path) -> Path:
     column stays without one), so the workbook is a template to edit and solve.
     """
     source = Path(instance)
+    check_file_target(target, inputs=[source])
     inst = load_workbook_instance(source) if is_workbook(source) else load_folder_instance(source)
     settings, tables = _raw_instance(source, inst.travel_mode)
     from openpyxl import Workbook
@@ -419,6 +421,7 @@ def put(ws, row: int, column: int, value):
 
 def save_book(book, target: Path) -> Path:
     """Save an openpyxl workbook to ``target`` whole or not at all."""
+    book.properties.creator = SIGNATURE  # so that a later run recognises the file as ours
     with atomic_file(target) as tmp:
         book.save(tmp)
     return target

@@ -21,6 +21,7 @@ from matplotlib import rc_context
 from ..core.errors import Problem, SolutionError
 from ..core.files import write_bytes
 from ..core.fmt import MISSING, minutes, missing, money, percent, places
+from ..core.outputs import SIGNATURE, check_file_target, check_folder_target, write_folder
 from ..data.geo import boundaries_for
 from ..data.instance import Instance
 from ..data.load import load_instance
@@ -110,7 +111,15 @@ def write_report(
     png_dir: str | Path | None = None,
     instance: str | Path | None = None,
 ) -> ReportFiles:
-    """Draw every figure, then write the HTML file (and the PNG files) atomically."""
+    """Draw every figure, then write the HTML file (and the PNG files) atomically.
+
+    The HTML file may replace only a report this package wrote, the PNG folder only a figures
+    folder of ours, and neither may replace an input (a solution folder or the instance).
+    """
+    inputs = [*solutions, *([instance] if instance else [])]
+    check_file_target(out, inputs)
+    if png_dir is not None:
+        check_folder_target(png_dir, "figures", inputs)
     panels = load_panels(solutions, instance)
     svgs, pngs = {}, {}
     figure_map, tips = map_figure(panels)
@@ -125,16 +134,24 @@ def write_report(
         if png_dir is not None:
             buffer = io.BytesIO()
             fig.savefig(
-                buffer, format="png", dpi=PNG_DPI, bbox_inches="tight", pad_inches=0.15, metadata={"Software": None}
+                buffer,
+                format="png",
+                dpi=PNG_DPI,
+                bbox_inches="tight",
+                pad_inches=0.15,
+                metadata={"Software": SIGNATURE},
             )
             pngs[name] = buffer.getvalue()
     page = render_html(panels, svgs)
     written = []
     if png_dir is not None:
-        folder = Path(png_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in pngs.items():
-            written.append(write_bytes(folder / f"{name}.png", data))
+
+        def fill(staging: Path) -> None:
+            for name, data in pngs.items():
+                (staging / f"{name}.png").write_bytes(data)
+
+        folder = write_folder(png_dir, "figures", fill, inputs=inputs)
+        written = [folder / f"{name}.png" for name in pngs]
     target = write_bytes(Path(out), page.encode("utf-8"))
     return ReportFiles(target, tuple(written))
 
@@ -212,6 +229,7 @@ def render_html(panels: list[Panel], svgs: dict[str, str]) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta name="generator" content="{SIGNATURE}">',
         '<link rel="icon" href="data:,">',
         f"<title>{e(title)}</title>",
         f"<style>{CSS}</style></head><body><main>",
