@@ -308,6 +308,7 @@ def test_download_a_solution_folder(client, two_plans, tmp_path):
     zipfile.ZipFile(io.BytesIO(r.content)).extractall(tmp_path)
     folder = tmp_path / two_plans[0]
     assert sorted(p.name for p in folder.iterdir()) == [
+        ".allocator.json",  # the marker: a folder the package wrote, that it may replace
         "municipalities.csv",
         "placements.csv",
         "provinces.csv",
