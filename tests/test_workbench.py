@@ -453,3 +453,49 @@ def test_cancel_stops_that_job_only(tmp_path):
         runner.max_running = 2
         workers = [w.process.pid for w in runner.idle]
     assert workers and not any(_alive(p) for p in workers)  # no worker outlives the application
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_serve_validates_the_instance_first(tmp_path):
+    from click.testing import CliRunner
+
+    from allocator.commands.main import cli
+
+    r = CliRunner().invoke(cli, ["serve", str(tmp_path / "missing")])
+    assert r.exit_code == 2 and "no such instance folder" in r.output
+
+
+def test_serve_without_its_extra_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from click.testing import CliRunner
+
+    from allocator.commands.main import cli
+
+    monkeypatch.setitem(sys.modules, "fastapi", None)  # as if not installed
+    r = CliRunner().invoke(cli, ["serve", str(TWO)])
+    assert r.exit_code == 1
+    assert "pip install 'reception-allocator[serve]'" in r.output and "fastapi is not installed" in r.output
+
+
+def test_serve_says_so_loudly_when_not_on_localhost():
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "allocator.commands.main", "serve", str(TWO), "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().startswith("Workbench at http://0.0.0.0:")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+        err = process.stderr.read()
+        assert "WARNING: listening on 0.0.0.0, not on localhost" in err and "There is no login." in err
+    finally:
+        process.kill()

@@ -196,7 +196,7 @@ def docs():
 @router.get("/api/instances")
 def list_instances(ctx: Ctx):
     """The instances of this session (the one served first)."""
-    return [describe(e) for e in ctx.store.instances.values()]
+    return [describe(e) for e in list(ctx.store.instances.values())]
 
 
 @router.post("/api/instances", status_code=201)
@@ -281,7 +281,7 @@ def whatif(ctx: Ctx, request: WhatIfRequest):
 @router.get("/api/jobs")
 def list_jobs(ctx: Ctx):
     """Every job of this session, newest first."""
-    return [j.view() for j in reversed(ctx.runner.jobs.values())]
+    return [j.view() for j in reversed(list(ctx.runner.jobs.values()))]
 
 
 @router.get("/api/jobs/{job_id}")
@@ -303,7 +303,7 @@ def cancel_job(ctx: Ctx, job_id: str):
 @router.get("/api/plans")
 def list_plans(ctx: Ctx):
     """The plans kept in this session."""
-    return [p.view() for p in ctx.store.plans.values()]
+    return [p.view() for p in list(ctx.store.plans.values())]
 
 
 @router.get("/api/plans/{plan_id}")
@@ -440,7 +440,7 @@ def _label(request: PolicyRequest) -> str:
 def _keep_plans(store: Workspace, job) -> None:
     """Keep the plans a finished job wrote, and put their ids into its result."""
     result, made = job.result, job.request["made"]
-    instance = next(e.id for e in store.instances.values() if str(e.path) == job.request["instance"])
+    instance = next(e.id for e in list(store.instances.values()) if str(e.path) == job.request["instance"])
     if job.kind == "solve":
         result["plans"] = [
             store.keep_plan(Path(r["folder"]), job.label, instance, job.id, {**made, "how": r["how"]}, r).id
