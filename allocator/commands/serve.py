@@ -66,13 +66,14 @@ def serve(instance, host, port, max_running, workers):
             fg="red",
             bold=True,
         )
-    click.echo(
-        f"Workbench at http://{shown}:{bound}/ (API documentation at http://{shown}:{bound}/docs); Ctrl-C stops it"
-    )
-    sys.stdout.flush()
-    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        # The socket listens already: a browser may connect as soon as the address is printed.
+        click.echo(
+            f"Workbench at http://{shown}:{bound}/ (API documentation at http://{shown}:{bound}/docs); Ctrl-C stops it"
+        )
+        sys.stdout.flush()
+        server.run(sockets=[sock])
     except KeyboardInterrupt as exc:  # the server has shut down already; the signal is passed on after
         click.echo(f"Workbench stopped by {signal_name(exc)}; its jobs were cancelled and its plans removed", err=True)
         return

@@ -8,6 +8,7 @@ functions as on the command line, and bad input is answered with status 422 and 
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import io
 import json
@@ -134,6 +135,8 @@ def create_app(
     own = workspace is None
     root = Path(tempfile.mkdtemp(prefix="allocator-workbench-")) if own else Path(workspace)
     store = Workspace(root)
+    if own:  # also when the application never started (interrupted before)
+        atexit.register(store.close)
     path = Path(instance)
     store.add_instance(path, load_instance(path), uploaded=False)
     runner = JobRunner(root / "jobs", lambda job: _keep_plans(store, job), max_running=max_running)

@@ -67,7 +67,11 @@ class PlanEntry:
             "gap": s.get("gap"),
             "kpis": s.get("kpis", {}),
             "policy": s.get("policy", {}),
-            "check": {"passed": self.check, "violations": self.violations},
+            # Passed only if the plan passed the check when it was made and again when read back from its folder.
+            "check": {
+                "passed": self.check and bool((s.get("check") or {}).get("passed")),
+                "violations": self.violations or (s.get("check") or {}).get("violations", []),
+            },
             "timings": s.get("timings", {}),
         }
 
