@@ -198,9 +198,14 @@ def test_instance_option_and_missing_instance(tiny, tmp_path):
     summary = json.loads((moved / "summary.json").read_text())
     summary["instance"]["source"] = str(tmp_path / "gone")
     (moved / "summary.json").write_text(json.dumps(summary))
+    # The path in summary.json is gone, but a bundled instance of that name and fingerprint is found.
+    r = invoke("report", moved, "--out", tmp_path / "r.html")
+    assert r.exit_code == 0, r.output
+    summary["instance"]["name"] = "not-bundled"
+    (moved / "summary.json").write_text(json.dumps(summary))
     r = invoke("report", moved, "--out", tmp_path / "r.html")
     assert r.exit_code == 2
-    assert "the instance" in r.output and "no longer exists: give --instance PATH" in r.output
+    assert "the instance of this solution (not-bundled" in r.output and "give it with --instance PATH" in r.output
     r = invoke("report", moved, "--out", tmp_path / "r.html", "--instance", INSTANCES / "tiny-two-provinces")
     assert r.exit_code == 0, r.output
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..check import check_solution
 from ..core import fmt
 from ..core.errors import InputError, Problem, SolutionError
 from ..core.outputs import SIGNATURE
+from ..data.load import find_instance
 from ..results.solution import Solution, read_solution
 
 FORMATS = ("text", "csv", "markdown", "json")
@@ -25,6 +27,7 @@ KPI_ROWS = (
     ("instance", "Instance", "text"),
     ("policy", "Policy", "text"),
     ("status", "Status", "text"),
+    ("check", "Check (re-run now)", "text"),
     ("gap", "Gap", "gap"),
     ("absolute_gap", "Absolute gap", "money"),
     ("objective", "Objective", "money"),
@@ -91,13 +94,29 @@ def compare_folders(folders: list[str | Path], allow_different_instances: bool =
             ]
     if problems:
         raise SolutionError(problems)
-    return compare_solutions(solutions, [str(f) for f in folders], allow_different_instances)
+    checks = [recheck(solution, folder) for solution, folder in zip(solutions, folders)]
+    return compare_solutions(solutions, [str(f) for f in folders], allow_different_instances, checks)
+
+
+def recheck(solution: Solution, folder: str | Path) -> str:
+    """The independent check re-run on a solution folder, in a word: passed, FAILED (n violations), or why it could not run."""
+    try:
+        report = check_solution(solution, find_instance(solution.summary, folder))
+    except SolutionError as exc:
+        return f"not re-checked: {exc.problems[0].message}"
+    return "passed" if report.passed else f"FAILED ({len(report.violations)} violations)"
 
 
 def compare_solutions(
-    solutions: list[Solution], paths: list[str], allow_different_instances: bool = False
+    solutions: list[Solution],
+    paths: list[str],
+    allow_different_instances: bool = False,
+    checks: list[str] | None = None,
 ) -> Comparison:
-    """Compare ``solutions`` (at least two); refuse solutions of different instances unless allowed."""
+    """Compare ``solutions`` (at least two); refuse solutions of different instances unless allowed.
+
+    ``checks``: what the independent check says of each now (default: "not re-checked").
+    """
     if len(solutions) < 2:
         raise CompareError([Problem("solutions", "at least two solutions are needed", value=len(solutions))])
     instances = [s.summary.get("instance") or {} for s in solutions]
@@ -115,9 +134,10 @@ def compare_solutions(
         if problems:
             raise CompareError(problems)
     names = _names(paths)
-    kpis = pd.DataFrame({name: _kpis(sol) for name, sol in zip(names, solutions)}, dtype=object).reindex(
-        [k for k, _, _ in KPI_ROWS]
-    )
+    checks = checks or ["not re-checked"] * len(solutions)
+    kpis = pd.DataFrame(
+        {name: _kpis(sol, check) for name, sol, check in zip(names, solutions, checks)}, dtype=object
+    ).reindex([k for k, _, _ in KPI_ROWS])
     provinces = _side_by_side([s.provinces for s in solutions], names, "province", "realisation")
     changes = tuple(_changes(names[0], solutions[0], name, sol) for name, sol in zip(names[1:], solutions[1:]))
     currency = instances[0].get("currency") or "EUR"
@@ -130,10 +150,16 @@ def _names(paths: list[str]) -> list[str]:
     return short if len(set(short)) == len(short) else [str(p) for p in paths]
 
 
-def _kpis(solution: Solution) -> dict:
+def _kpis(solution: Solution, check: str) -> dict:
     s, k = solution.summary, solution.kpis
-    out = {"instance": (s.get("instance") or {}).get("name"), "policy": (s.get("policy") or {}).get("name")}
+    out = {
+        "instance": (s.get("instance") or {}).get("name"),
+        "policy": (s.get("policy") or {}).get("name"),
+        "check": check,
+    }
     for key, _, _ in KPI_ROWS[2:]:
+        if key == "check":
+            continue
         out[key] = s.get(key) if key in ("status", "gap", "absolute_gap", "objective") else k.get(key)
     return out
 

@@ -37,6 +37,7 @@ class CheckReport:
 
     violations: list[str] = field(default_factory=list)
     objective: float | None = None
+    policy: str | None = None  # the name of the policy the plan was checked against
 
     @property
     def passed(self) -> bool:
@@ -49,14 +50,18 @@ class CheckReport:
 
 
 def check_solution(solution: Solution, instance, policy=None) -> CheckReport:
-    """Every violation of the instance's constraints under the policy the solution was made with."""
+    """Every violation of the instance's constraints under ``policy`` (default: the one in summary.json), and every
+    table or summary figure that differs from its recomputation.
+
+    Raises SolutionError when the folder does not describe a plan of this instance (unknown or missing rows).
+    """
     report = CheckReport()
     if policy is None:
         policy = load_policy_dict(solution.summary.get("policy") or {})
     ctx = Context.of(solution, instance, policy)
+    families.check_rows(ctx)
+    report.policy = policy.name
     families.check_instance(ctx, report)
-    if not families.check_rows(ctx, report):
-        return report
     ctx.recompute()
     for check in CHECKS:
         check(ctx, report)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from ..core.errors import Problem, SolutionError
 from ..data.policy import LargeSiteRule
 from .tables import OBJECTIVE_EUROS, close
 from .travel import nearer_regular_sites, network, regular_access
@@ -28,23 +29,31 @@ def check_instance(ctx, report) -> None:
         )
 
 
-def check_rows(ctx, report) -> bool:
-    """Every site and municipality has its row, and placements name only known ids; False if the check cannot go on."""
-    sites, muni = ctx.instance.sites, ctx.instance.municipalities
-    missing_sites = sorted(set(sites.index) - set(ctx.sites.index))
-    if missing_sites:
-        report.add("sites", f"{len(missing_sites)} sites missing from sites.csv, e.g. {missing_sites[:3]}")
-    missing_muni = sorted(set(muni.index) - set(ctx.municipalities.index))
-    if missing_muni:
-        report.add(
-            "municipalities",
-            f"{len(missing_muni)} municipalities missing from municipalities.csv, e.g. {missing_muni[:3]}",
-        )
-    pl = ctx.placements
-    unknown = sorted((set(pl["site"]) - set(sites.index)) | (set(pl["municipality"]) - set(muni.index)))
-    if unknown:
-        report.add("placements", f"unknown ids in placements.csv: {unknown[:5]}")
-    return not (unknown or missing_sites or missing_muni)
+def check_rows(ctx) -> None:
+    """Every site, municipality and province of the instance has its row, and no table names an id the instance lacks.
+
+    A folder that fails this does not describe a plan of this instance: SolutionError naming file and row.
+    """
+    inst = ctx.instance
+    problems: list[Problem] = []
+    for label, table, column, known in (
+        ("sites.csv", ctx.solution.sites, "site", inst.sites.index),
+        ("municipalities.csv", ctx.solution.municipalities, "municipality", inst.municipalities.index),
+        ("provinces.csv", ctx.solution.provinces, "province", inst.provinces.index),
+        ("placements.csv", ctx.placements, "site", inst.sites.index),
+        ("placements.csv", ctx.placements, "municipality", inst.municipalities.index),
+    ):
+        known = set(known)
+        for k, value in enumerate(table[column]):
+            if value not in known:
+                problems.append(
+                    Problem(label, f"unknown {column} (not in the instance)", row=k + 2, column=column, value=value)
+                )
+        if label != "placements.csv":
+            for missing in sorted(known - set(table[column])):
+                problems.append(Problem(label, f"the instance's {column} has no row", column=column, value=missing))
+    if problems:
+        raise SolutionError(problems)
 
 
 def check_domains(ctx, report) -> None:

@@ -5,6 +5,7 @@ This module imports only click and the ground floor, so that `allocator --help` 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -50,6 +51,26 @@ def policy_options(f):
     return f
 
 
+class FiniteFloat(click.ParamType):
+    """A finite number within [low, high]: NaN and infinity are refused with the option named."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if not self.low <= number <= self.high:
+            self.fail(f"{value!r} is not between {self.low:g} and {self.high:g}", param, ctx)
+        return number
+
+
 def limit_options(gap: float = 1e-4, what: str = "the whole solve"):
     """--time-limit, --gap and --seed."""
 
@@ -57,13 +78,13 @@ def limit_options(gap: float = 1e-4, what: str = "the whole solve"):
         f = click.option("--seed", type=int, default=0, show_default=True, help="HiGHS random seed.")(f)
         f = click.option(
             "--gap",
-            type=click.FloatRange(min=0),
+            type=FiniteFloat(0, 1),
             default=gap,
             show_default=True,
-            help="Relative MIP gap at which a plan counts as optimal.",
+            help="Relative MIP gap at which a plan counts as optimal (0 to 1).",
         )(f)
         f = click.option(
-            "--time-limit", type=click.FloatRange(min=0), default=300.0, show_default=True, help=f"Seconds for {what}."
+            "--time-limit", type=FiniteFloat(0, 1e7), default=300.0, show_default=True, help=f"Seconds for {what}."
         )(f)
         return f
 

@@ -183,21 +183,20 @@ def _solve(
 def check(ctx, solution, instance):
     """Re-check a solution folder against its instance, independently of the model."""
     from ..check import check_solution
-    from ..data.load import load_instance
+    from ..data.load import find_instance
     from ..results.solution import read_solution
 
     sol = read_solution(solution)
-    path = (
-        Path(instance) if instance else Path((sol.summary.get("instance") or {}).get("source") or instance_path(None))
-    )
-    inst = load_instance(path)
+    inst = find_instance(sol.summary, solution, instance)
     report = check_solution(sol, inst)
+    against = f"instance {inst.name} ({inst.fingerprint[:12]}), policy '{report.policy}' as summary.json states it"
     if report.passed:
         click.echo(
-            f"{solution}: passed. Every constraint holds; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
+            f"{solution}: passed against {against}. Every constraint holds and every table and summary figure agrees "
+            f"with its recomputation; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
         )
         ctx.exit(0)
-    click.echo(f"{solution}: FAILED, {len(report.violations)} violations:")
+    click.echo(f"{solution}: FAILED against {against}: {len(report.violations)} violations:")
     for v in report.violations:
         click.echo(f"  - {v}")
     ctx.exit(EXIT_ERROR)

@@ -128,7 +128,7 @@ def load_folder_instance(root: Path) -> Instance:
     if not root.is_dir():
         raise InstanceError([Problem(str(root), "no such instance folder")])
     settings = _read_settings(root / "instance.toml", problems)
-    mode = settings.get("travel", {}).get("mode") if settings else None
+    mode = travel_mode(settings)
 
     def table(name, columns):
         return read_table(root / name, columns, problems, max_rows=MAX_ROWS[name])
@@ -180,7 +180,7 @@ def build_instance(
     def fail():
         raise InstanceError([locate(p) for p in problems] if locate else problems)
 
-    mode = settings.get("travel", {}).get("mode") if settings else None
+    mode = travel_mode(settings)
     duplicates(provinces, "province", "provinces.csv", problems)
     duplicates(municipalities, "municipality", "municipalities.csv", problems)
     duplicates(sites, "site", "sites.csv", problems)
@@ -249,7 +249,7 @@ def _read_settings(path: Path, problems: list[Problem]) -> dict:
         problems.append(Problem(label, "file not found"))
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         problems.append(Problem(label, "not valid UTF-8 text"))
         return {}
@@ -297,6 +297,12 @@ def _check_number(
         problems.append(Problem(label, f"must be {'>' if strict else '>='} {low}", column=key, value=value))
     elif value > high:
         problems.append(Problem(label, f"must be <= {high:g}", column=key, value=value))
+
+
+def travel_mode(settings: dict | None) -> str | None:
+    """The travel mode the settings give, or None (missing, or settings of the wrong shape: reported elsewhere)."""
+    travel = settings.get("travel") if isinstance(settings, dict) else None
+    return travel.get("mode") if isinstance(travel, dict) else None
 
 
 def _is_number(value) -> bool:

@@ -31,6 +31,7 @@ from ..core.outputs import SIGNATURE, check_file_target
 from .instance import (
     LINK_COLUMNS,
     MATRIX_COLUMNS,
+    MAX_ROWS,
     MUNICIPALITY_COLUMNS,
     PROVINCE_COLUMNS,
     SETTINGS,
@@ -41,6 +42,7 @@ from .instance import (
     check_settings,
     is_workbook,
     load_folder_instance,
+    travel_mode,
 )
 from .tables import check_table
 
@@ -53,6 +55,14 @@ TABLE_COLUMNS = {
     "travel_times": MATRIX_COLUMNS,
 }
 TRAVEL_SHEET = {"network": "links", "matrix": "travel_times"}
+# Most rows a sheet may have (its table's row limit plus the header); sheets not listed here are not read.
+SHEET_ROWS = {
+    SETTINGS_SHEET: 200,
+    **{name: MAX_ROWS[f"{name}.csv"] + 1 for name in ("provinces", "municipalities", "sites", "links", "travel_times")},
+}
+MAX_COLUMNS = 64
+MAX_WORKBOOK_BYTES = 64_000_000
+MAX_UNPACKED_BYTES = 1_000_000_000
 SETTING_NOTES = {
     "name": "short name, used in reports",
     "description": "one or two sentences",
@@ -98,7 +108,7 @@ def load_workbook_instance(path: str | Path) -> Instance:
     if sheets is None:
         raise InstanceError(problems)
     settings, key_rows = _settings(sheets.get(SETTINGS_SHEET), problems)
-    mode = settings.get("travel", {}).get("mode") if settings else None
+    mode = travel_mode(settings)
     tables = {}
     for name in ("provinces", "municipalities", "sites") + ((TRAVEL_SHEET[mode],) if mode in TRAVEL_SHEET else ()):
         sheet = sheets.get(name)
@@ -129,44 +139,103 @@ def load_workbook_instance(path: str | Path) -> Instance:
 
 
 def read_sheets(path: Path, problems: list[Problem]) -> dict[str, Sheet] | None:
-    """Every sheet of the workbook as text; formulas give their saved results."""
+    """The instance's sheets of the workbook as text (other sheets are not read); formulas give their saved results.
+
+    Each sheet is bounded before it is read (rows, columns, and the unpacked size of the file), so that a
+    stray cell far away (XFD1048576) or a packed file cannot exhaust the memory.
+    """
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
         problems.append(Problem(str(path), "no such workbook"))
         return None
+    if not _within_size(path, problems):
+        return None
     try:
         book = load_workbook(path, read_only=True, data_only=False)
-        grids = {
-            ws.title: [[(c.value, c.data_type == "f") for c in row] for row in ws.iter_rows()] for ws in book.worksheets
-        }
+        used = [ws for ws in book.worksheets if ws.title in SHEET_ROWS]
+        if not all(_within_bounds(ws, problems) for ws in used):
+            book.close()
+            return None
+        grids = {ws.title: _grid(ws, formulas=True) for ws in used}
         book.close()
         if any(f for grid in grids.values() for row in grid for _, f in row):
-            results = load_workbook(path, read_only=True, data_only=True)
-            saved = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in results.worksheets}
-            results.close()
-            for title, grid in grids.items():
-                for r, row in enumerate(grid):
-                    for c, (value, formula) in enumerate(row):
-                        if formula:
-                            result = saved[title][r][c] if r < len(saved[title]) and c < len(saved[title][r]) else None
-                            if result is None:
-                                problems.append(
-                                    Problem(
-                                        title,
-                                        "a formula without a saved result: open the workbook in Excel (or LibreOffice) and save it",
-                                        cell=f"{_letter(c)}{r + 1}",
-                                        value=value,
-                                    )
-                                )
-                            grid[r][c] = (result, False)
+            _saved_results(path, grids, problems)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         problems.append(Problem(path.name, f"not a readable Excel workbook (.xlsx): {exc}"))
         return None
     return {
         title: _sheet(title, [[_text(v) for v, _ in row] for row in grid], problems) for title, grid in grids.items()
     }
+
+
+def _within_size(path: Path, problems: list[Problem]) -> bool:
+    size = path.stat().st_size
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        problems.append(Problem(path.name, f"not a readable Excel workbook (.xlsx): {exc}"))
+        return False
+    if size > MAX_WORKBOOK_BYTES or unpacked > MAX_UNPACKED_BYTES:
+        problems.append(
+            Problem(
+                path.name,
+                f"the workbook is too large ({size / 1e6:,.1f} MB, {unpacked / 1e6:,.0f} MB unpacked; at most {MAX_WORKBOOK_BYTES / 1e6:,.0f} MB and {MAX_UNPACKED_BYTES / 1e6:,.0f} MB)",
+            )
+        )
+        return False
+    return True
+
+
+def _within_bounds(ws, problems: list[Problem]) -> bool:
+    """The sheet's stated extent within the rows its table may have and MAX_COLUMNS."""
+    rows, columns = ws.max_row or 0, ws.max_column or 0
+    limit = SHEET_ROWS[ws.title]
+    if rows <= limit and columns <= MAX_COLUMNS:
+        return True
+    far = f"{_letter(columns - 1)}{rows}"
+    problems.append(
+        Problem(
+            ws.title,
+            f"the sheet reaches cell {far} ({rows:,} rows, {columns:,} columns; at most {limit:,} rows and {MAX_COLUMNS} columns): delete what lies beyond the table",
+            cell=far,
+        )
+    )
+    return False
+
+
+def _grid(ws, formulas: bool) -> list[list]:
+    rows = ws.iter_rows(max_row=SHEET_ROWS[ws.title], max_col=MAX_COLUMNS)
+    if formulas:
+        return [[(c.value, c.data_type == "f") for c in row] for row in rows]
+    return [[c.value for c in row] for row in rows]
+
+
+def _saved_results(path: Path, grids: dict, problems: list[Problem]) -> None:
+    """Replace each formula by the result saved with the workbook (a Problem where there is none)."""
+    from openpyxl import load_workbook
+
+    results = load_workbook(path, read_only=True, data_only=True)
+    saved = {ws.title: _grid(ws, formulas=False) for ws in results.worksheets if ws.title in grids}
+    results.close()
+    for title, grid in grids.items():
+        for r, row in enumerate(grid):
+            for c, (value, formula) in enumerate(row):
+                if not formula:
+                    continue
+                result = saved[title][r][c] if r < len(saved[title]) and c < len(saved[title][r]) else None
+                if result is None:
+                    problems.append(
+                        Problem(
+                            title,
+                            "a formula without a saved result: open the workbook in Excel (or LibreOffice) and save it",
+                            cell=f"{_letter(c)}{r + 1}",
+                            value=value,
+                        )
+                    )
+                grid[r][c] = (result, False)
 
 
 def _sheet(title: str, grid: list[list[str]], problems: list[Problem]) -> Sheet:
@@ -362,7 +431,7 @@ def _raw_instance(source: Path, mode: str) -> tuple[dict, dict[str, pd.DataFrame
         sheets = read_sheets(source, problems)
         settings, _ = _settings(sheets[SETTINGS_SHEET], problems)
         return settings, {n: sheets[n].frame() for n in names}
-    settings = tomllib.loads((source / "instance.toml").read_text(encoding="utf-8"))
+    settings = tomllib.loads((source / "instance.toml").read_text(encoding="utf-8-sig"))
     return settings, {
         n: pd.read_csv(source / f"{n}.csv", dtype=str, keep_default_na=False, encoding="utf-8") for n in names
     }

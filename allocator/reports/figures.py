@@ -21,6 +21,7 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from ..check import CheckReport
 from ..core.fmt import money
 from ..data.geo import Boundaries
 from ..data.instance import Instance
@@ -49,6 +50,7 @@ class Panel:
     solution: Solution
     instance: Instance
     boundaries: Boundaries | None
+    check: CheckReport | None = None  # the independent check, re-run when the panel was loaded
 
 
 def _style(fig: Figure) -> None:

@@ -18,13 +18,14 @@ from pathlib import Path
 import pandas as pd
 from matplotlib import rc_context
 
+from ..check import check_solution
 from ..core.errors import Problem, SolutionError
 from ..core.files import write_bytes
 from ..core.fmt import MISSING, minutes, missing, money, percent, places
 from ..core.outputs import SIGNATURE, check_file_target, check_folder_target, write_folder
 from ..data.geo import boundaries_for
 from ..data.instance import Instance
-from ..data.load import load_instance
+from ..data.load import find_instance
 from ..results.solution import read_solution
 from ..solve.options import Status
 from .console import STATUS_TEXT
@@ -43,62 +44,32 @@ class ReportFiles:
 
 
 def load_panels(solutions: list[str | Path], instance: str | Path | None = None) -> list[Panel]:
-    """Read each solution folder and its instance (from summary.json unless ``instance`` is given)."""
+    """Read each solution folder and its instance (found from summary.json unless ``instance`` is given), and re-run
+    the independent check on each: the report states what the check says now, not what the summary remembers."""
     loaded: dict[str, Instance] = {}
     panels = []
     many = len(solutions) > 1
     for k, folder in enumerate(solutions):
         folder = Path(folder)
         solution = read_solution(folder)
-        source = Path(instance) if instance else _source(solution.summary, folder)
-        key = str(source.resolve())
-        if key not in loaded:
-            loaded[key] = load_instance(source)
-        inst = loaded[key]
+        inst = find_instance(solution.summary, folder, instance)
+        inst = loaded.setdefault(inst.fingerprint + inst.source, inst)
         claimed = (solution.summary.get("instance") or {}).get("fingerprint")
         if claimed != inst.fingerprint:
             raise SolutionError(
                 [
                     Problem(
                         str(folder / "summary.json"),
-                        f"the solution was made for another version of the instance at {source} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
+                        f"the solution was made for another version of the instance at {instance} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
                         column="instance.fingerprint",
                     )
                 ]
             )
         letter = _letter(k)
         label = f"{letter} · {folder.name}" if many else folder.name
-        panels.append(
-            Panel(letter, label, solution, inst, boundaries_for(inst.municipalities.index, inst.provinces.index))
-        )
+        boundaries = boundaries_for(inst.municipalities.index, inst.provinces.index)
+        panels.append(Panel(letter, label, solution, inst, boundaries, check_solution(solution, inst)))
     return panels
-
-
-def _source(summary: dict, folder: Path) -> Path:
-    source = (summary.get("instance") or {}).get("source")
-    if not source:
-        raise SolutionError(
-            [
-                Problem(
-                    str(folder / "summary.json"),
-                    "names no instance source: give --instance PATH",
-                    column="instance.source",
-                )
-            ]
-        )
-    path = Path(source)
-    if not path.exists():
-        raise SolutionError(
-            [
-                Problem(
-                    str(folder / "summary.json"),
-                    f"the instance {source} no longer exists: give --instance PATH",
-                    column="instance.source",
-                    value=source,
-                )
-            ]
-        )
-    return path
 
 
 def _letter(k: int) -> str:
@@ -328,10 +299,9 @@ def _banners(panels: list[Panel]) -> str:
             out.append(
                 f'<p class="banner{"" if s["status"] == Status.TIME_LIMIT else " bad"}">{e(who)}this plan is <strong>not proven optimal</strong> ({e(STATUS_TEXT.get(s["status"], s["status"]))}).{e(gap)}{(" " + e(s["message"])) if s.get("message") else ""}</p>'
             )
-        check = s.get("check")
-        if check is not None and not check.get("passed"):
+        if not p.check.passed:
             out.append(
-                f'<p class="banner bad">{e(who)}the plan <strong>failed the independent check</strong>: {e("; ".join(check.get("violations", [])[:5]))}</p>'
+                f'<p class="banner bad">{e(who)}the plan <strong>fails the independent check</strong>, re-run for this report ({len(p.check.violations)} violations): {e("; ".join(p.check.violations[:5]))}</p>'
             )
         if s["kpis"].get("unmet", 0) > 0:
             out.append(
@@ -400,13 +370,9 @@ def _kpi_rows(panels: list[Panel]) -> list[tuple[str, object, str]]:
         ]
     rows += [
         (
-            "Independent check",
-            lambda s: (
-                None
-                if s.get("check") is None
-                else ("passed" if s["check"]["passed"] else f"FAILED ({len(s['check']['violations'])})")
-            ),
-            "text",
+            "Independent check (re-run now)",
+            lambda p: "passed" if p.check.passed else f"FAILED ({len(p.check.violations)} violations)",
+            "check",
         ),
         ("Solve time", lambda s: (s.get("timings") or {}).get("solve"), "seconds"),
     ]
@@ -425,7 +391,7 @@ def _kpi_table(panels: list[Panel]) -> str:
     )
     body = []
     for label, get, kind in _kpi_rows(panels):
-        values = [get(p.solution.summary) for p in panels]
+        values = [get(p) if kind == "check" else get(p.solution.summary) for p in panels]
         cells = []
         for k, v in enumerate(values):
             cells.append(f'<td class="n">{_status_badge(v) if kind == "status" else e(_fmt(v, kind, cur))}</td>')
@@ -450,7 +416,7 @@ def _fmt(v, kind: str, cur: str) -> str:
 
 
 def _diff(v, base, kind: str, cur: str) -> str:
-    if kind in ("status", "text", "seconds") or v is None or base is None:
+    if kind in ("status", "text", "seconds", "check") or v is None or base is None:
         return "" if kind in ("seconds",) or v == base else "differs"
     d = v - base
     if d == 0:

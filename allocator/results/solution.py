@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,8 +106,11 @@ def write_solution(solution: Solution, folder: str | Path | Claim, inputs: Itera
     ``claim_folder``) to write a target this run already holds.
     """
 
+    target = folder.target if isinstance(folder, Claim) else Path(folder)
+    summary = _portable(solution.summary, target)
+
     def fill(staging: Path) -> None:
-        text = json.dumps(_jsonable(solution.summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        text = json.dumps(_jsonable(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         (staging / "summary.json").write_text(text, encoding="utf-8")
         for name, table in solution.tables().items():
             table.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n", float_format=number_text)
@@ -114,6 +118,19 @@ def write_solution(solution: Solution, folder: str | Path | Claim, inputs: Itera
     if isinstance(folder, Claim):
         return folder.write(fill)
     return write_folder(folder, "solution", fill, inputs)
+
+
+def _portable(summary: dict, target: Path) -> dict:
+    """The summary as written: the instance's path relative to the solution folder, not where this machine keeps it."""
+    facts = summary.get("instance")
+    if (
+        not isinstance(facts, dict)
+        or not isinstance(facts.get("source"), str)
+        or not Path(facts["source"]).is_absolute()
+    ):
+        return summary
+    relative = os.path.relpath(facts["source"], start=target.resolve())
+    return {**summary, "instance": {**facts, "source": Path(relative).as_posix()}}
 
 
 def number_text(x: float) -> str:

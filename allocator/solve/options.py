@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 
 
@@ -30,6 +31,15 @@ class SolveOptions:
     decompose: bool = True
     log: bool = False
     track_progress: bool = False  # record objective and bound over time (SolveResult.progress)
+
+    def __post_init__(self):
+        problems = []
+        if not (isinstance(self.time_limit, (int, float)) and math.isfinite(self.time_limit) and self.time_limit >= 0):
+            problems.append(f"time_limit must be a finite number of seconds >= 0, is {self.time_limit!r}")
+        if not (isinstance(self.gap, (int, float)) and math.isfinite(self.gap) and 0 <= self.gap <= 1):
+            problems.append(f"gap must be a relative gap between 0 and 1, is {self.gap!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
 
 
 @dataclass
