@@ -354,6 +354,7 @@ def test_compare_as_the_command_line(client, two_plans):
     c = r.json()
     assert [s["name"] for s in c["solutions"]] == list(two_plans)
     assert [s["objective"] for s in c["solutions"]] == [8100, 11950]
+    assert [s["check"] for s in c["solutions"]] == ["passed", "passed"]  # re-run now, as `allocator compare` does
     (change,) = c["changes"]
     assert {(s["change"], s["site"]) for s in change["sites"]} == {("opened", "LB"), ("closed", "LA")}
     titles = [t["title"] for t in c["tables"]]
