@@ -172,7 +172,7 @@ function redraw() {
   drawLegend($("#legend"), state.map, plan);
   const where = state.province ? state.instance.provinces.find((p) => p.id === state.province).name : state.instance.name;
   $("#map-title").innerHTML = plan
-    ? `${esc(where)} · plan <b>${esc(plan.id)}</b> ${esc(plan.label)} ${badge(plan.status)} cost ${fmtMoney(plan.kpis.total_cost)}, unmet ${fmtPlaces(plan.kpis.unmet)} places`
+    ? `${esc(where)} · plan <b>${esc(plan.id)}</b> ${esc(plan.label)} ${badge(plan.status)} objective ${fmtMoney(plan.objective)}, cost ${fmtMoney(plan.kpis.total_cost)}, unmet ${fmtPlaces(plan.kpis.unmet)} places`
     : `${esc(where)} · candidate and existing sites`;
   renderSiteCard();
 }
@@ -271,14 +271,15 @@ function renderPlans() {
   const shown = state.shown?.id;
   $("#plans-table tbody").innerHTML = state.plans.map((p) => `<tr data-plan="${esc(p.id)}" class="${p.id === shown ? "shown" : ""}">
     <td><input type="checkbox" data-pick="${esc(p.id)}" ${state.compare.has(p.id) ? "checked" : ""} title="Compare"></td>
-    <td><b>${esc(p.id)}</b> ${esc(p.label)}<div class="muted">${esc(p.instance)} · ${esc(p.made.how)}</div></td>
+    <td><b>${esc(p.id)}</b> ${esc(p.label)}<div class="muted">${esc(p.instance)} · ${esc(p.made.how)}</div>
+      <div class="downloads">
+      <a class="small button" data-download="zip" href="/api/plans/${esc(p.id)}/download?format=zip" download>zip</a>
+      <a class="small button" data-download="xlsx" href="/api/plans/${esc(p.id)}/download?format=xlsx" download>xlsx</a>
+      <a class="small button" data-download="html" href="/api/plans/${esc(p.id)}/download?format=html" download>report</a></div></td>
     <td>${badge(p.status)}</td>
     <td class="n">${fmtMoney(p.objective)}<div class="muted">cost ${fmtMoney(p.kpis.total_cost)}</div></td><td class="n">${fmtPlaces(p.kpis.unmet)}</td>
     <td>${badge(p.check.passed ? "passed" : "failed")}</td>
     <td class="actions"><button class="small" data-show="${esc(p.id)}">Show</button>
-      <a class="small button" data-download="zip" href="/api/plans/${esc(p.id)}/download?format=zip" download>zip</a>
-      <a class="small button" data-download="xlsx" href="/api/plans/${esc(p.id)}/download?format=xlsx" download>xlsx</a>
-      <a class="small button" data-download="html" href="/api/plans/${esc(p.id)}/download?format=html" download>report</a>
       <button class="small" data-forget="${esc(p.id)}" title="Forget this plan">✕</button></td></tr>`).join("");
   $("#plans-note").hidden = state.plans.length > 0;
   for (const b of document.querySelectorAll("[data-show]")) b.addEventListener("click", () => showPlan(b.dataset.show));
@@ -317,16 +318,13 @@ function renderRank() {
   if (!r) { $("#rank-result").innerHTML = ""; return; }
   const row = (x, free) => `<tr class="${free ? "free" : ""}">
     <td class="n">${free ? "free" : x.rank ?? "–"}</td>
-    <td><b>${esc(x.site_name || x.site || "none")}</b><div class="muted">${esc(x.site || "")}</div></td>
-    <td>${badge(x.status)}</td>
-    <td class="n">${fmtMoney(x.objective)}</td>
-    <td class="n">${free ? "" : fmtMoney(x.difference)}<div class="muted">${free ? "" : fmtPct(x.difference_pct, 3)}</div></td>
+    <td><b>${esc(x.site_name || x.site || "none")}</b> ${badge(x.status)}<div class="muted">${esc(x.site || "")}${x.serves_count ? ` · serves ${x.serves_count} municipalities` : ""}</div></td>
+    <td class="n">${fmtMoney(x.objective)}${free ? "" : `<div class="muted">${x.difference >= 0 ? "+" : ""}${fmtMoney(x.difference)}</div><div class="muted">${fmtPct(x.difference_pct, 3)}</div>`}</td>
     <td class="n">${fmtPlaces(x.unmet)}</td><td class="n">${fmtMin(x.mean_travel_minutes)}</td>
-    <td class="n">${x.serves_count}</td>
-    <td>${x.plan ? `<button class="small" data-show-rank="${esc(x.plan)}">Show</button>` : ""}
+    <td class="actions">${x.plan ? `<button class="small" data-show-rank="${esc(x.plan)}">Show</button>` : ""}
       ${!free && x.site ? `<button class="small" data-force-rank="${esc(x.site)}">Force</button>` : ""}</td></tr>`;
-  $("#rank-result").innerHTML = `<p class="note">${esc(r.province_name)} (${esc(r.province)}): cold solve ${r.cold_seconds.toFixed(2)} s on ${r.blocks} blocks, then one warm re-solve per candidate; ${r.seconds.toFixed(1)} s in all. Cost columns: the plan's objective and its difference from the free optimum; unmet and mean travel (minutes) of the province's municipalities.</p>
-    <div class="scroll"><table><thead><tr><th class="n">Rank</th><th>Large site</th><th>Status</th><th class="n">Objective</th><th class="n">Difference</th><th class="n">Unmet</th><th class="n">Mean min</th><th class="n">Serves</th><th></th></tr></thead>
+  $("#rank-result").innerHTML = `<p class="note">${esc(r.province_name)} (${esc(r.province)}): cold solve ${r.cold_seconds.toFixed(2)} s on ${r.blocks} blocks, then one warm re-solve per candidate; ${r.seconds.toFixed(1)} s in all. Objective with its difference from the free optimum; unmet places and mean travel (minutes) of the province's municipalities.</p>
+    <div class="scroll"><table><thead><tr><th class="n">Rank</th><th>Large site</th><th class="n">Objective</th><th class="n">Unmet</th><th class="n">Mean min</th><th></th></tr></thead>
     <tbody>${row(r.free, true)}${r.table.map((x) => row(x, false)).join("")}</tbody></table></div>`;
   for (const b of document.querySelectorAll("[data-show-rank]")) b.addEventListener("click", () => showPlan(b.dataset.showRank));
   for (const b of document.querySelectorAll("[data-force-rank]")) b.addEventListener("click", () => { fix(b.dataset.forceRank, "force"); selectSite(b.dataset.forceRank); });

@@ -8,6 +8,7 @@ const LARGE = "#3f2a7a", REGULAR = "#2b83ba", FORCED = "#1e7d32", FORBIDDEN = "#
 const UNMET_STOPS = ["#e3ebe0", "#fee08b", "#fdae61", "#d73027", "#8c1a10"];
 const NO_PLAN = "#dfe6ee", NO_DEMAND = "#d9d9d9";
 const PROVINCE_TINTS = ["#e4ebf3", "#dde6ef", "#e8eef5", "#e1e8f1"];
+const MAX_NAMED_POINTS = 40;  // a map drawn from points names its municipalities when there are at most this many
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(NS, name);
@@ -56,6 +57,12 @@ export function drawMap(svg, map, opts) {
     let text = `${m.name} (${m.id}): demand ${places(m.demand)} places`;
     if (pm) text += `; placed ${places(pm.placed)}, unmet ${places(pm.unmet)}` + (pm.mean_travel_minutes != null ? `; mean travel ${pm.mean_travel_minutes.toFixed(1)} min` : "");
     title(node, text);
+  }
+  if (!map.polygons && map.municipalities.length <= MAX_NAMED_POINTS) {
+    const gLabels = el("g", { id: "layer-labels" }, svg);
+    for (const m of map.municipalities) {
+      el("text", { class: "label", x: m.x + 9 * scale, y: m.y - 9 * scale, "font-size": 13 * scale }, gLabels).textContent = m.name;
+    }
   }
   const gProv = el("g", { id: "layer-provinces" }, svg);
   for (const p of map.provinces) {
@@ -123,8 +130,12 @@ function zoom(svg, map, province) {
       if (xs.length) b = { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
     }
     if (b) {
-      const pad = Math.max(b.width, b.height) * 0.08 + 10;
+      const pad = Math.max(b.width, b.height) * 0.1 + 30;
       box = [b.x - pad, b.y - pad, b.width + 2 * pad, b.height + 2 * pad];
+      if (box[3] < 0.5 * box[2]) {  // a province drawn from points along a line: keep a readable height
+        box[1] -= (0.5 * box[2] - box[3]) / 2;
+        box[3] = 0.5 * box[2];
+      }
     }
   }
   svg.setAttribute("viewBox", box.map((v) => v.toFixed(1)).join(" "));
