@@ -272,15 +272,14 @@ function renderPlans() {
   $("#plans-table tbody").innerHTML = state.plans.map((p) => `<tr data-plan="${esc(p.id)}" class="${p.id === shown ? "shown" : ""}">
     <td><input type="checkbox" data-pick="${esc(p.id)}" ${state.compare.has(p.id) ? "checked" : ""} title="Compare"></td>
     <td><b>${esc(p.id)}</b> ${esc(p.label)}<div class="muted">${esc(p.instance)} · ${esc(p.made.how)}</div>
-      <div class="downloads">
+      <div class="downloads"><button class="small" data-show="${esc(p.id)}">Show</button>
       <a class="small button" data-download="zip" href="/api/plans/${esc(p.id)}/download?format=zip" download>zip</a>
       <a class="small button" data-download="xlsx" href="/api/plans/${esc(p.id)}/download?format=xlsx" download>xlsx</a>
-      <a class="small button" data-download="html" href="/api/plans/${esc(p.id)}/download?format=html" download>report</a></div></td>
+      <a class="small button" data-download="html" href="/api/plans/${esc(p.id)}/download?format=html" download>report</a>
+      <button class="small" data-forget="${esc(p.id)}" title="Forget this plan">✕</button></div></td>
     <td>${badge(p.status)}</td>
     <td class="n">${fmtMoney(p.objective)}<div class="muted">cost ${fmtMoney(p.kpis.total_cost)}</div></td><td class="n">${fmtPlaces(p.kpis.unmet)}</td>
-    <td>${badge(p.check.passed ? "passed" : "failed")}</td>
-    <td class="actions"><button class="small" data-show="${esc(p.id)}">Show</button>
-      <button class="small" data-forget="${esc(p.id)}" title="Forget this plan">✕</button></td></tr>`).join("");
+    <td>${badge(p.check.passed ? "passed" : "failed")}</td></tr>`).join("");
   $("#plans-note").hidden = state.plans.length > 0;
   for (const b of document.querySelectorAll("[data-show]")) b.addEventListener("click", () => showPlan(b.dataset.show));
   for (const b of document.querySelectorAll("[data-forget]")) b.addEventListener("click", () => forgetPlan(b.dataset.forget));
