@@ -136,14 +136,18 @@ def test_unknown_province():
     r = invoke("whatif", TWO, "--province", "P9")
     assert r.exit_code == 2
     assert (
-        "1 problem in the what-if request:\n  - --province: unknown province (known: P1, P2) (value: 'P9')" in r.output
+        "1 problem in the names:\n  - --province: no province with this id or name; known: P1 (North), P2 (South) (value: 'P9')"
+        in r.output
     )
 
 
 @pytest.mark.parametrize(
     ("candidate", "message"),
     [
-        ("XX", "unknown site id"),
+        (
+            "XX",
+            "no site with this id or name; known: LA (Aburg large), LB (Beedorp large), RB (Beedorp regular), LC (Ceestad large), RD (Deeveen regular)",
+        ),
         ("RB", "not a large site (kind 'regular')"),
         ("LC", "a large site of P2, not of P1"),
     ],

@@ -174,7 +174,12 @@ def test_validate_good_policy(client):
             ],
         ),
         ({"preset": "../models/default"}, None),  # a path, not a preset name: refused, never read
-        ({"force_sites": ["NOPE"]}, ["policy 'default', column 'force_sites': unknown site id (value: 'NOPE')"]),
+        (
+            {"force_sites": ["NOPE"]},
+            [
+                "force_sites: no site with this id or name; known: LA (Aburg large), LB (Beedorp large), RB (Beedorp regular), LC (Ceestad large), RD (Deeveen regular) (value: 'NOPE')"
+            ],
+        ),
         (
             {"force_sites": ["LA"], "forbid_sites": ["LA"]},
             ["policy 'default', column 'force_sites': a site cannot be both forced and forbidden (value: 'LA')"],
@@ -192,6 +197,18 @@ def test_validate_refuses_what_the_command_line_refuses(client, request_, expect
         else:
             assert found == expected
             assert r.json()["message"].startswith(f"{len(expected)} problem")
+
+
+def test_sites_and_provinces_by_name_as_on_the_command_line(client):
+    r = client.post(
+        "/api/validate",
+        json={"instance": "tiny-two-provinces", "force_sites": ["Beedorp large"], "forbid_sites": ["aburg"]},
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["policy"]["force_sites"], r.json()["policy"]["forbid_sites"]) == (["LB"], ["LA"])
+    r = client.post("/api/whatif", json={"instance": "tiny-two-provinces", "province": "north", "candidates": ["LB"]})
+    assert r.status_code == 202 and r.json()["label"] == "what-if P1"
+    assert wait(client, r.json())["status"] == "done"
 
 
 def test_request_fields_are_checked(client):
@@ -279,7 +296,7 @@ def test_whatif_ranks_and_keeps_every_plan(client):
 @pytest.mark.parametrize(
     ("request_", "expected"),
     [
-        ({"province": "P9"}, "province: unknown province (known: P1, P2) (value: 'P9')"),
+        ({"province": "P9"}, "province: no province with this id or name; known: P1 (North), P2 (South) (value: 'P9')"),
         ({"province": "P1", "candidates": ["RB"]}, "candidates: not a large site (kind 'regular') (value: 'RB')"),
         ({"province": "P1", "candidates": ["LC"]}, "candidates: a large site of P2, not of P1 (value: 'LC')"),
     ],

@@ -20,6 +20,7 @@ Three sources, each reported as findings that name the rule, the objects and a s
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from ..data.policy import LargeSiteRule, Policy, check_policy, site_fixings
 from ..model.build import build_model
 from ..model.data import model_data
 from ..model.elastic import Slack
+from ..model.heuristic import greedy_start
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions, Status
 
@@ -554,8 +556,83 @@ def elastic_findings(
 ) -> tuple[list[Finding], Status | None]:
     """The fewest relaxations of hard rules that give a plan (``place_all``: that place the most demand).
 
-    Returns the relaxations as findings and the elastic solve's status (None if it ran out of time).
+    The budget is left out of the elastic model, which then splits by province like an ordinary
+    solve; it is weighed on its own against the least spend of a plan under the other rules
+    (:func:`budget_findings`). Returns the relaxations as findings and the elastic solve's status
+    (None if it ran out of time).
     """
+    budget = words.data.budget
+    relaxed, status = _elastic(
+        instance, policy.with_(budget=math.inf) if budget is not None else policy, words, options, place_all
+    )
+    if budget is not None and status is not None and not any(f.effect != "note" for f in relaxed):
+        relaxed = [f for f in relaxed if f.effect != "note"] + budget_findings(
+            instance, policy, words, options, place_all
+        )
+        if place_all and any(f.rule == "budget_limit" for f in relaxed):
+            relaxed.insert(
+                0,
+                Finding(
+                    "demand_balance",
+                    "demand_balance",
+                    (),
+                    "placing all demand that can be placed needs 1 relaxation:",
+                    "elastic",
+                    "note",
+                ),
+            )
+    return relaxed, status
+
+
+# Per place left unplaced while the least spend is sought: far above any cost of placing one.
+LEAST_SPEND_PENALTY = 1e9
+
+
+def budget_findings(
+    instance: Instance, policy: Policy, words: _Words, options: SolveOptions, place_all: bool
+) -> list[Finding]:
+    """The least spend of a plan under every rule but the budget (placing all demand that can be placed, with
+    ``place_all``), solved like an ordinary plan (by province) and stated with its proof: a finding when the
+    budget is below it."""
+    budget = words.data.budget
+    spend_policy = policy.with_(
+        budget=math.inf, travel_value=0.0, unmet_penalty=LEAST_SPEND_PENALTY if place_all else 0.0
+    )
+    model = build_model(instance, spend_policy)
+    result = SolveSession(model, options).solve(start=greedy_start(model))
+    if not result.has_plan:
+        return []
+    spend = float(pyo.value(model.fixed_cost_total + model.place_cost_total))
+    if spend <= budget * (1 + 1e-9):
+        return []
+    proven = result.status is Status.OPTIMAL
+    how = (
+        f"proven optimal within a gap of {options.gap:g}"
+        if proven
+        else f"the best plan found in the time limit, not proven (gap {fmt.percent(result.gap)})"
+    )
+    what = (
+        "the least spend of a plan that places all demand that can be placed"
+        if place_all
+        else "the least spend of a plan that meets the other hard rules"
+    )
+    sentence = f"relax budget_limit: budget {words.money(budget)} is below {what}: {words.money(spend)} ({how}), {words.money(spend - budget)} more"
+    return [
+        Finding(
+            "budget_limit",
+            "budget_limit",
+            (),
+            sentence,
+            "elastic",
+            "unmet" if place_all else "infeasible",
+            spend - budget,
+        )
+    ]
+
+
+def _elastic(
+    instance: Instance, policy: Policy, words: _Words, options: SolveOptions, place_all: bool
+) -> tuple[list[Finding], Status | None]:
     m = build_model(instance, policy, elastic=True)
     elastic = m.elastic
     slacks = elastic.slacks
@@ -628,22 +705,6 @@ def _relaxation_finding(m, sl: Slack, amount: float, w: _Words, place_all: bool)
             f"site_min_size[{s}]",
             (s, d.site_province[s]),
             f"relax site_min_size[{s}]: {w.site(s)} in {w.province(d.site_province[s])} must accept {w.places(round(new, 6))} places instead of its minimum size {w.places(low)} (by {w.places(round(amount, 6))})",
-            "elastic",
-            effect,
-            amount,
-        )
-    if sl.family == "budget_limit":
-        spend = d.budget + amount
-        what = (
-            "the cheapest plan that places all demand that can be placed"
-            if place_all
-            else "the cheapest plan that meets the other hard rules"
-        )
-        return Finding(
-            "budget_limit",
-            "budget_limit",
-            (),
-            f"relax budget_limit: budget {w.money(d.budget)} is below {what} ({w.money(spend)}, {w.money(amount)} more)",
             "elastic",
             effect,
             amount,

@@ -69,7 +69,7 @@ def validate(instance):
     "explain_why",
     default=True,
     show_default=True,
-    help="When infeasible, or optimal with demand unmet, explain why (as `allocator explain`).",
+    help="When infeasible, or when a plan leaves demand unmet (proven optimal or not), explain why (as `allocator explain`).",
 )
 @click.pass_context
 def solve(
@@ -141,7 +141,7 @@ def _solve(
     inst = load_instance(source)
     timings = {"load": time.perf_counter() - t}
     progress["done"].append(f"load {timings['load']:.2f}s")
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     options = SolveOptions(**settings)
     target = Path(out) if out else Path("solutions") / f"{safe_name(inst.name)}-{safe_name(policy.name)}"
     if xlsx:
@@ -170,7 +170,7 @@ def _solve(
         from ..reports.workbook import write_solution_workbook
 
         click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx, inputs=[source])}")
-    if explain_why and solution.kpis["unmet"] > 0 and solution.status == Status.OPTIMAL:
+    if explain_why and solution.kpis["unmet"] > 0:
         progress["phase"] = "explaining the unmet demand"
         click.echo("\n" + explain(inst, policy, options, feasible=True).render())
     return exit_code(solution.status, solution.kpis["unmet"])
@@ -228,7 +228,7 @@ def explain_command(
     from ..solve.options import SolveOptions
 
     inst = load_instance(instance_path(instance))
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     options = SolveOptions(
         time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
     )
@@ -248,7 +248,13 @@ def explain_command(
 @click.option(
     "--scale", type=click.IntRange(min=1), default=1, show_default=True, help="Demand units per nl-2024 municipality."
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same scale and seed give the same instance.",
+)
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Instance folder to write.")
 def generate(scale, seed, out):
     """Write a synthetic instance shaped like the Netherlands (for benchmarks)."""

@@ -53,10 +53,35 @@ def extract_solution(instance, model, result, options=None, timings: dict | None
             "planning_period": instance.planning_period,
         },
         "blocks": result.blocks,
+        "block_gaps": block_gaps(model, result),
         "timings": {k: round(v, 4) for k, v in {**(timings or {}), **result.timings}.items()},
         "versions": versions(),
     }
     return Solution(summary, sites, placements, municipalities, provinces)
+
+
+def block_gaps(model, result) -> list[dict]:
+    """Per independent block: the provinces it holds, its status, objective, bound and absolute gap (as HiGHS reached them)."""
+    data = model.data
+    out = []
+    for block in result.block_outcomes:
+        provinces = set()
+        for var in block.variables:
+            name, index = var.parent_component().name, var.index()
+            if name == "open_site":
+                provinces.add(data.site_province[index])
+            elif name in ("placed", "unmet"):
+                provinces.add(data.province_of[index[0] if name == "placed" else index])
+        out.append(
+            {
+                "provinces": sorted(provinces),
+                "status": block.status.value,
+                "objective": block.objective,
+                "bound": block.bound,
+                "absolute_gap": block.absolute_gap,
+            }
+        )
+    return out
 
 
 def placements_table(model) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from scipy.sparse import bmat, csc_array
 from scipy.sparse.csgraph import connected_components
 
 from ..core.interrupts import die_with_parent
-from .options import SolveOptions, SolveResult, Status
+from .options import BlockOutcome, SolveOptions, SolveResult, Status
 
 INTEGRALITY_TOL = 1e-6
 # Blocks this small are solved together in one HiGHS call: a process hand-off costs more.
@@ -187,6 +187,10 @@ class SolveSession:
 
         result = _combine(self.results, self.offset, len(self.blocks))
         result.timings = timings
+        result.block_outcomes = [
+            BlockOutcome(tuple(self.columns[c] for c in block.columns), r.status, r.objective, r.bound)
+            for block, r in zip(self.blocks, self.results)
+        ]
         if options.track_progress:
             result.progress = _progress(self.results, self.offset, t_start)
         if result.status in (Status.OPTIMAL, Status.TIME_LIMIT):

@@ -30,6 +30,7 @@ from starlette.background import BackgroundTask
 
 from ..core.errors import InputError, PolicyError, Problem
 from ..data.load import load_instance
+from ..data.names import resolve_province, resolve_sites
 from ..data.policy import (
     BOOLEAN,
     KEYS,
@@ -41,6 +42,7 @@ from ..data.policy import (
     load_policy,
     with_fixings,
 )
+from ..solve.options import SolveOptions
 from .jobs import JobRunner
 from .jsonable import problem_dict
 from .store import Workspace, describe, instance_map, plan_detail
@@ -73,25 +75,29 @@ class PolicyRequest(BaseModel):
     overrides: dict[str, Value] = Field(
         default_factory=dict, description='Policy keys to override, as `--set key=value`; null means "none".'
     )
-    force_sites: list[str] = Field(default_factory=list, description="Sites to open (as --force-site).")
-    forbid_sites: list[str] = Field(default_factory=list, description="Sites to keep closed (as --forbid-site).")
+    force_sites: list[str] = Field(default_factory=list, description="Sites to open, by id or name (as --force-site).")
+    forbid_sites: list[str] = Field(
+        default_factory=list, description="Sites to keep closed, by id or name (as --forbid-site)."
+    )
 
 
 class SolveRequest(PolicyRequest):
     """A solve: the policy, limits, and a label for the plan."""
 
     time_limit: float = Field(300.0, ge=0, le=1e7, description="Seconds for the whole solve.")
-    gap: float = Field(1e-4, ge=0, le=1, description="Relative MIP gap at which a plan counts as optimal.")
+    gap: float = Field(SolveOptions.gap, ge=0, le=1, description="Relative MIP gap at which a plan counts as optimal.")
     label: str = Field("", max_length=120, description="Name of the plan in the session (default: from the policy).")
 
 
 class WhatIfRequest(PolicyRequest):
     """A ranking of a province's candidate large sites (as `allocator whatif`)."""
 
-    province: str = Field(description="Province code, e.g. PV25.")
-    candidates: list[str] | None = Field(None, description="Large sites to test (default: all of the province's).")
+    province: str = Field(description="Province, by code (PV25) or name (Gelderland).")
+    candidates: list[str] | None = Field(
+        None, description="Large sites to test, by id or name (default: all of the province's)."
+    )
     time_limit: float = Field(300.0, ge=0, le=1e7, description="Seconds for each solve.")
-    gap: float = Field(1e-6, ge=0, le=1, description="Relative MIP gap of each solve (ranking needs a tight one).")
+    gap: float = Field(SolveOptions.gap, ge=0, le=1, description="Relative MIP gap of each solve.")
 
 
 class CompareRequest(BaseModel):
@@ -264,19 +270,23 @@ def whatif(ctx: Ctx, request: WhatIfRequest):
     from ..analysis.whatif import candidate_sites
 
     entry, policy = _policy(ctx.store, request)
-    candidate_sites(entry.instance, policy, request.province, request.candidates)
+    province = resolve_province(entry.instance, request.province, "province")
+    candidates = (
+        None if request.candidates is None else list(resolve_sites(entry.instance, request.candidates, "candidates"))
+    )
+    candidate_sites(entry.instance, policy, province, candidates)
     job = ctx.runner.submit(
         "whatif",
         {
             "instance": str(entry.path),
             "policy": policy.to_dict(),
-            "province": request.province,
-            "candidates": request.candidates,
+            "province": province,
+            "candidates": candidates,
             "options": {"time_limit": request.time_limit, "gap": request.gap, "workers": ctx.workers},
             "made": _made(request),
         },
         (str(entry.path), None),
-        f"what-if {request.province}",
+        f"what-if {province}",
     )
     return job.view()
 
@@ -410,7 +420,10 @@ def _policy(store: Workspace, request: PolicyRequest):
             ]
         )
     overrides = {k: "none" if v is None else v for k, v in request.overrides.items()}
-    policy = with_fixings(load_policy(request.preset, overrides), request.force_sites, request.forbid_sites)
+    policy = load_policy(request.preset, overrides)
+    force = resolve_sites(entry.instance, request.force_sites, "force_sites")
+    forbid = resolve_sites(entry.instance, request.forbid_sites, "forbid_sites")
+    policy = with_fixings(policy, force, forbid)
     check_policy(policy, entry.instance)
     return entry, policy
 
