@@ -593,3 +593,36 @@ def test_a_plan_with_a_large_demand_scale_passes_its_own_check_after_writing(tmp
     out = run(TWO, demand_scale=997.3, whole_places=False)
     folder = write_solution(out.solution, tmp_path / "big")
     assert check_solution(read_solution(folder), load_instance(TWO)).passed
+
+
+def test_ctrl_c_on_a_sweep_prints_no_worker_tracebacks(tmp_path):
+    # A terminal sends Ctrl-C to the whole process group: the workers must leave it to the parent.
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "allocator.commands.main",
+            "sweep",
+            str(INSTANCES / "nl-2024"),
+            "--vary",
+            "travel_value=1,2,3,4",
+            "--workers",
+            "2",
+            "--gap",
+            "0",
+            "--out",
+            str(tmp_path / "sw"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(workers_of(proc)) < 2:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    assert "Traceback" not in out and "interrupted after" in out and "Resume with:" in out

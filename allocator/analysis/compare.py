@@ -17,6 +17,7 @@ from ..check import check_solution
 from ..core import fmt
 from ..core.errors import InputError, Problem, SolutionError
 from ..core.outputs import SIGNATURE
+from ..data.diff import instance_differences
 from ..data.load import find_instance
 from ..results.solution import Solution, read_solution
 
@@ -125,10 +126,10 @@ def compare_solutions(
         problems = [
             Problem(
                 str(Path(path) / "summary.json"),
-                f"made for instance {inst.get('name')} (fingerprint {str(inst.get('fingerprint'))[:12]}), the first solution for {first.get('name')} ({str(first.get('fingerprint'))[:12]}); compare different instances only with --allow-different-instances",
+                _other_instance(solutions[0], paths[0], sol, path),
                 column="instance.fingerprint",
             )
-            for path, inst in zip(paths[1:], instances[1:])
+            for sol, path, inst in zip(solutions[1:], paths[1:], instances[1:])
             if inst.get("fingerprint") != first.get("fingerprint")
         ]
         if problems:
@@ -142,6 +143,21 @@ def compare_solutions(
     changes = tuple(_changes(names[0], solutions[0], name, sol) for name, sol in zip(names[1:], solutions[1:]))
     currency = instances[0].get("currency") or "EUR"
     return Comparison(tuple(names), tuple(paths), currency, kpis, provinces, _facts(solutions, names, kpis), changes)
+
+
+def _other_instance(first: Solution, first_path: str, other: Solution, other_path: str) -> str:
+    """Why two solutions cannot be compared, saying what differs between their instances when both can be found."""
+    a, b = first.summary.get("instance") or {}, other.summary.get("instance") or {}
+    if a.get("name") == b.get("name"):
+        head = f"made for another version of instance {b.get('name')} (fingerprint {str(b.get('fingerprint'))[:12]}, the first solution's {str(a.get('fingerprint'))[:12]})"
+    else:
+        head = f"made for instance {b.get('name')}, the first solution for {a.get('name')}"
+    try:
+        what = instance_differences(find_instance(first.summary, first_path), find_instance(other.summary, other_path))
+        detail = ": " + "; ".join(what) if what else ""
+    except SolutionError:
+        detail = " (its instance files were not found to say what differs)"
+    return f"{head}{detail}; compare different instances only with --allow-different-instances"
 
 
 def _names(paths: list[str]) -> list[str]:

@@ -16,6 +16,17 @@ STATUS_TEXT = {
     Status.ERROR: "error",
 }
 
+# The status in a word or two, where space is short (report cards).
+STATUS_WORD = {
+    Status.OPTIMAL: "optimal",
+    Status.TIME_LIMIT: "not proven",
+    Status.TIME_LIMIT_NO_PLAN: "no plan",
+    Status.INFEASIBLE: "infeasible",
+    Status.UNBOUNDED: "unbounded",
+    Status.INTERRUPTED: "interrupted",
+    Status.ERROR: "error",
+}
+
 
 def format_summary(solution: Solution) -> str:
     """Status, the objective and its terms, costs, places and travel, then the table by province and the time of each phase."""

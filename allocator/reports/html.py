@@ -28,7 +28,7 @@ from ..data.instance import Instance
 from ..data.load import find_instance
 from ..results.solution import read_solution
 from ..solve.options import Status
-from .console import STATUS_TEXT
+from .console import STATUS_TEXT, STATUS_WORD
 from .figures import Panel, cost_components, costs_figure, map_figure, provinces_figure, travel_figure
 
 FIGURES = ("map", "provinces", "costs", "travel")
@@ -182,7 +182,10 @@ th { background: var(--soft); font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid #c8ccd2; }
 td.diff { background: #fff4d6; }
-.status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 13px; font-weight: 600; color: #fff; }
+.status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 13px; font-weight: 600; color: #fff; white-space: normal; }
+td.wrap { text-align: right; white-space: normal; min-width: 9em; }
+.kpi-table { table-layout: auto; }
+.card .v { overflow-wrap: anywhere; }
 .status.ok { background: var(--ok); } .status.warn { background: var(--warn); } .status.bad { background: var(--bad); }
 .banner { border-left: 4px solid var(--warn); background: #fff8e6; padding: 8px 12px; margin: 10px 0; }
 .banner.bad { border-color: var(--bad); background: #fdecea; }
@@ -315,8 +318,8 @@ def _cards(panel: Panel) -> str:
     cards = [
         (
             "Status",
-            STATUS_TEXT.get(s["status"], s["status"]),
-            f"gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), cur)})",
+            STATUS_WORD.get(s["status"], s["status"]),
+            f"{STATUS_TEXT.get(s['status'], s['status'])}; gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), cur)})",
         ),
         (
             "Total cost",
@@ -394,7 +397,13 @@ def _kpi_table(panels: list[Panel]) -> str:
         values = [get(p) if kind == "check" else get(p.solution.summary) for p in panels]
         cells = []
         for k, v in enumerate(values):
-            cells.append(f'<td class="n">{_status_badge(v) if kind == "status" else e(_fmt(v, kind, cur))}</td>')
+            # Status and check texts wrap inside their cell, so that a long status never pushes the figures out of view.
+            if kind in ("status", "check"):
+                cells.append(
+                    f'<td class="wrap">{_status_badge(v) if kind == "status" else e(_fmt(v, "text", cur))}</td>'
+                )
+            else:
+                cells.append(f'<td class="n">{e(_fmt(v, kind, cur))}</td>')
             if k:
                 cells.append(f'<td class="n">{e(_diff(v, values[0], kind, cur))}</td>')
         sub = ' class="sub"' if label.startswith("  ") else ""
@@ -573,11 +582,11 @@ def _footer(panels: list[Panel]) -> str:
         )
     seen = set()
     for p in panels:
-        if p.instance.source in seen:
+        if p.instance.fingerprint in seen:
             continue
-        seen.add(p.instance.source)
+        seen.add(p.instance.fingerprint)
         lines.append(
-            f"Instance {p.instance.name}: {p.instance.source} (fingerprint {p.instance.fingerprint[:12]}); "
+            f"Instance {p.instance.name} (fingerprint {p.instance.fingerprint[:12]}): "
             "its data sources and their attribution are listed in the instance's README."
         )
     lines.append("Made with reception-allocator (Pyomo + HiGHS).")
