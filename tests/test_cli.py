@@ -4,21 +4,12 @@ import json
 
 import pandas as pd
 from click.testing import CliRunner
-from helpers import INSTANCES
+from helpers import HAND_ARGS, INSTANCES
 
 from allocator.commands.main import cli
 
 TWO = str(INSTANCES / "tiny-two-provinces")
-HAND = [
-    "--set",
-    "travel_value=1",
-    "--set",
-    "unmet_penalty=1000",
-    "--set",
-    "max_travel_minutes=none",
-    "--set",
-    "max_travel_minutes_regular=none",
-]
+HAND = HAND_ARGS
 
 
 def invoke(*args):

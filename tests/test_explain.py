@@ -2,7 +2,7 @@
 
 import pytest
 from click.testing import CliRunner
-from helpers import INSTANCES, hand_policy, write_matrix_instance
+from helpers import HAND_ARGS, INSTANCES, hand_policy, write_matrix_instance
 
 from allocator.analysis.explain import explain
 from allocator.commands.main import cli
@@ -11,16 +11,7 @@ from allocator.solve.options import SolveOptions
 
 TWO = INSTANCES / "tiny-two-provinces"
 OPTIONS = SolveOptions(workers=1, time_limit=60)
-HAND = [
-    "--set",
-    "travel_value=1",
-    "--set",
-    "unmet_penalty=1000",
-    "--set",
-    "max_travel_minutes=none",
-    "--set",
-    "max_travel_minutes_regular=none",
-]
+HAND = HAND_ARGS
 
 
 def why(instance, **policy):

@@ -46,6 +46,7 @@ def test_the_wheel_holds_the_presets_and_the_instances(installed):
         "allocator/bundled/nl-2024/instance.toml",
     } <= names
     assert "allocator/data/geo/nl_municipalities_2024.geojson" in names
+    assert {"allocator/workbench/static/index.html", "allocator/workbench/static/app.js"} <= names
 
 
 def test_the_installed_package_runs_from_another_folder(installed, tmp_path):

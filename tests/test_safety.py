@@ -21,7 +21,7 @@ import pandas as pd
 import psutil
 import pytest
 from click.testing import CliRunner
-from helpers import HAND, INSTANCES, run
+from helpers import HAND_ARGS, INSTANCES, run
 
 from allocator.check import check_solution
 from allocator.commands.main import cli
@@ -31,7 +31,7 @@ from allocator.data.load import load_instance
 from allocator.results.solution import read_solution, write_solution
 
 TWO = INSTANCES / "tiny-two-provinces"
-SET_HAND = [a for k, v in HAND.items() for a in ("--set", f"{k}={v}")]
+SET_HAND = HAND_ARGS
 
 
 def invoke(*args):

@@ -12,7 +12,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from helpers import INSTANCES, hand_policy, two_large_instance
+from helpers import HAND_ARGS, INSTANCES, hand_policy, two_large_instance
 
 from allocator.analysis.whatif import WhatIfError, rank_sites
 from allocator.check import CheckReport
@@ -21,16 +21,7 @@ from allocator.data.load import load_instance
 from allocator.solve.options import SolveOptions
 
 TWO = INSTANCES / "tiny-two-provinces"
-HAND = [
-    "--set",
-    "travel_value=1",
-    "--set",
-    "unmet_penalty=1000",
-    "--set",
-    "max_travel_minutes=none",
-    "--set",
-    "max_travel_minutes_regular=none",
-]
+HAND = HAND_ARGS
 EXACT = SolveOptions(gap=0, workers=1)
 
 

@@ -140,19 +140,13 @@ def make_policy(policy_name, assignments, force_sites=(), forbid_sites=(), insta
     """The policy preset with --set overrides and the sites forced or forbidden on the command line
     (given by id, or by name when ``instance`` is given)."""
     from ..data.names import resolve_sites
-    from ..data.policy import ensure_consistent, load_policy, parse_assignments
+    from ..data.policy import load_policy, parse_assignments, with_fixings
 
     policy = load_policy(policy_name, parse_assignments(assignments))
     if instance is not None:
         force_sites = resolve_sites(instance, force_sites, "--force-site")
         forbid_sites = resolve_sites(instance, forbid_sites, "--forbid-site")
-    if force_sites or forbid_sites:
-        policy = policy.with_(
-            force_sites=tuple(dict.fromkeys(policy.force_sites + tuple(force_sites))),
-            forbid_sites=tuple(dict.fromkeys(policy.forbid_sites + tuple(forbid_sites))),
-        )
-        ensure_consistent(policy)
-    return policy
+    return with_fixings(policy, force_sites, forbid_sites)
 
 
 def exit_code(status: str, unmet: float) -> int:

@@ -268,6 +268,18 @@ def _number(raw: object, from_text: bool) -> float:
     return value
 
 
+def with_fixings(policy: Policy, force_sites=(), forbid_sites=()) -> Policy:
+    """``policy`` with more sites forced open and forbidden (each listed once); a site both forced and forbidden is refused."""
+    if not force_sites and not forbid_sites:
+        return policy
+    policy = policy.with_(
+        force_sites=tuple(dict.fromkeys(policy.force_sites + tuple(force_sites))),
+        forbid_sites=tuple(dict.fromkeys(policy.forbid_sites + tuple(forbid_sites))),
+    )
+    ensure_consistent(policy)
+    return policy
+
+
 def ensure_consistent(policy: Policy) -> None:
     """Rules that involve more than one key."""
     both = sorted(set(policy.force_sites) & set(policy.forbid_sites))
