@@ -35,6 +35,16 @@ def validate(instance):
         f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {inst.total_demand:,} {inst.units}"
     )
     click.echo("  sites: " + ", ".join(f"{n} {k} {s}" for (k, s), n in kinds.items()))
+    if inst.groups is not None:
+        totals = inst.groups.demand.sum()
+        click.echo(
+            "  demand groups: "
+            + "; ".join(
+                f"{inst.groups.name(g)} {int(totals[g]):,}"
+                + (" (national target)" if g in inst.groups.national_groups else "")
+                for g in inst.groups.ids
+            )
+        )
     if inst.travel_mode == "network":
         modes = inst.links.groupby("mode").size()
         click.echo(
