@@ -40,7 +40,13 @@ def north(tmp_path_factory):
     munis = munis[munis["province"].isin(NORTH)]
     read("provinces").query("province in @NORTH").to_csv(inst / "provinces.csv", index=False)
     munis.to_csv(inst / "municipalities.csv", index=False)
-    read("sites").query("province in @NORTH").to_csv(inst / "sites.csv", index=False)
+    sites = read("sites").query("province in @NORTH")
+    sites.to_csv(inst / "sites.csv", index=False)
+    read("groups").to_csv(inst / "groups.csv", index=False)
+    demand = read("group_demand")
+    demand[demand["municipality"].isin(munis["municipality"])].to_csv(inst / "group_demand.csv", index=False)
+    site_groups = read("site_groups")
+    site_groups[site_groups["site"].isin(sites["site"])].to_csv(inst / "site_groups.csv", index=False)
     links = read("links")
     links[links["from"].isin(munis["municipality"]) & links["to"].isin(munis["municipality"])].to_csv(
         inst / "links.csv", index=False

@@ -162,8 +162,8 @@ class _Words:
         self.sites = instance.sites
         self.muni = instance.municipalities
         self.cur = instance.currency
-        self.reach = {s: sum(data.demand[i] for i, _ in arcs) for s, arcs in data.arcs_by_site.items()}
-        self.eligible_sites = {i: [s for _, s in arcs] for i, arcs in data.arcs_by_municipality.items()}
+        self.reach = {s: sum(data.demand[data.unit(a)] for a in arcs) for s, arcs in data.arcs_by_site.items()}
+        self.eligible_sites = {u: [a[1] for a in arcs] for u, arcs in data.arcs_by_municipality.items()}
         fixed = site_fixings(instance, policy)
         self.fixed_open = {s: FIXED_OPEN_WORDS[f.reason] for s, f in fixed.items() if f.value == 1}
         self.forbidden = {s for s, f in fixed.items() if f.value == 0}
@@ -202,8 +202,9 @@ def presolve_findings(instance: Instance, policy: Policy, data, words: _Words | 
     found += _large_site_checks(w)
     found += _min_size_checks(w)
     found += _budget_check(w)
-    found += _cut_off_municipalities(w)
-    found += _capacity_checks(w)
+    if not data.groups:  # per municipality; with demand groups the elastic model finds these causes
+        found += _cut_off_municipalities(w)
+        found += _capacity_checks(w)
     found += _penalty_check(w)
     return found
 
@@ -533,7 +534,7 @@ def _penalty_check(w: _Words) -> list[Finding]:
     d, pol = w.data, w.policy
     if not d.arcs:
         return []
-    cheapest = min(d.cost_per_place[s] + pol.travel_value * d.travel_minutes[(i, s)] for i, s in d.arcs)
+    cheapest = min(d.place_cost(a) + pol.travel_value * d.travel_minutes[a] for a in d.arcs)
     if pol.unmet_penalty >= cheapest:
         return []
     return [
@@ -641,7 +642,7 @@ def _elastic(
     terms = [elastic.used[k] + eps * elastic.amounts[k] / slacks[k].upper for k in range(n)]
     if place_all:
         # Places first: one place outweighs every relaxation together.
-        terms.append((n + 1) * pyo.quicksum(m.unmet[i] for i in m.MUNICIPALITIES))
+        terms.append((n + 1) * pyo.quicksum(m.unmet.values()))
     m.total_cost.deactivate()
     m.elastic_objective = pyo.Objective(expr=pyo.quicksum(terms) if terms else 0, sense=pyo.minimize)
     result = SolveSession(m, dataclasses.replace(options, gap=0.0)).solve()
@@ -654,7 +655,7 @@ def _elastic(
         if round(pyo.value(used)) == 1 and pyo.value(amount) > 1e-7:
             out.append(_relaxation_finding(m, slack, float(pyo.value(amount)), words, place_all))
     if place_all:
-        unmet = sum(float(pyo.value(m.unmet[i])) for i in m.MUNICIPALITIES)
+        unmet = sum(float(pyo.value(v)) for v in m.unmet.values())
         if out:
             out.insert(
                 0,
@@ -672,7 +673,7 @@ def _elastic(
                 Finding(
                     "demand_balance",
                     "demand_balance",
-                    tuple(i for i in m.MUNICIPALITIES if pyo.value(m.unmet[i]) > 1e-6),
+                    tuple(u if isinstance(u, str) else ",".join(u) for u, v in m.unmet.items() if pyo.value(v) > 1e-6),
                     f"even with every rule relaxed, {words.places(round(unmet, 6))} places stay unmet: no open site can reach them or there is no room (see the checks above)",
                     "elastic",
                     "unmet",

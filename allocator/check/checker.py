@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..data.policy import load_policy_dict
+from ..data.province import province_instance
 from ..results.solution import Solution
 from . import families, tables
 from .context import Context
@@ -15,12 +16,14 @@ CHECKS = (
     families.check_domains,
     families.check_demand_balance,
     families.check_site_capacity,
+    families.check_group_capacity,
     families.check_site_min_size,
     families.check_large_site_per_province,
     families.check_fixings,
     families.check_arcs,
     families.check_mean_travel_limit,
     families.check_budget_limit,
+    families.check_groups_table,
     families.check_objective,
     families.check_status,
     families.check_kpis,
@@ -58,6 +61,13 @@ def check_solution(solution: Solution, instance, policy=None) -> CheckReport:
     report = CheckReport()
     if policy is None:
         policy = load_policy_dict(solution.summary.get("policy") or {})
+    province = (solution.summary.get("province") or {}).get("province")
+    if province is not None:
+        # A provincial plan answers for its own province only (its policy holds the province's budget share).
+        instance = province_instance(instance, province)
+    elif "merged" in solution.summary:
+        # Merged provincial plans answer for the provinces' task: every province, without national groups.
+        instance = province_instance(instance, list(instance.provinces.index))
     ctx = Context.of(solution, instance, policy)
     families.check_rows(ctx)
     report.policy = policy.name

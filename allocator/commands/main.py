@@ -19,6 +19,7 @@ from .analysis import compare, sweep, whatif
 from .common import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_ERROR
 from .files import export_instance_command, report_command
 from .lookup import instances_command, list_command, policies_command
+from .plans import check_plan_command, decide, merge
 from .serve import serve
 from .solve import check, explain_command, generate, solve, validate
 
@@ -83,6 +84,9 @@ COMMANDS = {
     policies_command: "List the policy presets.",
     list_command: "List provinces, municipalities or sites.",
     generate: "Write a synthetic instance for benchmarks.",
+    check_plan_command: "Check a province's plan against its task and the rules.",
+    merge: "Assemble provincial plans into one national plan.",
+    decide: "Close the provinces' shortfalls: the allocation decision.",
     serve: "Start the planning workbench in the browser.",
 }
 for command, line in COMMANDS.items():

@@ -35,6 +35,16 @@ def validate(instance):
         f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {inst.total_demand:,} {inst.units}"
     )
     click.echo("  sites: " + ", ".join(f"{n} {k} {s}" for (k, s), n in kinds.items()))
+    if inst.groups is not None:
+        totals = inst.groups.demand.sum()
+        click.echo(
+            "  demand groups: "
+            + "; ".join(
+                f"{inst.groups.name(g)} {int(totals[g]):,}"
+                + (" (national target)" if g in inst.groups.national_groups else "")
+                for g in inst.groups.ids
+            )
+        )
     if inst.travel_mode == "network":
         modes = inst.links.groupby("mode").size()
         click.echo(
@@ -65,6 +75,12 @@ def validate(instance):
     help="Also write the solution as an Excel workbook (.xlsx).",
 )
 @click.option(
+    "--province",
+    metavar="CODE",
+    default=None,
+    help="Plan one province on its own (its municipalities, sites and share of a budget): a provincial plan.",
+)
+@click.option(
     "--explain/--no-explain",
     "explain_why",
     default=True,
@@ -88,6 +104,7 @@ def solve(
     decompose,
     out,
     xlsx,
+    province,
     explain_why,
 ):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
@@ -106,6 +123,7 @@ def solve(
             out,
             xlsx,
             explain_why,
+            province,
             dict(
                 time_limit=time_limit,
                 gap=gap,
@@ -126,12 +144,14 @@ def solve(
 
 
 def _solve(
-    progress, instance, policy_name, assignments, force_sites, forbid_sites, out, xlsx, explain_why, settings
+    progress, instance, policy_name, assignments, force_sites, forbid_sites, out, xlsx, explain_why, province, settings
 ) -> int:
     from ..analysis.explain import explain
     from ..analysis.pipeline import solve as run
+    from ..analysis.pipeline import solve_province
     from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
+    from ..data.province import province_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
     from ..solve.options import SolveOptions, Status
@@ -143,12 +163,17 @@ def _solve(
     progress["done"].append(f"load {timings['load']:.2f}s")
     policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     options = SolveOptions(**settings)
-    target = Path(out) if out else Path("solutions") / f"{safe_name(inst.name)}-{safe_name(policy.name)}"
+    name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
+    target = Path(out) if out else Path("solutions") / safe_name(name)
     if xlsx:
         check_file_target(xlsx, inputs=[source])
     with claim_folder(target, "solution", inputs=[source]) as claim:
         progress["phase"] = "building and solving the model"
-        outcome = run(inst, policy, options, timings)
+        if province is not None:
+            outcome = solve_province(inst, policy, province, options, timings)
+            inst, policy = province_instance(inst, province), outcome.model.policy
+        else:
+            outcome = run(inst, policy, options, timings)
         progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result

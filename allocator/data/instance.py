@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..core.errors import InstanceError, Problem
 from .demand import split_task
+from .groups import GROUP_FILES, Groups, build_groups, read_group_tables
 from .tables import Column, duplicates, read_table, typed
 from .travel import matrix_travel_times, network_travel_times
 
@@ -92,7 +93,15 @@ TRAVEL_SETTINGS = {
     "speed_kmh": ((int, float), False),
     "detour_factor": ((int, float), False),
 }
-INSTANCE_FILES = ("instance.toml", "provinces.csv", "municipalities.csv", "sites.csv", "links.csv", "travel_times.csv")
+INSTANCE_FILES = (
+    "instance.toml",
+    "provinces.csv",
+    "municipalities.csv",
+    "sites.csv",
+    "links.csv",
+    "travel_times.csv",
+    *GROUP_FILES,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +125,7 @@ class Instance:
     travel: np.ndarray  # minutes, municipalities (rows, index order) x sites (columns); inf = unreachable
     source: str
     fingerprint: str
+    groups: Groups | None = None  # demand groups (groups.csv); None: one undifferentiated demand
 
     @property
     def total_demand(self) -> int:
@@ -151,6 +161,7 @@ def load_folder_instance(root: Path) -> Instance:
         problems,
         str(root.resolve()),
         lambda: fingerprint(root),
+        group_tables=read_group_tables(root, problems),
     )
 
 
@@ -170,8 +181,11 @@ def build_instance(
     source: str,
     fingerprint_of,
     locate=None,
+    group_tables: dict | None = None,
 ) -> Instance:
     """Validate tables already read by ``check_table`` (CSV files or sheets) into an Instance.
+
+    ``group_tables`` holds groups.csv, group_demand.csv and site_groups.csv as read (absent: None).
 
     Problems are reported under the CSV file names; ``locate`` maps each to the place where the
     user finds it (e.g. a workbook cell) before InstanceError is raised.
@@ -207,6 +221,7 @@ def build_instance(
     else:
         matrix = typed(matrix, MATRIX_COLUMNS).drop(columns="row").reset_index(drop=True)
         travel = matrix_travel_times(municipalities, sites, matrix)
+    groups = build_groups(group_tables or {}, municipalities, sites, problems)
     if problems:
         fail()
 
@@ -228,6 +243,7 @@ def build_instance(
         travel=travel,
         source=source,
         fingerprint=fingerprint_of(),
+        groups=groups,
     )
 
 

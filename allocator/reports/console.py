@@ -14,6 +14,7 @@ STATUS_TEXT = {
     Status.UNBOUNDED: "unbounded",
     Status.INTERRUPTED: "interrupted",
     Status.ERROR: "error",
+    "merged": "assembled from provincial plans (optimality of the whole not claimed)",
 }
 
 # The status in a word or two, where space is short (report cards).
@@ -48,6 +49,11 @@ def format_summary(solution: Solution) -> str:
     ]
     if k.get("budget") is not None:
         lines.append(f"Budget     {money(k['budget'], cur)}, used {percent(k['budget_used'])}")
+    province = s.get("province")
+    if province:
+        lines.append(
+            f"Plan       provincial plan for {province['name']} ({province['province']}): its municipalities and sites, {percent(province['share'])} of the task"
+        )
     check = s.get("check")
     if check is not None:
         lines.append(
@@ -61,6 +67,8 @@ def format_summary(solution: Solution) -> str:
         lines.append(
             f"Gap of the block shared by {len(b['provinces'])} provinces (one solve: a national rule couples them): {money(b['absolute_gap'], cur)}"
         )
+    if solution.groups is not None:
+        lines += ["", format_groups(solution.groups)]
     t = s.get("timings") or {}
     phases = [
         f"{name} {t[name]:.2f}s"
@@ -74,11 +82,10 @@ def format_summary(solution: Solution) -> str:
 
 def _province_table(solution: Solution, cur: str) -> str:
     """Task, placed, unmet, realisation, large site, sites, cost and the absolute gap of each province."""
-    gaps = {
-        b["provinces"][0]: b["absolute_gap"]
-        for b in solution.summary.get("block_gaps") or []
-        if len(b["provinces"]) == 1
-    }
+    gaps: dict[str, float] = {}  # a province's blocks (one per set of groups that share sites) added up
+    for b in solution.summary.get("block_gaps") or []:
+        if len(b["provinces"]) == 1 and b["absolute_gap"] is not None:
+            gaps[b["provinces"][0]] = gaps.get(b["provinces"][0], 0.0) + b["absolute_gap"]
     rows = []
     p = solution.provinces
     for r in p.itertuples():
@@ -114,5 +121,25 @@ def _province_table(solution: Solution, cur: str) -> str:
             money(solution.summary.get("absolute_gap"), "").strip(),
         ]
     )
-    headers = ["Province", "Task", "Placed", "Unmet", "Realised", "Large site", "Sites", f"Cost {cur}", f"Gap {cur}"]
+    task = "Task" if solution.groups is None else "Demand"
+    headers = ["Province", task, "Placed", "Unmet", "Realised", "Large site", "Sites", f"Cost {cur}", f"Gap {cur}"]
     return table(headers, rows, "lrrrrlrrr")
+
+
+def format_groups(groups) -> str:
+    """Task (or share of a national target), placed and unmet by province and group, with the national totals."""
+    rows = []
+    for r in groups.itertuples():
+        label = r.group_name + (" (national target)" if r.target == "national" else "")
+        rows.append([r.name, label, places(r.demand), places(r.placed), places(r.unmet), percent(r.realisation)])
+    for _, part in groups.groupby("group", sort=False):
+        demand, placed = part["demand"].sum(), part["placed"].sum()
+        label = part["group_name"].iloc[0] + (" (national target)" if part["target"].iloc[0] == "national" else "")
+        share = placed / demand if demand else float("nan")
+        rows.append(["Total", label, places(demand), places(placed), places(part["unmet"].sum()), percent(share)])
+    body = table(["Province", "Group", "Task", "Placed", "Unmet", "Realised"], rows, "llrrrr", total=False)
+    lines = body.split("\n")
+    rule = lines[1]
+    return "\n".join(
+        [*lines[: len(lines) - groups["group"].nunique()], rule, *lines[len(lines) - groups["group"].nunique() :]]
+    )
