@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ import pandas as pd
 from ..core import fmt
 from ..core.errors import AllocatorError, InputError, PolicyError, Problem
 from ..core.files import write_text
+from ..core.interrupts import die_with_parent
+from ..core.outputs import claim_folder, write_marker
 from ..data.instance import Instance
 from ..data.policy import KEYS, Policy, check_policy, load_policy
 from ..results.solution import Solution, write_solution
@@ -101,6 +102,7 @@ class SweepResult:
     folder: Path
     solved: tuple[str, ...]  # solved in this run
     reused: tuple[str, ...]  # finished earlier with the same inputs (--resume)
+    kept: tuple[str, ...]  # rows of earlier sweeps into the same folder with other scenarios, kept in sweep.csv
     pending: tuple[str, ...]  # not finished (after an interrupt)
     seconds: float
     where: str  # "in this process", "N local processes", "Dask scheduler ADDRESS"
@@ -289,11 +291,16 @@ def run_sweep(
     options = options or SolveOptions()
     root = Path(folder)
     policies = scenario_policies(instance, scenarios, policy_name, overrides)
+    # The folder is held for the whole sweep: a second sweep into it is refused, not interleaved.
+    with claim_folder(root, "sweep", inputs=[instance.source]):
+        return _run(instance, scenarios, policies, root, options, workers, scheduler, resume, progress)
+
+
+def _run(instance, scenarios, policies, root, options, workers, scheduler, resume, progress) -> SweepResult:
     hashes = [input_hash(instance, p, options) for p in policies]
     keys = list(dict.fromkeys(k for s in scenarios for k, _ in s.values))
-    rows: dict[int, dict] = {}
-    if resume:
-        rows = _finished(root, scenarios, hashes, keys)
+    rows: dict[int, dict] = _finished(root, scenarios, hashes, keys) if resume else {}
+    earlier = _earlier_rows(root, scenarios)
     todo = [k for k in range(len(scenarios)) if k not in rows]
     reused = tuple(scenarios[k].id for k in sorted(rows))
     solved: list[str] = []
@@ -307,13 +314,18 @@ def run_sweep(
         runs = _local(n, instance, [(k, policies[k]) for k in todo], options)
 
     def result(pending=()) -> SweepResult:
+        kept = tuple(earlier["scenario"]) if earlier is not None else ()
         return SweepResult(
-            _table(rows, scenarios), root, tuple(solved), reused, tuple(pending), time.perf_counter() - t0, where
+            _table(rows, scenarios), root, tuple(solved), reused, kept, tuple(pending), time.perf_counter() - t0, where
         )
+
+    def write_table() -> None:
+        _write_table(root, rows, scenarios, earlier)
 
     try:
         root.mkdir(parents=True, exist_ok=True)
-        _write_table(root, rows, scenarios)
+        write_marker(root, "sweep")
+        write_table()
         if progress:
             progress(0, len(todo), None, None)
         for k, run in runs:
@@ -327,14 +339,30 @@ def run_sweep(
                 _remove_stale(root / s.id, s.id)
             rows[k] = _row(s, keys, hashes[k], run.status, run.message, summary)
             solved.append(s.id)
-            _write_table(root, rows, scenarios)
+            write_table()
             if progress:
                 progress(len(solved), len(todo), s, run)
     except KeyboardInterrupt:
         runs.close()
-        _write_table(root, rows, scenarios)
+        write_table()
         raise SweepInterrupted(result([s.id for k, s in enumerate(scenarios) if k not in rows])) from None
     return result()
+
+
+def _earlier_rows(root: Path, scenarios: list[Scenario]) -> pd.DataFrame | None:
+    """Rows of sweep.csv for scenarios this sweep does not have (an earlier sweep with another grid): kept as they are."""
+    path = root / TABLE
+    if not path.is_file():
+        return None
+    try:
+        old = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return None
+    if "scenario" not in old:
+        return None
+    ids = {s.id for s in scenarios}
+    earlier = old[~old["scenario"].isin(ids)].reset_index(drop=True)
+    return earlier if len(earlier) else None
 
 
 def _local(
@@ -345,7 +373,9 @@ def _local(
             yield k, solve_scenario(instance, policy, options)
         return
     # Workers ignore Ctrl-C: this process handles it and ends them.
-    pool = multiprocessing.get_context("fork").Pool(n, initializer=_init_worker, initargs=(instance, options))
+    pool = multiprocessing.get_context("fork").Pool(
+        n, initializer=_init_worker, initargs=(os.getpid(), instance, options)
+    )
     try:
         yield from pool.imap_unordered(_pool_job, jobs)
         pool.close()
@@ -357,8 +387,8 @@ def _local(
 _worker_state: dict = {}
 
 
-def _init_worker(instance: Instance, options: SolveOptions) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _init_worker(parent: int, instance: Instance, options: SolveOptions) -> None:
+    die_with_parent(parent)
     _worker_state.update(instance=instance, options=options)
 
 
@@ -493,10 +523,14 @@ def mark_pareto(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _write_table(root: Path, rows: dict[int, dict], scenarios: list[Scenario]) -> Path:
+def _write_table(
+    root: Path, rows: dict[int, dict], scenarios: list[Scenario], earlier: pd.DataFrame | None = None
+) -> Path:
     table = _table(rows, scenarios)
     for name in PARETO:
         table[name] = table[name].map({True: "true", False: "false"})
+    if earlier is not None:
+        table = pd.concat([table.astype(object), earlier], ignore_index=True).fillna("")
     return write_text(table.to_csv(index=False, lineterminator="\n"), root / TABLE)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pandas as pd
 
 from ..core.errors import InputError, Problem
 from ..core.fmt import amount, number, signed, signed_percent, table
+from ..core.outputs import safe_name, write_folder
 from ..data.instance import Instance
 from ..data.policy import Policy
 from ..model.build import build_model, refix
@@ -125,14 +127,21 @@ def rank_sites(
     province: str,
     candidates: list[str] | None = None,
     options: SolveOptions | None = None,
+    progress: Callable[[int, int, str | None], None] | None = None,
 ) -> WhatIfResult:
-    """Solve the free plan, then each candidate forced as the province's large site; rank by objective."""
+    """Solve the free plan, then each candidate forced as the province's large site; rank by objective.
+
+    ``progress(done, total, site)`` is called before each solve: (0, n, None) before the free plan,
+    then (k, n, site) before the k-th candidate's re-solve.
+    """
     options = options or SolveOptions()
     chosen = candidate_sites(instance, policy, province, candidates)
+    progress = progress or (lambda done, total, site: None)
     t = time.perf_counter()
     model = build_model(instance, policy)
     build_seconds = time.perf_counter() - t
 
+    progress(0, len(chosen), None)
     t = time.perf_counter()
     session = SolveSession(model, options)
     free_result = session.solve(start=greedy_start(model))  # as allocator solve does, so both find the same free plan
@@ -142,7 +151,8 @@ def rank_sites(
     free_row = _row(instance, province, None, free, cold_seconds, free_result.timings.get("blocks_solved", 0))
 
     rows = []
-    for site in chosen:
+    for k, site in enumerate(chosen):
+        progress(k, len(chosen), site)
         forced = policy.with_(force_sites=tuple(dict.fromkeys((site, *policy.force_sites))))
         t = time.perf_counter()
         refix(model, instance, forced)
@@ -244,17 +254,25 @@ def _rank(table: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:
     return table
 
 
-def write_whatif(result: WhatIfResult, folder: str | Path) -> list[Path]:
-    """Each plan as a normal solution folder: ``folder/free`` and ``folder/<site id>`` (each written atomically)."""
-    root = Path(folder)
+def write_whatif(result: WhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
+    """Each plan as a normal solution folder, ``folder/free`` and ``folder/<site id>``; the whole folder is written at once.
+
+    ``folder`` may only be new or a what-if folder this package wrote, never one of ``inputs``.
+    """
     problems = [
         Problem("--out", "a site id that cannot be a folder name", value=s)
         for s in result.solutions
-        if s != FREE and (s in (FREE, ".", "..") or "/" in s or "\\" in s)
+        if s != FREE and (s in (FREE, ".", "..") or safe_name(s) != s)
     ]
     if problems:
         raise WhatIfError(problems)
-    return [write_solution(solution, root / name) for name, solution in result.solutions.items()]
+
+    def fill(staging: Path) -> None:
+        for name, solution in result.solutions.items():
+            write_solution(solution, staging / name)
+
+    root = write_folder(folder, "whatif", fill, inputs)
+    return [root / name for name in result.solutions]
 
 
 def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 4) -> str:

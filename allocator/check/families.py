@@ -9,11 +9,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from ..core.errors import Problem, SolutionError
 from ..data.policy import LargeSiteRule
+from .tables import OBJECTIVE_EUROS, close
 from .travel import nearer_regular_sites, network, regular_access
 
 ABS_TOL = 1e-6  # places
 REL_TOL = 1e-7  # money, relative to the objective
+# "merged": provincial plans assembled into one (allocator merge) whose optimality as a whole is not claimed.
+PLAN_STATUSES = ("optimal", "time_limit", "error", "merged")
 
 
 def check_instance(ctx, report) -> None:
@@ -26,23 +30,61 @@ def check_instance(ctx, report) -> None:
         )
 
 
-def check_rows(ctx, report) -> bool:
-    """Every site and municipality has its row, and placements name only known ids; False if the check cannot go on."""
-    sites, muni = ctx.instance.sites, ctx.instance.municipalities
-    missing_sites = sorted(set(sites.index) - set(ctx.sites.index))
-    if missing_sites:
-        report.add("sites", f"{len(missing_sites)} sites missing from sites.csv, e.g. {missing_sites[:3]}")
-    missing_muni = sorted(set(muni.index) - set(ctx.municipalities.index))
-    if missing_muni:
-        report.add(
-            "municipalities",
-            f"{len(missing_muni)} municipalities missing from municipalities.csv, e.g. {missing_muni[:3]}",
-        )
+def check_rows(ctx) -> None:
+    """Every site, municipality and province of the instance has its row, and no table names an id the instance lacks.
+
+    A folder that fails this does not describe a plan of this instance: SolutionError naming file and row.
+    """
+    inst = ctx.instance
+    problems: list[Problem] = []
+    for label, table, column, known in (
+        ("sites.csv", ctx.solution.sites, "site", inst.sites.index),
+        ("municipalities.csv", ctx.solution.municipalities, "municipality", inst.municipalities.index),
+        ("provinces.csv", ctx.solution.provinces, "province", inst.provinces.index),
+        ("placements.csv", ctx.placements, "site", inst.sites.index),
+        ("placements.csv", ctx.placements, "municipality", inst.municipalities.index),
+    ):
+        known = set(known)
+        for k, value in enumerate(table[column]):
+            if value not in known:
+                problems.append(
+                    Problem(label, f"unknown {column} (not in the instance)", row=k + 2, column=column, value=value)
+                )
+        if label != "placements.csv":
+            for missing in sorted(known - set(table[column])):
+                problems.append(Problem(label, f"the instance's {column} has no row", column=column, value=missing))
+    problems += _group_rows(ctx)
+    if problems:
+        raise SolutionError(problems)
+
+
+def _group_rows(ctx) -> list[Problem]:
+    """With demand groups: placements.csv has a group column naming known groups, and groups.csv exists."""
+    if not ctx.grouped:
+        return []
     pl = ctx.placements
-    unknown = sorted((set(pl["site"]) - set(sites.index)) | (set(pl["municipality"]) - set(muni.index)))
-    if unknown:
-        report.add("placements", f"unknown ids in placements.csv: {unknown[:5]}")
-    return not (unknown or missing_sites or missing_muni)
+    if "group" not in pl or ctx.solution.groups is None:
+        return [
+            Problem(
+                "placements.csv",
+                "the instance has demand groups: a group column and groups.csv are needed",
+                column="group",
+            )
+        ]
+    known = set(ctx.instance.groups.ids)
+    return [
+        Problem("placements.csv", "unknown group (not in the instance)", row=k + 2, column="group", value=g)
+        for k, g in enumerate(pl["group"])
+        if g not in known
+    ]
+
+
+def placed_name(row) -> str:
+    """placed[i,s] or placed[i,s,g], as the model names the variable of a placement row."""
+    group = getattr(row, "group", None)
+    return (
+        f"placed[{row.municipality},{row.site}]" if group is None else f"placed[{row.municipality},{row.site},{group}]"
+    )
 
 
 def check_domains(ctx, report) -> None:
@@ -53,21 +95,28 @@ def check_domains(ctx, report) -> None:
     pl = ctx.placements
     for row in pl.itertuples():
         if row.placed < -ABS_TOL:
-            report.add(f"placed[{row.municipality},{row.site}]", f"negative ({row.placed})")
+            report.add(placed_name(row), f"negative ({row.placed})")
         if ctx.policy.whole_places and abs(row.placed - round(row.placed)) > ABS_TOL:
-            report.add(f"placed[{row.municipality},{row.site}]", f"not a whole number of places ({row.placed})")
-    for row in pl[pl.duplicated(["municipality", "site"])].itertuples():
-        report.add(f"placed[{row.municipality},{row.site}]", "listed twice in placements.csv")
+            report.add(placed_name(row), f"not a whole number of places ({row.placed})")
+    key = ["municipality", "site", "group"] if ctx.grouped else ["municipality", "site"]
+    for row in pl[pl.duplicated(key)].itertuples():
+        report.add(placed_name(row), "listed twice in placements.csv")
 
 
 def check_demand_balance(ctx, report) -> None:
-    """demand_balance[i]: placed + unmet = d_i, placed <= d_i, and municipalities.csv states both truly."""
-    mt = ctx.municipalities
-    for i in ctx.instance.municipalities.index:
-        d = ctx.demand[i]
-        got = ctx.placed_at(i)
+    """demand_balance[i] (or [i,g]): placed + unmet = demand, placed <= demand, and the tables state both truly."""
+    for unit, d in ctx.demand.items():
+        got = ctx.placed_at(unit)
         if got > d + ABS_TOL:
-            report.add(f"demand_balance[{i}]", f"placed {got:g} exceeds demand {d}")
+            name = unit if isinstance(unit, str) else ",".join(unit)
+            report.add(f"demand_balance[{name}]", f"placed {got:g} exceeds demand {d}")
+    totals: dict[str, float] = defaultdict(float)
+    for unit, d in ctx.demand.items():
+        totals[unit if isinstance(unit, str) else unit[0]] += d
+    mt = ctx.municipalities
+    placed = ctx.placements.groupby("municipality")["placed"].sum()
+    for i in ctx.instance.municipalities.index:
+        d, got = totals[i], float(placed.get(i, 0.0))
         if abs(float(mt.at[i, "demand"]) - d) > ABS_TOL:
             report.add(
                 f"demand_balance[{i}]", f"municipalities.csv says demand {mt.at[i, 'demand']:g}, the instance gives {d}"
@@ -92,6 +141,44 @@ def check_site_capacity(ctx, report) -> None:
             report.add(f"sites.csv[{s}]", f"placed column says {st.at[s, 'placed']:g}, placements add up to {load:g}")
 
 
+def check_group_capacity(ctx, report) -> None:
+    """group_capacity[s,g]: the places of group g at s are at most C_sg (groups only; C_sg from site_groups.csv)."""
+    if not ctx.grouped:
+        return
+    load = ctx.placements.groupby(["site", "group"])["placed"].sum()
+    for (s, g), q in load.items():
+        cap = ctx.site_groups.get((s, g), (None, None))[0]
+        if cap is not None and q > cap + ABS_TOL:
+            report.add(f"group_capacity[{s},{g}]", f"holds {q:g} places of group {g}, allowed {cap}")
+
+
+def check_groups_table(ctx, report) -> None:
+    """groups.csv states each province's demand, placed and unmet per group as the placements and the instance give them."""
+    if not ctx.grouped:
+        return
+    muni = ctx.instance.municipalities
+    demand: dict[tuple[str, str], float] = defaultdict(float)
+    for (i, g), d in ctx.demand.items():
+        demand[(muni.at[i, "province"], g)] += d
+    pl = ctx.placements
+    placed = pl.groupby([pl["municipality"].map(muni["province"]), pl["group"]])["placed"].sum()
+    table = ctx.solution.groups
+    claimed = {(r.province, r.group): r for r in table.itertuples()}
+    for p in ctx.instance.provinces.index:
+        for g in ctx.instance.groups.ids:
+            row = claimed.get((p, g))
+            if row is None:
+                report.add(f"groups.csv[{p},{g}]", "row missing")
+                continue
+            want = {"demand": demand[(p, g)], "placed": float(placed.get((p, g), 0.0))}
+            want["unmet"] = want["demand"] - want["placed"]
+            for column, value in want.items():
+                if abs(float(getattr(row, column)) - value) > ABS_TOL:
+                    report.add(
+                        f"groups.csv[{p},{g}]", f"{column} says {getattr(row, column):g}, the plan gives {value:g}"
+                    )
+
+
 def check_site_min_size(ctx, report) -> None:
     """site_min_size[s]: an open site holds at least m_s places."""
     sites, st = ctx.instance.sites, ctx.sites
@@ -109,8 +196,8 @@ def check_large_site_per_province(ctx, report) -> None:
         return
     muni, sites = ctx.instance.municipalities, ctx.instance.sites
     demand: dict[str, int] = defaultdict(int)
-    for i, d in ctx.demand.items():
-        demand[muni.at[i, "province"]] += d
+    for unit, d in ctx.demand.items():
+        demand[muni.at[unit if isinstance(unit, str) else unit[0], "province"]] += d
     large = sites[sites["kind"] == "large"]
     for p in ctx.instance.provinces.index:
         candidates = list(large.index[large["province"] == p])
@@ -141,8 +228,8 @@ def check_arcs(ctx, report) -> None:
     instance, policy = ctx.instance, ctx.policy
     farthest: dict[str, tuple[float, str]] = {}
     for row, t in zip(ctx.placements.itertuples(), ctx.minutes):
-        for message in _arc_violations(instance, policy, row, t):
-            report.add(f"placed[{row.municipality},{row.site}]", message)
+        for message in _arc_violations(instance, policy, row, t) + _group_violations(ctx, row, t):
+            report.add(placed_name(row), message)
         regular = instance.sites.at[row.site, "kind"] == "regular"
         if (
             regular
@@ -185,6 +272,20 @@ def _arc_violations(instance, policy, row, t: float) -> list[str]:
     return out
 
 
+def _group_violations(ctx, row, t: float) -> list[str]:
+    """A group's arc: the site takes the group, and the trip keeps to the group's own travel limit."""
+    if not ctx.grouped:
+        return []
+    groups = ctx.instance.groups
+    out = []
+    if (row.site, row.group) not in ctx.site_groups:
+        out.append(f"site {row.site} does not take group {row.group} ({groups.name(row.group)})")
+    limit = groups.table.at[row.group, "max_travel_minutes"]
+    if not math.isnan(limit) and math.isfinite(t) and t > limit + 1e-6:
+        out.append(f"travel {t:.1f} min exceeds the max_travel_minutes {limit:g} of group {row.group}")
+    return out
+
+
 def check_mean_travel_limit(ctx, report) -> None:
     """mean_travel_limit: total person-minutes at most T_mean times the places placed."""
     limit = ctx.policy.mean_travel_limit_minutes
@@ -202,33 +303,68 @@ def check_budget_limit(ctx, report) -> None:
 
 
 def check_objective(ctx, report) -> None:
-    """total_cost: the claimed objective equals the recomputed one, and the bound does not exceed it."""
+    """total_cost: the claimed objective is the recomputed one to the euro; bound, absolute and relative gap agree with it."""
     summary = ctx.solution.summary
-    scale = max(1.0, abs(ctx.objective))
     claimed = summary.get("objective")
-    if claimed is None or abs(claimed - ctx.objective) > REL_TOL * scale + 1e-6:
+    if claimed is None or abs(claimed - ctx.objective) > OBJECTIVE_EUROS:
         report.add("total_cost", f"solution claims {claimed}, recomputed {ctx.objective:.6f}")
+        return
     bound = summary.get("bound")
-    if bound is not None and claimed is not None and bound > claimed + REL_TOL * scale:
+    if bound is None:
+        return
+    if bound > claimed + REL_TOL * max(1.0, abs(claimed)):
         report.add("bound", f"bound {bound} above the objective {claimed}")
+    if not close(summary.get("absolute_gap"), max(claimed - bound, 0.0)):
+        report.add(
+            "absolute_gap",
+            f"summary says {summary.get('absolute_gap')}, objective minus bound is {max(claimed - bound, 0.0)}",
+        )
+    gap = 0.0 if claimed == bound else max(claimed - bound, 0.0) / max(abs(claimed), 1e-9)
+    if not close(summary.get("gap"), gap, 1e-9):
+        report.add("gap", f"summary says {summary.get('gap')}, recomputed {gap:.6g}")
+
+
+def check_status(ctx, report) -> None:
+    """status: a folder holds a plan (optimal, time_limit, or error for a plan that failed its check); optimal means within the requested gap."""
+    summary = ctx.solution.summary
+    status = summary.get("status")
+    if status not in PLAN_STATUSES:
+        report.add("status", f"{status!r} is not the status of a plan ({', '.join(PLAN_STATUSES)})")
+        return
+    requested = (summary.get("options") or {}).get("gap")
+    gap = summary.get("gap")
+    if status == "optimal" and isinstance(requested, (int, float)) and (gap is None or gap > requested + 1e-12):
+        report.add("status", f"optimal, but the gap {gap} exceeds the requested gap {requested:g}")
 
 
 def check_kpis(ctx, report) -> None:
-    """The KPIs in summary.json against the ones recomputed from the tables and the instance's prices."""
-    st = ctx.sites
-    opened = st.index[st["open_site"] == 1]
+    """Every KPI in summary.json against the one recomputed from the tables and the instance's prices."""
+    sites = ctx.instance.sites
+    opened = ctx.sites.index[ctx.sites["open_site"] == 1]
+    kinds = sites.loc[[s for s in opened if s in sites.index], "kind"]
+    placed = float(ctx.placements["placed"].sum())
+    finite = [t for t in ctx.minutes if math.isfinite(t)]
+    spend = ctx.fixed_cost + ctx.place_cost
     recomputed = {
-        "total_cost": ctx.fixed_cost + ctx.place_cost,
+        "total_cost": spend,
         "fixed_cost": ctx.fixed_cost,
         "place_cost": ctx.place_cost,
         "travel_value": ctx.policy.travel_value * ctx.person_minutes,
-        "placed": float(ctx.placements["placed"].sum()),
+        "unmet_penalty": ctx.policy.unmet_penalty * ctx.unmet,
+        "demand": float(sum(ctx.demand.values())),
+        "placed": placed,
         "unmet": ctx.unmet,
         "open_sites": int(len(opened)),
-        "open_large_sites": int((ctx.instance.sites.loc[opened, "kind"] == "large").sum()),
+        "open_large_sites": int((kinds == "large").sum()),
+        "open_regular_sites": int((kinds == "regular").sum()),
+        "mean_travel_minutes": ctx.person_minutes / placed if placed else None,
+        "max_travel_minutes": max(finite) if finite else None,
+        "budget": ctx.budget,
+        "budget_used": spend / ctx.budget if ctx.budget else None,
     }
+    tolerance = {"mean_travel_minutes": 5e-5 + 1e-9, "budget_used": 5e-7 + 1e-12, "max_travel_minutes": 5e-5 + 1e-9}
     claimed = ctx.solution.summary.get("kpis") or {}
     for key, b in recomputed.items():
         a = claimed.get(key)
-        if a is None or abs(float(a) - float(b)) > REL_TOL * max(1.0, abs(float(b))) + 1e-6:
+        if not close(a, b, tolerance.get(key)):
             report.add(f"kpis.{key}", f"summary says {a}, tables give {b}")

@@ -57,6 +57,7 @@ def check_horizon_solution(solution, instance, policy=None) -> CheckReport:
     summary = solution.summary
     if policy is None:
         policy = load_policy_dict(summary.get("policy") or {})
+    report.policy = policy.name
     fingerprint = (summary.get("instance") or {}).get("fingerprint")
     if fingerprint != instance.fingerprint:
         report.add(
@@ -402,9 +403,8 @@ def check_horizon_arcs(ctx, report) -> None:
         drop=True
     )
     arcs["placed"] = 1.0
-    view = SimpleNamespace(
-        instance=ctx.instance, policy=ctx.policy, placements=arcs, minutes=placement_minutes(ctx.instance, arcs)
-    )
+    minutes = placement_minutes(ctx.instance, arcs)
+    view = SimpleNamespace(instance=ctx.instance, policy=ctx.policy, placements=arcs, minutes=minutes, grouped=False)
     check_arcs(view, report)
     ctx.minutes = dict(zip(zip(arcs["municipality"], arcs["site"]), view.minutes))
 

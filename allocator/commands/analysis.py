@@ -24,13 +24,17 @@ from .common import (
 
 @click.command()
 @click.argument("instance", required=False)
-@click.option("--province", required=True, metavar="CODE", help="Province whose large site is tested, e.g. PV25.")
+@click.option(
+    "--province",
+    required=True,
+    metavar="CODE|NAME",
+    help="Province whose large site is tested, e.g. PV25 or Gelderland.",
+)
 @click.option(
     "--candidates", default=None, metavar="ID,ID,...", help="Large sites to test (default: all of the province's)."
 )
 @policy_options
-# Candidates differ by tens of thousands of euros on an objective of billions: ranking them needs a tighter gap than one solve.
-@limit_options(gap=1e-6, what="each solve")
+@limit_options(what="each solve")
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
@@ -63,20 +67,30 @@ def whatif(
     """Rank a province's candidate large sites: solve with each forced in turn."""
     from ..analysis.whatif import format_whatif, rank_sites, write_whatif
     from ..check import check_solution
+    from ..core.outputs import check_folder_target
     from ..data.load import load_instance
+    from ..data.names import resolve_province, resolve_sites
     from ..results.solution import read_solution
     from ..solve.options import SolveOptions
 
-    inst = load_instance(instance_path(instance))
+    source = instance_path(instance)
+    if out:
+        check_folder_target(out, "whatif", inputs=[source])
+    inst = load_instance(source)
     one_snapshot(inst, "whatif")
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
-    sites = None if candidates is None else [s.strip() for s in candidates.split(",") if s.strip()]
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
+    province = resolve_province(inst, province)
+    sites = (
+        None
+        if candidates is None
+        else list(resolve_sites(inst, [s.strip() for s in candidates.split(",") if s.strip()], "--candidates"))
+    )
     options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed, workers=workers)
     result = rank_sites(inst, policy, province, sites, options)
     click.echo(format_whatif(result, inst.currency))
     statuses = [result.free["status"], *result.table["status"]]
     if out:
-        written = write_whatif(result, out)
+        written = write_whatif(result, out, inputs=[source])
         failed = []
         for folder in written:  # each folder on its own, as `allocator check` would see it
             report = check_solution(read_solution(folder), inst)
@@ -115,9 +129,12 @@ def compare(solutions, fmt, output, allow_different_instances):
     """Compare solution folders: KPIs side by side, then what changed relative to the first."""
     from ..analysis.compare import compare_folders, render
     from ..core.files import write_text
+    from ..core.outputs import check_file_target
 
     if len(solutions) < 2:
         raise click.UsageError("compare needs at least two solution folders")
+    if output:
+        check_file_target(output, inputs=solutions)
     from ..results.horizon import is_horizon_folder
 
     for folder in solutions:
@@ -187,6 +204,7 @@ def sweep(
 ):
     """Solve a grid or list of policy scenarios; write a folder each and a sweep table."""
     from ..analysis.sweep import SweepInterrupted, format_sweep, run_sweep, scenarios_from
+    from ..core.outputs import safe_name
     from ..data.load import load_instance
     from ..data.policy import load_policy, parse_assignments
     from ..solve.options import SolveOptions
@@ -198,7 +216,7 @@ def sweep(
     overrides = parse_assignments(assignments)
     base = load_policy(policy_name, overrides)
     scenarios = scenarios_from(vary, scenario_file)
-    folder = Path(out) if out else Path("sweeps") / f"{inst.name}-{base.name}"
+    folder = Path(out) if out else Path("sweeps") / f"{safe_name(inst.name)}-{safe_name(base.name)}"
     options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed)
     started = time.perf_counter()
     stderr = sys.stderr
@@ -258,6 +276,11 @@ def sweep(
         ctx.exit(EXIT_INTERRUPTED)
     click.echo(
         f"Sweep of {len(scenarios)} scenarios on {inst.name} (policy {base.name}): {len(result.solved)} solved in {result.where}, {len(result.reused)} kept from before; {_clock(result.seconds)}"
+        + (
+            f"\n{len(result.kept)} rows of an earlier sweep into {folder} with other scenarios are kept in sweep.csv below this sweep's"
+            if result.kept
+            else ""
+        )
     )
     click.echo(format_sweep(result, inst.currency))
     click.echo(

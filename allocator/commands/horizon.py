@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import exit_code, limit_options, make_policy, policy_options
+from .common import EXIT_BAD_INPUT, exit_code, limit_options, make_policy, policy_options
 
 
 def describe_horizon(inst) -> list[str]:
@@ -34,38 +34,61 @@ def describe_horizon(inst) -> list[str]:
     return lines
 
 
-def solve_horizon(ctx, inst, policy, options, scenario: str, myopic: bool, baseline: bool, out, timings: dict) -> None:
-    """Plan the horizon (or its myopic baseline), compare with the baselines, write the folder and print the summary."""
+def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, xlsx, province, timings: dict) -> int:
+    """Plan the horizon (or its myopic baseline), compare with the baselines, write the folder, print the summary; the exit code."""
     from ..analysis.horizon import plan_horizon, plan_myopic, with_baselines
+    from ..core.outputs import claim_folder, safe_name
     from ..reports.horizon import format_horizon_summary
     from ..results.horizon import write_horizon_solution
 
-    plan = plan_myopic if myopic else plan_horizon
-    outcome = plan(inst, policy, options, scenario, timings)
-    if outcome.solution is None:
-        result = outcome.result
-        click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
-        click.echo("no plan, so no solution folder was written")
-        ctx.exit(exit_code(result.status.value, 0))
-    solution = outcome.solution
-    if baseline and not myopic:
-        t = time.perf_counter()
-        solution = with_baselines(inst, policy, options, outcome, scenario)
-        solution.summary["timings"]["baseline"] = round(time.perf_counter() - t, 4)
+    scenario, myopic = horizon["scenario"], horizon["myopic"]
+    refused = _refused(inst, scenario, province, xlsx)
+    if refused:
+        click.echo(f"1 problem in the input:\n  - {refused}", err=True)
+        return EXIT_BAD_INPUT
+    scenario = scenario or "band"
     kind = "myopic" if myopic else "horizon"
-    target = Path(out) if out else Path("solutions") / f"{inst.name}-{policy.name}-{kind}-{scenario}"
-    t = time.perf_counter()
-    write_horizon_solution(solution, target)
-    solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
+    target = Path(out) if out else Path("solutions") / safe_name(f"{inst.name}-{policy.name}-{kind}-{scenario}")
+    with claim_folder(target, "solution", inputs=[source]) as claim:
+        progress["phase"] = "building and solving the model"
+        outcome = (plan_myopic if myopic else plan_horizon)(inst, policy, options, scenario, timings)
+        progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
+        if outcome.solution is None:
+            result = outcome.result
+            click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
+            click.echo("no plan, so no solution folder was written")
+            return exit_code(result.status.value, 0)
+        solution = outcome.solution
+        if horizon["baseline"] and not myopic:
+            progress["phase"] = "planning the baselines"
+            t = time.perf_counter()
+            solution = with_baselines(inst, policy, options, outcome, scenario)
+            solution.summary["timings"]["baseline"] = round(time.perf_counter() - t, 4)
+        progress["phase"] = "writing the solution folder"
+        t = time.perf_counter()
+        write_horizon_solution(solution, claim)
+        progress["written"] = target
+        solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
     click.echo(format_horizon_summary(solution))
     click.echo(f"\nSolution written to {target}")
-    ctx.exit(exit_code(solution.status, float(solution.scenarios["unmet"].sum())))
+    return exit_code(solution.status, float(solution.scenarios["unmet"].sum()))
+
+
+def _refused(inst, scenario, province, xlsx) -> str | None:
+    """Why these options cannot be used with this instance (None: they can)."""
+    if inst.horizon is None:
+        return ("--scenario" if scenario is not None else "--myopic") + " needs an instance with periods (periods.csv)"
+    if province:
+        return "--province plans one snapshot; an instance with periods is planned whole"
+    if xlsx:
+        return "--xlsx writes solutions of instances without periods only"
+    return None
 
 
 @click.command()
 @click.argument("instance", required=False)
 @functools.partial(policy_options, default="backtest")
-@limit_options(gap=1e-2, what="each solve")
+@limit_options(what="each solve", gap=1e-2)
 @click.option(
     "--horizon-periods",
     type=click.IntRange(min=1),

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from .common import (
-    EXIT_BAD_INPUT,
     EXIT_ERROR,
     EXIT_INFEASIBLE_OR_UNMET,
     EXIT_NO_PLAN,
@@ -37,6 +36,16 @@ def validate(instance):
         f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {inst.total_demand:,} {inst.units}"
     )
     click.echo("  sites: " + ", ".join(f"{n} {k} {s}" for (k, s), n in kinds.items()))
+    if inst.groups is not None:
+        totals = inst.groups.demand.sum()
+        click.echo(
+            "  demand groups: "
+            + "; ".join(
+                f"{inst.groups.name(g)} {int(totals[g]):,}"
+                + (" (national target)" if g in inst.groups.national_groups else "")
+                for g in inst.groups.ids
+            )
+        )
     if inst.travel_mode == "network":
         modes = inst.links.groupby("mode").size()
         click.echo(
@@ -72,11 +81,17 @@ def validate(instance):
     help="Also write the solution as an Excel workbook (.xlsx).",
 )
 @click.option(
+    "--province",
+    metavar="CODE",
+    default=None,
+    help="Plan one province on its own (its municipalities, sites and share of a budget): a provincial plan.",
+)
+@click.option(
     "--explain/--no-explain",
     "explain_why",
     default=True,
     show_default=True,
-    help="When infeasible, or optimal with demand unmet, explain why (as `allocator explain`).",
+    help="When infeasible, or when a plan leaves demand unmet (proven optimal or not), explain why (as `allocator explain`).",
 )
 @click.option(
     "--scenario",
@@ -89,7 +104,7 @@ def validate(instance):
     "--baseline/--no-baseline",
     default=True,
     show_default=True,
-    help="With periods: also plan the myopic baseline (and, for a band, the plan for mid alone) and compare.",
+    help="With periods: also plan the myopic baseline (and, for a band, each scenario alone) and compare.",
 )
 @click.pass_context
 def solve(
@@ -108,6 +123,7 @@ def solve(
     decompose,
     out,
     xlsx,
+    province,
     explain_why,
     scenario,
     myopic,
@@ -118,75 +134,113 @@ def solve(
     An instance with periods (periods.csv) is planned over its periods: --scenario, --myopic and
     --baseline choose what is planned and compared.
     """
-    from ..analysis.explain import explain
-    from ..analysis.pipeline import solve as run
     from ..core.interrupts import exit_code as interrupt_code
     from ..core.interrupts import signal_name
+
+    progress = {"phase": "loading the instance", "done": [], "written": None}
+    try:
+        code = _solve(
+            progress,
+            instance,
+            policy_name,
+            assignments,
+            force_sites,
+            forbid_sites,
+            out,
+            xlsx,
+            explain_why,
+            province,
+            {"scenario": scenario, "myopic": myopic, "baseline": baseline},
+            dict(
+                time_limit=time_limit,
+                gap=gap,
+                threads=threads,
+                seed=seed,
+                workers=workers,
+                log=log,
+                decompose=decompose,
+            ),
+        )
+    except KeyboardInterrupt as exc:
+        done, written = progress["done"], progress["written"]
+        finished = f"; finished: {', '.join(done)}" if done else ""
+        folder = f"the solution folder {written} was written before" if written else "no solution folder was written"
+        click.echo(f"interrupted by {signal_name(exc)} while {progress['phase']}{finished}; {folder}", err=True)
+        code = interrupt_code(exc)
+    ctx.exit(code)
+
+
+def _solve(
+    progress,
+    instance,
+    policy_name,
+    assignments,
+    force_sites,
+    forbid_sites,
+    out,
+    xlsx,
+    explain_why,
+    province,
+    horizon,
+    settings,
+) -> int:
+    from ..analysis.explain import explain
+    from ..analysis.pipeline import solve as run
+    from ..analysis.pipeline import solve_province
+    from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
+    from ..data.province import province_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
     from ..solve.options import SolveOptions, Status
 
-    phase, done, written = "loading the instance", [], None
-    try:
-        t = time.perf_counter()
-        inst = load_instance(instance_path(instance))
-        timings = {"load": time.perf_counter() - t}
-        done.append(f"load {timings['load']:.2f}s")
-        policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
-        options = SolveOptions(
-            time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
-        )
-        phase = "building and solving the model"
-        if inst.horizon is not None:
-            from .horizon import solve_horizon
+    source = instance_path(instance)
+    t = time.perf_counter()
+    inst = load_instance(source)
+    timings = {"load": time.perf_counter() - t}
+    progress["done"].append(f"load {timings['load']:.2f}s")
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
+    options = SolveOptions(**settings)
+    if inst.horizon is not None or horizon["scenario"] is not None or horizon["myopic"]:
+        from .horizon import solve_horizon
 
-            if xlsx:
-                raise click.exceptions.Exit(_bad_option("--xlsx writes solutions of instances without periods only"))
-            solve_horizon(ctx, inst, policy, options, scenario or "band", myopic, baseline, out, timings)
-        if scenario is not None or myopic:
-            raise click.exceptions.Exit(
-                _bad_option(
-                    f"{'--scenario' if scenario is not None else '--myopic'} needs an instance with periods (periods.csv)"
-                )
-            )
-        outcome = run(inst, policy, options, timings)
-        done.append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
+        return solve_horizon(progress, source, inst, policy, options, horizon, out, xlsx, province, timings)
+    name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
+    target = Path(out) if out else Path("solutions") / safe_name(name)
+    if xlsx:
+        check_file_target(xlsx, inputs=[source])
+    with claim_folder(target, "solution", inputs=[source]) as claim:
+        progress["phase"] = "building and solving the model"
+        if province is not None:
+            outcome = solve_province(inst, policy, province, options, timings)
+            inst, policy = province_instance(inst, province), outcome.model.policy
+        else:
+            outcome = run(inst, policy, options, timings)
+        progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
             click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
             click.echo("no plan, so no solution folder was written")
             if explain_why and result.status is Status.INFEASIBLE:
-                phase = "explaining the infeasibility"
+                progress["phase"] = "explaining the infeasibility"
                 click.echo("\n" + explain(inst, policy, options, feasible=False).render())
-            ctx.exit(exit_code(result.status.value, 0))
+            return exit_code(result.status.value, 0)
         solution = outcome.solution
-        target = Path(out) if out else Path("solutions") / f"{inst.name}-{policy.name}"
-        phase = "writing the solution folder"
+        progress["phase"] = "writing the solution folder"
         t = time.perf_counter()
-        write_solution(solution, target)
-        written = target
+        write_solution(solution, claim)
+        progress["written"] = target
         solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
-        click.echo(format_summary(solution))
-        click.echo(f"\nSolution written to {target}")
-        if xlsx:
-            from ..reports.workbook import write_solution_workbook
+    click.echo(format_summary(solution))
+    click.echo(f"\nSolution written to {target}")
+    if xlsx:
+        from ..reports.workbook import write_solution_workbook
 
-            click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx)}")
-        if explain_why and solution.kpis["unmet"] > 0 and solution.status == Status.OPTIMAL:
-            phase = "explaining the unmet demand"
-            click.echo("\n" + explain(inst, policy, options, feasible=True).render())
-        ctx.exit(exit_code(solution.status, solution.kpis["unmet"]))
-    except KeyboardInterrupt as exc:
-        finished = f"; finished: {', '.join(done)}" if done else ""
-        folder = f"the solution folder {written} was written before" if written else "no solution folder was written"
-        click.echo(f"interrupted by {signal_name(exc)} while {phase}{finished}; {folder}", err=True)
-        ctx.exit(interrupt_code(exc))
-
-
-def _bad_option(message: str) -> int:
-    click.echo(f"1 problem in the input:\n  - {message}", err=True)
-    return EXIT_BAD_INPUT
+        click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx, inputs=[source])}")
+    if explain_why and solution.kpis["unmet"] > 0:
+        progress["phase"] = "explaining the unmet demand"
+        click.echo("\n" + explain(inst, policy, options, feasible=True).render())
+    return exit_code(solution.status, solution.kpis["unmet"])
 
 
 @click.command()
@@ -197,28 +251,24 @@ def check(ctx, solution, instance):
     """Re-check a solution folder against its instance, independently of the model."""
     from ..check import check_solution
     from ..check.horizon import check_horizon_solution
-    from ..data.load import load_instance
+    from ..data.load import find_instance
     from ..results.horizon import is_horizon_folder, read_horizon_solution
     from ..results.solution import read_solution
 
-    if is_horizon_folder(solution):
-        sol = read_horizon_solution(solution)
-    else:
-        sol = read_solution(solution)
-    path = (
-        Path(instance) if instance else Path((sol.summary.get("instance") or {}).get("source") or instance_path(None))
-    )
-    inst = load_instance(path)
-    report = check_horizon_solution(sol, inst) if is_horizon_folder(solution) else check_solution(sol, inst)
-    if is_horizon_folder(solution) and sol.baseline is not None:
-        baseline = check_horizon_solution(sol.baseline, inst)
-        report.violations += [f"baseline: {v}" for v in baseline.violations]
+    horizon = is_horizon_folder(solution)
+    sol = read_horizon_solution(solution) if horizon else read_solution(solution)
+    inst = find_instance(sol.summary, solution, instance)
+    report = check_horizon_solution(sol, inst) if horizon else check_solution(sol, inst)
+    if horizon and sol.baseline is not None:
+        report.violations += [f"baseline: {v}" for v in check_horizon_solution(sol.baseline, inst).violations]
+    against = f"instance {inst.name} ({inst.fingerprint[:12]}), policy '{report.policy}' as summary.json states it"
     if report.passed:
         click.echo(
-            f"{solution}: passed. Every constraint holds; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
+            f"{solution}: passed against {against}. Every constraint holds and every table and summary figure agrees "
+            f"with its recomputation; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
         )
         ctx.exit(0)
-    click.echo(f"{solution}: FAILED, {len(report.violations)} violations:")
+    click.echo(f"{solution}: FAILED against {against}: {len(report.violations)} violations:")
     for v in report.violations:
         click.echo(f"  - {v}")
     ctx.exit(EXIT_ERROR)
@@ -251,7 +301,7 @@ def explain_command(
 
     inst = load_instance(instance_path(instance))
     one_snapshot(inst, "explain")
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     options = SolveOptions(
         time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
     )
@@ -271,7 +321,13 @@ def explain_command(
 @click.option(
     "--scale", type=click.IntRange(min=1), default=1, show_default=True, help="Demand units per nl-2024 municipality."
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same scale and seed give the same instance.",
+)
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Instance folder to write.")
 def generate(scale, seed, out):
     """Write a synthetic instance shaped like the Netherlands (for benchmarks)."""

@@ -68,3 +68,9 @@ class SolutionError(InputError):
     """Problems in a solution folder."""
 
     what = "solution"
+
+
+class OutputError(InputError):
+    """An output that may not be written where it was asked (it would replace something that is not ours)."""
+
+    what = "output"

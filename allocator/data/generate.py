@@ -11,9 +11,6 @@ minimum spanning tree, so the network is connected). Deterministic for a given s
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import networkx as nx
@@ -21,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from ..core.outputs import check_folder_target, write_folder
 from ..core.paths import bundled_instance
 from .demand import split_task
 
@@ -33,9 +31,13 @@ DETOUR = 1.3
 
 
 def generate(scale: int, seed: int, out: str | Path, base: str | Path | None = None) -> Path:
-    """Write a synthetic instance folder at ``out`` (atomically) and return its path."""
+    """Write a synthetic instance folder at ``out`` (whole or not at all) and return its path.
+
+    ``out`` may only be a new folder or an instance folder this command wrote before.
+    """
     if scale < 1:
         raise ValueError("scale must be a whole number >= 1")
+    check_folder_target(out, "instance", inputs=[base or bundled_instance("nl-2024")])
     base = Path(base) if base else bundled_instance("nl-2024")
     rng = np.random.default_rng(seed)
     source = pd.read_csv(
@@ -52,10 +54,7 @@ def generate(scale: int, seed: int, out: str | Path, base: str | Path | None = N
     sites = _sites(units, rng)
     links = _links(units)
 
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    def fill(staging: Path) -> None:
         (staging / "instance.toml").write_text(
             f'name = "synthetic-x{scale}-seed{seed}"\n'
             f'description = "Synthetic instance shaped like the Netherlands: {len(units)} demand units, {len(sites)} sites (scale {scale}, seed {seed})."\n'
@@ -77,13 +76,8 @@ def generate(scale: int, seed: int, out: str | Path, base: str | Path | None = N
             "follow nl-2024's assumptions. See allocator/data/generate.py.\n",
             encoding="utf-8",
         )
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+
+    return write_folder(out, "instance", fill, inputs=[base])
 
 
 def _demand_units(source: pd.DataFrame, scale: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..core.errors import InstanceError, Problem
 from .demand import split_task
+from .groups import GROUP_FILES, Groups, build_groups, read_group_tables
 from .horizon import (
     HORIZON_FILES,
     LIFECYCLE_COLUMNS,
@@ -109,6 +110,7 @@ INSTANCE_FILES = (
     "sites.csv",
     "links.csv",
     "travel_times.csv",
+    *GROUP_FILES,
     *HORIZON_FILES,
 )
 
@@ -134,6 +136,7 @@ class Instance:
     travel: np.ndarray  # minutes, municipalities (rows, index order) x sites (columns); inf = unreachable
     source: str
     fingerprint: str
+    groups: Groups | None = None  # demand groups (groups.csv); None: one undifferentiated demand
     horizon: Horizon | None = None  # periods, scenarios and site life cycles (instances/README.md, "Periods")
 
     @property
@@ -147,7 +150,7 @@ def load_folder_instance(root: Path) -> Instance:
     if not root.is_dir():
         raise InstanceError([Problem(str(root), "no such instance folder")])
     settings = _read_settings(root / "instance.toml", problems)
-    mode = settings.get("travel", {}).get("mode") if settings else None
+    mode = travel_mode(settings)
 
     def table(name, columns):
         return read_table(root / name, columns, problems, max_rows=MAX_ROWS[name])
@@ -160,7 +163,6 @@ def load_folder_instance(root: Path) -> Instance:
         links = table("links.csv", LINK_COLUMNS)
     elif mode == "matrix":
         matrix = table("travel_times.csv", MATRIX_COLUMNS)
-    horizon = read_horizon_tables(root, problems)
     return build_instance(
         settings,
         provinces,
@@ -171,7 +173,8 @@ def load_folder_instance(root: Path) -> Instance:
         problems,
         str(root.resolve()),
         lambda: fingerprint(root),
-        horizon_tables=horizon,
+        group_tables=read_group_tables(root, problems),
+        horizon_tables=read_horizon_tables(root, problems),
     )
 
 
@@ -191,9 +194,13 @@ def build_instance(
     source: str,
     fingerprint_of,
     locate=None,
-    horizon_tables=None,
+    group_tables: dict | None = None,
+    horizon_tables: dict | None = None,
 ) -> Instance:
     """Validate tables already read by ``check_table`` (CSV files or sheets) into an Instance.
+
+    ``group_tables`` holds groups.csv, group_demand.csv and site_groups.csv as read (absent: None);
+    ``horizon_tables`` periods.csv, need.csv and emergency.csv (absent: None).
 
     Problems are reported under the CSV file names; ``locate`` maps each to the place where the
     user finds it (e.g. a workbook cell) before InstanceError is raised.
@@ -202,7 +209,7 @@ def build_instance(
     def fail():
         raise InstanceError([locate(p) for p in problems] if locate else problems)
 
-    mode = settings.get("travel", {}).get("mode") if settings else None
+    mode = travel_mode(settings)
     duplicates(provinces, "province", "provinces.csv", problems)
     duplicates(municipalities, "municipality", "municipalities.csv", problems)
     duplicates(sites, "site", "sites.csv", problems)
@@ -231,6 +238,7 @@ def build_instance(
     else:
         matrix = typed(matrix, MATRIX_COLUMNS).drop(columns="row").reset_index(drop=True)
         travel = matrix_travel_times(municipalities, sites, matrix)
+    groups = build_groups(group_tables or {}, municipalities, sites, problems)
     horizon = finish_horizon(horizon_parts, provinces, municipalities, demand_given, problems)
     if problems:
         fail()
@@ -253,6 +261,7 @@ def build_instance(
         travel=travel,
         source=source,
         fingerprint=fingerprint_of(),
+        groups=groups,
         horizon=horizon,
     )
 
@@ -275,7 +284,7 @@ def _read_settings(path: Path, problems: list[Problem]) -> dict:
         problems.append(Problem(label, "file not found"))
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         problems.append(Problem(label, "not valid UTF-8 text"))
         return {}
@@ -325,6 +334,12 @@ def _check_number(
         problems.append(Problem(label, f"must be {'>' if strict else '>='} {low}", column=key, value=value))
     elif value > high:
         problems.append(Problem(label, f"must be <= {high:g}", column=key, value=value))
+
+
+def travel_mode(settings: dict | None) -> str | None:
+    """The travel mode the settings give, or None (missing, or settings of the wrong shape: reported elsewhere)."""
+    travel = settings.get("travel") if isinstance(settings, dict) else None
+    return travel.get("mode") if isinstance(travel, dict) else None
 
 
 def _is_number(value) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.outputs import check_file_target
 from ..data.workbook import fill_sheet, save_book
 
 SOLUTION_SHEETS = ("provinces", "sites", "municipalities", "placements")
@@ -24,10 +25,11 @@ NUMBER_FORMATS = {
 }
 
 
-def write_solution_workbook(solution, target: str | Path) -> Path:
+def write_solution_workbook(solution, target: str | Path, inputs=()) -> Path:
     """The solution as a workbook: a summary sheet (key/value rows) first, then one sheet per table."""
     from openpyxl import Workbook
 
+    check_file_target(target, inputs)
     book = Workbook()
     ws = book.active
     ws.title = "summary"

@@ -9,16 +9,15 @@ checker reads folders through it. The folder is written whole or not at all.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..core.errors import Problem, SolutionError
-from .solution import _jsonable
+from ..core.outputs import Claim, write_folder
+from .solution import _jsonable, _portable, number_text
 
 STATES = ("closed", "open", "standby")
 EVENTS = ("opening", "closing", "extension")
@@ -158,35 +157,33 @@ def is_horizon_folder(folder: str | Path) -> bool:
     return (Path(folder) / "timeline.csv").is_file()
 
 
-def write_horizon_solution(solution: HorizonSolution, folder: str | Path) -> Path:
-    """Write summary.json, the tables and the baseline's folder into ``folder`` atomically."""
-    target = Path(folder)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        _write_into(solution, staging)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old.{os.getpid()}")
-            os.rename(target, old)
-            os.rename(staging, target)
-            shutil.rmtree(old)
-        else:
-            os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+def write_horizon_solution(
+    solution: HorizonSolution, folder: str | Path | Claim, inputs: Iterable[str | Path] = ()
+) -> Path:
+    """Write summary.json, the tables and the baseline's folder into ``folder``, whole or not at all.
+
+    As for static solutions (:func:`allocator.results.solution.write_solution`): a new folder or a
+    solution folder this package wrote, never one of ``inputs``; a Claim writes a target this run holds.
+    """
+    target = folder.target if isinstance(folder, Claim) else Path(folder)
+
+    def fill(staging: Path) -> None:
+        _write_into(solution, staging, target)
+
+    if isinstance(folder, Claim):
+        return folder.write(fill)
+    return write_folder(folder, "solution", fill, inputs)
 
 
-def _write_into(solution: HorizonSolution, folder: Path) -> None:
+def _write_into(solution: HorizonSolution, folder: Path, target: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "summary.json").write_text(
-        json.dumps(_jsonable(solution.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    summary = _portable(solution.summary, target)
+    text = json.dumps(_jsonable(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    (folder / "summary.json").write_text(text, encoding="utf-8")
     for name, table in solution.tables().items():
-        table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
+        table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", float_format=number_text)
     if solution.baseline is not None:
-        _write_into(solution.baseline, folder / "baseline")
+        _write_into(solution.baseline, folder / "baseline", target / "baseline")
 
 
 def read_horizon_solution(folder: str | Path) -> HorizonSolution:

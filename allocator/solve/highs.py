@@ -31,7 +31,8 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from scipy.sparse import bmat, csc_array
 from scipy.sparse.csgraph import connected_components
 
-from .options import SolveOptions, SolveResult, Status
+from ..core.interrupts import die_with_parent
+from .options import BlockOutcome, SolveOptions, SolveResult, Status
 
 INTEGRALITY_TOL = 1e-6
 # Blocks this small are solved together in one HiGHS call: a process hand-off costs more.
@@ -186,6 +187,10 @@ class SolveSession:
 
         result = _combine(self.results, self.offset, len(self.blocks))
         result.timings = timings
+        result.block_outcomes = [
+            BlockOutcome(tuple(self.columns[c] for c in block.columns), r.status, r.objective, r.bound)
+            for block, r in zip(self.blocks, self.results)
+        ]
         if options.track_progress:
             result.progress = _progress(self.results, self.offset, t_start)
         if result.status in (Status.OPTIMAL, Status.TIME_LIMIT):
@@ -331,7 +336,9 @@ def _map_jobs(jobs: list, workers: int) -> list[_BlockResult]:
     """
     if workers <= 1:
         return [_solve_block_job(job) for job in jobs]
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent, initargs=(os.getpid(),)
+    )
     try:
         return list(pool.map(_solve_block_job, jobs))
     except BaseException:
@@ -340,12 +347,6 @@ def _map_jobs(jobs: list, workers: int) -> list[_BlockResult]:
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _worker_signals() -> None:
-    """Workers leave Ctrl-C to the parent (a terminal sends it to the whole process group) and die on SIGTERM."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _solve_block_job(job) -> _BlockResult:
@@ -448,7 +449,7 @@ def _run_cancellable(h: highspy.Highs) -> None:
 
     Signals reach Python only between bytecodes, never inside h.run(); with the run in a thread
     the main thread waits in Python, and on an interrupt asks HiGHS to stop at its next check,
-    waits for it, and re-raises. Worker processes ignore interrupts (see _worker_signals) and
+    waits for it, and re-raises. Worker processes ignore interrupts (see core.interrupts.die_with_parent) and
     run HiGHS directly.
     """
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
