@@ -361,7 +361,12 @@ def main() -> None:
         shutil.copyfile(BASE / name, HERE / name)
     provinces = read_csv(BASE / "provinces.csv")
     task = {p["province"]: int(p["task"]) for p in provinces}
-    base_sites = read_csv(BASE / "sites.csv")
+    # Sites that take only some demand groups (minors' units, municipal reception for Ukraine) are
+    # left out: the horizon plans COA's need as one demand, and groups with periods are not supported.
+    restricted = (
+        {r["site"] for r in read_csv(BASE / "site_groups.csv")} if (BASE / "site_groups.csv").is_file() else set()
+    )
+    base_sites = [s for s in read_csv(BASE / "sites.csv") if s["site"] not in restricted]
 
     # -------------------------------------------------------- periods
     periods = half_years(HORIZON_START, date(HORIZON_START.year + HORIZON_YEARS, 1, 1))
@@ -556,7 +561,7 @@ def main() -> None:
     for pid, need, basis in need_table:
         print(f"  {pid}: " + ", ".join(f"{s} {need[s]:,}" for s in SCENARIOS) + f"  band {basis}")
     print(
-        f"sites: {len(site_rows)} ({len(contract_end)} with a contract end); back-test: {len(arrived_rows)} half-years, "
+        f"sites: {len(site_rows)} ({len(restricted)} of nl-2024 left out: they take some groups only; {len(contract_end)} with a contract end); back-test: {len(arrived_rows)} half-years, "
         f"{len(forecast_rows)} forecast rows"
     )
 
