@@ -1,0 +1,32 @@
+"""Instances for the prototypes: nl-2024 (with or without a budget), synthetic scales, OR-Library."""
+import re
+from pathlib import Path
+
+from cfl import from_model_data, from_orlib
+
+ORLIB = Path("/work/shared/data/orlib")
+SYN = Path("/tmp/speed")
+
+
+def problem_for(name: str):
+    m = re.fullmatch(r"cap([abc])-(\d+)", name)
+    if m:
+        return from_orlib(ORLIB / f"cap{m.group(1)}.txt", capacity=float(m.group(2)))
+    if re.fullmatch(r"cap\d+", name):
+        return from_orlib(ORLIB / f"{name}.txt")
+    from allocator.instance import load_instance
+    from allocator.model import model_data
+    from allocator.policy import load_policy
+    overrides = {}
+    if name.startswith("x"):
+        path = SYN / name.split("+")[0]
+        overrides["nearest_regular_sites"] = 25
+    else:
+        path = Path(__file__).resolve().parents[2] / "instances" / "nl-2024"
+    if "+budget" in name:
+        overrides["budget"] = float(name.split("+budget=")[1])
+    inst = load_instance(path)
+    pol = load_policy("default", overrides)
+    p = from_model_data(model_data(inst, pol), pol, inst)
+    p.name = name
+    return p
