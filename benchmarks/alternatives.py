@@ -45,7 +45,10 @@ def highspy_arrays(data, policy) -> dict:
     lo.append(demand), hi.append(demand)
     r += n_m
     # site_capacity and site_min_size
-    for coef, lower, upper in ((-cap, np.full(n_s, -np.inf), np.zeros(n_s)), (-low, np.zeros(n_s), np.full(n_s, np.inf))):
+    for coef, lower, upper in (
+        (-cap, np.full(n_s, -np.inf), np.zeros(n_s)),
+        (-low, np.zeros(n_s), np.full(n_s, np.inf)),
+    ):
         rows += [r + a_s, r + np.arange(n_s)]
         cols += [col_placed + np.arange(n_a), col_open + np.arange(n_s)]
         vals += [np.ones(n_a), coef]
@@ -59,7 +62,7 @@ def highspy_arrays(data, policy) -> dict:
     r += n_a
     # large_site_per_province
     if policy.large_site_rule != "off":
-        for p, members in data.large_by_province.items():
+        for members in data.large_by_province.values():
             if not members:
                 continue
             rows.append(np.full(len(members), r))
@@ -101,7 +104,10 @@ def pulp_model(data, policy, gap: float, time_limit: float, log_path: Path) -> d
     prob = pulp.LpProblem("allocation", pulp.LpMinimize)
     open_site = {s: pulp.LpVariable(f"open_site_{k}", cat="Binary") for k, s in enumerate(data.capacity)}
     cat = "Integer" if policy.whole_places else "Continuous"
-    placed = {a: pulp.LpVariable(f"placed_{k}", 0, min(data.demand[a[0]], data.capacity[a[1]]), cat=cat) for k, a in enumerate(data.arcs)}
+    placed = {
+        a: pulp.LpVariable(f"placed_{k}", 0, min(data.demand[a[0]], data.capacity[a[1]]), cat=cat)
+        for k, a in enumerate(data.arcs)
+    }
     unmet = {i: pulp.LpVariable(f"unmet_{k}", 0, d) for k, (i, d) in enumerate(data.demand.items())}
     by_muni: dict = {i: [] for i in data.demand}
     by_site: dict = {s: [] for s in data.capacity}
@@ -111,7 +117,9 @@ def pulp_model(data, policy, gap: float, time_limit: float, log_path: Path) -> d
     prob += (
         pulp.lpSum(policy.unmet_penalty * u for u in unmet.values())
         + pulp.lpSum(data.fixed_cost[s] * y for s, y in open_site.items())
-        + pulp.lpSum((data.cost_per_place[a[1]] + policy.travel_value * data.travel_minutes[a]) * x for a, x in placed.items())
+        + pulp.lpSum(
+            (data.cost_per_place[a[1]] + policy.travel_value * data.travel_minutes[a]) * x for a, x in placed.items()
+        )
     )
     for i, d in data.demand.items():
         prob += pulp.lpSum(by_muni[i]) + unmet[i] == d
@@ -133,8 +141,15 @@ def pulp_model(data, policy, gap: float, time_limit: float, log_path: Path) -> d
     text = log_path.read_text(errors="replace") if log_path.exists() else ""
     bound = _last_float(text, r"best possible ([-+0-9.eE]+)") or _last_float(text, r"Lower bound:\s+([-+0-9.eE]+)")
     objective = pulp.value(prob.objective)
-    return {"build": built, "solve": solved, "status": pulp.LpStatus[prob.status], "objective": objective, "bound": bound,
-            "gap": (objective - bound) / abs(objective) if objective and bound else None, "stopped_on_time": "Stopped on time" in text or solved >= time_limit * 0.98}
+    return {
+        "build": built,
+        "solve": solved,
+        "status": pulp.LpStatus[prob.status],
+        "objective": objective,
+        "bound": bound,
+        "gap": (objective - bound) / abs(objective) if objective and bound else None,
+        "stopped_on_time": "Stopped on time" in text or solved >= time_limit * 0.98,
+    }
 
 
 def _last_float(text: str, pattern: str) -> float | None:

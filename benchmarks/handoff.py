@@ -48,7 +48,10 @@ REL_TOL = 1e-7  # objectives within this relative difference count as equal
 def import_time_pyomo_environ() -> float:
     """Median time of `import pyomo.environ` in a fresh interpreter (after one unmeasured warm-up run)."""
     code = "import time; t = time.perf_counter(); import pyomo.environ; print(time.perf_counter() - t)"
-    runs = [float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout) for _ in range(REPEATS + 1)]
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+        for _ in range(REPEATS + 1)
+    ]
     return statistics.median(runs[1:])
 
 
@@ -62,10 +65,10 @@ from pyomo.contrib.appsi.base import LegacySolverInterface  # noqa: E402
 from pyomo.contrib.solver.common.factory import SolverFactory as ContribSolverFactory  # noqa: E402
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler  # noqa: E402
 
-from allocator import solver as allocator_solve  # noqa: E402
-from allocator.instance import load_instance  # noqa: E402
-from allocator.model import build_model  # noqa: E402
-from allocator.policy import load_policy  # noqa: E402
+from allocator.data.load import load_instance  # noqa: E402
+from allocator.data.policy import load_policy  # noqa: E402
+from allocator.model.build import build_model  # noqa: E402
+from allocator.solve import highs as allocator_solve  # noqa: E402
 
 
 def clear_values(model) -> None:
@@ -88,17 +91,29 @@ def route_contrib(model) -> dict:
     opt = ContribSolverFactory("highs")
     options = {k: v for k, v in HIGHS_OPTIONS.items() if k not in ("threads", "time_limit", "mip_rel_gap")}
     t0 = time.perf_counter()
-    res = opt.solve(model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                    threads=HIGHS_OPTIONS["threads"], time_limit=HIGHS_OPTIONS["time_limit"],
-                    rel_gap=HIGHS_OPTIONS["mip_rel_gap"], solver_options=options)
+    res = opt.solve(
+        model,
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+        threads=HIGHS_OPTIONS["threads"],
+        time_limit=HIGHS_OPTIONS["time_limit"],
+        rel_gap=HIGHS_OPTIONS["mip_rel_gap"],
+        solver_options=options,
+    )
     wall = time.perf_counter() - t0
     timer = res.timing_info.timer  # solve() times set_instance (the hand-off) and run() ('optimize')
     handoff, run = timer.get_total_time("set_instance"), timer.get_total_time("optimize")
     t0 = time.perf_counter()
     res.solution_loader.load_vars()
     load = time.perf_counter() - t0
-    return dict(handoff=handoff, run=run, load=load, other=wall - handoff - run,
-                status=str(res.termination_condition.name), objective=res.incumbent_objective)
+    return dict(
+        handoff=handoff,
+        run=run,
+        load=load,
+        other=wall - handoff - run,
+        status=str(res.termination_condition.name),
+        objective=res.incumbent_objective,
+    )
 
 
 # --- Route 2: appsi_highs through pyomo.environ.SolverFactory ----------------------------
@@ -115,8 +130,14 @@ def route_appsi(model) -> dict:
     t0 = time.perf_counter()
     res.solution_loader.load_vars()
     load = time.perf_counter() - t0
-    return dict(handoff=handoff, run=run, load=load, other=wall - handoff - run,
-                status=str(res.termination_condition.name), objective=res.best_feasible_objective)
+    return dict(
+        handoff=handoff,
+        run=run,
+        load=load,
+        other=wall - handoff - run,
+        status=str(res.termination_condition.name),
+        objective=res.best_feasible_objective,
+    )
 
 
 # --- Route 3: LP file written by Pyomo, read by highspy, values mapped back by name ----------
@@ -143,8 +164,12 @@ def route_lp_file(model) -> dict:
 
 # --- Route 4: ours, standard-form compiler -> arrays -> highspy (allocator/solver.py) ---------
 def route_standard_form(model) -> dict:
-    options = allocator_solve.SolveOptions(time_limit=HIGHS_OPTIONS["time_limit"], gap=HIGHS_OPTIONS["mip_rel_gap"],
-                                           threads=HIGHS_OPTIONS["threads"], seed=HIGHS_OPTIONS["random_seed"])
+    options = allocator_solve.SolveOptions(
+        time_limit=HIGHS_OPTIONS["time_limit"],
+        gap=HIGHS_OPTIONS["mip_rel_gap"],
+        threads=HIGHS_OPTIONS["threads"],
+        seed=HIGHS_OPTIONS["random_seed"],
+    )
     t0 = time.perf_counter()
     compiled = LinearStandardFormCompiler().write(model, mixed_form=True)
     offset = float(compiled.c_offset[0]) if len(compiled.c_offset) else 0.0
@@ -227,17 +252,25 @@ def main() -> None:
         total = statistics.median(p["handoff"] + p["run"] + p["load"] + p["other"] for p in ps)
         objectives += [p["objective"] for p in ps] + [p["pyomo_objective"] for p in ps]
         pyomo_obj = "not all loaded" if last["pyomo_objective"] is None else f"{last['pyomo_objective']:,.2f}"
-        rows.append(f"| {name} | {cells[0]:.3f} | {cells[1]:.3f} | {cells[2]:.3f} | {cells[3]:.3f} | {total:.3f} "
-                    f"| {last['status']} | {last['objective']:,.2f} | {pyomo_obj} |")
+        rows.append(
+            f"| {name} | {cells[0]:.3f} | {cells[1]:.3f} | {cells[2]:.3f} | {cells[3]:.3f} | {total:.3f} "
+            f"| {last['status']} | {last['objective']:,.2f} | {pyomo_obj} |"
+        )
 
     known = [o for o in objectives if o is not None]
     if known and len(known) == len(objectives):
         spread = (max(known) - min(known)) / max(abs(max(known)), 1.0)
-        agree = (f"All routes and passes agree on the objective: largest relative difference {spread:.1e} "
-                 f"({'within' if spread <= REL_TOL else 'ABOVE'} the tolerance {REL_TOL:g}).")
+        agree = (
+            f"All routes and passes agree on the objective: largest relative difference {spread:.1e} "
+            f"({'within' if spread <= REL_TOL else 'ABOVE'} the tolerance {REL_TOL:g})."
+        )
     else:
         agree = "**Objectives could not be compared: a route failed or did not load every variable.**"
-    ok = [(statistics.median(p["handoff"] for p in ps), name) for name, ps in passes.items() if not any("error" in p for p in ps)]
+    ok = [
+        (statistics.median(p["handoff"] for p in ps), name)
+        for name, ps in passes.items()
+        if not any("error" in p for p in ps)
+    ]
     fastest = f"Fastest hand-off: {min(ok)[1]} ({min(ok)[0]:.3f} s)." if ok else ""
 
     h = allocator_solve._new_highs()
@@ -251,7 +284,7 @@ def main() -> None:
         f"(HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}), numpy {np.__version__}",
         f"- model: instance `nl-2024`, policy `{POLICY}`: {variables:,} variables, {constraints:,} constraints",
         "",
-        "| step | seconds (median of %d) |" % REPEATS,
+        f"| step | seconds (median of {REPEATS}) |",
         "|---|---:|",
         f"| `import pyomo.environ` (fresh interpreter) | {import_s:.3f} |",
         f"| `build_model` (Pyomo model build) | {statistics.median(builds):.3f} |",

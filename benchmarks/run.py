@@ -44,13 +44,15 @@ def one(name: str, alternatives: bool, cbc_limit: float | None) -> dict:
     """Run one case in this process; return its measurements."""
     t0 = time.perf_counter()
     from allocator.check import check_solution
-    from allocator.generate import generate
-    from allocator.heuristic import greedy_start
-    from allocator.instance import load_instance
-    from allocator.model import build_model, model_data
-    from allocator.policy import load_policy
-    from allocator.solution import extract_solution
-    from allocator.solver import SolveOptions, SolveSession
+    from allocator.data.generate import generate
+    from allocator.data.load import load_instance
+    from allocator.data.policy import load_policy
+    from allocator.model.build import build_model
+    from allocator.model.data import model_data
+    from allocator.model.heuristic import greedy_start
+    from allocator.results.extract import extract_solution
+    from allocator.solve.highs import SolveSession
+    from allocator.solve.options import SolveOptions
 
     imports = time.perf_counter() - t0
     path, scale, overrides, gap, limit = CASES[name]
@@ -79,7 +81,13 @@ def one(name: str, alternatives: bool, cbc_limit: float | None) -> dict:
     out["solve"] = result.timings["solve"]
     out["solve_highs"] = result.timings["solve_highs"]
     out["blocks"] = len(session.blocks)
-    out.update(status=result.status.value, objective=result.objective, bound=result.bound, gap=result.gap, absolute_gap=result.absolute_gap)
+    out.update(
+        status=result.status.value,
+        objective=result.objective,
+        bound=result.bound,
+        gap=result.gap,
+        absolute_gap=result.absolute_gap,
+    )
     out["progress"] = result.progress
     first = next((p["seconds"] for p in result.progress if p["objective"] is not None), None)
     reached = next((p["seconds"] for p in result.progress if p["gap"] is not None and p["gap"] <= gap), None)
@@ -122,7 +130,12 @@ def _cbc_with_watchdog(data, policy, gap: float, limit: float) -> dict:
         for p in __import__("psutil").Process(process.pid).children(recursive=True):
             p.kill()
         process.kill()
-        return {"status": f"killed: CBC did not stop within {limit * 1.5 + 120:.0f} s of a {limit:.0f} s limit", "build": None, "solve": None, "gap": None}
+        return {
+            "status": f"killed: CBC did not stop within {limit * 1.5 + 120:.0f} s of a {limit:.0f} s limit",
+            "build": None,
+            "solve": None,
+            "gap": None,
+        }
     return queue.get() if not queue.empty() else {"status": "failed", "build": None, "solve": None, "gap": None}
 
 
@@ -140,9 +153,16 @@ def _cbc_status(cbc: dict) -> str:
 def machine() -> dict:
     from importlib import metadata
 
-    info = {"date": str(date.today()), "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
+    info = {
+        "date": str(date.today()),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
     try:
-        info["cpu"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        info["cpu"] = next(
+            line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         info["cpu"] = platform.processor()
     for dist in ("pyomo", "highspy", "pulp", "numpy", "scipy", "pandas"):
@@ -184,8 +204,12 @@ def write_results(results: list[dict], info: dict) -> None:
             f"{100 * engine / total:.0f}% | {r['peak_rss_mb']:.0f} / {r['peak_rss_worker_mb']:.0f} | {r['status']} | "
             f"{fmt(100 * r['gap'], 3) + '%' if r['gap'] is not None else '-'} | {fmt(r['absolute_gap'], 0)} | {fmt(r['first_plan_seconds'])} | {fmt(r['target_gap_seconds'])} |"
         )
-    lines += ["", "Policy: `models/default.toml`; synthetic x3 and larger add `nearest_regular_sites = 25` (arcs to the 25 nearest",
-              "eligible regular sites per demand unit, plus every eligible large site). Target gap: 0.01% for nl-2024, x1, x3; 0.5% for x10, x30.", ""]
+    lines += [
+        "",
+        "Policy: `models/default.toml`; synthetic x3 and larger add `nearest_regular_sites = 25` (arcs to the 25 nearest",
+        "eligible regular sites per demand unit, plus every eligible large site). Target gap: 0.01% for nl-2024, x1, x3; 0.5% for x10, x30.",
+        "",
+    ]
     alt = [r for r in results if "highspy_direct" in r]
     if alt:
         lines += [
@@ -205,14 +229,26 @@ def write_results(results: list[dict], info: dict) -> None:
             solved = False
             if cbc:
                 ours_total = r["build"] + r["handoff"] + ours_solve
-                solved = cbc.get("objective") is not None and cbc.get("status") == "Optimal" and cbc.get("bound") is not None
+                solved = (
+                    cbc.get("objective") is not None and cbc.get("status") == "Optimal" and cbc.get("bound") is not None
+                )
                 reached = solved and cbc.get("gap") is not None and cbc["gap"] <= r["gap_target"] * (1 + 1e-9)
-                ratio = f"{cbc_time / ours_total:.1f}x" if reached else f"> {cbc_time / ours_total:.1f}x (CBC did not reach the gap)" if solved else "CBC found no plan"
+                ratio = (
+                    f"{cbc_time / ours_total:.1f}x"
+                    if reached
+                    else f"> {cbc_time / ours_total:.1f}x (CBC did not reach the gap)"
+                    if solved
+                    else "CBC found no plan"
+                )
             lines.append(
                 f"| {r['case']} | {fmt(ours)} | {fmt(floor)} | {ours / floor:.1f}x | {fmt(cbc.get('build'))} | {fmt(cbc.get('solve'))} | {_cbc_status(cbc)} | "
                 f"{fmt(100 * cbc['gap'], 3) + '%' if solved and cbc.get('gap') is not None else '-'} | {fmt(ours_solve)} | {ratio} |"
             )
-        lines += ["", "CBC runs single-threaded on the whole model with the same relative gap; its time limit is in results.json.", ""]
+        lines += [
+            "",
+            "CBC runs single-threaded on the whole model with the same relative gap; its time limit is in results.json.",
+            "",
+        ]
     lines += ["## Objective, bound and gap over time", ""]
     for r in results:
         points = [p for p in r["progress"] if p["objective"] is not None]
@@ -227,7 +263,11 @@ def write_results(results: list[dict], info: dict) -> None:
         if with_gap and with_gap[-1] is not marks[-1]:
             marks.append(with_gap[-1])
         text = f"first plan at {points[0]['seconds']:.1f}s"
-        text += "; " + "; ".join(f"{p['seconds']:.1f}s gap {100 * p['gap']:.3f}%" for p in marks[:12]) if marks else "; no bound for every block yet"
+        text += (
+            "; " + "; ".join(f"{p['seconds']:.1f}s gap {100 * p['gap']:.3f}%" for p in marks[:12])
+            if marks
+            else "; no bound for every block yet"
+        )
         lines.append(f"- {r['case']}: {text}")
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
     (HERE / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=1, default=str) + "\n")
@@ -236,7 +276,9 @@ def write_results(results: list[dict], info: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--no-alternatives", action="store_true", help="skip the highspy-direct and PuLP+CBC comparisons")
+    parser.add_argument(
+        "--no-alternatives", action="store_true", help="skip the highspy-direct and PuLP+CBC comparisons"
+    )
     parser.add_argument("--cbc-limit", type=float, default=300, help="seconds CBC may use per case (0: skip CBC)")
     parser.add_argument("--keep", action="store_true", help="keep the other cases of the last results.json")
     parser.add_argument("--one", help=argparse.SUPPRESS)
@@ -248,7 +290,9 @@ def main() -> None:
     previous = {r["case"]: r for r in json.loads(saved.read_text())["results"]} if args.keep and saved.exists() else {}
     results = []
     for name in args.cases.split(","):
-        cmd = [sys.executable, str(Path(__file__)), "--one", name, "--cbc-limit", str(args.cbc_limit)] + (["--no-alternatives"] if args.no_alternatives else [])
+        cmd = [sys.executable, str(Path(__file__)), "--one", name, "--cbc-limit", str(args.cbc_limit)] + (
+            ["--no-alternatives"] if args.no_alternatives else []
+        )
         print(f"running {name} ...", flush=True)
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
         if done.returncode != 0:

@@ -5,14 +5,14 @@ Prints a markdown report and writes it to benchmarks/WHATIF_SWEEP.md.
 
 Instance nl-2024, policy "default", solver defaults (gap 1e-4, 1 HiGHS thread per block).
 
-What-if: `allocator.whatif.rank_sites` for Gelderland (PV25, three large candidates). The model
+What-if: `allocator.analysis.whatif.rank_sites` for Gelderland (PV25, three large candidates). The model
 is built and compiled once; the first solve is cold (all 12 province blocks, on as many
 processes as cores); each candidate is then a refix and a re-solve of Gelderland's block only,
 warm-started from the previous plan. The yardstick for each candidate is what a separate
 `allocator solve --force-site` costs: build, compile and solve the whole model from scratch
-(`allocator.pipeline.solve`, same options), measured once per candidate.
+(`allocator.analysis.pipeline.solve`, same options), measured once per candidate.
 
-Sweep: `allocator.sweep.run_sweep` over max_travel_minutes_regular = 20, 30, 45, 60 (four
+Sweep: `allocator.analysis.sweep.run_sweep` over max_travel_minutes_regular = 20, 30, 45, 60 (four
 scenarios, each a full nl-2024 solve in one process), once with 1 worker (in this process)
 and once with 2 local worker processes. Throughput = scenarios / wall time of the sweep.
 """
@@ -29,12 +29,12 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from allocator.instance import load_instance
-from allocator.pipeline import solve
-from allocator.policy import load_policy
-from allocator.solver import SolveOptions
-from allocator.sweep import grid, run_sweep
-from allocator.whatif import rank_sites
+from allocator.analysis.pipeline import solve
+from allocator.analysis.sweep import grid, run_sweep
+from allocator.analysis.whatif import rank_sites
+from allocator.data.load import load_instance
+from allocator.data.policy import load_policy
+from allocator.solve.options import SolveOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "WHATIF_SWEEP.md"
@@ -59,7 +59,20 @@ def main() -> None:
         cold = solve(inst, forced, options)
         cold_seconds = time.perf_counter() - t
         same = abs(cold.solution.objective - r.objective) <= options.gap * abs(r.objective)
-        rows.append((r.site, r.municipality, r.status, r.objective, r.seconds, r.blocks_solved, cold.status.value, cold.solution.objective, cold_seconds, same))
+        rows.append(
+            (
+                r.site,
+                r.municipality,
+                r.status,
+                r.objective,
+                r.seconds,
+                r.blocks_solved,
+                cold.status.value,
+                cold.solution.objective,
+                cold_seconds,
+                same,
+            )
+        )
 
     sweeps = []
     scenarios = grid(SWEEP)
@@ -72,7 +85,9 @@ def main() -> None:
             seconds = time.perf_counter() - t
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        sweeps.append((workers, done.where, len(done.solved), seconds, list(done.table["status"]), load, os.getloadavg()[0]))
+        sweeps.append(
+            (workers, done.where, len(done.solved), seconds, list(done.table["status"]), load, os.getloadavg()[0])
+        )
 
     text = report(result, whatif_total, rows, sweeps, (load, os.getloadavg()[0]))
     print(text)
@@ -80,7 +95,7 @@ def main() -> None:
 
 
 def report(result, whatif_total: float, rows: list[tuple], sweeps: list[tuple], load: tuple[float, float]) -> str:
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
     lines = [
         "# What-if re-solves and sweep throughput",
         "",
@@ -103,7 +118,9 @@ def report(result, whatif_total: float, rows: list[tuple], sweeps: list[tuple], 
         "|---|---|---|---:|---:|---:|---:|---|---|",
     ]
     for site, muni, status, objective, seconds, blocks, cold_status, cold_objective, cold_seconds, same in rows:
-        lines.append(f"| {site} | {muni} | {status} | {objective:,.0f} | {seconds:.2f} | {blocks} of {result.blocks} | {cold_seconds:.2f} | {cold_status} | {'yes' if same else f'no ({cold_objective:,.0f})'} |")
+        lines.append(
+            f"| {site} | {muni} | {status} | {objective:,.0f} | {seconds:.2f} | {blocks} of {result.blocks} | {cold_seconds:.2f} | {cold_status} | {'yes' if same else f'no ({cold_objective:,.0f})'} |"
+        )
     resolve = statistics.mean(r[4] for r in rows)
     cold = statistics.mean(r[8] for r in rows)
     lines += [
@@ -117,7 +134,9 @@ def report(result, whatif_total: float, rows: list[tuple], sweeps: list[tuple], 
         "|---:|---|---:|---:|---:|---|---|",
     ]
     for workers, where, solved, seconds, statuses, before, after in sweeps:
-        lines.append(f"| {workers} | {where} | {solved} | {seconds:.1f} | {60 * solved / seconds:.2f} | {', '.join(sorted(set(statuses)))} | {before:.1f} / {after:.1f} |")
+        lines.append(
+            f"| {workers} | {where} | {solved} | {seconds:.1f} | {60 * solved / seconds:.2f} | {', '.join(sorted(set(statuses)))} | {before:.1f} / {after:.1f} |"
+        )
     one, two = sweeps[0][3], sweeps[1][3]
     lines += [
         "",

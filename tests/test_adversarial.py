@@ -3,8 +3,8 @@
 import pytest
 from click.testing import CliRunner
 
-from allocator.cli import cli
-from allocator.tables import MAX_TABLE_BYTES
+from allocator.commands.main import cli
+from allocator.data.tables import MAX_TABLE_BYTES
 
 
 @pytest.fixture
@@ -47,7 +47,9 @@ def test_missing_travel_matrix(matrix):
     refused(folder, "travel_times.csv: file not found")
 
 
-@pytest.mark.parametrize("table, column", [("provinces", "name"), ("municipalities", "lat"), ("sites", "capacity"), ("links", "minutes")])
+@pytest.mark.parametrize(
+    "table, column", [("provinces", "name"), ("municipalities", "lat"), ("sites", "capacity"), ("links", "minutes")]
+)
 def test_missing_column(two, table, column):
     folder, edit = two
     edit(table, lambda df: df.drop(columns=column))
@@ -68,26 +70,29 @@ def test_column_given_twice(two):
     refused(folder, "provinces.csv, row 1, column 'name': a column name appears twice")
 
 
-@pytest.mark.parametrize("table, row, column, value, message", [
-    ("sites", 2, "capacity", "true", "not a whole number"),
-    ("sites", 3, "fixed_cost", "EUR 5", "not a number"),
-    ("sites", 2, "lat", "NaN", "must be a finite number"),
-    ("sites", 2, "cost_per_place", "inf", "must be a finite number"),
-    ("sites", 2, "cost_per_place", "-inf", "must be a finite number"),
-    ("sites", 2, "capacity", "1e400", "must be a finite number"),
-    ("sites", 2, "capacity", "1e300", "must be <= 1000000000"),
-    ("sites", 2, "min_size", "-1", "must be >= 0"),
-    ("sites", 2, "fixed_cost", "1e300", "must be <= 1000000000000"),
-    ("sites", 2, "cost_per_place", "1e300", "must be <= 1000000000000"),
-    ("municipalities", 2, "lat", "1000", "must be <= 90"),
-    ("municipalities", 2, "lon", "-1000", "must be >= -180"),
-    ("municipalities", 2, "population", "1e300", "must be <= 10000000000"),
-    ("municipalities", 2, "demand", "1e15", "must be <= 1000000000"),
-    ("provinces", 2, "task", "1e300", "must be <= 1000000000"),
-    ("links", 2, "minutes", "0", "must be > 0"),
-    ("links", 2, "minutes", "1e300", "must be <= 10000"),
-    ("links", 2, "minutes", "nan", "must be a finite number"),
-])
+@pytest.mark.parametrize(
+    "table, row, column, value, message",
+    [
+        ("sites", 2, "capacity", "true", "not a whole number"),
+        ("sites", 3, "fixed_cost", "EUR 5", "not a number"),
+        ("sites", 2, "lat", "NaN", "must be a finite number"),
+        ("sites", 2, "cost_per_place", "inf", "must be a finite number"),
+        ("sites", 2, "cost_per_place", "-inf", "must be a finite number"),
+        ("sites", 2, "capacity", "1e400", "must be a finite number"),
+        ("sites", 2, "capacity", "1e300", "must be <= 1000000000"),
+        ("sites", 2, "min_size", "-1", "must be >= 0"),
+        ("sites", 2, "fixed_cost", "1e300", "must be <= 1000000000000"),
+        ("sites", 2, "cost_per_place", "1e300", "must be <= 1000000000000"),
+        ("municipalities", 2, "lat", "1000", "must be <= 90"),
+        ("municipalities", 2, "lon", "-1000", "must be >= -180"),
+        ("municipalities", 2, "population", "1e300", "must be <= 10000000000"),
+        ("municipalities", 2, "demand", "1e15", "must be <= 1000000000"),
+        ("provinces", 2, "task", "1e300", "must be <= 1000000000"),
+        ("links", 2, "minutes", "0", "must be > 0"),
+        ("links", 2, "minutes", "1e300", "must be <= 10000"),
+        ("links", 2, "minutes", "nan", "must be a finite number"),
+    ],
+)
 def test_bad_cell(two, table, row, column, value, message):
     folder, edit = two
     set_cell(edit, table, row, column, value)
@@ -100,12 +105,15 @@ def test_absurd_weight(two):
     refused(folder, "municipalities.csv, row 3, column 'weight': must be <= 1000000 (value: '1e300')")
 
 
-@pytest.mark.parametrize("row, column, value, message", [
-    (2, "minutes", "-10", "must be >= 0"),
-    (2, "minutes", "nan", "must be a finite number"),
-    (2, "site", "S9", "unknown site"),
-    (3, "municipality", "Q", "unknown municipality"),
-])
+@pytest.mark.parametrize(
+    "row, column, value, message",
+    [
+        (2, "minutes", "-10", "must be >= 0"),
+        (2, "minutes", "nan", "must be a finite number"),
+        (2, "site", "S9", "unknown site"),
+        (3, "municipality", "Q", "unknown municipality"),
+    ],
+)
 def test_bad_matrix_cell(matrix, row, column, value, message):
     folder, edit = matrix
     set_cell(edit, "travel_times", row, column, value)
@@ -117,9 +125,12 @@ def test_duplicate_and_unknown_ids(two):
     set_cell(edit, "municipalities", 3, "municipality", "A")
     set_cell(edit, "provinces", 3, "province", "P1")
     set_cell(edit, "links", 2, "from", "Z")
-    refused(folder, "municipalities.csv, row 3, column 'municipality': duplicate id (first used in row 2) (value: 'A')",
-                  "provinces.csv, row 3, column 'province': duplicate id (first used in row 2) (value: 'P1')",
-                  "links.csv, row 2, column 'from': unknown municipality (value: 'Z')")
+    refused(
+        folder,
+        "municipalities.csv, row 3, column 'municipality': duplicate id (first used in row 2) (value: 'A')",
+        "provinces.csv, row 3, column 'province': duplicate id (first used in row 2) (value: 'P1')",
+        "links.csv, row 2, column 'from': unknown municipality (value: 'Z')",
+    )
 
 
 def test_site_in_unknown_province(two):
@@ -165,12 +176,15 @@ def test_row_longer_than_the_header(two):
     refused(folder, "sites.csv, row 2: not a readable CSV table: a row has more fields than the header")
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("budget = nan", "instance.toml, column 'budget': must be a finite number (value: nan)"),
-    ("budget = -1", "instance.toml, column 'budget': must be >= 0 (value: -1)"),
-    ("budget = 1e300", "instance.toml, column 'budget': must be <= 1e+15 (value: 1e+300)"),
-    ("budget = true", "instance.toml, column 'budget': must be a number (value: True)"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("budget = nan", "instance.toml, column 'budget': must be a finite number (value: nan)"),
+        ("budget = -1", "instance.toml, column 'budget': must be >= 0 (value: -1)"),
+        ("budget = 1e300", "instance.toml, column 'budget': must be <= 1e+15 (value: 1e+300)"),
+        ("budget = true", "instance.toml, column 'budget': must be a number (value: True)"),
+    ],
+)
 def test_bad_budget(two, setting, message):
     folder, _ = two
     path = folder / "instance.toml"
@@ -178,11 +192,14 @@ def test_bad_budget(two, setting, message):
     refused(folder, message)
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("speed_kmh = inf", "column 'travel.speed_kmh': must be a finite number (value: inf)"),
-    ("speed_kmh = 1e6", "column 'travel.speed_kmh': must be <= 1000 (value: 1000000.0)"),
-    ("detour_factor = 0.5", "column 'travel.detour_factor': must be >= 1 (value: 0.5)"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("speed_kmh = inf", "column 'travel.speed_kmh': must be a finite number (value: inf)"),
+        ("speed_kmh = 1e6", "column 'travel.speed_kmh': must be <= 1000 (value: 1000000.0)"),
+        ("detour_factor = 0.5", "column 'travel.detour_factor': must be >= 1 (value: 0.5)"),
+    ],
+)
 def test_bad_travel_settings(two, setting, message):
     folder, _ = two
     path = folder / "instance.toml"
@@ -216,7 +233,7 @@ def test_solve_and_explain_refuse_bad_input_too(two, command):
 
 def test_policy_file_not_utf8(tmp_path):
     path = tmp_path / "mine.toml"
-    path.write_bytes("description = \"Twø\"\n".encode("latin-1"))
+    path.write_bytes('description = "Twø"\n'.encode("latin-1"))
     r = CliRunner().invoke(cli, ["solve", "--policy", str(path)])
     assert r.exit_code == 2 and "mine.toml: not valid TOML" in r.output and "Traceback" not in r.output
 

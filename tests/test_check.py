@@ -4,11 +4,11 @@ import json
 
 import pandas as pd
 import pytest
+from helpers import INSTANCES, run
 
 from allocator.check import check_solution
-from allocator.instance import load_instance
-from allocator.solution import read_solution, write_solution
-from conftest import INSTANCES, run
+from allocator.data.load import load_instance
+from allocator.results.solution import read_solution, write_solution
 
 TWO = INSTANCES / "tiny-two-provinces"
 

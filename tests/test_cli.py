@@ -4,12 +4,21 @@ import json
 
 import pandas as pd
 from click.testing import CliRunner
+from helpers import INSTANCES
 
-from allocator.cli import cli
-from conftest import INSTANCES
+from allocator.commands.main import cli
 
 TWO = str(INSTANCES / "tiny-two-provinces")
-HAND = ["--set", "travel_value=1", "--set", "unmet_penalty=1000", "--set", "max_travel_minutes=none", "--set", "max_travel_minutes_regular=none"]
+HAND = [
+    "--set",
+    "travel_value=1",
+    "--set",
+    "unmet_penalty=1000",
+    "--set",
+    "max_travel_minutes=none",
+    "--set",
+    "max_travel_minutes_regular=none",
+]
 
 
 def invoke(*args):
@@ -51,7 +60,14 @@ def test_solve_writes_a_checked_solution(tmp_path):
     assert "Status     optimal" in r.output
     assert "Check      passed" in r.output
     assert "Total      500     500      0      100%" in r.output
-    assert sorted(p.name for p in out.iterdir()) == ["municipalities.csv", "placements.csv", "provinces.csv", "sites.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".allocator.json",
+        "municipalities.csv",
+        "placements.csv",
+        "provinces.csv",
+        "sites.csv",
+        "summary.json",
+    ]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["objective"] == 8100 and summary["status"] == "optimal" and summary["check"]["passed"]
     assert summary["policy"]["travel_value"] == 1

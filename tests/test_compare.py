@@ -9,11 +9,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from helpers import INSTANCES, run
 
-from allocator.cli import cli
-from allocator.compare import compare_folders
-from allocator.solution import write_solution
-from conftest import INSTANCES, run
+from allocator.analysis.compare import compare_folders
+from allocator.commands.main import cli
+from allocator.results.solution import write_solution
 
 TWO = INSTANCES / "tiny-two-provinces"
 
@@ -81,10 +81,19 @@ def test_large_site_change_and_nothing_changed(folders, tmp_path):
     write_solution(run(TWO, force_sites="LB").solution, tmp_path / "lb")
     c = compare_folders([folders / "a", tmp_path / "lb", folders / "a"])
     lb, same = c.changes
-    assert list(lb.sites.itertuples(index=False, name=None)) == [("opened", "LB", "Beedorp large", "P1", "large"), ("closed", "LA", "Aburg large", "P1", "large")]
-    assert lb.provinces[["province", "cost", "large_site_from", "large_site_to"]].values.tolist() == [["P1", -150.0, "LA", "LB"]]
+    assert list(lb.sites.itertuples(index=False, name=None)) == [
+        ("opened", "LB", "Beedorp large", "P1", "large"),
+        ("closed", "LA", "Aburg large", "P1", "large"),
+    ]
+    assert lb.provinces[["province", "cost", "large_site_from", "large_site_to"]].values.tolist() == [
+        ["P1", -150.0, "LA", "LB"]
+    ]
     assert same.sites.empty and same.municipalities.empty and same.provinces.empty
-    assert c.names == (str(folders / "a"), str(tmp_path / "lb"), str(folders / "a"))  # names repeat: the paths label the columns
+    assert c.names == (
+        str(folders / "a"),
+        str(tmp_path / "lb"),
+        str(folders / "a"),
+    )  # names repeat: the paths label the columns
 
 
 def test_csv_format(folders):
@@ -114,8 +123,12 @@ def test_json_format_to_a_file(folders, tmp_path):
     assert [s["objective"] for s in data["solutions"]] == [8100, 9300]
     change = data["changes"][0]
     assert change["from"] == "a" and change["to"] == "b"
-    assert change["sites"] == [{"change": "closed", "site": "RB", "name": "Beedorp regular", "province": "P1", "kind": "regular"}]
-    assert change["municipalities"] == [{"municipality": "B", "name": "Beedorp", "province": "P1", "from_sites": ["RB"], "to_sites": ["LA"]}]
+    assert change["sites"] == [
+        {"change": "closed", "site": "RB", "name": "Beedorp regular", "province": "P1", "kind": "regular"}
+    ]
+    assert change["municipalities"] == [
+        {"municipality": "B", "name": "Beedorp", "province": "P1", "from_sites": ["RB"], "to_sites": ["LA"]}
+    ]
     assert sorted(p.name for p in out.parent.iterdir()) == ["cmp.json"]  # no temporary file left
 
 

@@ -1,9 +1,9 @@
 """Each constraint family binds when it should (optimal values worked out by hand)."""
 
 import pytest
+from helpers import INSTANCES, open_sites, placed, run, two_large_instance
 
-from allocator.instance import load_instance
-from conftest import INSTANCES, open_sites, placed, run, two_large_instance
+from allocator.data.load import load_instance
 
 TWO = INSTANCES / "tiny-two-provinces"
 
@@ -67,7 +67,9 @@ def one_province_two_large(tmp_path, min_size=0):
     return two_large_instance(tmp_path / "two-large", min_size)
 
 
-@pytest.mark.parametrize("rule, objective, n_large", [("off", 400, 2), ("at_least", 400, 2), ("exactly", 5_300, 1), ("at_most", 5_300, 1)])
+@pytest.mark.parametrize(
+    "rule, objective, n_large", [("off", 400, 2), ("at_least", 400, 2), ("exactly", 5_300, 1), ("at_most", 5_300, 1)]
+)
 def test_large_site_rule(tmp_path, rule, objective, n_large):
     out = run(one_province_two_large(tmp_path), large_site_rule=rule)
     assert out.solution.objective == pytest.approx(objective)
@@ -97,7 +99,10 @@ def test_province_without_large_candidate_is_infeasible(copy_instance):
 def test_cross_province_arcs_only_when_allowed():
     inst = load_instance(TWO)
     own = run(inst)
-    assert all(r.municipality in "AB" and r.site in ("LA", "LB", "RB") or r.municipality in "CD" for r in own.solution.placements.itertuples())
+    assert all(
+        r.municipality in "AB" and r.site in ("LA", "LB", "RB") or r.municipality in "CD"
+        for r in own.solution.placements.itertuples()
+    )
     assert ("B", "LC") not in own.model.ARCS
     crossing = run(inst, allow_cross_province=True)
     assert ("B", "LC") in crossing.model.ARCS
@@ -109,4 +114,9 @@ def test_demand_scale():
     assert run(TWO, demand_scale=0.5).status.value == "infeasible"
     out = run(TWO, demand_scale=0.5, large_site_rule="off")
     assert out.solution.kpis["demand"] == 250
-    assert out.solution.municipalities.set_index("municipality")["demand"].to_dict() == {"A": 100, "B": 50, "C": 75, "D": 25}
+    assert out.solution.municipalities.set_index("municipality")["demand"].to_dict() == {
+        "A": 100,
+        "B": 50,
+        "C": 75,
+        "D": 25,
+    }

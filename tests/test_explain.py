@@ -2,16 +2,25 @@
 
 import pytest
 from click.testing import CliRunner
+from helpers import INSTANCES, hand_policy, write_matrix_instance
 
-from allocator.cli import cli
-from allocator.explain import explain
-from allocator.instance import load_instance
-from allocator.solver import SolveOptions
-from conftest import INSTANCES, hand_policy, write_matrix_instance
+from allocator.analysis.explain import explain
+from allocator.commands.main import cli
+from allocator.data.load import load_instance
+from allocator.solve.options import SolveOptions
 
 TWO = INSTANCES / "tiny-two-provinces"
 OPTIONS = SolveOptions(workers=1, time_limit=60)
-HAND = ["--set", "travel_value=1", "--set", "unmet_penalty=1000", "--set", "max_travel_minutes=none", "--set", "max_travel_minutes_regular=none"]
+HAND = [
+    "--set",
+    "travel_value=1",
+    "--set",
+    "unmet_penalty=1000",
+    "--set",
+    "max_travel_minutes=none",
+    "--set",
+    "max_travel_minutes_regular=none",
+]
 
 
 def why(instance, **policy):
@@ -28,9 +37,29 @@ def one_province(tmp_path, min_size=150, minutes=(10, 30)):
     return write_matrix_instance(
         tmp_path / "one-province",
         {"province": ["P"], "name": ["Pland"]},
-        {"municipality": ["X", "Y"], "name": ["Xham", "Yford"], "province": "P", "population": 1, "lat": 52, "lon": 5, "demand": 100},
-        {"site": ["L"], "name": ["Xham large"], "municipality": ["X"], "province": "P", "kind": "large", "status": "candidate",
-         "min_size": min_size, "capacity": 300, "fixed_cost": 100, "cost_per_place": 1, "lat": 52, "lon": 5},
+        {
+            "municipality": ["X", "Y"],
+            "name": ["Xham", "Yford"],
+            "province": "P",
+            "population": 1,
+            "lat": 52,
+            "lon": 5,
+            "demand": 100,
+        },
+        {
+            "site": ["L"],
+            "name": ["Xham large"],
+            "municipality": ["X"],
+            "province": "P",
+            "kind": "large",
+            "status": "candidate",
+            "min_size": min_size,
+            "capacity": 300,
+            "fixed_cost": 100,
+            "cost_per_place": 1,
+            "lat": 52,
+            "lon": 5,
+        },
         {"municipality": ["X", "Y"], "site": ["L", "L"], "minutes": list(minutes)},
     )
 
@@ -48,9 +77,15 @@ def test_province_without_large_candidate(copy_instance):
     assert e.verdict == "infeasible"
     (check,) = [f for f in e.about("large_site_per_province") if f.source == "check"]
     assert check.constraint == "large_site_per_province[P2]" and check.objects == ("P2",)
-    assert check.sentence == "South: the rule requires exactly one large site, but the province has no large site in sites.csv"
+    assert (
+        check.sentence
+        == "South: the rule requires exactly one large site, but the province has no large site in sites.csv"
+    )
     (relaxed,) = sentences(e, "elastic")
-    assert relaxed == "relax large_site_per_province[P2]: South gets no large site although the rule (exactly) requires exactly one"
+    assert (
+        relaxed
+        == "relax large_site_per_province[P2]: South gets no large site although the rule (exactly) requires exactly one"
+    )
     assert "no IIS needed" in e.notes[0] and "large_site_per_province[P2]" in e.notes[0]
 
 
@@ -60,20 +95,27 @@ def test_min_size_above_reachable_demand():
     assert e.verdict == "infeasible"
     (check,) = e.about("large_site_per_province")[:1]
     assert check.objects == ("P2", "LC")
-    assert check.sentence == ("South: no candidate large site can open: the only candidate, Ceestad large (LC), has a minimum size (150) "
-                              "that exceeds the demand in the province (100), and the rule requires exactly one large site")
+    assert check.sentence == (
+        "South: no candidate large site can open: the only candidate, Ceestad large (LC), has a minimum size (150) "
+        "that exceeds the demand in the province (100), and the rule requires exactly one large site"
+    )
     relaxed = [f for f in e.findings if f.source == "elastic"]
     assert [(f.constraint, f.amount) for f in relaxed] == [("site_min_size[LC]", 50)]
-    assert relaxed[0].sentence == "relax site_min_size[LC]: Ceestad large (LC) in South must accept 100 places instead of its minimum size 150 (by 50)"
+    assert (
+        relaxed[0].sentence
+        == "relax site_min_size[LC]: Ceestad large (LC) in South must accept 100 places instead of its minimum size 150 (by 50)"
+    )
 
 
 def test_min_size_above_demand_within_the_travel_limit():
     # Under the default limits (large sites within 120 min) the phrase names the limit.
     inst = load_instance(TWO)
-    from allocator.policy import load_policy
+    from allocator.data.policy import load_policy
 
     e = explain(inst, load_policy("default", {"demand_scale": 0.5}), OPTIONS)
-    assert "exceeds the demand within 120 minutes in the province (100)" in e.about("large_site_per_province")[0].sentence
+    assert (
+        "exceeds the demand within 120 minutes in the province (100)" in e.about("large_site_per_province")[0].sentence
+    )
 
 
 def test_existing_site_that_cannot_fill_its_minimum(copy_instance):
@@ -82,7 +124,10 @@ def test_existing_site_that_cannot_fill_its_minimum(copy_instance):
     e = why(folder, demand_scale=0.5)
     (check,) = e.about("site_min_size")[:1]
     assert check.constraint == "site_min_size[LC]" and check.amount == 50
-    assert check.sentence == "Ceestad large (LC) must open (existing, kept open), but its minimum size (150) exceeds the demand in the province (100)"
+    assert (
+        check.sentence
+        == "Ceestad large (LC) must open (existing, kept open), but its minimum size (150) exceeds the demand in the province (100)"
+    )
 
 
 def test_budget_below_the_cheapest_plan():
@@ -91,8 +136,10 @@ def test_budget_below_the_cheapest_plan():
     assert e.verdict == "infeasible"
     (check,) = [f for f in e.about("budget_limit") if f.source == "check"]
     assert check.objects == ("S1",) and check.amount == 600
-    assert check.sentence == ("budget EUR 400 is below the cheapest plan that meets the one-large-site rule (exactly): at least EUR 1,000 "
-                              "(each of its 1 required sites open at its minimum size)")
+    assert check.sentence == (
+        "budget EUR 400 is below the cheapest plan that meets the one-large-site rule (exactly): at least EUR 1,000 "
+        "(each of its 1 required sites open at its minimum size)"
+    )
     (relaxed,) = [f for f in e.findings if f.source == "elastic"]
     assert relaxed.constraint == "budget_limit" and relaxed.amount == pytest.approx(600)
     assert "cheapest plan that meets the other hard rules (EUR 1,000, EUR 600 more)" in relaxed.sentence
@@ -106,7 +153,10 @@ def test_budget_that_leaves_demand_unmet():
     assert e.verdict == "unmet"
     relaxed = [f for f in e.findings if f.source == "elastic" and f.effect == "unmet"]
     assert [(f.constraint, f.amount) for f in relaxed] == [("budget_limit", pytest.approx(500))]
-    assert "budget EUR 2,500 is below the cheapest plan that places all demand that can be placed (EUR 3,000, EUR 500 more)" in relaxed[0].sentence
+    assert (
+        "budget EUR 2,500 is below the cheapest plan that places all demand that can be placed (EUR 3,000, EUR 500 more)"
+        in relaxed[0].sentence
+    )
 
 
 def test_two_forced_large_sites_in_one_province():
@@ -114,7 +164,10 @@ def test_two_forced_large_sites_in_one_province():
     assert e.verdict == "infeasible"
     (check,) = e.about("large_site_per_province")[:1]
     assert check.objects == ("P1", "LA", "LB")
-    assert check.sentence == "North: 2 large sites must open (Aburg large (LA) (forced); Beedorp large (LB) (forced)), but the rule allows exactly one large site per province"
+    assert (
+        check.sentence
+        == "North: 2 large sites must open (Aburg large (LA) (forced); Beedorp large (LB) (forced)), but the rule allows exactly one large site per province"
+    )
     (relaxed,) = [f for f in e.findings if f.source == "elastic"]
     assert relaxed.rule in ("force_sites", "large_site_per_province")
     assert set(relaxed.objects) & {"LA", "LB"}
@@ -124,7 +177,10 @@ def test_forced_site_beside_an_existing_one(copy_instance):
     folder, edit = copy_instance("tiny-two-provinces")
     edit("sites", lambda df: df.assign(status=df["site"].map(lambda s: "existing" if s == "LA" else "candidate")))
     e = why(folder, force_sites="LB")
-    assert "North: 2 large sites must open (Aburg large (LA) (existing, kept open); Beedorp large (LB) (forced))" in e.about("large_site_per_province")[0].sentence
+    assert (
+        "North: 2 large sites must open (Aburg large (LA) (existing, kept open); Beedorp large (LB) (forced))"
+        in e.about("large_site_per_province")[0].sentence
+    )
 
 
 def test_all_large_candidates_forbidden():
@@ -132,12 +188,17 @@ def test_all_large_candidates_forbidden():
     assert e.verdict == "infeasible"
     (check,) = e.about("large_site_per_province")[:1]
     assert check.objects == ("P1", "LA", "LB")
-    assert check.sentence == "North: every large site is forbidden (Aburg large (LA), Beedorp large (LB)), but the rule requires exactly one large site"
+    assert (
+        check.sentence
+        == "North: every large site is forbidden (Aburg large (LA), Beedorp large (LB)), but the rule requires exactly one large site"
+    )
     (relaxed,) = [f for f in e.findings if f.source == "elastic"]
     assert relaxed.constraint in ("large_site_per_province[P1]", "open_site[LA]", "open_site[LB]")
     (iis,) = [f for f in e.findings if f.source == "iis"]
     assert iis.objects == ("large_site_per_province[P1]", "open_site[LA]", "open_site[LB]")
-    assert iis.sentence.startswith("an irreducible infeasible subset: 1 constraint (large_site_per_province[P1]) with the bounds of open_site[LA], open_site[LB]")
+    assert iis.sentence.startswith(
+        "an irreducible infeasible subset: 1 constraint (large_site_per_province[P1]) with the bounds of open_site[LA], open_site[LB]"
+    )
 
 
 def test_mean_travel_limit_impossible(tmp_path):
@@ -147,7 +208,9 @@ def test_mean_travel_limit_impossible(tmp_path):
     (relaxed,) = [f for f in e.findings if f.source == "elastic"]
     assert relaxed.constraint == "mean_travel_limit" and relaxed.objects == ("L",)
     assert relaxed.amount == pytest.approx(100 * 5 + 50 * 25)
-    assert relaxed.sentence.startswith("relax mean_travel_limit: the plan needs a mean travel of 16.7 min per placed person, above the limit of 5 min (1,750 place-minutes over it")
+    assert relaxed.sentence.startswith(
+        "relax mean_travel_limit: the plan needs a mean travel of 16.7 min per placed person, above the limit of 5 min (1,750 place-minutes over it"
+    )
     (iis,) = [f for f in e.findings if f.source == "iis"]
     assert {"large_site_per_province[P]", "site_min_size[L]", "mean_travel_limit"} <= set(iis.objects)
 
@@ -159,7 +222,10 @@ def test_municipality_cut_off_by_a_travel_limit(copy_instance):
     assert e.verdict == "unmet"
     (check,) = e.about("max_travel_minutes")
     assert check.constraint == "demand_balance[D]" and check.objects == ("D", "P2", "LC") and check.amount == 50
-    assert check.sentence == "Deeveen (D) (South): no site may take its 50 places: the nearest large site, Ceestad large (LC), is 15.0 min away, beyond max_travel_minutes = 10; they stay unmet"
+    assert (
+        check.sentence
+        == "Deeveen (D) (South): no site may take its 50 places: the nearest large site, Ceestad large (LC), is 15.0 min away, beyond max_travel_minutes = 10; they stay unmet"
+    )
     assert "even with every rule relaxed, 50 places stay unmet" in sentences(e, "elastic")[0]
 
 
@@ -169,7 +235,9 @@ def test_municipality_cut_off_by_the_regular_limit(copy_instance):
     e = why(folder, max_travel_minutes_regular=10, large_site_rule="off")
     (check,) = e.about("max_travel_minutes_regular")
     assert check.objects == ("C", "P2", "RD")
-    assert check.sentence.startswith("Ceestad (C) (South): no site may take its 150 places: the nearest regular site, Deeveen regular (RD), is 15.0 min away, beyond max_travel_minutes_regular = 10")
+    assert check.sentence.startswith(
+        "Ceestad (C) (South): no site may take its 150 places: the nearest regular site, Deeveen regular (RD), is 15.0 min away, beyond max_travel_minutes_regular = 10"
+    )
 
 
 def test_municipality_whose_province_has_no_site(copy_instance):
@@ -177,31 +245,44 @@ def test_municipality_whose_province_has_no_site(copy_instance):
     edit("sites", lambda df: df[~df["site"].isin(["LC", "RD"])])
     e = why(folder, large_site_rule="off")
     (c, d) = e.about("allow_cross_province")
-    assert c.sentence == ("Ceestad (C) (South): no site may take its 150 places: its province has no site and allow_cross_province = false "
-                          "(the nearest site, Beedorp large (LB) in North, is 30.0 min away); they stay unmet")
+    assert c.sentence == (
+        "Ceestad (C) (South): no site may take its 150 places: its province has no site and allow_cross_province = false "
+        "(the nearest site, Beedorp large (LB) in North, is 30.0 min away); they stay unmet"
+    )
     assert d.objects == ("D", "P2", "LB")
 
 
 def test_forbidden_site_leaves_demand_unmet():
     e = why(TWO, forbid_sites="LC", large_site_rule="off", max_travel_minutes_regular=10)
     (c,) = [f for f in e.about("forbid_sites") if f.source == "check"]
-    assert c.sentence == "Ceestad (C) (South): every site within reach is forbidden (Ceestad large (LC)); its 150 places stay unmet"
+    assert (
+        c.sentence
+        == "Ceestad (C) (South): every site within reach is forbidden (Ceestad large (LC)); its 150 places stay unmet"
+    )
     relaxed = [f for f in e.findings if f.source == "elastic" and f.effect == "unmet"]
     assert [f.constraint for f in relaxed] == ["open_site[LC]"]
-    assert relaxed[0].sentence == "relax open_site[LC] (forbid_sites): open the forbidden site Ceestad large (LC) in South"
+    assert (
+        relaxed[0].sentence == "relax open_site[LC] (forbid_sites): open the forbidden site Ceestad large (LC) in South"
+    )
 
 
 def test_capacity_within_reach():
     e = why(TWO, forbid_sites="LA,RB", large_site_rule="off")
     (cap,) = e.about("site_capacity")
     assert cap.objects == ("P1", "LB") and cap.amount == 50
-    assert cap.sentence == "North: the sites that may open within reach hold at most 250 places, below the demand they could serve (300); at least 50 places stay unmet"
+    assert (
+        cap.sentence
+        == "North: the sites that may open within reach hold at most 250 places, below the demand they could serve (300); at least 50 places stay unmet"
+    )
 
 
 def test_penalty_below_the_cheapest_place():
     e = why(TWO, unmet_penalty=5)
     (f,) = e.about("unmet_penalty")
-    assert f.sentence == "unmet_penalty (EUR 5 per place) is below the cheapest place (EUR 10 with its travel value): leaving demand unmet costs less than placing it"
+    assert (
+        f.sentence
+        == "unmet_penalty (EUR 5 per place) is below the cheapest place (EUR 10 with its travel value): leaving demand unmet costs less than placing it"
+    )
 
 
 def test_cli_explain_exit_codes():
@@ -221,19 +302,23 @@ def test_cli_solve_explains_infeasibility_and_unmet_demand(tmp_path):
     r = CliRunner().invoke(cli, ["solve", str(INSTANCES / "tiny-budget"), *HAND, "--out", str(tmp_path / "b")])
     assert r.exit_code == 1 and "unmet 50" in r.output
     assert r.output.index("Solution written to") < r.output.index("relax budget_limit: budget EUR 2,500")
-    r = CliRunner().invoke(cli, ["solve", str(INSTANCES / "tiny-budget"), *HAND, "--no-explain", "--out", str(tmp_path / "c")])
+    r = CliRunner().invoke(
+        cli, ["solve", str(INSTANCES / "tiny-budget"), *HAND, "--no-explain", "--out", str(tmp_path / "c")]
+    )
     assert r.exit_code == 1 and "Why:" not in r.output
 
 
 def test_national_instance_with_every_large_candidate_of_zeeland_forbidden():
     inst = load_instance(INSTANCES / "nl-2024")
     zeeland = list(inst.sites.index[(inst.sites["province"] == "PV29") & (inst.sites["kind"] == "large")])
-    from allocator.policy import load_policy
+    from allocator.data.policy import load_policy
 
     e = explain(inst, load_policy("default", {"forbid_sites": ",".join(zeeland)}), SolveOptions(time_limit=120))
     assert e.verdict == "infeasible"
     (check,) = [f for f in e.findings if f.source == "check"]
-    assert check.objects == ("PV29", *zeeland) and check.sentence.startswith("Zeeland: every large site is forbidden (Middelburg (Z.) (large candidate) (L-GM0687)")
+    assert check.objects == ("PV29", *zeeland) and check.sentence.startswith(
+        "Zeeland: every large site is forbidden (Middelburg (Z.) (large candidate) (L-GM0687)"
+    )
     (relaxed,) = [f for f in e.findings if f.source == "elastic"]
     assert relaxed.constraint in ["large_site_per_province[PV29]"] + [f"open_site[{s}]" for s in zeeland]
     (iis,) = [f for f in e.findings if f.source == "iis"]

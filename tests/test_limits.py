@@ -12,13 +12,14 @@ from pathlib import Path
 import psutil
 import pytest
 from click.testing import CliRunner
+from helpers import INSTANCES
 
-from allocator.cli import cli
-from allocator.instance import load_instance
-from allocator.model import build_model
-from allocator.policy import load_policy
-from allocator.solver import SolveOptions, SolveSession
-from conftest import INSTANCES
+from allocator.commands.main import cli
+from allocator.data.load import load_instance
+from allocator.data.policy import load_policy
+from allocator.model.build import build_model
+from allocator.solve.highs import SolveSession
+from allocator.solve.options import SolveOptions
 
 NL = INSTANCES / "nl-2024"
 TWO = INSTANCES / "tiny-two-provinces"
@@ -47,7 +48,7 @@ def test_time_limit_zero_without_a_start_finds_no_plan():
 
 
 def test_no_plan_exit_code():
-    from allocator.cli import EXIT_NO_PLAN, exit_code
+    from allocator.commands.common import EXIT_NO_PLAN, exit_code
 
     assert exit_code("time_limit_no_plan", 0) == EXIT_NO_PLAN == 3
 
@@ -69,8 +70,13 @@ def test_time_limit_on_the_whole_national_model(tmp_path):
 
 def start_solve(tmp_path, *args):
     out = tmp_path / "sol"
-    process = subprocess.Popen([str(ALLOCATOR), "solve", str(NL), "--out", str(out), *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    process = subprocess.Popen(
+        [str(ALLOCATOR), "solve", str(NL), "--out", str(out), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     return process, out
 
 

@@ -2,13 +2,13 @@
 
 import pytest
 from click.testing import CliRunner
+from helpers import INSTANCES
 
-from allocator.cli import cli
-from allocator.instance import load_instance
-from allocator.pipeline import solve
-from allocator.policy import load_policy
-from allocator.solver import SolveOptions
-from conftest import INSTANCES
+from allocator.analysis.pipeline import solve
+from allocator.commands.main import cli
+from allocator.data.load import load_instance
+from allocator.data.policy import load_policy
+from allocator.solve.options import SolveOptions
 
 # Optimal objective of nl-2024 under models/default.toml, as first proven (gap 0.0022%).
 REFERENCE_OBJECTIVE = 2_706_823_669.92

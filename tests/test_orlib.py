@@ -12,13 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-
-from allocator.instance import load_instance
-from allocator.pipeline import solve
-from allocator.policy import load_policy
-from allocator.solver import SolveOptions, Status
-
 from orlib import customer_id, expected_tokens, parse_cap, parse_cap_text, read_optima, warehouse_id, write_instance
+
+from allocator.analysis.pipeline import solve
+from allocator.data.load import load_instance
+from allocator.data.policy import load_policy
+from allocator.solve.options import SolveOptions, Status
 
 DATA = Path(__file__).resolve().parents[1] / "instances" / "orlib"
 TOLERANCE = 1e-3  # absolute; the published optima are rounded to 3 decimals
@@ -31,14 +30,17 @@ TOTAL_DEMAND = 58268
 
 
 def orlib_policy(whole_places: bool):
-    return load_policy("default", {
-        "large_site_rule": "off",
-        "max_travel_minutes": "none",
-        "max_travel_minutes_regular": "none",
-        "travel_value": 1,
-        "unmet_penalty": 1e9,
-        "whole_places": whole_places,
-    })
+    return load_policy(
+        "default",
+        {
+            "large_site_rule": "off",
+            "max_travel_minutes": "none",
+            "max_travel_minutes_regular": "none",
+            "travel_value": 1,
+            "unmet_penalty": 1e9,
+            "whole_places": whole_places,
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,9 @@ def optima() -> dict[str, float]:
 @pytest.mark.parametrize("name", BINDING + UNCAPACITATED)
 def test_published_optimum(name, whole_places, optima, tmp_path):
     problem = write_instance(DATA / f"{name}.txt", tmp_path / name)
-    outcome = solve(load_instance(tmp_path / name), orlib_policy(whole_places), SolveOptions(gap=1e-9, time_limit=60, workers=1))
+    outcome = solve(
+        load_instance(tmp_path / name), orlib_policy(whole_places), SolveOptions(gap=1e-9, time_limit=60, workers=1)
+    )
 
     assert outcome.status is Status.OPTIMAL, outcome.result.message
     assert outcome.check.passed, outcome.check.violations
@@ -62,7 +66,10 @@ def test_published_optimum(name, whole_places, optima, tmp_path):
     index = {warehouse_id(i, problem.m): i for i in range(problem.m)}
     cust = {customer_id(j, problem.n): j for j in range(problem.n)}
     open_sites = [index[s] for s in sol.sites.loc[sol.sites["open_site"] == 1, "site"]]
-    fraction = {(cust[r.municipality], index[r.site]): r.placed / problem.demand[cust[r.municipality]] for r in sol.placements.itertuples()}
+    fraction = {
+        (cust[r.municipality], index[r.site]): r.placed / problem.demand[cust[r.municipality]]
+        for r in sol.placements.itertuples()
+    }
     assert problem.objective(open_sites, fraction) == pytest.approx(optima[name], abs=TOLERANCE)
 
     load = sol.sites.set_index("site")["placed"]

@@ -12,18 +12,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from allocator.analysis.pipeline import solve
 from allocator.check import check_solution
-from allocator.instance import load_instance
-from allocator.pipeline import solve
-from allocator.policy import Policy
-from allocator.solver import SolveOptions
+from allocator.data.load import load_instance
+from allocator.data.policy import Policy
+from allocator.solve.options import SolveOptions
 
 OPTIONS = SolveOptions(gap=0.0, workers=1, time_limit=60)
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 TOML = 'name = "random"\ndescription = "generated"\nunits = "places"\ncurrency = "EUR"\nplanning_period = "1 year"\n[travel]\nmode = "matrix"\n'
 
 
@@ -39,18 +45,43 @@ def instances(draw, min_size=True):
     for k in range(n_sites):
         home = draw(st.integers(0, n_muni - 1))
         low = draw(st.integers(0, 40)) if min_size else 0
-        sites.append({
-            "site": f"S{k}", "name": f"site {k}", "municipality": f"M{home}", "province": f"P{muni_prov[home]}",
-            "kind": draw(st.sampled_from(["large", "regular"])), "status": draw(st.sampled_from(["candidate"] * 5 + ["existing"])),
-            "min_size": low, "capacity": low + draw(st.integers(1, 100)),
-            "fixed_cost": draw(st.integers(0, 500)), "cost_per_place": draw(st.integers(1, 20)), "lat": 52.0, "lon": 5.0,
-        })
-    travel = [{"municipality": f"M{i}", "site": s["site"], "minutes": draw(st.integers(0, 60))}
-              for i in range(n_muni) for s in sites if draw(st.integers(0, 9)) < 9]
+        sites.append(
+            {
+                "site": f"S{k}",
+                "name": f"site {k}",
+                "municipality": f"M{home}",
+                "province": f"P{muni_prov[home]}",
+                "kind": draw(st.sampled_from(["large", "regular"])),
+                "status": draw(st.sampled_from(["candidate"] * 5 + ["existing"])),
+                "min_size": low,
+                "capacity": low + draw(st.integers(1, 100)),
+                "fixed_cost": draw(st.integers(0, 500)),
+                "cost_per_place": draw(st.integers(1, 20)),
+                "lat": 52.0,
+                "lon": 5.0,
+            }
+        )
+    travel = [
+        {"municipality": f"M{i}", "site": s["site"], "minutes": draw(st.integers(0, 60))}
+        for i in range(n_muni)
+        for s in sites
+        if draw(st.integers(0, 9)) < 9
+    ]
     return {
-        "provinces": pd.DataFrame({"province": [f"P{p}" for p in range(n_prov)], "name": [f"province {p}" for p in range(n_prov)]}),
-        "municipalities": pd.DataFrame({"municipality": [f"M{i}" for i in range(n_muni)], "name": [f"municipality {i}" for i in range(n_muni)],
-                                        "province": [f"P{p}" for p in muni_prov], "population": 1, "lat": 52.0, "lon": 5.0, "demand": demand}),
+        "provinces": pd.DataFrame(
+            {"province": [f"P{p}" for p in range(n_prov)], "name": [f"province {p}" for p in range(n_prov)]}
+        ),
+        "municipalities": pd.DataFrame(
+            {
+                "municipality": [f"M{i}" for i in range(n_muni)],
+                "name": [f"municipality {i}" for i in range(n_muni)],
+                "province": [f"P{p}" for p in muni_prov],
+                "population": 1,
+                "lat": 52.0,
+                "lon": 5.0,
+                "demand": demand,
+            }
+        ),
         "sites": pd.DataFrame(sites),
         "travel_times": pd.DataFrame(travel, columns=["municipality", "site", "minutes"]),
     }
@@ -131,7 +162,9 @@ def test_unused_sites_forbidden_and_chosen_large_sites_forced_change_nothing(tab
     if value is None:
         return
     sites = out.solution.sites.set_index("site")
-    fixed = set(policy.force_sites) | (set(inst.sites.index[inst.sites["status"] == "existing"]) if policy.keep_existing_open else set())
+    fixed = set(policy.force_sites) | (
+        set(inst.sites.index[inst.sites["status"] == "existing"]) if policy.keep_existing_open else set()
+    )
     unused = tuple(s for s in sites.index if sites.at[s, "open_site"] == 0 and s not in fixed)
     if unused:
         assert same(objective(inst, policy.with_(forbid_sites=unused))[0], value)
@@ -150,7 +183,10 @@ def test_raising_demand_never_reduces_unmet_demand(tables, policy, raise_by):
     # for the raised demand, trimming the extra places gives a plan for the old demand that
     # places at most that many fewer.
     muni = tables["municipalities"]
-    worst = float((tables["sites"]["cost_per_place"].max() + 2 * 60) * (muni["demand"].sum() + sum(raise_by)) + tables["sites"]["fixed_cost"].sum())
+    worst = float(
+        (tables["sites"]["cost_per_place"].max() + 2 * 60) * (muni["demand"].sum() + sum(raise_by))
+        + tables["sites"]["fixed_cost"].sum()
+    )
     policy = policy.with_(unmet_penalty=worst + 1)
     base = load(tables)
     raised = load({**tables, "municipalities": muni.assign(demand=muni["demand"] + raise_by[: len(muni)])})
@@ -175,11 +211,17 @@ def brute_force(inst, policy: Policy) -> float | None:
         eligible &= ~regular[None, :] | (t <= policy.max_travel_minutes_regular)
     if not policy.allow_cross_province:
         eligible &= muni["province"].to_numpy()[:, None] == sites["province"].to_numpy()[None, :]
-    must = {s for s in site_ids if policy.keep_existing_open and sites.at[s, "status"] == "existing"} | set(policy.force_sites)
+    must = {s for s in site_ids if policy.keep_existing_open and sites.at[s, "status"] == "existing"} | set(
+        policy.force_sites
+    )
     best = None
     for opened in itertools.product((0, 1), repeat=len(site_ids)):
         chosen = {s for s, o in zip(site_ids, opened) if o}
-        if not must <= chosen or chosen & set(policy.forbid_sites) or not large_rule_holds(inst, policy, chosen, demand):
+        if (
+            not must <= chosen
+            or chosen & set(policy.forbid_sites)
+            or not large_rule_holds(inst, policy, chosen, demand)
+        ):
             continue
         value = transport(inst, policy, chosen, eligible, demand, site_ids, muni_ids)
         if value is not None and (best is None or value < best):
@@ -210,7 +252,7 @@ def transport(inst, policy, chosen, eligible, demand, site_ids, muni_ids) -> flo
     cost = np.array(unit + [policy.unmet_penalty] * n_u, dtype=float)
     fixed = float(sum(sites.at[s, "fixed_cost"] for s in chosen))
     a_eq = np.zeros((n_u, n_x + n_u))
-    for k, (r, c) in enumerate(arcs):
+    for k, (r, _) in enumerate(arcs):
         a_eq[r, k] = 1
     a_eq[:, n_x:] = np.eye(n_u)
     rows, rhs = [], []
@@ -228,7 +270,15 @@ def transport(inst, policy, chosen, eligible, demand, site_ids, muni_ids) -> flo
         rows.append(np.array([inst.travel[r, c] - policy.mean_travel_limit_minutes for r, c in arcs] + [0.0] * n_u))
         rhs.append(0.0)
     bounds = [(0, None)] * (n_x + n_u)
-    res = linprog(cost, A_ub=np.array(rows) if rows else None, b_ub=np.array(rhs) if rhs else None, A_eq=a_eq, b_eq=demand, bounds=bounds, method="highs")
+    res = linprog(
+        cost,
+        A_ub=np.array(rows) if rows else None,
+        b_ub=np.array(rhs) if rhs else None,
+        A_eq=a_eq,
+        b_eq=demand,
+        bounds=bounds,
+        method="highs",
+    )
     if res.status == 2:
         return None
     assert res.status == 0, res.message

@@ -10,16 +10,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import INSTANCES, run
 
-from allocator.cli import cli
-from allocator.figures import map_figure, provinces_figure, travel_figure
-from allocator.html_report import load_panels, write_report
-from allocator.instance import load_instance
-from allocator.pipeline import solve
-from allocator.policy import load_policy
-from allocator.solution import write_solution
-from allocator.solver import SolveOptions
-from conftest import INSTANCES, run
+from allocator.analysis.pipeline import solve
+from allocator.commands.main import cli
+from allocator.data.load import load_instance
+from allocator.data.policy import load_policy
+from allocator.reports.figures import map_figure, provinces_figure, travel_figure
+from allocator.reports.html import load_panels, write_report
+from allocator.results.solution import write_solution
+from allocator.solve.options import SolveOptions
 
 NORTH = ("PV20", "PV22")  # Groningen and Drenthe: real municipalities, so the map has polygons
 
@@ -42,8 +42,12 @@ def north(tmp_path_factory):
     munis.to_csv(inst / "municipalities.csv", index=False)
     read("sites").query("province in @NORTH").to_csv(inst / "sites.csv", index=False)
     links = read("links")
-    links[links["from"].isin(munis["municipality"]) & links["to"].isin(munis["municipality"])].to_csv(inst / "links.csv", index=False)
-    (inst / "instance.toml").write_text((src / "instance.toml").read_text().replace('name = "nl-2024"', 'name = "nl-north"'))
+    links[links["from"].isin(munis["municipality"]) & links["to"].isin(munis["municipality"])].to_csv(
+        inst / "links.csv", index=False
+    )
+    (inst / "instance.toml").write_text(
+        (src / "instance.toml").read_text().replace('name = "nl-2024"', 'name = "nl-north"')
+    )
     outcome = solve(load_instance(inst), load_policy("default"), SolveOptions(gap=0.0, workers=1))
     assert outcome.status.value == "optimal" and outcome.solution.kpis["unmet"] == 0
     return write_solution(outcome.solution, root / "north-default")
@@ -79,7 +83,7 @@ def parse(path: Path) -> _Collect:
 
 def map_svg(text: str) -> str:
     start = text.index('<figure id="map"')
-    return text[start:text.index("</figure>", start)]
+    return text[start : text.index("</figure>", start)]
 
 
 def test_report_structure(north, tmp_path):
@@ -96,7 +100,14 @@ def test_report_structure(north, tmp_path):
     assert "Reception plan: nl-north" in words
     summary = json.loads((north / "summary.json").read_text())
     assert f"EUR {summary['objective'] / 1e6:,.1f} M" in words  # objective
-    for label in ("Gap (relative)", "Gap (absolute)", "Fixed cost", "Cost per place, summed", "Travel value", "Independent check"):
+    for label in (
+        "Gap (relative)",
+        "Gap (absolute)",
+        "Fixed cost",
+        "Cost per place, summed",
+        "Travel value",
+        "Independent check",
+    ):
         assert label in words
     assert "Ter Apel asielcomplex" in words and "Assen (large candidate)" in words  # the large sites chosen
     assert "large_site_rule" in words and "exactly" in words  # the policy
@@ -113,7 +124,9 @@ def test_report_is_self_contained(north, tiny, tmp_path):
         out = tmp_path / "report.html"
         write_report(sources, out)
         page = parse(out)
-        links = [(tag, k, v) for tag, k, v in page.attrs if k in ("src", "href", "xlink:href", "srcset", "data", "poster")]
+        links = [
+            (tag, k, v) for tag, k, v in page.attrs if k in ("src", "href", "xlink:href", "srcset", "data", "poster")
+        ]
         assert not [a for a in links if re.match(r"\s*(https?:)?//", a[2] or "")], links
         assert "link" not in page.tags or all(k != "rel" or v == "icon" for tag, k, v in page.attrs if tag == "link")
         assert "@import" not in out.read_text() and "url(http" not in out.read_text()
@@ -137,11 +150,19 @@ def test_png_files(north, tmp_path):
     assert r.exit_code == 0, r.output
     from PIL import Image
 
-    assert sorted(p.name for p in pngs.iterdir()) == ["costs.png", "map.png", "provinces.png", "travel.png"]
-    for path in pngs.iterdir():
+    assert sorted(p.name for p in pngs.iterdir() if p.name != ".allocator.json") == [
+        "costs.png",
+        "map.png",
+        "provinces.png",
+        "travel.png",
+    ]
+    for path in pngs.glob("*.png"):
         with Image.open(path) as image:
             assert image.format == "PNG" and image.width > 600 and image.height > 300
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["png", "r.html"]  # nothing temporary left
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".allocator.json") == [
+        "png",
+        "r.html",
+    ]  # nothing temporary left
 
 
 def test_side_by_side_uses_the_same_scales(tiny, tmp_path):
@@ -194,7 +215,10 @@ def test_solution_of_another_instance_is_refused(tiny, tmp_path):
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
-@pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()), reason="Debian chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)")
+@pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="Debian chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+)
 def test_report_in_a_real_browser(north, tiny, tmp_path):
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
@@ -205,8 +229,18 @@ def test_report_in_a_real_browser(north, tiny, tmp_path):
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     profile = tempfile.mkdtemp(dir=tmp_path)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", "--window-size=1400,1800"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1800",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
@@ -216,11 +250,16 @@ def test_report_in_a_real_browser(north, tiny, tmp_path):
             errors = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "ERROR")]
             assert errors == []
             drawn = driver.execute_script(
-                "return Array.from(document.querySelectorAll('#map svg path')).filter(p => (p.getAttribute('d') || '').trim().length > 0).length")
+                "return Array.from(document.querySelectorAll('#map svg path')).filter(p => (p.getAttribute('d') || '').trim().length > 0).length"
+            )
             assert drawn > 50
-            box = driver.execute_script("const r = document.querySelector('#map svg').getBoundingClientRect(); return [r.width, r.height];")
+            box = driver.execute_script(
+                "const r = document.querySelector('#map svg').getBoundingClientRect(); return [r.width, r.height];"
+            )
             assert box[0] > 300 and box[1] > 300  # laid out at a readable size
-            tooltips = driver.execute_script("return Array.from(document.querySelectorAll('#map svg title')).map(t => t.textContent)")
+            tooltips = driver.execute_script(
+                "return Array.from(document.querySelectorAll('#map svg title')).map(t => t.textContent)"
+            )
             assert sum("(GM" in t for t in tooltips) == polygons
             height = driver.execute_script("return document.documentElement.scrollHeight")
             driver.set_window_size(1400, min(height, 8000))

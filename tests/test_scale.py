@@ -6,13 +6,13 @@ import sys
 
 import pyomo.environ as pyo
 import pytest
+from helpers import INSTANCES, ROOT, run
 
-from allocator.generate import generate
-from allocator.heuristic import greedy_start
-from allocator.instance import load_instance
-from allocator.model import build_model
-from allocator.policy import load_policy
-from conftest import INSTANCES, ROOT, run
+from allocator.data.generate import generate
+from allocator.data.load import load_instance
+from allocator.data.policy import load_policy
+from allocator.model.build import build_model
+from allocator.model.heuristic import greedy_start
 
 TWO = INSTANCES / "tiny-two-provinces"
 
@@ -32,8 +32,15 @@ def test_generate_is_deterministic_and_valid(tmp_path):
 def test_nearest_regular_sites_keeps_the_k_nearest():
     # From A the regular sites are RB (20 min) only; from B, RB (0). With k=1 nothing changes ...
     inst = load_instance(TWO)
-    free = build_model(inst, load_policy("default", {"max_travel_minutes": "none", "max_travel_minutes_regular": "none"}))
-    k1 = build_model(inst, load_policy("default", {"max_travel_minutes": "none", "max_travel_minutes_regular": "none", "nearest_regular_sites": 1}))
+    free = build_model(
+        inst, load_policy("default", {"max_travel_minutes": "none", "max_travel_minutes_regular": "none"})
+    )
+    k1 = build_model(
+        inst,
+        load_policy(
+            "default", {"max_travel_minutes": "none", "max_travel_minutes_regular": "none", "nearest_regular_sites": 1}
+        ),
+    )
     assert set(free.ARCS) == set(k1.ARCS)
 
 
@@ -48,7 +55,9 @@ def test_nearest_regular_sites_drops_farther_arcs(copy_instance):
 
     edit("sites", add)
     inst = load_instance(folder)
-    policy = load_policy("default", {"max_travel_minutes": "none", "max_travel_minutes_regular": "none", "nearest_regular_sites": 1})
+    policy = load_policy(
+        "default", {"max_travel_minutes": "none", "max_travel_minutes_regular": "none", "nearest_regular_sites": 1}
+    )
     arcs = set(build_model(inst, policy).ARCS)
     assert ("A", "RA") in arcs and ("A", "RB") not in arcs
     assert ("B", "RB") in arcs and ("B", "RA") not in arcs
@@ -61,10 +70,21 @@ def test_checker_enforces_nearest_regular_sites(copy_instance, tmp_path):
     import pandas as pd
 
     from allocator.check import check_solution
-    from allocator.solution import read_solution, write_solution
+    from allocator.results.solution import read_solution, write_solution
 
     folder, edit = copy_instance("tiny-two-provinces")
-    edit("sites", lambda df: pd.concat([df, df[df["site"] == "RB"].assign(site="RA", name="Aburg regular", municipality="A", lat="52.00", lon="5.00")], ignore_index=True))
+    edit(
+        "sites",
+        lambda df: pd.concat(
+            [
+                df,
+                df[df["site"] == "RB"].assign(
+                    site="RA", name="Aburg regular", municipality="A", lat="52.00", lon="5.00"
+                ),
+            ],
+            ignore_index=True,
+        ),
+    )
     out = run(folder, nearest_regular_sites=1)
     assert out.check.passed
     sol = write_solution(out.solution, tmp_path / "s")

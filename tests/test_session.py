@@ -1,15 +1,16 @@
 """A solve session re-solves only the blocks whose fixings changed, from the previous plan."""
 
 import pytest
+from helpers import INSTANCES, hand_policy
 
-from allocator.instance import load_instance
-from allocator.model import build_model, refix
-from allocator.solver import SolveOptions, SolveSession
-from conftest import INSTANCES, hand_policy
+from allocator.data.load import load_instance
+from allocator.model.build import build_model, refix
+from allocator.solve.highs import SolveSession
+from allocator.solve.options import SolveOptions
 
 
 def test_refix_resolves_only_the_changed_province(monkeypatch):
-    monkeypatch.setattr("allocator.solver.SMALL_BLOCK_COLUMNS", 0)  # one block per province even when tiny
+    monkeypatch.setattr("allocator.solve.highs.SMALL_BLOCK_COLUMNS", 0)  # one block per province even when tiny
     inst = load_instance(INSTANCES / "tiny-two-provinces")
     policy = hand_policy()
     model = build_model(inst, policy)

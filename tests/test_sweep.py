@@ -17,13 +17,13 @@ import shlex
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import HAND, INSTANCES
 
-from allocator import sweep as sweep_module
-from allocator.cli import cli
-from allocator.instance import load_instance
-from allocator.solver import SolveOptions
-from allocator.sweep import ScenarioError, grid, read_scenarios, run_sweep, scenarios_from
-from conftest import HAND, INSTANCES
+from allocator.analysis import sweep as sweep_module
+from allocator.analysis.sweep import ScenarioError, grid, read_scenarios, run_sweep, scenarios_from
+from allocator.commands.main import cli
+from allocator.data.load import load_instance
+from allocator.solve.options import SolveOptions
 
 BUDGET = INSTANCES / "tiny-budget"
 SET = [x for k, v in HAND.items() for x in ("--set", f"{k}={v}")]
@@ -62,8 +62,12 @@ def test_unmet_places_fall_as_the_budget_rises(tmp_path):
 def test_grid_is_the_cartesian_product():
     scenarios = grid(["budget=1e9,2e9", "demand_scale=0.8,1,1.2"])
     assert [s.id for s in scenarios] == [
-        "budget-1e9_demand_scale-0.8", "budget-1e9_demand_scale-1", "budget-1e9_demand_scale-1.2",
-        "budget-2e9_demand_scale-0.8", "budget-2e9_demand_scale-1", "budget-2e9_demand_scale-1.2",
+        "budget-1e9_demand_scale-0.8",
+        "budget-1e9_demand_scale-1",
+        "budget-1e9_demand_scale-1.2",
+        "budget-2e9_demand_scale-0.8",
+        "budget-2e9_demand_scale-1",
+        "budget-2e9_demand_scale-1.2",
     ]
     assert scenarios[4].overrides == {"budget": "2e9", "demand_scale": "1"}
     assert [s.id for s in grid([])] == ["base"]
@@ -76,7 +80,12 @@ def test_scenario_file(tmp_path):
     scenarios = read_scenarios(path)
     assert [s.id for s in scenarios] == ["budget-2000", "max_travel_minutes-60"]
     combined = scenarios_from(["demand_scale=1,2"], path)
-    assert [s.id for s in combined] == ["budget-2000_demand_scale-1", "budget-2000_demand_scale-2", "max_travel_minutes-60_demand_scale-1", "max_travel_minutes-60_demand_scale-2"]
+    assert [s.id for s in combined] == [
+        "budget-2000_demand_scale-1",
+        "budget-2000_demand_scale-2",
+        "max_travel_minutes-60_demand_scale-1",
+        "max_travel_minutes-60_demand_scale-2",
+    ]
 
 
 def test_scenario_file_problems(tmp_path):
@@ -93,11 +102,14 @@ def test_scenario_file_problems(tmp_path):
     assert "row 4: the same scenario as row 3 (value: 'budget-2000_travel_value-1')" in text
 
 
-@pytest.mark.parametrize(("vary", "message"), [
-    ("budget", "--vary: expected key=value1,value2,... (value: 'budget')"),
-    ("colour=red", "--vary, column 'colour': unknown policy key"),
-    ("budget=1,lots", "--vary, column 'budget': must be a number (value: 'lots')"),
-])
+@pytest.mark.parametrize(
+    ("vary", "message"),
+    [
+        ("budget", "--vary: expected key=value1,value2,... (value: 'budget')"),
+        ("colour=red", "--vary, column 'colour': unknown policy key"),
+        ("budget=1,lots", "--vary, column 'budget': must be a number (value: 'lots')"),
+    ],
+)
 def test_bad_vary(tmp_path, vary, message):
     r = invoke("sweep", BUDGET, "--vary", vary, "--out", tmp_path / "s")
     assert r.exit_code == 2 and message in r.output
@@ -111,13 +123,26 @@ def test_key_varied_twice(tmp_path):
 
 def test_scenario_without_plan_is_only_a_row(tmp_path):
     # Forbidding LC leaves P2 without a large site: infeasible. Forbidding RD moves D to LC: 8,450.
-    r = invoke("sweep", INSTANCES / "tiny-two-provinces", *SET, "--vary", "forbid_sites=LC,RD", "--out", tmp_path / "s", "--workers", 1)
+    r = invoke(
+        "sweep",
+        INSTANCES / "tiny-two-provinces",
+        *SET,
+        "--vary",
+        "forbid_sites=LC,RD",
+        "--out",
+        tmp_path / "s",
+        "--workers",
+        1,
+    )
     assert r.exit_code == 0, r.output
     table = pd.read_csv(tmp_path / "s" / "sweep.csv", dtype=str, keep_default_na=False)
     assert list(table["status"]) == ["infeasible", "optimal"]
     assert list(table["folder"]) == ["", "forbid_sites-RD"]
     assert table["objective"].tolist() == ["", "8450.0"]
-    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["forbid_sites-RD", "sweep.csv"]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir() if p.name != ".allocator.json") == [
+        "forbid_sites-RD",
+        "sweep.csv",
+    ]
 
 
 def test_resume_skips_finished_scenarios(tmp_path, monkeypatch):
@@ -141,7 +166,20 @@ def test_resume_skips_finished_scenarios(tmp_path, monkeypatch):
     assert calls == [3000.0] and "1 solved in this process, 2 kept from before" in r.output
     # Other inputs (a solver option here) make every scenario new.
     calls.clear()
-    r = invoke("sweep", BUDGET, *SET, "--vary", "budget=1000,2500,3000", "--out", out, "--gap", 1e-3, "--workers", 1, "--resume")
+    r = invoke(
+        "sweep",
+        BUDGET,
+        *SET,
+        "--vary",
+        "budget=1000,2500,3000",
+        "--out",
+        out,
+        "--gap",
+        1e-3,
+        "--workers",
+        1,
+        "--resume",
+    )
     assert calls == [1000.0, 2500.0, 3000.0]
 
 
@@ -162,7 +200,7 @@ def test_interrupt_keeps_finished_scenarios(tmp_path, monkeypatch):
     assert "1 of 4 scenarios finished and kept in" in r.output
     command = f"allocator sweep {BUDGET} {' '.join(shlex.quote(x) for x in SET)} --vary budget=1000,2000,2500,3000 --out {out} --workers 1 --time-limit 300 --gap 0 --resume"
     assert "Resume with:\n  " + command in r.output
-    assert sorted(p.name for p in out.iterdir()) == ["budget-1000", "sweep.csv"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".allocator.json") == ["budget-1000", "sweep.csv"]
     assert list(pd.read_csv(out / "sweep.csv")["scenario"]) == ["budget-1000"]
 
     monkeypatch.setattr(sweep_module, "solve_scenario", real)
@@ -182,7 +220,14 @@ def test_the_same_results_locally_and_on_dask(tmp_path):
     serial = run_sweep(inst, scenarios, tmp_path / "serial", overrides=overrides, options=options, workers=1)
     local = run_sweep(inst, scenarios, tmp_path / "local", overrides=overrides, options=options, workers=2)
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        dask = run_sweep(inst, scenarios, tmp_path / "dask", overrides=overrides, options=options, scheduler=cluster.scheduler_address)
+        dask = run_sweep(
+            inst,
+            scenarios,
+            tmp_path / "dask",
+            overrides=overrides,
+            options=options,
+            scheduler=cluster.scheduler_address,
+        )
     assert (serial.where, local.where) == ("this process", "2 local processes")
     assert dask.where.startswith("Dask scheduler")
     reference = (tmp_path / "serial" / "sweep.csv").read_bytes()
@@ -191,7 +236,9 @@ def test_the_same_results_locally_and_on_dask(tmp_path):
         assert (tmp_path / name / "sweep.csv").read_bytes() == reference
         for sid in serial.table["scenario"]:
             for t in TABLES:
-                assert (tmp_path / name / sid / f"{t}.csv").read_bytes() == (tmp_path / "serial" / sid / f"{t}.csv").read_bytes()
+                assert (tmp_path / name / sid / f"{t}.csv").read_bytes() == (
+                    tmp_path / "serial" / sid / f"{t}.csv"
+                ).read_bytes()
 
 
 def test_a_scenario_that_loses_its_plan_loses_its_folder(tmp_path):
@@ -202,4 +249,4 @@ def test_a_scenario_that_loses_its_plan_loses_its_folder(tmp_path):
     # Half the demand: P2 needs 100 places, below LC's minimum of 150, and LC is its only large site.
     r = invoke(*args, "--set", "demand_scale=0.5")
     assert r.exit_code == 0 and "infeasible" in r.output
-    assert sorted(p.name for p in out.iterdir()) == ["sweep.csv"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".allocator.json") == ["sweep.csv"]

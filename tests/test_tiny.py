@@ -1,8 +1,7 @@
 """Tiny instances whose optimum is worked out by hand in their README files."""
 
 import pytest
-
-from conftest import INSTANCES, open_sites, placed, run
+from helpers import INSTANCES, open_sites, placed, run
 
 
 def test_two_provinces_optimum():

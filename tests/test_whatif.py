@@ -12,16 +12,25 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from helpers import INSTANCES, hand_policy, two_large_instance
 
+from allocator.analysis.whatif import WhatIfError, rank_sites
 from allocator.check import CheckReport
-from allocator.cli import cli
-from allocator.instance import load_instance
-from allocator.solver import SolveOptions
-from allocator.whatif import WhatIfError, rank_sites
-from conftest import INSTANCES, hand_policy, two_large_instance
+from allocator.commands.main import cli
+from allocator.data.load import load_instance
+from allocator.solve.options import SolveOptions
 
 TWO = INSTANCES / "tiny-two-provinces"
-HAND = ["--set", "travel_value=1", "--set", "unmet_penalty=1000", "--set", "max_travel_minutes=none", "--set", "max_travel_minutes_regular=none"]
+HAND = [
+    "--set",
+    "travel_value=1",
+    "--set",
+    "unmet_penalty=1000",
+    "--set",
+    "max_travel_minutes=none",
+    "--set",
+    "max_travel_minutes_regular=none",
+]
 EXACT = SolveOptions(gap=0, workers=1)
 
 
@@ -30,7 +39,7 @@ def invoke(*args):
 
 
 def test_ranking_by_hand(monkeypatch):
-    monkeypatch.setattr("allocator.solver.SMALL_BLOCK_COLUMNS", 0)  # one block per province even when tiny
+    monkeypatch.setattr("allocator.solve.highs.SMALL_BLOCK_COLUMNS", 0)  # one block per province even when tiny
     result = rank_sites(load_instance(TWO), hand_policy(), "P1", options=EXACT)
     t = result.table
     assert list(t["site"]) == ["LA", "LB"]
@@ -65,12 +74,23 @@ def test_ties_are_broken_by_site_id(tmp_path):
 def test_infeasible_candidate_is_listed_not_dropped(copy_instance):
     folder, edit = copy_instance("tiny-two-provinces")
     # LB must hold 350 places if open, but P1 needs only 300.
-    edit("sites", lambda df: df.assign(capacity=df["capacity"].where(df["site"] != "LB", "400"), min_size=df["min_size"].where(df["site"] != "LB", "350")))
+    edit(
+        "sites",
+        lambda df: df.assign(
+            capacity=df["capacity"].where(df["site"] != "LB", "400"),
+            min_size=df["min_size"].where(df["site"] != "LB", "350"),
+        ),
+    )
     r = invoke("whatif", folder, *HAND, "--province", "P1")
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
     assert any(line.startswith("   1  LA *  Aburg         optimal") for line in lines)
-    assert any(line.startswith("   -  LB    Beedorp       infeasible              -         -       -         -      -         -        -") for line in lines)
+    assert any(
+        line.startswith(
+            "   -  LB    Beedorp       infeasible              -         -       -         -      -         -        -"
+        )
+        for line in lines
+    )
     t = rank_sites(load_instance(folder), hand_policy(), "P1", options=EXACT).table
     assert list(t["status"]) == ["optimal", "infeasible"] and t["objective"].isna().tolist() == [False, True]
 
@@ -81,10 +101,16 @@ def test_cli_writes_a_checked_folder_per_plan(tmp_path):
     assert r.exit_code == 0, r.output
     assert "What-if for North (P1): 2 candidate large sites, policy default" in r.output
     assert "Free optimum: EUR 8,100 (optimal), large site Aburg large [LA]" in r.output
-    assert "   1  LA *  Aburg         optimal          8,100        +0   +0.00%     4,800      0       0.0      0.0" in r.output
-    assert "   2  LB    Beedorp       optimal         11,950    +3,850  +47.53%     4,650      0      13.3     20.0" in r.output
+    assert (
+        "   1  LA *  Aburg         optimal          8,100        +0   +0.00%     4,800      0       0.0      0.0"
+        in r.output
+    )
+    assert (
+        "   2  LB    Beedorp       optimal         11,950    +3,850  +47.53%     4,650      0      13.3     20.0"
+        in r.output
+    )
     assert "3 solution folders written to" in r.output and "(each re-checked: 3 passed)" in r.output
-    assert sorted(p.name for p in out.iterdir()) == ["LA", "LB", "free"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".allocator.json") == ["LA", "LB", "free"]
     summary = json.loads((out / "LB" / "summary.json").read_text())
     assert summary["objective"] == 11_950 and summary["policy"]["force_sites"] == ["LB", "RD"]
     for name in ("free", "LA", "LB"):
@@ -92,7 +118,7 @@ def test_cli_writes_a_checked_folder_per_plan(tmp_path):
 
 
 def test_a_failed_check_is_an_error_for_that_row(monkeypatch):
-    from allocator import pipeline
+    from allocator.analysis import pipeline
 
     real = pipeline.check_solution
 
@@ -109,14 +135,19 @@ def test_a_failed_check_is_an_error_for_that_row(monkeypatch):
 def test_unknown_province():
     r = invoke("whatif", TWO, "--province", "P9")
     assert r.exit_code == 2
-    assert "1 problem in the what-if request:\n  - --province: unknown province (known: P1, P2) (value: 'P9')" in r.output
+    assert (
+        "1 problem in the what-if request:\n  - --province: unknown province (known: P1, P2) (value: 'P9')" in r.output
+    )
 
 
-@pytest.mark.parametrize(("candidate", "message"), [
-    ("XX", "unknown site id"),
-    ("RB", "not a large site (kind 'regular')"),
-    ("LC", "a large site of P2, not of P1"),
-])
+@pytest.mark.parametrize(
+    ("candidate", "message"),
+    [
+        ("XX", "unknown site id"),
+        ("RB", "not a large site (kind 'regular')"),
+        ("LC", "a large site of P2, not of P1"),
+    ],
+)
 def test_bad_candidate(candidate, message):
     r = invoke("whatif", TWO, "--province", "P1", "--candidates", f"LA,{candidate}")
     assert r.exit_code == 2

@@ -4,16 +4,26 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import INSTANCES, run
 
-from allocator.cli import cli
-from allocator.errors import InstanceError
-from allocator.instance import load_instance
-from allocator.solution import TABLES
-from allocator.workbook import export_instance, write_solution_workbook
-from conftest import INSTANCES, run
+from allocator.commands.main import cli
+from allocator.core.errors import InstanceError
+from allocator.data.load import load_instance
+from allocator.data.workbook import export_instance
+from allocator.reports.workbook import write_solution_workbook
+from allocator.results.solution import TABLES
 
 TWO = INSTANCES / "tiny-two-provinces"
-HAND = ["--set", "travel_value=1", "--set", "unmet_penalty=1000", "--set", "max_travel_minutes=none", "--set", "max_travel_minutes_regular=none"]
+HAND = [
+    "--set",
+    "travel_value=1",
+    "--set",
+    "unmet_penalty=1000",
+    "--set",
+    "max_travel_minutes=none",
+    "--set",
+    "max_travel_minutes_regular=none",
+]
 
 
 def invoke(*args):
@@ -48,8 +58,27 @@ def assert_same_instance(a, b):
         else:
             pd.testing.assert_frame_equal(x, y)
     assert (a.travel == b.travel).all()
-    assert (a.name, a.description, a.units, a.currency, a.planning_period, a.budget, a.travel_mode, a.speed_kmh, a.detour_factor) == \
-           (b.name, b.description, b.units, b.currency, b.planning_period, b.budget, b.travel_mode, b.speed_kmh, b.detour_factor)
+    assert (
+        a.name,
+        a.description,
+        a.units,
+        a.currency,
+        a.planning_period,
+        a.budget,
+        a.travel_mode,
+        a.speed_kmh,
+        a.detour_factor,
+    ) == (
+        b.name,
+        b.description,
+        b.units,
+        b.currency,
+        b.planning_period,
+        b.budget,
+        b.travel_mode,
+        b.speed_kmh,
+        b.detour_factor,
+    )
 
 
 def test_exported_workbook_has_the_instance_sheets(book):
@@ -59,7 +88,20 @@ def test_exported_workbook_has_the_instance_sheets(book):
     settings = {row[0]: row[1] for row in wb["settings"].iter_rows(min_row=2, values_only=True)}
     assert settings["travel.mode"] == "network" and settings["travel.speed_kmh"] == 60 and settings["budget"] is None
     sites = wb["sites"]
-    assert [c.value for c in sites[1]] == ["site", "name", "municipality", "province", "kind", "status", "min_size", "capacity", "fixed_cost", "cost_per_place", "lat", "lon"]
+    assert [c.value for c in sites[1]] == [
+        "site",
+        "name",
+        "municipality",
+        "province",
+        "kind",
+        "status",
+        "min_size",
+        "capacity",
+        "fixed_cost",
+        "cost_per_place",
+        "lat",
+        "lon",
+    ]
     assert sites["H2"].value == 400 and sites["H2"].data_type == "n"  # numbers stay numbers
     assert sites.freeze_panes == "A2" and sites["A1"].font.b
 
@@ -125,6 +167,7 @@ def test_cell_position_follows_the_sheet_columns_and_skips_blank_rows(book):
         ws.insert_cols(1)  # a column before the table: every letter moves right
         ws["A1"] = "note"
         ws["E7"] = "-3"
+
     edit(fn)
     assert problems(path) == ["municipalities!E7 (population): must be >= 0 (value: '-3')"]
 
@@ -144,9 +187,10 @@ def test_settings_error_names_the_value_cell(book):
         ws.cell(row=row, column=2, value="teleport")
         ws.cell(row=ws.max_row + 1, column=1, value="colour")
         ws.cell(row=ws.max_row, column=2, value="red")
+
     edit(fn)
     found = problems(path)
-    assert "settings!B8 (travel.mode): must be \"network\" or \"matrix\" (value: 'teleport')" in found
+    assert 'settings!B8 (travel.mode): must be "network" or "matrix" (value: \'teleport\')' in found
     assert any(p.startswith("settings!A11 (colour): unknown key") for p in found)
 
 
@@ -165,7 +209,10 @@ def test_missing_column(book):
 def test_formula_without_saved_result(book):
     path, edit = book
     edit(lambda wb: wb["sites"].__setitem__("H2", "=2*200"))
-    assert problems(path)[0] == "sites!H2: a formula without a saved result: open the workbook in Excel (or LibreOffice) and save it (value: '=2*200')"
+    assert (
+        problems(path)[0]
+        == "sites!H2: a formula without a saved result: open the workbook in Excel (or LibreOffice) and save it (value: '=2*200')"
+    )
 
 
 def test_not_a_workbook(tmp_path):
@@ -199,7 +246,7 @@ def test_cli_export_instance(tmp_path):
     assert invoke("export-instance", TWO, "--xlsx", tmp_path / "plan.csv").exit_code == 2
 
 
-HOSTILE = ["=HYPERLINK(\"http://example.com\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "=1+1"]
+HOSTILE = ['=HYPERLINK("http://example.com","x")', "+1+1", "-2+3", "@SUM(A1)", "=1+1"]
 
 
 def test_solution_workbook_escapes_formulas(copy_instance, tmp_path):

@@ -21,7 +21,7 @@ from shapely.geometry import Point, shape
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"
 sys.path.insert(0, str(HERE.parents[1]))  # repo root, so the loader's own demand rule is used
-from allocator.demand import split_task  # noqa: E402
+from allocator.data.demand import split_task  # noqa: E402
 
 # Distances are taken in RD New (metres), the Dutch national grid.
 TO_RD = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
@@ -59,8 +59,13 @@ FERRY_ASSUMPTION = (
     "island and mainland points treated as the ports"
 )
 FERRIES = [
-    ("GM0400", "GM0448", 20.0, "ferry Den Helder-Texel; 'Twintig minuten duurt de overtocht' "
-     "(NRC 2010, https://www.nrc.nl/nieuws/2010/08/05/de-texelaars-houden-van-hun-eigen-boot-11927843-a1177062)"),
+    (
+        "GM0400",
+        "GM0448",
+        20.0,
+        "ferry Den Helder-Texel; 'Twintig minuten duurt de overtocht' "
+        "(NRC 2010, https://www.nrc.nl/nieuws/2010/08/05/de-texelaars-houden-van-hun-eigen-boot-11927843-a1177062)",
+    ),
     ("GM0072", "GM0096", 45.0, f"ferry Harlingen-Vlieland; {FERRY_ASSUMPTION}"),
     ("GM0072", "GM0093", 45.0, f"ferry Harlingen-Terschelling; {FERRY_ASSUMPTION}"),
     ("GM0060", "GM1970", 45.0, f"ferry Holwerd (Noardeast-Fryslân)-Ameland; {FERRY_ASSUMPTION}"),
@@ -106,8 +111,10 @@ def check_cost_rationale() -> None:
     facts = {row["fact"]: row for row in read_csv("cost_facts.csv")}
     average = int(facts["cost per place per year in a regular azc"]["value"])
     size = int(facts["smallest azc size that COA considers viable to run"]["value"])
-    require(REGULAR_FIXED_COST + COST_PER_PLACE * size == average * size,
-            "regular fixed cost and cost per place no longer match cost_facts.csv")
+    require(
+        REGULAR_FIXED_COST + COST_PER_PLACE * size == average * size,
+        "regular fixed cost and cost per place no longer match cost_facts.csv",
+    )
 
 
 def main() -> None:
@@ -119,21 +126,27 @@ def main() -> None:
 
     provinces = sorted(read_csv("spreidingswet_2024.csv"), key=lambda p: p["province_code"])
     tasks = {p["province_code"]: int(p["places"]) for p in provinces}
-    require(set(tasks) == {m["province_code"] for m in municipalities},
-            "provinces in spreidingswet_2024.csv and municipalities.csv differ")
+    require(
+        set(tasks) == {m["province_code"] for m in municipalities},
+        "provinces in spreidingswet_2024.csv and municipalities.csv differ",
+    )
     require(sum(tasks.values()) == 96_002, f"task sum is {sum(tasks.values())}, expected 96002")
 
     demand: dict[str, int] = {}
     for code, task in tasks.items():
-        population = {m["municipality_code"]: int(m["population_2024_01_01"])
-                      for m in municipalities if m["province_code"] == code}
+        population = {
+            m["municipality_code"]: int(m["population_2024_01_01"])
+            for m in municipalities
+            if m["province_code"] == code
+        }
         demand.update(split_task(task, population))
 
     with open(SOURCES / "nl_municipalities_2024.geojson", encoding="utf-8") as f:
         features = json.load(f)["features"]
     polygons = {
         feat["properties"]["municipality_code"]: shapely.transform(
-            shape(feat["geometry"]), lambda xy: np.column_stack(TO_RD.transform(xy[:, 0], xy[:, 1])))
+            shape(feat["geometry"]), lambda xy: np.column_stack(TO_RD.transform(xy[:, 0], xy[:, 1]))
+        )
         for feat in features
     }
     require(set(polygons) == set(by_code), "polygons and municipalities.csv have different codes")
@@ -141,43 +154,118 @@ def main() -> None:
     for code, name in ISLANDS.items():
         require(by_code[code]["municipality_name"] == name, f"{code} is not {name}")
 
-    write_csv("provinces.csv", ["province", "name", "task"],
-              [[p["province_code"], p["province_name"], p["places"]] for p in provinces])
+    write_csv(
+        "provinces.csv",
+        ["province", "name", "task"],
+        [[p["province_code"], p["province_name"], p["places"]] for p in provinces],
+    )
 
-    write_csv("municipalities.csv", ["municipality", "name", "province", "population", "lat", "lon"],
-              [[m["municipality_code"], m["municipality_name"], m["province_code"],
-                m["population_2024_01_01"], m["interior_lat"], m["interior_lon"]] for m in municipalities])
+    write_csv(
+        "municipalities.csv",
+        ["municipality", "name", "province", "population", "lat", "lon"],
+        [
+            [
+                m["municipality_code"],
+                m["municipality_name"],
+                m["province_code"],
+                m["population_2024_01_01"],
+                m["interior_lat"],
+                m["interior_lon"],
+            ]
+            for m in municipalities
+        ],
+    )
 
     def site_row(site, name, m, kind, status, min_size, capacity, fixed_cost, lat, lon):
-        return [site, name, m["municipality_code"], m["province_code"], kind, status,
-                min_size, capacity, fixed_cost, COST_PER_PLACE, lat, lon]
+        return [
+            site,
+            name,
+            m["municipality_code"],
+            m["province_code"],
+            kind,
+            status,
+            min_size,
+            capacity,
+            fixed_cost,
+            COST_PER_PLACE,
+            lat,
+            lon,
+        ]
 
     sites = [
-        site_row(f"R-{c}", f"{m['municipality_name']} (regular)", m, "regular", "candidate",
-                 REGULAR_MIN_SIZE, max(REGULAR_MIN_CAPACITY, 2 * demand[c]), REGULAR_FIXED_COST,
-                 m["interior_lat"], m["interior_lon"])
+        site_row(
+            f"R-{c}",
+            f"{m['municipality_name']} (regular)",
+            m,
+            "regular",
+            "candidate",
+            REGULAR_MIN_SIZE,
+            max(REGULAR_MIN_CAPACITY, 2 * demand[c]),
+            REGULAR_FIXED_COST,
+            m["interior_lat"],
+            m["interior_lon"],
+        )
         for c, m in by_code.items()
     ]
     for code in tasks:
         in_province = [m for m in municipalities if m["province_code"] == code]
         in_province.sort(key=lambda m: (-int(m["population_2024_01_01"]), m["municipality_code"]))
         sites += [
-            site_row(f"L-{m['municipality_code']}", f"{m['municipality_name']} (large candidate)", m,
-                     "large", "candidate", LARGE_MIN_SIZE, LARGE_CAPACITY, LARGE_FIXED_COST,
-                     m["interior_lat"], m["interior_lon"])
+            site_row(
+                f"L-{m['municipality_code']}",
+                f"{m['municipality_name']} (large candidate)",
+                m,
+                "large",
+                "candidate",
+                LARGE_MIN_SIZE,
+                LARGE_CAPACITY,
+                LARGE_FIXED_COST,
+                m["interior_lat"],
+                m["interior_lon"],
+            )
             for m in in_province[:LARGE_CANDIDATES_PER_PROVINCE]
         ]
     reception = read_csv("reception_sites.csv")
     for site, prefix in EXISTING_SITES.items():
         [row] = [r for r in reception if r["site_name"].startswith(prefix)]
         m = by_code[row["municipality_code"]]
-        require(polygons[m["municipality_code"]].contains(Point(to_rd(row["lat"], row["lon"]))),
-                f"{site} does not lie in {m['municipality_name']}")
-        sites.append(site_row(site, prefix, m, "large", "existing", LARGE_MIN_SIZE,
-                              int(row["max_capacity"]), LARGE_FIXED_COST, row["lat"], row["lon"]))
+        require(
+            polygons[m["municipality_code"]].contains(Point(to_rd(row["lat"], row["lon"]))),
+            f"{site} does not lie in {m['municipality_name']}",
+        )
+        sites.append(
+            site_row(
+                site,
+                prefix,
+                m,
+                "large",
+                "existing",
+                LARGE_MIN_SIZE,
+                int(row["max_capacity"]),
+                LARGE_FIXED_COST,
+                row["lat"],
+                row["lon"],
+            )
+        )
     sites.sort(key=lambda s: s[0])
-    write_csv("sites.csv", ["site", "name", "municipality", "province", "kind", "status", "min_size",
-                            "capacity", "fixed_cost", "cost_per_place", "lat", "lon"], sites)
+    write_csv(
+        "sites.csv",
+        [
+            "site",
+            "name",
+            "municipality",
+            "province",
+            "kind",
+            "status",
+            "min_size",
+            "capacity",
+            "fixed_cost",
+            "cost_per_place",
+            "lat",
+            "lon",
+        ],
+        sites,
+    )
 
     codes = sorted(polygons)
     tree = shapely.STRtree([polygons[c] for c in codes])
@@ -193,9 +281,16 @@ def main() -> None:
         if a in ISLANDS or b in ISLANDS:
             continue
         metres = math.dist(points[a], points[b])
-        links.append([a, b, f"{road_minutes(metres):.1f}", "road",
-                      f"polygons within {ADJACENT_M} m; {metres / 1000:.1f} km straight line "
-                      f"x {DETOUR_FACTOR} at {SPEED_KMH} km/h"])
+        links.append(
+            [
+                a,
+                b,
+                f"{road_minutes(metres):.1f}",
+                "road",
+                f"polygons within {ADJACENT_M} m; {metres / 1000:.1f} km straight line "
+                f"x {DETOUR_FACTOR} at {SPEED_KMH} km/h",
+            ]
+        )
     links += [[a, b, f"{minutes:.1f}", "ferry", note] for a, b, minutes, note in FERRIES]
     links.sort(key=lambda link: (link[0], link[1]))
     require(all(a < b for a, b, *_ in links), "every link must have from < to")
@@ -213,7 +308,7 @@ def main() -> None:
     (HERE / "instance.toml").write_text(
         'name = "nl-2024"\n'
         'description = "Netherlands, 2024: the 96,002 reception places of the first Spreidingswet '
-        'capacity estimate, split over the 342 municipalities by population, with regular and large '
+        "capacity estimate, split over the 342 municipalities by population, with regular and large "
         'candidate sites and the existing sites at Ter Apel and Budel."\n'
         'units = "places"\n'
         'currency = "EUR"\n'
@@ -229,9 +324,11 @@ def main() -> None:
     kinds: dict[tuple[str, str], int] = {}
     for s in sites:
         kinds[s[4], s[5]] = kinds.get((s[4], s[5]), 0) + 1
-    print(f"{len(tasks)} provinces, task {sum(tasks.values())}; {len(by_code)} municipalities; "
-          f"sites {dict(sorted(kinds.items()))}; {len(links)} links "
-          f"({sum(link[3] == 'ferry' for link in links)} ferry)")
+    print(
+        f"{len(tasks)} provinces, task {sum(tasks.values())}; {len(by_code)} municipalities; "
+        f"sites {dict(sorted(kinds.items()))}; {len(links)} links "
+        f"({sum(link[3] == 'ferry' for link in links)} ferry)"
+    )
 
 
 if __name__ == "__main__":

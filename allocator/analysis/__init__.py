@@ -1,0 +1,1 @@
+"""Fifth floor: the stages chained (pipeline) and the analyses built on them: explain, what-if, compare, sweep."""

@@ -1,0 +1,749 @@
+"""Explain why a plan is infeasible, or why it leaves demand unmet, in planners' words.
+
+Three sources, each reported as findings that name the rule, the objects and a sentence:
+
+1. Checks before any solve: per province the large-site rule against its candidates (missing,
+   forbidden, forced twice, or every candidate's minimum size above the demand within reach),
+   sites that must open but cannot fill their minimum size, municipalities that no site may
+   serve (which travel limit or province rule cuts them off, and the nearest site), the capacity
+   within reach, and a lower bound on the spend of any plan against the budget.
+2. An elastic model: the same model with a penalised slack on every hard rule (the large-site
+   rule, minimum sizes, budget, mean travel limit, and the fixings of existing, forced and
+   forbidden sites). It finds the fewest rules to relax (ties broken by the smallest relative
+   amounts), and reports each by its model name with the amount. For an infeasible model the
+   slack only restores feasibility; for a feasible model with unmet demand it first places as
+   much demand as possible, so the relaxations are what keeps the rest unplaced.
+3. HiGHS' irreducible infeasible subset (IIS) of the LP relaxation, when that relaxation is
+   itself infeasible: the rows and bounds that cannot hold together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.errors import InfeasibleConstraintException
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from scipy.sparse import csc_array
+
+from ..core import fmt
+from ..data.instance import Instance
+from ..data.policy import LargeSiteRule, Policy, check_policy, site_fixings
+from ..model.build import build_model
+from ..model.data import model_data
+from ..model.elastic import Slack
+from ..solve.highs import SolveSession
+from ..solve.options import SolveOptions, Status
+
+RULE_WORDS = {
+    LargeSiteRule.EXACTLY: "exactly one",
+    LargeSiteRule.AT_LEAST: "at least one",
+    LargeSiteRule.AT_MOST: "at most one",
+}
+FIXED_OPEN_WORDS = {"existing": "existing, kept open", "forced": "forced"}
+IIS_SHOWN = 12  # rows and bounds of an IIS listed by name; the rest are counted
+HARD_RULES = ("large_site_per_province", "site_min_size", "budget_limit", "mean_travel_limit")
+IIS_IRREDUCIBLE_COLUMNS = 3000  # blocks up to this size get an irreducible subset
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason: the rule (family or policy key), the model constraint, the ids named, a sentence."""
+
+    rule: str
+    constraint: str
+    objects: tuple[str, ...]
+    sentence: str
+    source: str  # check | elastic | iis
+    effect: str  # infeasible | unmet | note
+    amount: float | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The verdict and the findings that explain it."""
+
+    instance: str
+    policy: str
+    verdict: str  # infeasible | unmet | feasible | unknown
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def rules(self) -> set[str]:
+        return {f.rule for f in self.findings}
+
+    def about(self, rule: str) -> list[Finding]:
+        return [f for f in self.findings if f.rule == rule]
+
+    def render(self) -> str:
+        head = {
+            "infeasible": "no plan can meet every hard rule",
+            "unmet": "a plan exists, but hard rules or reach leave demand unmet",
+            "feasible": "every hard rule can be met and all demand placed",
+            "unknown": "could not be decided within the time limit",
+        }[self.verdict]
+        lines = [f"Why: {self.instance} under policy '{self.policy}': {head}."]
+        sections = (
+            ("check", "Found before solving:"),
+            ("elastic", "Elastic model (the fewest hard rules to relax):"),
+            ("iis", "Infeasible subset of the LP relaxation (HiGHS IIS):"),
+        )
+        for source, title in sections:
+            items = [f for f in self.findings if f.source == source]
+            if items:
+                lines += ["", title] + [f"  - {f.sentence}" for f in items]
+        if self.notes:
+            lines += [""] + [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def explain(
+    instance: Instance, policy: Policy, options: SolveOptions | None = None, feasible: bool | None = None
+) -> Explanation:
+    """Findings that explain infeasibility or unmet demand of ``instance`` under ``policy``.
+
+    ``feasible`` may pass on what a solve already found (True: a plan exists, so only unmet
+    demand is explained; False: infeasible), saving the elastic feasibility solve.
+    """
+    t0 = time.perf_counter()
+    options = options or SolveOptions()
+    check_policy(policy, instance)
+    data = model_data(instance, policy)
+    words = _Words(instance, policy, data)
+    findings = presolve_findings(instance, policy, data, words)
+    notes: list[str] = []
+
+    verdict = "infeasible" if any(f.effect == "infeasible" for f in findings) else None
+    if feasible is not True:
+        relaxed, status = elastic_findings(instance, policy, words, options, place_all=False)
+        if status is None:
+            notes.append("the elastic model did not finish within the time limit; the checks above may be incomplete")
+        elif relaxed:
+            verdict = "infeasible"
+            findings += relaxed
+        elif verdict == "infeasible":
+            notes.append(
+                "the elastic model found a plan although a check says none exists; please report this instance"
+            )
+    if verdict == "infeasible":
+        iis, note = iis_findings(instance, policy, options)
+        findings += iis
+        if note:
+            notes.append(note)
+    else:
+        relaxed, status = elastic_findings(instance, policy, words, options, place_all=True)
+        if status is None:
+            notes.append(
+                "the elastic model did not finish within the time limit; the relaxations that would place all demand are not known"
+            )
+        findings += relaxed
+        if any(f.effect == "unmet" for f in findings):
+            verdict = "unmet"
+        elif status is None:
+            verdict = "unknown"
+        else:
+            verdict = "feasible"
+    return Explanation(instance.name, policy.name, verdict, tuple(findings), tuple(notes), time.perf_counter() - t0)
+
+
+class _Words:
+    """Names and phrases for the objects of one instance under one policy."""
+
+    def __init__(self, instance: Instance, policy: Policy, data):
+        self.instance, self.policy, self.data = instance, policy, data
+        self.sites = instance.sites
+        self.muni = instance.municipalities
+        self.cur = instance.currency
+        self.reach = {s: sum(data.demand[i] for i, _ in arcs) for s, arcs in data.arcs_by_site.items()}
+        self.eligible_sites = {i: [s for _, s in arcs] for i, arcs in data.arcs_by_municipality.items()}
+        fixed = site_fixings(instance, policy)
+        self.fixed_open = {s: FIXED_OPEN_WORDS[f.reason] for s, f in fixed.items() if f.value == 1}
+        self.forbidden = {s for s, f in fixed.items() if f.value == 0}
+
+    def province(self, p: str) -> str:
+        return str(self.instance.provinces.at[p, "name"])
+
+    def site(self, s: str) -> str:
+        return f"{self.sites.at[s, 'name']} ({s})"
+
+    def municipality(self, i: str) -> str:
+        return f"{self.muni.at[i, 'name']} ({i})"
+
+    def within(self, kind: str) -> str:
+        """The reach of a site of this kind, as the policy limits it."""
+        limits = [self.policy.max_travel_minutes]
+        if kind == "regular":
+            limits.append(self.policy.max_travel_minutes_regular)
+        limits = [t for t in limits if t is not None]
+        parts = [f"within {min(limits):g} minutes"] if limits else []
+        if not self.policy.allow_cross_province:
+            parts.append("in the province")
+        return "the demand " + " ".join(parts) if parts else "all demand that can reach it"
+
+    def places(self, n: float) -> str:
+        return fmt.places(n)
+
+    def money(self, x: float) -> str:
+        return fmt.money(x, self.cur)
+
+
+def presolve_findings(instance: Instance, policy: Policy, data, words: _Words | None = None) -> list[Finding]:
+    """Findings that need no solve; each is a sufficient reason for infeasibility or unmet demand."""
+    w = words or _Words(instance, policy, data)
+    found: list[Finding] = []
+    found += _large_site_checks(w)
+    found += _min_size_checks(w)
+    found += _budget_check(w)
+    found += _cut_off_municipalities(w)
+    found += _capacity_checks(w)
+    found += _penalty_check(w)
+    return found
+
+
+def _viable(w: _Words, s: str) -> bool:
+    """The site could open: not forbidden, and enough demand within reach for its minimum size."""
+    return s not in w.forbidden and w.data.min_size[s] <= w.reach.get(s, 0)
+
+
+def _large_site_checks(w: _Words) -> list[Finding]:
+    """Per province: too many large sites fixed open, or none that may open although the rule asks for one."""
+    rule = w.policy.large_site_rule
+    if rule is LargeSiteRule.OFF:
+        return []
+    out = []
+    for p in w.instance.provinces.index:
+        large = w.data.large_by_province[p]
+        if w.data.demand_by_province.get(p, 0) == 0 and not large:
+            continue
+        if rule.caps_at_one:
+            out += _too_many_large(w, p, large)
+        if rule.needs_one:
+            out += _no_large(w, p, large)
+    return out
+
+
+def _too_many_large(w: _Words, p: str, large: list[str]) -> list[Finding]:
+    must = [s for s in large if s in w.fixed_open]
+    if len(must) <= 1:
+        return []
+    listed = "; ".join(f"{w.site(s)} ({w.fixed_open[s]})" for s in must)
+    need = RULE_WORDS[w.policy.large_site_rule]
+    return [
+        Finding(
+            "large_site_per_province",
+            f"large_site_per_province[{p}]",
+            (p, *must),
+            f"{w.province(p)}: {len(must)} large sites must open ({listed}), but the rule allows {need} large site per province",
+            "check",
+            "infeasible",
+        )
+    ]
+
+
+def _no_large(w: _Words, p: str, large: list[str]) -> list[Finding]:
+    name, con, need = w.province(p), f"large_site_per_province[{p}]", RULE_WORDS[w.policy.large_site_rule]
+    if not large:
+        return [
+            Finding(
+                "large_site_per_province",
+                con,
+                (p,),
+                f"{name}: the rule requires {need} large site, but the province has no large site in sites.csv",
+                "check",
+                "infeasible",
+            )
+        ]
+    open_ = [s for s in large if s not in w.forbidden]
+    if not open_:
+        listed = ", ".join(w.site(s) for s in large)
+        return [
+            Finding(
+                "large_site_per_province",
+                con,
+                (p, *large),
+                f"{name}: every large site is forbidden ({listed}), but the rule requires {need} large site",
+                "check",
+                "infeasible",
+            )
+        ]
+    if any(_viable(w, s) for s in open_):
+        return []
+    if len(open_) == 1:
+        s = open_[0]
+        only = "only candidate" if len(large) == 1 else "only candidate not forbidden"
+        sentence = (
+            f"{name}: no candidate large site can open: the {only}, {w.site(s)}, has a minimum size "
+            f"({w.places(w.data.min_size[s])}) that exceeds {w.within('large')} ({w.places(w.reach.get(s, 0))})"
+        )
+    else:
+        each = "; ".join(f"{w.site(s)}: {w.places(w.data.min_size[s])} > {w.places(w.reach.get(s, 0))}" for s in open_)
+        sentence = (
+            f"{name}: no candidate large site can open: each one's minimum size exceeds {w.within('large')} ({each})"
+        )
+    return [
+        Finding(
+            "large_site_per_province",
+            con,
+            (p, *open_),
+            sentence + f", and the rule requires {need} large site",
+            "check",
+            "infeasible",
+        )
+    ]
+
+
+def _min_size_checks(w: _Words) -> list[Finding]:
+    out = []
+    for s, why in w.fixed_open.items():
+        low, reach = w.data.min_size[s], w.reach.get(s, 0)
+        if low > reach:
+            kind = w.data.site_kind[s]
+            out.append(
+                Finding(
+                    "site_min_size",
+                    f"site_min_size[{s}]",
+                    (s, w.data.site_province[s]),
+                    f"{w.site(s)} must open ({why}), but its minimum size ({w.places(low)}) exceeds {w.within(kind)} ({w.places(reach)})",
+                    "check",
+                    "infeasible",
+                    float(low - reach),
+                )
+            )
+    return out
+
+
+def _budget_check(w: _Words) -> list[Finding]:
+    """Every plan pays each site that must open at its minimum size, plus per province the cheapest large site the rule requires."""
+    budget = w.data.budget
+    if budget is None:
+        return []
+    d = w.data
+    entry = {s: d.fixed_cost[s] + d.cost_per_place[s] * d.min_size[s] for s in w.sites.index}
+    bound = sum(entry[s] for s in w.fixed_open)
+    named = list(w.fixed_open)
+    if w.policy.large_site_rule.needs_one:
+        demand = w.data.demand_by_province
+        for p in w.instance.provinces.index:
+            large = d.large_by_province[p]
+            if demand.get(p, 0) == 0 or any(s in w.fixed_open for s in large):
+                continue
+            options = [s for s in large if _viable(w, s)]
+            if options:
+                cheapest = min(options, key=lambda s: (entry[s], s))
+                bound += entry[cheapest]
+                named.append(cheapest)
+    if bound <= budget * (1 + 1e-9):
+        return []
+    rules = []
+    if w.policy.large_site_rule.needs_one:
+        rules.append(f"meets the one-large-site rule ({w.policy.large_site_rule})")
+    if any(v == "existing, kept open" for v in w.fixed_open.values()):
+        rules.append("keeps the existing sites open")
+    if any(v == "forced" for v in w.fixed_open.values()):
+        rules.append("opens the forced sites")
+    return [
+        Finding(
+            "budget_limit",
+            "budget_limit",
+            tuple(named),
+            f"budget {w.money(budget)} is below the cheapest plan that {' and '.join(rules)}: at least {w.money(bound)} "
+            f"(each of its {len(named)} required sites open at its minimum size)",
+            "check",
+            "infeasible",
+            bound - budget,
+        )
+    ]
+
+
+def _cut_off_municipalities(w: _Words) -> list[Finding]:
+    out = []
+    minutes = w.instance.travel
+    site_ids = list(w.sites.index)
+    kinds = w.sites["kind"].to_numpy()
+    provinces = w.sites["province"].to_numpy()
+    T, Treg = w.policy.max_travel_minutes, w.policy.max_travel_minutes_regular
+    for row, i in enumerate(w.muni.index):
+        d = w.data.demand[i]
+        if d == 0:
+            continue
+        p = w.data.province_of[i]
+        arcs = w.eligible_sites.get(i, [])
+        if arcs:
+            if all(s in w.forbidden for s in arcs):
+                listed = ", ".join(w.site(s) for s in arcs)
+                out.append(
+                    Finding(
+                        "forbid_sites",
+                        f"demand_balance[{i}]",
+                        (i, p, *arcs),
+                        f"{w.municipality(i)} ({w.province(p)}): every site within reach is forbidden ({listed}); its {w.places(d)} places stay unmet",
+                        "check",
+                        "unmet",
+                        float(d),
+                    )
+                )
+            continue
+        t = minutes[row]
+        own = (provinces == p) if not w.policy.allow_cross_province else np.ones(len(site_ids), dtype=bool)
+        reachable = np.isfinite(t)
+        lead = f"{w.municipality(i)} ({w.province(p)}): no site may take its {w.places(d)} places"
+        if not (own & reachable).any():
+            nearest = _nearest(t, reachable)
+            if nearest is None:
+                out.append(
+                    Finding(
+                        "unreachable",
+                        f"demand_balance[{i}]",
+                        (i, p),
+                        f"{lead}: no site can be reached from it at all; they stay unmet",
+                        "check",
+                        "unmet",
+                        float(d),
+                    )
+                )
+            elif not own.any():
+                s = site_ids[nearest]
+                out.append(
+                    Finding(
+                        "allow_cross_province",
+                        f"demand_balance[{i}]",
+                        (i, p, s),
+                        f"{lead}: its province has no site and allow_cross_province = false (the nearest site, {w.site(s)} in {w.province(provinces[nearest])}, is {t[nearest]:.1f} min away); they stay unmet",
+                        "check",
+                        "unmet",
+                        float(d),
+                    )
+                )
+            else:
+                s = site_ids[nearest]
+                out.append(
+                    Finding(
+                        "unreachable",
+                        f"demand_balance[{i}]",
+                        (i, p, s),
+                        f"{lead}: no site in its province can be reached from it (the nearest site, {w.site(s)} in {w.province(provinces[nearest])}, is outside the province); they stay unmet",
+                        "check",
+                        "unmet",
+                        float(d),
+                    )
+                )
+            continue
+        reasons, rule, named = [], None, [i, p]
+        for kind, limit_key, limit in (
+            ("large", "max_travel_minutes", T),
+            ("regular", "max_travel_minutes_regular", _min_limit(T, Treg)),
+        ):
+            mask = own & reachable & (kinds == kind)
+            k = _nearest(t, mask)
+            if k is None:
+                continue
+            key = (
+                limit_key
+                if kind == "regular" and Treg is not None and (T is None or Treg < T)
+                else "max_travel_minutes"
+            )
+            reasons.append(
+                (
+                    t[k],
+                    f"the nearest {kind} site, {w.site(site_ids[k])}, is {t[k]:.1f} min away, beyond {key} = {limit:g}",
+                    key,
+                    site_ids[k],
+                )
+            )
+        reasons.sort()
+        rule = reasons[0][2]
+        named += [r[3] for r in reasons]
+        out.append(
+            Finding(
+                rule,
+                f"demand_balance[{i}]",
+                tuple(named),
+                f"{lead}: " + "; ".join(r[1] for r in reasons) + "; they stay unmet",
+                "check",
+                "unmet",
+                float(d),
+            )
+        )
+    return out
+
+
+def _min_limit(a: float | None, b: float | None) -> float | None:
+    values = [x for x in (a, b) if x is not None]
+    return min(values) if values else None
+
+
+def _nearest(t: np.ndarray, mask: np.ndarray) -> int | None:
+    if not mask.any():
+        return None
+    candidates = np.flatnonzero(mask)
+    return int(candidates[np.argmin(t[candidates])])
+
+
+def _capacity_checks(w: _Words) -> list[Finding]:
+    """Per province (or nationally when placements may cross borders): capacity within reach below the demand within reach."""
+    d = w.data
+    if w.policy.allow_cross_province:
+        groups = {"": list(w.muni.index)}
+    else:
+        groups = defaultdict(list)
+        for i in w.muni.index:
+            groups[d.province_of[i]].append(i)
+    one_large = w.policy.large_site_rule.caps_at_one
+    out = []
+    for p, members in groups.items():
+        served = [i for i in members if w.eligible_sites.get(i)]
+        demand = sum(d.demand[i] for i in served)
+        sites = sorted({s for i in served for s in w.eligible_sites[i] if _viable(w, s)})
+        room = {s: min(d.capacity[s], w.reach.get(s, 0)) for s in sites}
+        regular = sum(v for s, v in room.items() if d.site_kind[s] == "regular")
+        large = [v for s, v in room.items() if d.site_kind[s] == "large"]
+        usable = regular + ((max(large) if large else 0) if one_large else sum(large))
+        if demand == 0 or usable >= demand:
+            continue
+        where = w.province(p) if p else "The country"
+        note = (
+            f" (one large site at most under the '{w.policy.large_site_rule}' rule)"
+            if one_large and len(large) > 1
+            else ""
+        )
+        out.append(
+            Finding(
+                "site_capacity",
+                "site_capacity",
+                ((p,) if p else ()) + tuple(sites),
+                f"{where}: the sites that may open within reach hold at most {w.places(usable)} places{note}, below the demand they could serve "
+                f"({w.places(demand)}); at least {w.places(demand - usable)} places stay unmet",
+                "check",
+                "unmet",
+                float(demand - usable),
+            )
+        )
+    return out
+
+
+def _penalty_check(w: _Words) -> list[Finding]:
+    d, pol = w.data, w.policy
+    if not d.arcs:
+        return []
+    cheapest = min(d.cost_per_place[s] + pol.travel_value * d.travel_minutes[(i, s)] for i, s in d.arcs)
+    if pol.unmet_penalty >= cheapest:
+        return []
+    return [
+        Finding(
+            "unmet_penalty",
+            "unmet_penalty_total",
+            (),
+            f"unmet_penalty ({w.money(pol.unmet_penalty)} per place) is below the cheapest place ({w.money(cheapest)} with its travel value): leaving demand unmet costs less than placing it",
+            "check",
+            "unmet",
+        )
+    ]
+
+
+# --- the elastic model -----------------------------------------------------------------------
+
+
+def elastic_findings(
+    instance: Instance, policy: Policy, words: _Words, options: SolveOptions, place_all: bool
+) -> tuple[list[Finding], Status | None]:
+    """The fewest relaxations of hard rules that give a plan (``place_all``: that place the most demand).
+
+    Returns the relaxations as findings and the elastic solve's status (None if it ran out of time).
+    """
+    m = build_model(instance, policy, elastic=True)
+    elastic = m.elastic
+    slacks = elastic.slacks
+    n = len(slacks)
+    eps = 1.0 / (n + 1)  # the relative amounts together weigh less than one relaxation
+    terms = [elastic.used[k] + eps * elastic.amounts[k] / slacks[k].upper for k in range(n)]
+    if place_all:
+        # Places first: one place outweighs every relaxation together.
+        terms.append((n + 1) * pyo.quicksum(m.unmet[i] for i in m.MUNICIPALITIES))
+    m.total_cost.deactivate()
+    m.elastic_objective = pyo.Objective(expr=pyo.quicksum(terms) if terms else 0, sense=pyo.minimize)
+    result = SolveSession(m, dataclasses.replace(options, gap=0.0)).solve()
+    if not result.has_plan:
+        if result.status in (Status.TIME_LIMIT_NO_PLAN, Status.INTERRUPTED):
+            return [], None
+        raise RuntimeError(f"the elastic model has no plan ({result.status.value}: {result.message})")
+    out = []
+    for slack, amount, used in zip(slacks, elastic.amounts, elastic.used):
+        if round(pyo.value(used)) == 1 and pyo.value(amount) > 1e-7:
+            out.append(_relaxation_finding(m, slack, float(pyo.value(amount)), words, place_all))
+    if place_all:
+        unmet = sum(float(pyo.value(m.unmet[i])) for i in m.MUNICIPALITIES)
+        if out:
+            out.insert(
+                0,
+                Finding(
+                    "demand_balance",
+                    "demand_balance",
+                    (),
+                    f"placing all demand that can be placed needs {len(out)} relaxation{'s' if len(out) > 1 else ''}:",
+                    "elastic",
+                    "note",
+                ),
+            )
+        if unmet > 1e-6:
+            out.append(
+                Finding(
+                    "demand_balance",
+                    "demand_balance",
+                    tuple(i for i in m.MUNICIPALITIES if pyo.value(m.unmet[i]) > 1e-6),
+                    f"even with every rule relaxed, {words.places(round(unmet, 6))} places stay unmet: no open site can reach them or there is no room (see the checks above)",
+                    "elastic",
+                    "unmet",
+                    unmet,
+                )
+            )
+    status = result.status if result.status is Status.OPTIMAL else None
+    return out, status
+
+
+def _relaxation_finding(m, sl: Slack, amount: float, w: _Words, place_all: bool) -> Finding:
+    d, pol = m.data, w.policy
+    effect = "unmet" if place_all else "infeasible"
+    if sl.family in ("large_below", "large_above"):
+        p = sl.key
+        con = f"large_site_per_province[{p}]"
+        opened = [s for s in d.large_by_province[p] if round(pyo.value(m.open_site[s])) == 1]
+        need = RULE_WORDS[pol.large_site_rule]
+        if sl.family == "large_below":
+            text = f"relax {con}: {w.province(p)} gets no large site although the rule ({pol.large_site_rule}) requires {need}"
+        else:
+            text = f"relax {con}: {w.province(p)} needs {len(opened)} large sites open ({', '.join(w.site(s) for s in opened)}) although the rule ({pol.large_site_rule}) allows {need}"
+        return Finding("large_site_per_province", con, (p, *opened), text, "elastic", effect, amount)
+    if sl.family == "site_min_size":
+        s = sl.key
+        low = d.min_size[s]
+        new = low - amount
+        return Finding(
+            "site_min_size",
+            f"site_min_size[{s}]",
+            (s, d.site_province[s]),
+            f"relax site_min_size[{s}]: {w.site(s)} in {w.province(d.site_province[s])} must accept {w.places(round(new, 6))} places instead of its minimum size {w.places(low)} (by {w.places(round(amount, 6))})",
+            "elastic",
+            effect,
+            amount,
+        )
+    if sl.family == "budget_limit":
+        spend = d.budget + amount
+        what = (
+            "the cheapest plan that places all demand that can be placed"
+            if place_all
+            else "the cheapest plan that meets the other hard rules"
+        )
+        return Finding(
+            "budget_limit",
+            "budget_limit",
+            (),
+            f"relax budget_limit: budget {w.money(d.budget)} is below {what} ({w.money(spend)}, {w.money(amount)} more)",
+            "elastic",
+            effect,
+            amount,
+        )
+    if sl.family == "mean_travel_limit":
+        placed = sum(float(pyo.value(v)) for v in m.placed.values())
+        limit = pol.mean_travel_limit_minutes
+        mean = limit + amount / placed if placed else limit
+        busy = [s for s in m.SITES if round(pyo.value(m.open_site[s])) == 1]
+        return Finding(
+            "mean_travel_limit",
+            "mean_travel_limit",
+            tuple(busy),
+            f"relax mean_travel_limit: the plan needs a mean travel of {mean:.1f} min per placed person, above the limit of {limit:g} min "
+            f"({amount:,.0f} place-minutes over it; sites that must fill their minimum size: {', '.join(w.site(s) for s in busy) or 'none'})",
+            "elastic",
+            effect,
+            amount,
+        )
+    s = sl.key
+    p = d.site_province[s]
+    if sl.detail == "forbid_sites":
+        text = f"relax open_site[{s}] (forbid_sites): open the forbidden site {w.site(s)} in {w.province(p)}"
+    elif sl.detail == "force_sites":
+        text = f"relax open_site[{s}] (force_sites): do not force {w.site(s)} in {w.province(p)} open"
+    else:
+        text = f"relax open_site[{s}] (keep_existing_open): close the existing site {w.site(s)} in {w.province(p)}"
+    return Finding(sl.detail, f"open_site[{s}]", (s, p), text, "elastic", effect, amount)
+
+
+# --- HiGHS' irreducible infeasible subset ---------------------------------------------------
+
+
+def iis_findings(instance: Instance, policy: Policy, options: SolveOptions) -> tuple[list[Finding], str]:
+    """The IIS of the LP relaxation of each independent block whose relaxation is infeasible."""
+    import highspy
+
+    from ..solve.highs import block_highs, make_blocks
+
+    model = build_model(instance, policy)
+    try:
+        compiled = LinearStandardFormCompiler().write(model, mixed_form=True)
+    except InfeasibleConstraintException as exc:
+        return [], f"no IIS needed: {exc} (it cannot hold whatever the plan)"
+    if not len(compiled.columns):
+        return [], ""
+    A = csc_array(compiled.A)
+    found = []
+    for block in make_blocks(compiled, decompose=True):
+        h = block_highs(
+            block, options, time.monotonic() + options.time_limit, np.zeros(len(block.cost), dtype=np.int32)
+        )
+        h.setOptionValue("output_flag", False)
+        # Reducing to an irreducible set takes minutes on the whole national LP (a budget couples
+        # every province), so large blocks get HiGHS' quick subset from the LP, not reduced.
+        reduce = len(block.cost) <= IIS_IRREDUCIBLE_COLUMNS
+        strategy = int(highspy.IisStrategy.kIisStrategyFromLp) | (
+            int(highspy.IisStrategy.kIisStrategyIrreducible) if reduce else 0
+        )
+        h.setOptionValue("iis_strategy", strategy)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
+            continue
+        status, iis = h.getIis()
+        if status != highspy.HighsStatus.kOk or not iis.valid_ or not (len(iis.row_index_) or len(iis.col_index_)):
+            continue
+        block_rows = np.flatnonzero(np.diff(A[:, block.columns].tocsr().indptr) > 0)
+        rows = sorted({compiled.rows[int(block_rows[r])][0].name for r in iis.row_index_}, key=_rule_first)
+        columns = sorted({compiled.columns[int(block.columns[c])].name for c in iis.col_index_})
+        decisions = [c for c in columns if c.startswith("open_site[")]
+        others = len(columns) - len(decisions)
+        bounds = ", ".join(
+            x
+            for x in (
+                _shorten(decisions),
+                f"{others} placement and unmet bound{'s' if others != 1 else ''}" if others else "",
+            )
+            if x
+        )
+        what = (
+            "an irreducible infeasible subset" if reduce else "an infeasible subset (not reduced: the block is large)"
+        )
+        text = f"{what}: {len(rows)} constraint{'s' if len(rows) != 1 else ''} ({_shorten(rows)}) with the bounds of {bounds or 'no variable'}"
+        families = sorted({name.split("[")[0] for name in rows})
+        found.append(Finding("iis", "; ".join(families), tuple(rows + decisions), text, "iis", "infeasible"))
+    if not found:
+        return (
+            [],
+            "the LP relaxation is feasible: the conflict lies in the yes/no site decisions, so HiGHS has no IIS to show",
+        )
+    return found, ""
+
+
+def _rule_first(name: str) -> tuple:
+    """The policy's hard rules before the structural rows (balance, links, capacity)."""
+    family = name.split("[")[0]
+    return (HARD_RULES.index(family) if family in HARD_RULES else len(HARD_RULES), name)
+
+
+def _shorten(names: list[str]) -> str:
+    if len(names) <= IIS_SHOWN:
+        return ", ".join(names)
+    return ", ".join(names[:IIS_SHOWN]) + f", and {len(names) - IIS_SHOWN} more"

@@ -1,0 +1,76 @@
+"""The stages chained: build, solve, extract, check. The CLI and notebooks both call this."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+from ..check import CheckReport, check_solution
+from ..data.instance import Instance
+from ..data.policy import Policy, load_policy
+from ..model.build import build_model
+from ..model.heuristic import greedy_start
+from ..results.extract import extract_solution
+from ..results.solution import Solution
+from ..solve.highs import SolveSession
+from ..solve.options import SolveOptions, SolveResult, Status
+
+
+@dataclass
+class Outcome:
+    """What a solve produced. ``solution`` and ``check`` are None when there is no plan."""
+
+    result: SolveResult
+    solution: Solution | None
+    check: CheckReport | None
+    model: object
+    timings: dict
+
+    @property
+    def status(self) -> Status:
+        return self.result.status
+
+
+def solve(
+    instance: Instance, policy: Policy | None = None, options: SolveOptions | None = None, timings: dict | None = None
+) -> Outcome:
+    """Build, solve, extract and check. A plan that fails the check is reported as an error, never as optimal."""
+    policy = policy or load_policy()
+    options = options or SolveOptions()
+    timings = dict(timings or {})
+    t = time.perf_counter()
+    model = build_model(instance, policy)
+    timings["build"] = time.perf_counter() - t
+    t = time.perf_counter()
+    start = greedy_start(model)
+    timings["heuristic"] = time.perf_counter() - t
+    result = SolveSession(model, options).solve(start=start)
+    return finish(instance, policy, model, result, options, timings)
+
+
+def finish(
+    instance: Instance, policy: Policy, model, result: SolveResult, options: SolveOptions, timings: dict | None = None
+) -> Outcome:
+    """Extract and check the plan a solve loaded into ``model`` (nothing to do without a plan)."""
+    timings = dict(timings or {})
+    if not result.has_plan:
+        return Outcome(result, None, None, model, {**timings, **result.timings})
+    t = time.perf_counter()
+    solution = extract_solution(instance, model, result, options, timings)
+    timings["extract"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report = check_solution(solution, instance, policy)
+    timings["check"] = time.perf_counter() - t
+    summary = solution.summary
+    summary["timings"] = {k: round(v, 4) for k, v in {**timings, **result.timings}.items()}
+    summary["check"] = {"passed": report.passed, "violations": report.violations, "objective": report.objective}
+    if not report.passed:
+        result = dataclasses.replace(
+            result,
+            status=Status.ERROR,
+            message="the plan failed the independent check: " + "; ".join(report.violations[:5]),
+        )
+        summary["status"] = result.status.value
+        summary["message"] = result.message
+    return Outcome(result, solution, report, model, summary["timings"])

@@ -1,0 +1,64 @@
+"""Run every family's check on a solution and collect the violations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..data.policy import load_policy_dict
+from ..results.solution import Solution
+from . import families, tables
+from .context import Context
+
+# One check per constraint family of models/README.md, named like the model's builders, in the
+# order they are reported. A new family adds its builder and its check side by side.
+CHECKS = (
+    families.check_domains,
+    families.check_demand_balance,
+    families.check_site_capacity,
+    families.check_site_min_size,
+    families.check_large_site_per_province,
+    families.check_fixings,
+    families.check_arcs,
+    families.check_mean_travel_limit,
+    families.check_budget_limit,
+    families.check_objective,
+    families.check_status,
+    families.check_kpis,
+    tables.check_placements_table,
+    tables.check_sites_table,
+    tables.check_municipalities_table,
+    tables.check_provinces_table,
+)
+
+
+@dataclass
+class CheckReport:
+    """Every violation found (``family[index]: message``) and the objective as recomputed."""
+
+    violations: list[str] = field(default_factory=list)
+    objective: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        """No violation was found."""
+        return not self.violations
+
+    def add(self, constraint: str, message: str) -> None:
+        """Record one violation of ``constraint``."""
+        self.violations.append(f"{constraint}: {message}")
+
+
+def check_solution(solution: Solution, instance, policy=None) -> CheckReport:
+    """Every violation of the instance's constraints under the policy the solution was made with."""
+    report = CheckReport()
+    if policy is None:
+        policy = load_policy_dict(solution.summary.get("policy") or {})
+    ctx = Context.of(solution, instance, policy)
+    families.check_instance(ctx, report)
+    if not families.check_rows(ctx, report):
+        return report
+    ctx.recompute()
+    for check in CHECKS:
+        check(ctx, report)
+    report.objective = ctx.objective
+    return report

@@ -1,0 +1,271 @@
+"""One check per constraint family of models/README.md, named like the model's builders.
+
+Each check reads the Context (the solution's tables and what was recomputed from them) and adds
+one violation per broken row to the report, named as the model names the row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from ..data.policy import LargeSiteRule
+from .tables import OBJECTIVE_EUROS, close
+from .travel import nearer_regular_sites, network, regular_access
+
+ABS_TOL = 1e-6  # places
+REL_TOL = 1e-7  # money, relative to the objective
+PLAN_STATUSES = ("optimal", "time_limit", "error")
+
+
+def check_instance(ctx, report) -> None:
+    """The solution was made for this version of the instance (same fingerprint)."""
+    fingerprint = (ctx.solution.summary.get("instance") or {}).get("fingerprint")
+    if fingerprint != ctx.instance.fingerprint:
+        report.add(
+            "instance",
+            f"the solution was made for another version of the instance (fingerprint {str(fingerprint)[:12]} vs {ctx.instance.fingerprint[:12]})",
+        )
+
+
+def check_rows(ctx, report) -> bool:
+    """Every site and municipality has its row, and placements name only known ids; False if the check cannot go on."""
+    sites, muni = ctx.instance.sites, ctx.instance.municipalities
+    missing_sites = sorted(set(sites.index) - set(ctx.sites.index))
+    if missing_sites:
+        report.add("sites", f"{len(missing_sites)} sites missing from sites.csv, e.g. {missing_sites[:3]}")
+    missing_muni = sorted(set(muni.index) - set(ctx.municipalities.index))
+    if missing_muni:
+        report.add(
+            "municipalities",
+            f"{len(missing_muni)} municipalities missing from municipalities.csv, e.g. {missing_muni[:3]}",
+        )
+    pl = ctx.placements
+    unknown = sorted((set(pl["site"]) - set(sites.index)) | (set(pl["municipality"]) - set(muni.index)))
+    if unknown:
+        report.add("placements", f"unknown ids in placements.csv: {unknown[:5]}")
+    return not (unknown or missing_sites or missing_muni)
+
+
+def check_domains(ctx, report) -> None:
+    """open_site in {0,1}; placed >= 0, whole unless whole_places = false, each arc listed once."""
+    for s, value in ctx.sites["open_site"].items():
+        if value not in (0, 1):
+            report.add(f"open_site[{s}]", f"must be 0 or 1, is {value}")
+    pl = ctx.placements
+    for row in pl.itertuples():
+        if row.placed < -ABS_TOL:
+            report.add(f"placed[{row.municipality},{row.site}]", f"negative ({row.placed})")
+        if ctx.policy.whole_places and abs(row.placed - round(row.placed)) > ABS_TOL:
+            report.add(f"placed[{row.municipality},{row.site}]", f"not a whole number of places ({row.placed})")
+    for row in pl[pl.duplicated(["municipality", "site"])].itertuples():
+        report.add(f"placed[{row.municipality},{row.site}]", "listed twice in placements.csv")
+
+
+def check_demand_balance(ctx, report) -> None:
+    """demand_balance[i]: placed + unmet = d_i, placed <= d_i, and municipalities.csv states both truly."""
+    mt = ctx.municipalities
+    for i in ctx.instance.municipalities.index:
+        d = ctx.demand[i]
+        got = ctx.placed_at(i)
+        if got > d + ABS_TOL:
+            report.add(f"demand_balance[{i}]", f"placed {got:g} exceeds demand {d}")
+        if abs(float(mt.at[i, "demand"]) - d) > ABS_TOL:
+            report.add(
+                f"demand_balance[{i}]", f"municipalities.csv says demand {mt.at[i, 'demand']:g}, the instance gives {d}"
+            )
+        if abs(float(mt.at[i, "unmet"]) - (d - got)) > ABS_TOL:
+            report.add(f"demand_balance[{i}]", f"unmet {mt.at[i, 'unmet']:g} is not demand {d} minus placed {got:g}")
+
+
+def check_site_capacity(ctx, report) -> None:
+    """site_capacity[s]: the places at s are at most C_s when open, none when closed; sites.csv states them truly."""
+    sites, st = ctx.instance.sites, ctx.sites
+    for s in sites.index:
+        load = float(ctx.placed_by_site.get(s, 0.0))
+        is_open = int(st.at[s, "open_site"]) == 1
+        cap = int(sites.at[s, "capacity"])
+        if load > (cap if is_open else 0) + ABS_TOL:
+            report.add(
+                f"site_capacity[{s}]",
+                f"holds {load:g} places, allowed {cap if is_open else 0} ({'open' if is_open else 'closed'})",
+            )
+        if abs(float(st.at[s, "placed"]) - load) > ABS_TOL:
+            report.add(f"sites.csv[{s}]", f"placed column says {st.at[s, 'placed']:g}, placements add up to {load:g}")
+
+
+def check_site_min_size(ctx, report) -> None:
+    """site_min_size[s]: an open site holds at least m_s places."""
+    sites, st = ctx.instance.sites, ctx.sites
+    for s in sites.index:
+        load = float(ctx.placed_by_site.get(s, 0.0))
+        low = int(sites.at[s, "min_size"])
+        if int(st.at[s, "open_site"]) == 1 and load < low - ABS_TOL:
+            report.add(f"site_min_size[{s}]", f"holds {load:g} places, minimum {low}")
+
+
+def check_large_site_per_province(ctx, report) -> None:
+    """large_site_per_province[p]: the number of open large sites obeys large_site_rule in every province with demand or large sites."""
+    rule = LargeSiteRule(ctx.policy.large_site_rule)
+    if rule is LargeSiteRule.OFF:
+        return
+    muni, sites = ctx.instance.municipalities, ctx.instance.sites
+    demand: dict[str, int] = defaultdict(int)
+    for i, d in ctx.demand.items():
+        demand[muni.at[i, "province"]] += d
+    large = sites[sites["kind"] == "large"]
+    for p in ctx.instance.provinces.index:
+        candidates = list(large.index[large["province"] == p])
+        if demand.get(p, 0) == 0 and not candidates:
+            continue
+        count = int(ctx.sites.loc[candidates, "open_site"].sum()) if candidates else 0
+        if not rule.allows(count):
+            report.add(f"large_site_per_province[{p}]", f"{count} large sites open, rule is '{rule.value}' one")
+
+
+def check_fixings(ctx, report) -> None:
+    """Existing sites open (keep_existing_open), forced sites open, forbidden sites closed."""
+    sites, st, policy = ctx.instance.sites, ctx.sites, ctx.policy
+    if policy.keep_existing_open:
+        for s in sites.index[sites["status"] == "existing"]:
+            if int(st.at[s, "open_site"]) != 1:
+                report.add(f"open_site[{s}]", "existing site closed while keep_existing_open = true")
+    for s in policy.force_sites:
+        if s in st.index and int(st.at[s, "open_site"]) != 1:
+            report.add(f"open_site[{s}]", "forced site is not open")
+    for s in policy.forbid_sites:
+        if s in st.index and int(st.at[s, "open_site"]) != 0:
+            report.add(f"open_site[{s}]", "forbidden site is open")
+
+
+def check_arcs(ctx, report) -> None:
+    """Every placement uses an eligible arc: reachable, travel time as claimed, within the travel limits, in the province, among the nearest regular sites."""
+    instance, policy = ctx.instance, ctx.policy
+    farthest: dict[str, tuple[float, str]] = {}
+    for row, t in zip(ctx.placements.itertuples(), ctx.minutes):
+        for message in _arc_violations(instance, policy, row, t):
+            report.add(f"placed[{row.municipality},{row.site}]", message)
+        regular = instance.sites.at[row.site, "kind"] == "regular"
+        if (
+            regular
+            and policy.nearest_regular_sites is not None
+            and math.isfinite(t)
+            and t > farthest.get(row.municipality, (-1.0, ""))[0]
+        ):
+            farthest[row.municipality] = (t, row.site)
+    if not farthest:
+        return
+    # Only each municipality's farthest regular site can break nearest_regular_sites: nearer ones have fewer sites in front.
+    adjacency = network(instance) if instance.travel_mode == "network" else None
+    access = regular_access(instance)
+    for i, (t, site) in sorted(farthest.items()):
+        nearer = nearer_regular_sites(instance, policy, adjacency, access, i, t)
+        if nearer >= policy.nearest_regular_sites:
+            report.add(
+                f"placed[{i},{site}]",
+                f"{nearer} eligible regular sites are nearer, nearest_regular_sites = {policy.nearest_regular_sites}",
+            )
+
+
+def _arc_violations(instance, policy, row, t: float) -> list[str]:
+    """What is wrong with one placement's arc, given its recomputed travel time ``t``."""
+    if math.isinf(t):
+        return ["the site cannot be reached from the municipality"]
+    out = []
+    regular = instance.sites.at[row.site, "kind"] == "regular"
+    if abs(t - row.travel_minutes) > 1e-3 * max(1.0, t):
+        out.append(f"travel_minutes says {row.travel_minutes:g}, recomputed {t:.4f}")
+    if policy.max_travel_minutes is not None and t > policy.max_travel_minutes + 1e-6:
+        out.append(f"travel {t:.1f} min exceeds max_travel_minutes {policy.max_travel_minutes:g}")
+    if regular and policy.max_travel_minutes_regular is not None and t > policy.max_travel_minutes_regular + 1e-6:
+        out.append(f"travel {t:.1f} min exceeds max_travel_minutes_regular {policy.max_travel_minutes_regular:g}")
+    if (
+        not policy.allow_cross_province
+        and instance.municipalities.at[row.municipality, "province"] != instance.sites.at[row.site, "province"]
+    ):
+        out.append("crosses a province border while allow_cross_province = false")
+    return out
+
+
+def check_mean_travel_limit(ctx, report) -> None:
+    """mean_travel_limit: total person-minutes at most T_mean times the places placed."""
+    limit = ctx.policy.mean_travel_limit_minutes
+    placed = float(ctx.placements["placed"].sum())
+    if limit is not None and ctx.person_minutes > limit * placed + 1e-6 * max(1.0, ctx.person_minutes):
+        report.add("mean_travel_limit", f"mean travel {ctx.person_minutes / placed:.2f} min exceeds {limit:g}")
+
+
+def check_budget_limit(ctx, report) -> None:
+    """budget_limit: fixed cost plus place cost, at the instance's prices, within the budget."""
+    budget = ctx.budget
+    spend = ctx.fixed_cost + ctx.place_cost
+    if budget is not None and spend > budget + REL_TOL * max(1.0, budget):
+        report.add("budget_limit", f"cost {spend:,.0f} exceeds budget {budget:,.0f}")
+
+
+def check_objective(ctx, report) -> None:
+    """total_cost: the claimed objective is the recomputed one to the euro; bound, absolute and relative gap agree with it."""
+    summary = ctx.solution.summary
+    claimed = summary.get("objective")
+    if claimed is None or abs(claimed - ctx.objective) > OBJECTIVE_EUROS:
+        report.add("total_cost", f"solution claims {claimed}, recomputed {ctx.objective:.6f}")
+        return
+    bound = summary.get("bound")
+    if bound is None:
+        return
+    if bound > claimed + REL_TOL * max(1.0, abs(claimed)):
+        report.add("bound", f"bound {bound} above the objective {claimed}")
+    if not close(summary.get("absolute_gap"), max(claimed - bound, 0.0)):
+        report.add(
+            "absolute_gap",
+            f"summary says {summary.get('absolute_gap')}, objective minus bound is {max(claimed - bound, 0.0)}",
+        )
+    gap = 0.0 if claimed == bound else max(claimed - bound, 0.0) / max(abs(claimed), 1e-9)
+    if not close(summary.get("gap"), gap, 1e-9):
+        report.add("gap", f"summary says {summary.get('gap')}, recomputed {gap:.6g}")
+
+
+def check_status(ctx, report) -> None:
+    """status: a folder holds a plan (optimal, time_limit, or error for a plan that failed its check); optimal means within the requested gap."""
+    summary = ctx.solution.summary
+    status = summary.get("status")
+    if status not in PLAN_STATUSES:
+        report.add("status", f"{status!r} is not the status of a plan ({', '.join(PLAN_STATUSES)})")
+        return
+    requested = (summary.get("options") or {}).get("gap")
+    gap = summary.get("gap")
+    if status == "optimal" and isinstance(requested, (int, float)) and (gap is None or gap > requested + 1e-12):
+        report.add("status", f"optimal, but the gap {gap} exceeds the requested gap {requested:g}")
+
+
+def check_kpis(ctx, report) -> None:
+    """Every KPI in summary.json against the one recomputed from the tables and the instance's prices."""
+    sites = ctx.instance.sites
+    opened = ctx.sites.index[ctx.sites["open_site"] == 1]
+    kinds = sites.loc[[s for s in opened if s in sites.index], "kind"]
+    placed = float(ctx.placements["placed"].sum())
+    finite = [t for t in ctx.minutes if math.isfinite(t)]
+    spend = ctx.fixed_cost + ctx.place_cost
+    recomputed = {
+        "total_cost": spend,
+        "fixed_cost": ctx.fixed_cost,
+        "place_cost": ctx.place_cost,
+        "travel_value": ctx.policy.travel_value * ctx.person_minutes,
+        "unmet_penalty": ctx.policy.unmet_penalty * ctx.unmet,
+        "demand": float(sum(ctx.demand.values())),
+        "placed": placed,
+        "unmet": ctx.unmet,
+        "open_sites": int(len(opened)),
+        "open_large_sites": int((kinds == "large").sum()),
+        "open_regular_sites": int((kinds == "regular").sum()),
+        "mean_travel_minutes": ctx.person_minutes / placed if placed else None,
+        "max_travel_minutes": max(finite) if finite else None,
+        "budget": ctx.budget,
+        "budget_used": spend / ctx.budget if ctx.budget else None,
+    }
+    tolerance = {"mean_travel_minutes": 5e-5 + 1e-9, "budget_used": 5e-7 + 1e-12, "max_travel_minutes": 5e-5 + 1e-9}
+    claimed = ctx.solution.summary.get("kpis") or {}
+    for key, b in recomputed.items():
+        a = claimed.get(key)
+        if not close(a, b, tolerance.get(key)):
+            report.add(f"kpis.{key}", f"summary says {a}, tables give {b}")

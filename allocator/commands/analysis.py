@@ -1,0 +1,297 @@
+"""The `whatif`, `compare` and `sweep` commands: they chain allocator.analysis.whatif, .compare and .sweep."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .common import (
+    EXIT_ERROR,
+    EXIT_INFEASIBLE_OR_UNMET,
+    EXIT_INTERRUPTED,
+    instance_path,
+    limit_options,
+    make_policy,
+    policy_options,
+    statuses_exit,
+)
+
+
+@click.command()
+@click.argument("instance", required=False)
+@click.option("--province", required=True, metavar="CODE", help="Province whose large site is tested, e.g. PV25.")
+@click.option(
+    "--candidates", default=None, metavar="ID,ID,...", help="Large sites to test (default: all of the province's)."
+)
+@policy_options
+# Candidates differ by tens of thousands of euros on an objective of billions: ranking them needs a tighter gap than one solve.
+@limit_options(gap=1e-6, what="each solve")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes for the first (cold) solve's blocks (0 = one per core).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write each plan as a solution folder: DIR/free and DIR/<site id>.",
+)
+@click.pass_context
+def whatif(
+    ctx,
+    instance,
+    province,
+    candidates,
+    policy_name,
+    assignments,
+    force_sites,
+    forbid_sites,
+    time_limit,
+    gap,
+    seed,
+    workers,
+    out,
+):
+    """Rank a province's candidate large sites: solve with each forced in turn."""
+    from ..analysis.whatif import format_whatif, rank_sites, write_whatif
+    from ..check import check_solution
+    from ..core.outputs import check_folder_target
+    from ..data.load import load_instance
+    from ..results.solution import read_solution
+    from ..solve.options import SolveOptions
+
+    source = instance_path(instance)
+    if out:
+        check_folder_target(out, "whatif", inputs=[source])
+    inst = load_instance(source)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    sites = None if candidates is None else [s.strip() for s in candidates.split(",") if s.strip()]
+    options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed, workers=workers)
+    result = rank_sites(inst, policy, province, sites, options)
+    click.echo(format_whatif(result, inst.currency))
+    statuses = [result.free["status"], *result.table["status"]]
+    if out:
+        written = write_whatif(result, out, inputs=[source])
+        failed = []
+        for folder in written:  # each folder on its own, as `allocator check` would see it
+            report = check_solution(read_solution(folder), inst)
+            if not report.passed:
+                failed.append(f"{folder}: {'; '.join(report.violations[:3])}")
+        click.echo(
+            f"\n{len(written)} solution folders written to {out} (each re-checked: {len(written) - len(failed)} passed)"
+        )
+        for line in failed:
+            click.echo(f"error: check failed for {line}", err=True)
+        if failed:
+            ctx.exit(EXIT_ERROR)
+    if result.free["status"] == "infeasible":
+        ctx.exit(EXIT_INFEASIBLE_OR_UNMET)
+    ctx.exit(statuses_exit(statuses))
+
+
+@click.command()
+@click.argument("solutions", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to this file (atomically) instead of the terminal.",
+)
+@click.option("--allow-different-instances", is_flag=True, help="Compare solutions made for different instances.")
+def compare(solutions, fmt, output, allow_different_instances):
+    """Compare solution folders: KPIs side by side, then what changed relative to the first."""
+    from ..analysis.compare import compare_folders, render
+    from ..core.files import write_text
+    from ..core.outputs import check_file_target
+
+    if len(solutions) < 2:
+        raise click.UsageError("compare needs at least two solution folders")
+    if output:
+        check_file_target(output, inputs=solutions)
+    text = render(compare_folders(list(solutions), allow_different_instances), fmt)
+    if output:
+        write_text(text, output)
+        click.echo(f"Comparison written to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@click.argument("instance", required=False)
+@click.option(
+    "--vary",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="Values of a policy key to sweep (repeatable; the grid is the cartesian product).",
+)
+@click.option(
+    "--scenarios",
+    "scenario_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="CSV file: one column per policy key, one scenario per row.",
+)
+@click.option(
+    "--policy",
+    "policy_name",
+    default="default",
+    show_default=True,
+    help="Policy preset name in models/ or a .toml file.",
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a policy key in every scenario (repeatable).",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), default=None, help="Sweep folder (default: sweeps/<instance>-<policy>)."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Local processes, one scenario each (0 = one per core).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on this Dask distributed scheduler instead of local processes.",
+)
+@click.option("--resume", is_flag=True, help="Keep scenarios already solved with the same inputs.")
+@limit_options(what="each solve")
+@click.pass_context
+def sweep(
+    ctx, instance, vary, scenario_file, policy_name, assignments, out, workers, scheduler, resume, time_limit, gap, seed
+):
+    """Solve a grid or list of policy scenarios; write a folder each and a sweep table."""
+    from ..analysis.sweep import SweepInterrupted, format_sweep, run_sweep, scenarios_from
+    from ..core.outputs import safe_name
+    from ..data.load import load_instance
+    from ..data.policy import load_policy, parse_assignments
+    from ..solve.options import SolveOptions
+
+    if workers and scheduler:
+        raise click.UsageError("--workers and --scheduler exclude each other")
+    inst = load_instance(instance_path(instance))
+    overrides = parse_assignments(assignments)
+    base = load_policy(policy_name, overrides)
+    scenarios = scenarios_from(vary, scenario_file)
+    folder = Path(out) if out else Path("sweeps") / f"{safe_name(inst.name)}-{safe_name(base.name)}"
+    options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed)
+    started = time.perf_counter()
+    stderr = sys.stderr
+    bar = {}
+
+    def progress(done, total, scenario, run):
+        # A bar with the time left on a terminal; one line per scenario in a log.
+        if scenario is None:
+            if stderr.isatty():
+                bar["bar"] = click.progressbar(
+                    length=total,
+                    label=f"Solving {total} of {len(scenarios)} scenarios",
+                    show_eta=True,
+                    show_pos=True,
+                    file=stderr,
+                    item_show_func=lambda item: item,
+                )
+                bar["bar"].__enter__()
+            return
+        note = f"{_clock(time.perf_counter() - started)} elapsed; {scenario.id}: {run.status}"
+        if "bar" in bar:
+            bar["bar"].update(1, note)
+            if done == total:
+                bar["bar"].__exit__(None, None, None)
+        else:
+            click.echo(f"[{done}/{total}] {note} ({run.seconds:.1f}s)", err=True)
+
+    try:
+        result = run_sweep(
+            inst, scenarios, folder, policy_name, overrides, options, workers, scheduler, resume, progress
+        )
+    except SweepInterrupted as exc:
+        if "bar" in bar:
+            bar["bar"].__exit__(None, None, None)
+        done = exc.result
+        click.echo(
+            f"\ninterrupted after {_clock(done.seconds)}: {len(done.table)} of {len(scenarios)} scenarios finished and kept in {folder}"
+        )
+        if len(done.table):
+            click.echo(format_sweep(done, inst.currency))
+        click.echo(
+            "\nResume with:\n  "
+            + _resume_command(
+                instance,
+                vary,
+                scenario_file,
+                policy_name,
+                assignments,
+                folder,
+                workers,
+                scheduler,
+                time_limit,
+                gap,
+                seed,
+            )
+        )
+        ctx.exit(EXIT_INTERRUPTED)
+    click.echo(
+        f"Sweep of {len(scenarios)} scenarios on {inst.name} (policy {base.name}): {len(result.solved)} solved in {result.where}, {len(result.reused)} kept from before; {_clock(result.seconds)}"
+        + (
+            f"\n{len(result.kept)} rows of an earlier sweep into {folder} with other scenarios are kept in sweep.csv below this sweep's"
+            if result.kept
+            else ""
+        )
+    )
+    click.echo(format_sweep(result, inst.currency))
+    click.echo(
+        "\nPareto: * = no other scenario has lower or equal cost and unmet (cost/unmet) or mean travel (cost/travel), one of them lower."
+    )
+    click.echo(f"Sweep table written to {folder / 'sweep.csv'}; one solution folder per scenario with a plan.")
+    ctx.exit(statuses_exit(list(result.table["status"])))
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}m{s:02d}s" if m else f"{seconds:.1f}s"
+
+
+def _resume_command(
+    instance, vary, scenario_file, policy_name, assignments, folder, workers, scheduler, time_limit, gap, seed
+) -> str:
+    parts = ["allocator", "sweep"] + ([instance] if instance else [])
+    if policy_name != "default":
+        parts += ["--policy", policy_name]
+    for a in assignments:
+        parts += ["--set", a]
+    for v in vary:
+        parts += ["--vary", v]
+    if scenario_file:
+        parts += ["--scenarios", scenario_file]
+    parts += ["--out", str(folder)]
+    if scheduler:
+        parts += ["--scheduler", scheduler]
+    elif workers:
+        parts += ["--workers", str(workers)]
+    parts += ["--time-limit", f"{time_limit:g}", "--gap", f"{gap:g}"]
+    if seed:
+        parts += ["--seed", str(seed)]
+    return shlex.join(parts + ["--resume"])

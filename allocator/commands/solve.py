@@ -1,0 +1,259 @@
+"""The `validate`, `solve`, `check`, `explain` and `generate` commands."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from .common import (
+    EXIT_ERROR,
+    EXIT_INFEASIBLE_OR_UNMET,
+    EXIT_NO_PLAN,
+    EXIT_OPTIMAL,
+    exit_code,
+    instance_path,
+    make_policy,
+    policy_options,
+    solver_options,
+)
+
+
+@click.command()
+@click.argument("instance", required=False)
+def validate(instance):
+    """Check an instance folder (default: the bundled nl-2024) and describe it."""
+    from ..data.load import load_instance
+
+    path = instance_path(instance)
+    inst = load_instance(path)
+    sites = inst.sites
+    kinds = sites.groupby(["kind", "status"]).size()
+    click.echo(f"{inst.name}: valid ({path})")
+    click.echo(
+        f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {inst.total_demand:,} {inst.units}"
+    )
+    click.echo("  sites: " + ", ".join(f"{n} {k} {s}" for (k, s), n in kinds.items()))
+    if inst.travel_mode == "network":
+        modes = inst.links.groupby("mode").size()
+        click.echo(
+            f"  travel network: {len(inst.links)} links ("
+            + ", ".join(f"{n} {m}" for m, n in modes.items())
+            + "), connected"
+        )
+    else:
+        click.echo(f"  travel matrix: {len(inst.matrix)} municipality-site pairs")
+    budget = "none" if inst.budget is None else f"{inst.currency} {inst.budget:,.0f}"
+    click.echo(f"  budget: {budget}; costs per {inst.planning_period}; fingerprint {inst.fingerprint[:12]}")
+
+
+@click.command()
+@click.argument("instance", required=False)
+@policy_options
+@solver_options
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Solution folder to write (default: solutions/<instance>-<policy>).",
+)
+@click.option(
+    "--xlsx",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the solution as an Excel workbook (.xlsx).",
+)
+@click.option(
+    "--explain/--no-explain",
+    "explain_why",
+    default=True,
+    show_default=True,
+    help="When infeasible, or optimal with demand unmet, explain why (as `allocator explain`).",
+)
+@click.pass_context
+def solve(
+    ctx,
+    instance,
+    policy_name,
+    assignments,
+    force_sites,
+    forbid_sites,
+    time_limit,
+    gap,
+    threads,
+    seed,
+    workers,
+    log,
+    decompose,
+    out,
+    xlsx,
+    explain_why,
+):
+    """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
+    from ..core.interrupts import exit_code as interrupt_code
+    from ..core.interrupts import signal_name
+
+    progress = {"phase": "loading the instance", "done": [], "written": None}
+    try:
+        code = _solve(
+            progress,
+            instance,
+            policy_name,
+            assignments,
+            force_sites,
+            forbid_sites,
+            out,
+            xlsx,
+            explain_why,
+            dict(
+                time_limit=time_limit,
+                gap=gap,
+                threads=threads,
+                seed=seed,
+                workers=workers,
+                log=log,
+                decompose=decompose,
+            ),
+        )
+    except KeyboardInterrupt as exc:
+        done, written = progress["done"], progress["written"]
+        finished = f"; finished: {', '.join(done)}" if done else ""
+        folder = f"the solution folder {written} was written before" if written else "no solution folder was written"
+        click.echo(f"interrupted by {signal_name(exc)} while {progress['phase']}{finished}; {folder}", err=True)
+        code = interrupt_code(exc)
+    ctx.exit(code)
+
+
+def _solve(
+    progress, instance, policy_name, assignments, force_sites, forbid_sites, out, xlsx, explain_why, settings
+) -> int:
+    from ..analysis.explain import explain
+    from ..analysis.pipeline import solve as run
+    from ..core.outputs import check_file_target, claim_folder, safe_name
+    from ..data.load import load_instance
+    from ..reports.console import format_summary
+    from ..results.solution import write_solution
+    from ..solve.options import SolveOptions, Status
+
+    source = instance_path(instance)
+    t = time.perf_counter()
+    inst = load_instance(source)
+    timings = {"load": time.perf_counter() - t}
+    progress["done"].append(f"load {timings['load']:.2f}s")
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    options = SolveOptions(**settings)
+    target = Path(out) if out else Path("solutions") / f"{safe_name(inst.name)}-{safe_name(policy.name)}"
+    if xlsx:
+        check_file_target(xlsx, inputs=[source])
+    with claim_folder(target, "solution", inputs=[source]) as claim:
+        progress["phase"] = "building and solving the model"
+        outcome = run(inst, policy, options, timings)
+        progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
+        if outcome.solution is None:
+            result = outcome.result
+            click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
+            click.echo("no plan, so no solution folder was written")
+            if explain_why and result.status is Status.INFEASIBLE:
+                progress["phase"] = "explaining the infeasibility"
+                click.echo("\n" + explain(inst, policy, options, feasible=False).render())
+            return exit_code(result.status.value, 0)
+        solution = outcome.solution
+        progress["phase"] = "writing the solution folder"
+        t = time.perf_counter()
+        write_solution(solution, claim)
+        progress["written"] = target
+        solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
+    click.echo(format_summary(solution))
+    click.echo(f"\nSolution written to {target}")
+    if xlsx:
+        from ..reports.workbook import write_solution_workbook
+
+        click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx, inputs=[source])}")
+    if explain_why and solution.kpis["unmet"] > 0 and solution.status == Status.OPTIMAL:
+        progress["phase"] = "explaining the unmet demand"
+        click.echo("\n" + explain(inst, policy, options, feasible=True).render())
+    return exit_code(solution.status, solution.kpis["unmet"])
+
+
+@click.command()
+@click.argument("solution", type=click.Path(exists=True, file_okay=False))
+@click.argument("instance", required=False)
+@click.pass_context
+def check(ctx, solution, instance):
+    """Re-check a solution folder against its instance, independently of the model."""
+    from ..check import check_solution
+    from ..data.load import load_instance
+    from ..results.solution import read_solution
+
+    sol = read_solution(solution)
+    path = (
+        Path(instance) if instance else Path((sol.summary.get("instance") or {}).get("source") or instance_path(None))
+    )
+    inst = load_instance(path)
+    report = check_solution(sol, inst)
+    if report.passed:
+        click.echo(
+            f"{solution}: passed. Every constraint holds; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
+        )
+        ctx.exit(0)
+    click.echo(f"{solution}: FAILED, {len(report.violations)} violations:")
+    for v in report.violations:
+        click.echo(f"  - {v}")
+    ctx.exit(EXIT_ERROR)
+
+
+@click.command("explain")
+@click.argument("instance", required=False)
+@policy_options
+@solver_options
+@click.pass_context
+def explain_command(
+    ctx,
+    instance,
+    policy_name,
+    assignments,
+    force_sites,
+    forbid_sites,
+    time_limit,
+    gap,
+    threads,
+    seed,
+    workers,
+    log,
+    decompose,
+):
+    """Explain why an instance is infeasible under a policy, or why demand stays unmet."""
+    from ..analysis.explain import explain
+    from ..data.load import load_instance
+    from ..solve.options import SolveOptions
+
+    inst = load_instance(instance_path(instance))
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    options = SolveOptions(
+        time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
+    )
+    explanation = explain(inst, policy, options)
+    click.echo(explanation.render())
+    ctx.exit(
+        {
+            "feasible": EXIT_OPTIMAL,
+            "infeasible": EXIT_INFEASIBLE_OR_UNMET,
+            "unmet": EXIT_INFEASIBLE_OR_UNMET,
+            "unknown": EXIT_NO_PLAN,
+        }[explanation.verdict]
+    )
+
+
+@click.command()
+@click.option(
+    "--scale", type=click.IntRange(min=1), default=1, show_default=True, help="Demand units per nl-2024 municipality."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Instance folder to write.")
+def generate(scale, seed, out):
+    """Write a synthetic instance shaped like the Netherlands (for benchmarks)."""
+    from ..data.generate import generate as make
+
+    path = make(scale, seed, out)
+    click.echo(f"wrote {path}")

@@ -1,0 +1,1 @@
+"""Ground floor: errors, formatting, atomic files, paths and interrupts. Imports nothing above it."""

@@ -1,0 +1,319 @@
+"""Policy: the rules a plan must follow and the prices that rank plans.
+
+A policy is read from a preset in models/*.toml, then overridden key by key
+(``--set key=value``). Unknown keys are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import NamedTuple
+
+from ..core.errors import PolicyError, Problem
+from ..core.paths import models_dir
+
+NONE_WORDS = ("none", "off", "no", "")
+
+
+class LargeSiteRule(enum.StrEnum):
+    """How many large sites each province with demand opens (policy key large_site_rule)."""
+
+    EXACTLY = "exactly"
+    AT_MOST = "at_most"
+    AT_LEAST = "at_least"
+    OFF = "off"
+
+    def allows(self, count: int) -> bool:
+        """Whether ``count`` open large sites satisfy the rule."""
+        if self is LargeSiteRule.EXACTLY:
+            return count == 1
+        if self is LargeSiteRule.AT_MOST:
+            return count <= 1
+        return count >= 1 if self is LargeSiteRule.AT_LEAST else True
+
+    @property
+    def needs_one(self) -> bool:
+        """The rule asks for at least one large site."""
+        return self in (LargeSiteRule.EXACTLY, LargeSiteRule.AT_LEAST)
+
+    @property
+    def caps_at_one(self) -> bool:
+        """The rule allows at most one large site."""
+        return self in (LargeSiteRule.EXACTLY, LargeSiteRule.AT_MOST)
+
+
+LARGE_SITE_RULES = tuple(r.value for r in LargeSiteRule)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Every field is a policy key (models/README.md explains each)."""
+
+    name: str = "default"
+    description: str = ""
+    large_site_rule: LargeSiteRule = LargeSiteRule.EXACTLY
+    max_travel_minutes: float | None = None
+    max_travel_minutes_regular: float | None = None
+    nearest_regular_sites: int | None = None
+    mean_travel_limit_minutes: float | None = None
+    allow_cross_province: bool = False
+    keep_existing_open: bool = True
+    unmet_penalty: float = 1_000_000.0
+    travel_value: float = 10.0
+    budget: float | None = None  # None: the instance's budget; inf: no budget
+    demand_scale: float = 1.0
+    whole_places: bool = True
+    force_sites: tuple[str, ...] = field(default_factory=tuple)
+    forbid_sites: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        # Accept the rule's name too (Policy(large_site_rule="at_most")), so that it is always the enum.
+        object.__setattr__(self, "large_site_rule", LargeSiteRule(self.large_site_rule))
+
+    def to_dict(self) -> dict:
+        """Every key with a JSON-friendly value (as summary.json stores it)."""
+        out = dataclasses.asdict(self)
+        out["large_site_rule"] = self.large_site_rule.value
+        out["force_sites"] = list(self.force_sites)
+        out["forbid_sites"] = list(self.forbid_sites)
+        if out["budget"] is not None and math.isinf(out["budget"]):
+            out["budget"] = "none"
+        return out
+
+    def with_(self, **changes) -> Policy:
+        """A copy with some keys changed."""
+        return dataclasses.replace(self, **changes)
+
+    def effective_budget(self, instance_budget: float | None) -> float | None:
+        """The budget the model applies: the policy's own, else the instance's; None = no limit."""
+        if self.budget is None:
+            return instance_budget
+        return None if math.isinf(self.budget) else self.budget
+
+
+KEYS = {f.name: f for f in fields(Policy)}
+OPTIONAL_NUMBER = {
+    "max_travel_minutes",
+    "max_travel_minutes_regular",
+    "mean_travel_limit_minutes",
+    "budget",
+    "nearest_regular_sites",
+}
+NUMBER = {"unmet_penalty", "travel_value", "demand_scale"}
+BOOLEAN = {"allow_cross_province", "keep_existing_open", "whole_places"}
+SITE_LISTS = {"force_sites", "forbid_sites"}
+TEXT = {"name", "description"}
+
+
+def preset_path(name_or_path: str | Path) -> Path:
+    """A path as given, or the preset of that name in models/."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    return models_dir() / f"{name_or_path}.toml"
+
+
+def available_presets() -> list[str]:
+    """The names of the policy presets."""
+    return sorted(p.stem for p in models_dir().glob("*.toml"))
+
+
+def load_policy(preset: str | Path | None = None, overrides: Mapping[str, object] | None = None) -> Policy:
+    """Read a preset (default: models/default.toml) and apply ``overrides``; raise PolicyError listing every problem."""
+    problems: list[Problem] = []
+    path = preset_path(preset or "default")
+    label = str(path)
+    values: dict[str, object] = {}
+    if not path.is_file():
+        known = ", ".join(available_presets()) or "none found"
+        problems.append(Problem(label, f"no such policy file or preset (presets: {known})"))
+    else:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(Problem(label, f"not valid TOML: {exc}"))
+            data = {}
+        for key, raw in data.items():
+            _accept(key, raw, label, values, problems, from_text=False)
+        values.setdefault("name", path.stem)
+    for key, raw in (overrides or {}).items():
+        _accept(key, raw, "--set", values, problems, from_text=isinstance(raw, str))
+    if problems:
+        raise PolicyError(problems)
+    policy = Policy(**values)
+    ensure_consistent(policy)
+    return policy
+
+
+def load_policy_dict(data: Mapping[str, object], label: str = "summary.json policy") -> Policy:
+    """A Policy from a dict such as ``Policy.to_dict()`` wrote (unknown keys refused)."""
+    problems: list[Problem] = []
+    values: dict[str, object] = {}
+    for key, raw in data.items():
+        if raw is None and key in OPTIONAL_NUMBER:
+            values[key] = None
+            continue
+        _accept(key, raw, label, values, problems, from_text=False)
+    if problems:
+        raise PolicyError(problems)
+    return Policy(**values)
+
+
+def parse_assignments(items: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``["key=value", ...]`` from the command line into a dict; bad items raise PolicyError."""
+    out: dict[str, str] = {}
+    problems = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(Problem("--set", "expected key=value", value=item))
+        else:
+            out[key.strip()] = value.strip()
+    if problems:
+        raise PolicyError(problems)
+    return out
+
+
+def _accept(key: str, raw: object, label: str, values: dict, problems: list[Problem], from_text: bool) -> None:
+    if key not in KEYS:
+        problems.append(Problem(label, f"unknown policy key (known: {', '.join(KEYS)})", column=key))
+        return
+    try:
+        values[key] = _coerce(key, raw, from_text)
+    except ValueError as exc:
+        problems.append(Problem(label, str(exc), column=key, value=raw))
+
+
+def _coerce(key: str, raw: object, from_text: bool):
+    if key in TEXT:
+        if not isinstance(raw, str):
+            raise ValueError("must be text")
+        return raw
+    if key == "large_site_rule":
+        if raw not in LARGE_SITE_RULES:
+            raise ValueError(f"must be one of {', '.join(LARGE_SITE_RULES)}")
+        return LargeSiteRule(raw)
+    if key in BOOLEAN:
+        return _boolean(raw, from_text)
+    if key in SITE_LISTS:
+        return _site_list(raw)
+    if key in OPTIONAL_NUMBER and isinstance(raw, str) and raw.strip().lower() in NONE_WORDS:
+        return math.inf if key == "budget" else None
+    return _bounded_number(key, _number(raw, from_text))
+
+
+def _boolean(raw: object, from_text: bool) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if from_text and str(raw).lower() in ("true", "yes", "1", "false", "no", "0"):
+        return str(raw).lower() in ("true", "yes", "1")
+    raise ValueError("must be true or false")
+
+
+def _site_list(raw: object) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        return tuple(s.strip() for s in raw.split(",") if s.strip())
+    if isinstance(raw, (list, tuple)) and all(isinstance(s, str) for s in raw):
+        return tuple(raw)
+    raise ValueError("must be a list of site ids")
+
+
+def _bounded_number(key: str, number: float):
+    if key in ("demand_scale", "unmet_penalty", "travel_value") and number < 0:
+        raise ValueError("must be >= 0")
+    if key in OPTIONAL_NUMBER and number < 0:
+        raise ValueError('must be >= 0 (or "none")')
+    if key == "nearest_regular_sites":
+        if number < 1 or number != int(number):
+            raise ValueError('must be a whole number >= 1 (or "none")')
+        return int(number)
+    return number
+
+
+def _number(raw: object, from_text: bool) -> float:
+    if isinstance(raw, bool):
+        raise ValueError("must be a number")
+    if isinstance(raw, (int, float)):
+        value = float(raw)
+    elif from_text:
+        try:
+            value = float(str(raw).replace("_", ""))
+        except ValueError:
+            raise ValueError("must be a number") from None
+    else:
+        raise ValueError("must be a number")
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+def ensure_consistent(policy: Policy) -> None:
+    """Rules that involve more than one key."""
+    both = sorted(set(policy.force_sites) & set(policy.forbid_sites))
+    if both:
+        raise PolicyError(
+            [
+                Problem(
+                    f"policy '{policy.name}'",
+                    "a site cannot be both forced and forbidden",
+                    column="force_sites",
+                    value=s,
+                )
+                for s in both
+            ]
+        )
+
+
+class Fixing(NamedTuple):
+    """A site decision the policy takes out of the plan's hands: its value and why."""
+
+    value: int  # 1 open, 0 closed
+    reason: str  # "existing" (keep_existing_open), "forced" (force_sites) or "forbidden" (forbid_sites)
+
+    @property
+    def key(self) -> str:
+        """The policy key behind the fixing."""
+        return FIXING_KEYS[self.reason]
+
+
+FIXING_KEYS = {"existing": "keep_existing_open", "forced": "force_sites", "forbidden": "forbid_sites"}
+
+
+def site_fixings(instance, policy: Policy) -> dict[str, Fixing]:
+    """Every fixed site, in the instance's site order: existing sites kept open, then forced, then forbidden (the later wins)."""
+    fixed: dict[str, Fixing] = {}
+    if policy.keep_existing_open:
+        fixed.update({s: Fixing(1, "existing") for s in instance.sites.index[instance.sites["status"] == "existing"]})
+    fixed.update({s: Fixing(1, "forced") for s in policy.force_sites})
+    fixed.update({s: Fixing(0, "forbidden") for s in policy.forbid_sites})
+    order = {s: k for k, s in enumerate(instance.sites.index)}
+    return dict(sorted(fixed.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def check_policy(policy: Policy, instance) -> None:
+    """Problems that need the instance: unknown site ids, and forbidding a site that must stay open."""
+    problems: list[Problem] = []
+    sites = instance.sites
+    for key in ("force_sites", "forbid_sites"):
+        for site in getattr(policy, key):
+            if site not in sites.index:
+                problems.append(Problem(f"policy '{policy.name}'", "unknown site id", column=key, value=site))
+    if policy.keep_existing_open:
+        for site in policy.forbid_sites:
+            if site in sites.index and sites.at[site, "status"] == "existing":
+                problems.append(
+                    Problem(
+                        f"policy '{policy.name}'",
+                        "an existing site stays open while keep_existing_open = true; set keep_existing_open=false to close it",
+                        column="forbid_sites",
+                        value=site,
+                    )
+                )
+    if problems:
+        raise PolicyError(problems)

@@ -1,0 +1,1 @@
+"""Second floor: the allocation model in Pyomo (models/README.md). Imports core and data only."""

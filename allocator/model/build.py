@@ -1,0 +1,269 @@
+"""Build the allocation model (models/README.md) as a Pyomo ConcreteModel.
+
+One builder per set, variable family and constraint family; each constraint builder returns
+early on an empty index set and carries its math in its docstring. Component names are the
+names used in models/README.md, LP files, error messages and output columns.
+
+With ``elastic=True`` the builders of the hard rules add a penalised slack to their rows
+(:mod:`allocator.model.elastic`) and fixings become rows; explanations of infeasibility use it.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+from ..data.instance import Instance
+from ..data.policy import LargeSiteRule, Policy, check_policy, site_fixings
+from .data import model_data
+from .elastic import Elastic
+
+
+def build_model(instance: Instance, policy: Policy, elastic: bool = False) -> pyo.ConcreteModel:
+    """The allocation model for ``instance`` under ``policy`` (see models/README.md)."""
+    check_policy(policy, instance)
+    m = pyo.ConcreteModel(name=f"allocation[{instance.name}]")
+    m.data = model_data(instance, policy)
+    m.policy = policy
+    m.elastic = Elastic(m) if elastic else None
+    add_sets(m, instance)
+    add_variables(m, policy)
+    add_cost_expressions(m, policy)
+    add_demand_balance(m)
+    add_site_capacity(m)
+    add_site_min_size(m)
+    add_open_site_link(m)
+    add_large_site_per_province(m, policy.large_site_rule)
+    add_budget_limit(m)
+    add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
+    add_objective(m)
+    apply_fixings(m, instance, policy)
+    return m
+
+
+def linear(terms) -> LinearExpression:
+    """sum of coef * var over ``terms`` (pairs), built directly: operator overloading is the slow part of a large build."""
+    return LinearExpression([var if coef == 1 else MonomialTermExpression((coef, var)) for coef, var in terms])
+
+
+def add_sets(m, instance: Instance) -> None:
+    """PROVINCES, MUNICIPALITIES (demand units), SITES, LARGE_SITES and the eligible ARCS."""
+    m.PROVINCES = pyo.Set(initialize=list(instance.provinces.index), ordered=True)
+    m.MUNICIPALITIES = pyo.Set(initialize=list(instance.municipalities.index), ordered=True)
+    m.SITES = pyo.Set(initialize=list(instance.sites.index), ordered=True)
+    m.LARGE_SITES = pyo.Set(initialize=[s for s in m.SITES if m.data.site_kind[s] == "large"], ordered=True)
+    m.ARCS = pyo.Set(initialize=m.data.arcs, dimen=2, ordered=True)
+
+
+def add_variables(m, policy: Policy) -> None:
+    """open_site[s] in {0,1}; placed[i,s] >= 0 (whole places unless whole_places = false); unmet[i] >= 0."""
+    d = m.data
+    m.open_site = pyo.Var(m.SITES, domain=pyo.Binary)
+    placed_domain = pyo.NonNegativeIntegers if policy.whole_places else pyo.NonNegativeReals
+    m.placed = pyo.Var(
+        m.ARCS, domain=placed_domain, bounds={(i, s): (0, min(d.demand[i], d.capacity[s])) for i, s in d.arcs}
+    )
+    m.unmet = pyo.Var(m.MUNICIPALITIES, domain=pyo.NonNegativeReals, bounds={i: (0, v) for i, v in d.demand.items()})
+
+
+def add_cost_expressions(m, policy: Policy) -> None:
+    """The named parts of the objective, each in the currency of the instance.
+
+    fixed_cost_total     = sum_s F_s open_site[s]
+    place_cost_total     = sum_{(i,s)} c_s placed[i,s]
+    travel_value_total   = sum_{(i,s)} w t_is placed[i,s]
+    unmet_penalty_total  = M sum_i unmet[i]
+    """
+    d = m.data
+    w, penalty = policy.travel_value, policy.unmet_penalty
+    m.fixed_cost_total = pyo.Expression(expr=linear([(d.fixed_cost[s], m.open_site[s]) for s in m.SITES]))
+    m.place_cost_total = pyo.Expression(expr=linear([(d.cost_per_place[a[1]], m.placed[a]) for a in m.ARCS]))
+    m.travel_value_total = pyo.Expression(expr=linear([(w * d.travel_minutes[a], m.placed[a]) for a in m.ARCS]))
+    m.unmet_penalty_total = pyo.Expression(expr=linear([(penalty, m.unmet[i]) for i in m.MUNICIPALITIES]))
+
+
+def add_demand_balance(m) -> None:
+    """demand_balance[i]:  sum_{s:(i,s) in ARCS} placed[i,s] + unmet[i] = d_i   for i in MUNICIPALITIES."""
+    if not len(m.MUNICIPALITIES):
+        return
+    d = m.data
+
+    def rule(m, i):
+        return (
+            d.demand[i],
+            linear([(1, m.placed[a]) for a in d.arcs_by_municipality[i]] + [(1, m.unmet[i])]),
+            d.demand[i],
+        )
+
+    m.demand_balance = pyo.Constraint(m.MUNICIPALITIES, rule=rule)
+
+
+def add_site_capacity(m) -> None:
+    """site_capacity[s]:  sum_{i:(i,s) in ARCS} placed[i,s] <= C_s * open_site[s]   for s in SITES."""
+    if not len(m.SITES):
+        return
+    d = m.data
+
+    def rule(m, s):
+        return (None, linear([(1, m.placed[a]) for a in d.arcs_by_site[s]] + [(-d.capacity[s], m.open_site[s])]), 0)
+
+    m.site_capacity = pyo.Constraint(m.SITES, rule=rule)
+
+
+def add_site_min_size(m) -> None:
+    """site_min_size[s]:  sum_{i:(i,s) in ARCS} placed[i,s] >= m_s * open_site[s]   for s with m_s > 0.
+
+    Elastic: + elastic_slack, at most m_s.
+    """
+    d = m.data
+    index = [s for s in m.SITES if d.min_size[s] > 0]
+    if not index:
+        return
+
+    def rule(m, s):
+        terms = [(1, m.placed[a]) for a in d.arcs_by_site[s]] + [(-d.min_size[s], m.open_site[s])]
+        if m.elastic is not None:
+            terms.append((1, m.elastic.slack("site_min_size", s, d.min_size[s])))
+        return (0, linear(terms), None)
+
+    m.site_min_size = pyo.Constraint(index, rule=rule)
+
+
+def add_open_site_link(m) -> None:
+    """open_site_link[i,s]:  placed[i,s] <= min(d_i, C_s) * open_site[s]   for (i,s) in ARCS.
+
+    Implied by site_capacity for whole plans, but it makes the LP relaxation much tighter
+    (the strong formulation of capacitated facility location).
+    """
+    if not len(m.ARCS):
+        return
+    d = m.data
+
+    def rule(m, i, s):
+        return (None, linear([(1, m.placed[i, s]), (-min(d.demand[i], d.capacity[s]), m.open_site[s])]), 0)
+
+    m.open_site_link = pyo.Constraint(m.ARCS, rule=rule)
+
+
+def add_large_site_per_province(m, rule: LargeSiteRule) -> None:
+    """large_site_per_province[p]:  sum_{s in L_p} open_site[s]  (= | <= | >=)  1   for p in PROVINCES.
+
+    L_p are the large sites of province p. Rule "exactly", "at_most" or "at_least"; "off" adds nothing.
+    Provinces without demand and without large sites are left out; a province with demand and no
+    large site makes the rules "exactly" and "at_least" infeasible, which the solve reports.
+    Elastic: + elastic_slack (a missing large site, at most 1) - elastic_slack (extra large sites).
+    """
+    if rule is LargeSiteRule.OFF:
+        return
+    d = m.data
+    large = d.large_by_province
+    index = [p for p in m.PROVINCES if d.demand_by_province.get(p, 0) > 0 or large[p]]
+    if not index:
+        return
+
+    def row(m, p):
+        terms = [(1, m.open_site[s]) for s in large[p]]
+        if m.elastic is not None:
+            if rule is LargeSiteRule.AT_MOST and len(large[p]) <= 1:
+                return pyo.Constraint.Skip  # holds whatever the plan: nothing to relax
+            if rule.needs_one:
+                terms.append((1, m.elastic.slack("large_below", p, 1.0)))
+            if rule.caps_at_one and len(large[p]) > 1:
+                terms.append((-1, m.elastic.slack("large_above", p, float(len(large[p]) - 1))))
+        elif not large[p]:
+            return pyo.Constraint.Skip if rule is LargeSiteRule.AT_MOST else pyo.Constraint.Infeasible
+        total = linear(terms)
+        if rule is LargeSiteRule.EXACTLY:
+            return (1, total, 1)
+        return (None, total, 1) if rule is LargeSiteRule.AT_MOST else (1, total, None)
+
+    m.large_site_per_province = pyo.Constraint(index, rule=row)
+
+
+def add_budget_limit(m) -> None:
+    """budget_limit:  sum_s F_s open_site[s] + sum_{(i,s)} c_s placed[i,s] <= B   (only when a budget is set).
+
+    Elastic: - elastic_slack, at most the cost of everything open and full minus B.
+    """
+    d = m.data
+    if d.budget is None:
+        return
+    spend = m.fixed_cost_total + m.place_cost_total
+    if m.elastic is not None:
+        most = sum(d.fixed_cost.values()) + sum(
+            d.cost_per_place[s] * min(d.demand[i], d.capacity[s]) for i, s in d.arcs
+        )
+        if most > d.budget:
+            spend = spend - m.elastic.slack("budget_limit", "", most - d.budget)
+    m.budget_limit = pyo.Constraint(expr=spend <= d.budget)
+
+
+def add_mean_travel_limit(m, limit: float | None) -> None:
+    """mean_travel_limit:  sum_{(i,s)} (t_is - T_mean) placed[i,s] <= 0.
+
+    i.e. total travel <= T_mean * total placed: the mean travel per placed person is at most T_mean.
+    Elastic: - elastic_slack, at most the place-minutes above T_mean of everything placed.
+    """
+    if limit is None or not len(m.ARCS):
+        return
+    d = m.data
+    terms = [(d.travel_minutes[a] - limit, m.placed[a]) for a in m.ARCS]
+    if m.elastic is not None:
+        most = sum(max(d.travel_minutes[(i, s)] - limit, 0.0) * min(d.demand[i], d.capacity[s]) for i, s in d.arcs)
+        if most > 0:
+            terms.append((-1, m.elastic.slack("mean_travel_limit", "", most)))
+    m.mean_travel_limit = pyo.Constraint(expr=(None, linear(terms), 0))
+
+
+def add_objective(m) -> None:
+    """total_cost = unmet_penalty_total + fixed_cost_total + place_cost_total + travel_value_total."""
+    m.total_cost = pyo.Objective(
+        expr=m.unmet_penalty_total + m.fixed_cost_total + m.place_cost_total + m.travel_value_total,
+        sense=pyo.minimize,
+    )
+
+
+def apply_fixings(m, instance: Instance, policy: Policy) -> None:
+    """Existing sites stay open (keep_existing_open), forced sites open, forbidden sites closed.
+
+    Fixings are variable bounds, not fixed variables, so that a solve session keeps the columns
+    and can re-solve after the fixings change (see :func:`refix`). Elastic: rows instead,
+    site_fixing[s]:  open_site[s] + elastic_slack >= 1 (open) or open_site[s] - elastic_slack <= 0 (closed).
+    """
+    fixed = site_fixings(instance, policy)
+    if m.elastic is not None:
+        add_site_fixing(m, fixed)
+        return
+    for s, var in m.open_site.items():
+        value = fixed[s].value if s in fixed else None
+        var.setlb(0 if value is None else value)
+        var.setub(1 if value is None else value)
+
+
+def add_site_fixing(m, fixed: dict) -> None:
+    """site_fixing[s] (elastic models only): the fixing of site s as a row with a slack of at most 1."""
+    if not fixed:
+        return
+
+    def rule(m, s):
+        slack = m.elastic.slack("fixing", s, 1.0, fixed[s].key)
+        if fixed[s].value == 1:
+            return (1, linear([(1, m.open_site[s]), (1, slack)]), None)
+        return (None, linear([(1, m.open_site[s]), (-1, slack)]), 0)
+
+    m.site_fixing = pyo.Constraint(list(fixed), rule=rule)
+
+
+def refix(m, instance: Instance, policy: Policy) -> None:
+    """Switch a built model to ``policy``'s fixings (forced, forbidden, existing sites) without rebuilding.
+
+    Only the fixing keys may differ from the policy the model was built with.
+    """
+    check_policy(policy, instance)
+    built = m.policy.to_dict()
+    fixing_keys = {"force_sites", "forbid_sites", "keep_existing_open", "name", "description"}
+    differing = [k for k, v in policy.to_dict().items() if k not in fixing_keys and v != built[k]]
+    if differing:
+        raise ValueError(f"refix can only change fixings; rebuild the model to change {', '.join(differing)}")
+    apply_fixings(m, instance, policy)
+    m.policy = policy

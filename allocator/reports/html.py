@@ -1,0 +1,618 @@
+"""One self-contained HTML report of one or more solution folders, and the same figures as PNG.
+
+The figures are drawn by allocator.figures (matplotlib) and put into the page as inline SVG, so
+the file needs nothing else: no scripts, no fonts, no network. With several solutions every
+figure shows them side by side on the same scales. Every file is written to a temporary file
+beside its target and renamed into place, after all figures were drawn.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from matplotlib import rc_context
+
+from ..core.errors import Problem, SolutionError
+from ..core.files import write_bytes
+from ..core.fmt import MISSING, minutes, missing, money, percent, places
+from ..core.outputs import SIGNATURE, check_file_target, check_folder_target, write_folder
+from ..data.geo import boundaries_for
+from ..data.instance import Instance
+from ..data.load import load_instance
+from ..results.solution import read_solution
+from ..solve.options import Status
+from .console import STATUS_TEXT
+from .figures import Panel, cost_components, costs_figure, map_figure, provinces_figure, travel_figure
+
+FIGURES = ("map", "provinces", "costs", "travel")
+PNG_DPI = 150
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The files a report wrote."""
+
+    html: Path
+    pngs: tuple[Path, ...]
+
+
+def load_panels(solutions: list[str | Path], instance: str | Path | None = None) -> list[Panel]:
+    """Read each solution folder and its instance (from summary.json unless ``instance`` is given)."""
+    loaded: dict[str, Instance] = {}
+    panels = []
+    many = len(solutions) > 1
+    for k, folder in enumerate(solutions):
+        folder = Path(folder)
+        solution = read_solution(folder)
+        source = Path(instance) if instance else _source(solution.summary, folder)
+        key = str(source.resolve())
+        if key not in loaded:
+            loaded[key] = load_instance(source)
+        inst = loaded[key]
+        claimed = (solution.summary.get("instance") or {}).get("fingerprint")
+        if claimed != inst.fingerprint:
+            raise SolutionError(
+                [
+                    Problem(
+                        str(folder / "summary.json"),
+                        f"the solution was made for another version of the instance at {source} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
+                        column="instance.fingerprint",
+                    )
+                ]
+            )
+        letter = _letter(k)
+        label = f"{letter} · {folder.name}" if many else folder.name
+        panels.append(
+            Panel(letter, label, solution, inst, boundaries_for(inst.municipalities.index, inst.provinces.index))
+        )
+    return panels
+
+
+def _source(summary: dict, folder: Path) -> Path:
+    source = (summary.get("instance") or {}).get("source")
+    if not source:
+        raise SolutionError(
+            [
+                Problem(
+                    str(folder / "summary.json"),
+                    "names no instance source: give --instance PATH",
+                    column="instance.source",
+                )
+            ]
+        )
+    path = Path(source)
+    if not path.exists():
+        raise SolutionError(
+            [
+                Problem(
+                    str(folder / "summary.json"),
+                    f"the instance {source} no longer exists: give --instance PATH",
+                    column="instance.source",
+                    value=source,
+                )
+            ]
+        )
+    return path
+
+
+def _letter(k: int) -> str:
+    return chr(ord("A") + k) if k < 26 else f"S{k + 1}"
+
+
+def write_report(
+    solutions: list[str | Path],
+    out: str | Path = "report.html",
+    png_dir: str | Path | None = None,
+    instance: str | Path | None = None,
+) -> ReportFiles:
+    """Draw every figure, then write the HTML file (and the PNG files) atomically.
+
+    The HTML file may replace only a report this package wrote, the PNG folder only a figures
+    folder of ours, and neither may replace an input (a solution folder or the instance).
+    """
+    inputs = [*solutions, *([instance] if instance else [])]
+    check_file_target(out, inputs)
+    if png_dir is not None:
+        check_folder_target(png_dir, "figures", inputs)
+    panels = load_panels(solutions, instance)
+    svgs, pngs = {}, {}
+    figure_map, tips = map_figure(panels)
+    figures = {
+        "map": figure_map,
+        "provinces": provinces_figure(panels),
+        "costs": costs_figure(panels),
+        "travel": travel_figure(panels),
+    }
+    for name, fig in figures.items():
+        svgs[name] = svg_markup(fig, name, tips if name == "map" else {})
+        if png_dir is not None:
+            buffer = io.BytesIO()
+            fig.savefig(
+                buffer,
+                format="png",
+                dpi=PNG_DPI,
+                bbox_inches="tight",
+                pad_inches=0.15,
+                metadata={"Software": SIGNATURE},
+            )
+            pngs[name] = buffer.getvalue()
+    page = render_html(panels, svgs)
+    written = []
+    if png_dir is not None:
+
+        def fill(staging: Path) -> None:
+            for name, data in pngs.items():
+                (staging / f"{name}.png").write_bytes(data)
+
+        folder = write_folder(png_dir, "figures", fill, inputs=inputs)
+        written = [folder / f"{name}.png" for name in pngs]
+    target = write_bytes(Path(out), page.encode("utf-8"))
+    return ReportFiles(target, tuple(written))
+
+
+def svg_markup(fig, name: str, tips: dict[str, str]) -> str:
+    """The figure as an <svg> element for inline use: ids made unique to the figure, tooltips added."""
+    buffer = io.StringIO()
+    with rc_context({"svg.fonttype": "path", "svg.hashsalt": name}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.15, metadata={"Date": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    for gid, tip in tips.items():
+        text = text.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(tip)}</title>', 1)
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{name}-{m[1]}"', text)
+    text = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m[1]}="#{name}-{m[2]}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{name}-{m[1]})", text)
+    # Scale with the page: keep the viewBox, drop the fixed size.
+    head_end = text.index(">")
+    head = re.sub(r'\s(width|height)="[^"]*"', "", text[:head_end])
+    natural = float(re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+)', head)[1]) * 96 / 72  # pt -> CSS px
+    return f'{head} class="figure" style="max-width:{natural:.0f}px" role="img" aria-labelledby="{name}-caption"{text[head_end:]}'
+
+
+# ---------------------------------------------------------------- the page
+
+e = html.escape
+DIFF = ' class="diff"'
+
+CSS = """
+:root { --ink:#222; --muted:#5f6368; --line:#e2e5e9; --soft:#f5f7fa; --ok:#1e7d32; --warn:#b26a00; --bad:#b3261e; --accent:#3f2a7a; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
+main { max-width: 1320px; margin: 0 auto; padding: 28px 32px 40px; }
+header { border-bottom: 3px solid var(--accent); padding-bottom: 14px; margin-bottom: 22px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+p.lead, p.note, figcaption { color: var(--muted); margin: 4px 0; }
+p.note { font-size: 13px; }
+figcaption { font-size: 13px; }
+ul.plans { margin: 8px 0 0; padding-left: 18px; }
+.figure { display: block; width: 100%; height: auto; }
+figure { margin: 8px 0 6px; }
+figure.map .figure { max-height: 980px; }
+.overview { display: grid; grid-template-columns: minmax(340px, 5fr) 7fr; gap: 32px; align-items: start; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 32px; align-items: start; }
+@media (max-width: 900px) { .overview, .pair { grid-template-columns: 1fr; } }
+td.sub { padding-left: 24px; color: var(--muted); }
+.kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 10px; margin: 6px 0 12px; }
+.card { background: var(--soft); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
+.card .k { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+.card .v { font-size: 20px; font-weight: 600; }
+.card .s { font-size: 12px; color: var(--muted); }
+table { border-collapse: collapse; width: 100%; font-size: 13.5px; margin: 8px 0; }
+th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: var(--soft); font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: 600; border-top: 2px solid #c8ccd2; }
+td.diff { background: #fff4d6; }
+.status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 13px; font-weight: 600; color: #fff; }
+.status.ok { background: var(--ok); } .status.warn { background: var(--warn); } .status.bad { background: var(--bad); }
+.banner { border-left: 4px solid var(--warn); background: #fff8e6; padding: 8px 12px; margin: 10px 0; }
+.banner.bad { border-color: var(--bad); background: #fdecea; }
+.scroll { overflow-x: auto; }
+footer { margin-top: 36px; padding-top: 12px; border-top: 1px solid var(--line); color: var(--muted); font-size: 12.5px; }
+"""
+
+
+def render_html(panels: list[Panel], svgs: dict[str, str]) -> str:
+    """The whole page, with the figures given as inline SVG."""
+    many = len(panels) > 1
+    names = list(dict.fromkeys(p.instance.name for p in panels))
+    title = ("Reception plans compared: " if many else "Reception plan: ") + ", ".join(names)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta name="generator" content="{SIGNATURE}">',
+        '<link rel="icon" href="data:,">',
+        f"<title>{e(title)}</title>",
+        f"<style>{CSS}</style></head><body><main>",
+        _header(panels, title),
+        _banners(panels),
+        *(_body_one(panels, svgs) if not many else _body_many(panels, svgs)),
+        '<section id="policy-section"><h2>Policy and solver</h2>',
+        _policy_table(panels),
+        "</section>",
+        _footer(panels),
+        "</main></body></html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def _figure(name: str, svgs: dict[str, str], caption: str, cls: str = "") -> str:
+    attrs = f' class="{cls}"' if cls else ""
+    return f'<figure id="{name}"{attrs}>{svgs[name]}<figcaption id="{name}-caption">{e(caption)}</figcaption></figure>'
+
+
+PROVINCE_CAPTION = "Placed (blue) and unmet (red) places per province against its task (black tick); the label is the share of the demand placed."
+TRAVEL_CAPTION = (
+    "Travel time from each municipality to the site where its people are placed, counted per person placed."
+)
+
+
+def _body_one(panels: list[Panel], svgs: dict[str, str]) -> list[str]:
+    """One plan: figures and tables next to each other where they fit."""
+    return [
+        '<section id="summary-section"><h2>Summary</h2>',
+        _cards(panels[0]),
+        f'<div class="overview"><div>{_kpi_table(panels)}</div>{_figure("map", svgs, _map_caption(panels), "map")}</div>',
+        "</section>",
+        '<section id="provinces-section"><h2>Provinces</h2>',
+        _figure("provinces", svgs, PROVINCE_CAPTION),
+        _province_table(panels),
+        "</section>",
+        '<section id="costs-travel"><h2>Cost breakdown and travel times</h2><div class="pair">',
+        _figure("costs", svgs, _cost_caption(panels)),
+        _figure("travel", svgs, TRAVEL_CAPTION),
+        "</div></section>",
+    ]
+
+
+def _body_many(panels: list[Panel], svgs: dict[str, str]) -> list[str]:
+    """Several plans: each figure shows them side by side on the same scales."""
+    return [
+        '<section id="summary-section"><h2>Summary</h2>',
+        _kpi_table(panels),
+        "</section>",
+        '<section id="map-section"><h2>Map</h2>',
+        _figure("map", svgs, _map_caption(panels), "map"),
+        "</section>",
+        '<section id="provinces-section"><h2>Provinces</h2>',
+        _figure("provinces", svgs, PROVINCE_CAPTION + " Same axis in every panel."),
+        _province_table(panels),
+        "</section>",
+        '<section id="costs-section"><h2>Cost breakdown</h2>',
+        _figure("costs", svgs, _cost_caption(panels)),
+        "</section>",
+        '<section id="travel-section"><h2>Travel times</h2>',
+        _figure("travel", svgs, TRAVEL_CAPTION + " Same bins and axes in every panel."),
+        "</section>",
+    ]
+
+
+def _status_badge(status: str) -> str:
+    cls = "ok" if status == Status.OPTIMAL else "warn" if status == Status.TIME_LIMIT else "bad"
+    return f'<span class="status {cls}">{e(STATUS_TEXT.get(status, status))}</span>'
+
+
+def _header(panels: list[Panel], title: str) -> str:
+    inst = panels[0].instance
+    lines = [f"<header><h1>{e(title)}</h1>", f'<p class="lead">{e(inst.description)}</p>', '<ul class="plans">']
+    for p in panels:
+        s = p.solution.summary
+        lines.append(
+            f"<li><strong>{e(p.label)}</strong>: policy <code>{e(str(s['policy'].get('name')))}</code>, instance {e(p.instance.name)} "
+            f"(fingerprint <code>{e(p.instance.fingerprint[:12])}</code>), {_status_badge(s['status'])}</li>"
+        )
+    lines.append("</ul></header>")
+    return "\n".join(lines)
+
+
+def _banners(panels: list[Panel]) -> str:
+    out = []
+    for p in panels:
+        s = p.solution.summary
+        who = f"{p.label}: " if len(panels) > 1 else ""
+        if s["status"] != Status.OPTIMAL:
+            gap = (
+                f" Remaining gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), p.instance.currency)})."
+                if s.get("gap") is not None
+                else ""
+            )
+            out.append(
+                f'<p class="banner{"" if s["status"] == Status.TIME_LIMIT else " bad"}">{e(who)}this plan is <strong>not proven optimal</strong> ({e(STATUS_TEXT.get(s["status"], s["status"]))}).{e(gap)}{(" " + e(s["message"])) if s.get("message") else ""}</p>'
+            )
+        check = s.get("check")
+        if check is not None and not check.get("passed"):
+            out.append(
+                f'<p class="banner bad">{e(who)}the plan <strong>failed the independent check</strong>: {e("; ".join(check.get("violations", [])[:5]))}</p>'
+            )
+        if s["kpis"].get("unmet", 0) > 0:
+            out.append(
+                f'<p class="banner">{e(who)}{places(s["kpis"]["unmet"])} {e(p.instance.units)} of the demand are not placed.</p>'
+            )
+    return "\n".join(out)
+
+
+def _cards(panel: Panel) -> str:
+    s, k, cur = panel.solution.summary, panel.solution.kpis, panel.instance.currency
+    cards = [
+        (
+            "Status",
+            STATUS_TEXT.get(s["status"], s["status"]),
+            f"gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), cur)})",
+        ),
+        (
+            "Total cost",
+            money(k["total_cost"], cur),
+            f"per {panel.instance.planning_period}; objective {money(s.get('objective'), cur)}",
+        ),
+        ("Placed", places(k["placed"]), f"of {places(k['demand'])} {panel.instance.units}; unmet {places(k['unmet'])}"),
+        ("Open sites", str(k["open_sites"]), f"{k['open_large_sites']} large, {k['open_regular_sites']} regular"),
+        (
+            "Travel",
+            minutes(k.get("mean_travel_minutes")),
+            f"mean per person placed; max {minutes(k.get('max_travel_minutes'))}",
+        ),
+    ]
+    body = "".join(
+        f'<div class="card"><div class="k">{e(a)}</div><div class="v">{e(b)}</div><div class="s">{e(c)}</div></div>'
+        for a, b, c in cards
+    )
+    return f'<div class="kpis">{body}</div>'
+
+
+def _kpi_rows(panels: list[Panel]) -> list[tuple[str, object, str]]:
+    """(label, getter, kind); kind decides formatting and how differences are shown."""
+    rows = [
+        ("Status", lambda s: s["status"], "status"),
+        ("Objective", lambda s: s.get("objective"), "money"),
+        ("Bound", lambda s: s.get("bound"), "money"),
+        ("Gap (relative)", lambda s: s.get("gap"), "share"),
+        ("Gap (absolute)", lambda s: s.get("absolute_gap"), "money"),
+        ("Total cost (fixed + per place)", lambda s: s["kpis"]["total_cost"], "money"),
+        ("Fixed cost", lambda s: s["kpis"]["fixed_cost"], "money"),
+        ("Cost per place, summed", lambda s: s["kpis"]["place_cost"], "money"),
+        ("Travel value", lambda s: s["kpis"]["travel_value"], "money"),
+    ]
+    if any(p.solution.kpis.get("unmet_penalty") for p in panels):
+        rows.append(("Unmet penalty", lambda s: s["kpis"]["unmet_penalty"], "money"))
+    rows += [
+        ("Demand", lambda s: s["kpis"]["demand"], "places"),
+        ("Placed", lambda s: s["kpis"]["placed"], "places"),
+        ("Unmet", lambda s: s["kpis"]["unmet"], "places"),
+        ("Open sites", lambda s: s["kpis"]["open_sites"], "count"),
+        ("  of which large", lambda s: s["kpis"]["open_large_sites"], "count"),
+        ("  of which regular", lambda s: s["kpis"]["open_regular_sites"], "count"),
+        ("Mean travel per person placed", lambda s: s["kpis"].get("mean_travel_minutes"), "minutes"),
+        ("Longest travel", lambda s: s["kpis"].get("max_travel_minutes"), "minutes"),
+    ]
+    if any(p.solution.kpis.get("budget") is not None for p in panels):
+        rows += [
+            ("Budget", lambda s: s["kpis"].get("budget"), "money"),
+            ("Budget used", lambda s: s["kpis"].get("budget_used"), "share"),
+        ]
+    rows += [
+        (
+            "Independent check",
+            lambda s: (
+                None
+                if s.get("check") is None
+                else ("passed" if s["check"]["passed"] else f"FAILED ({len(s['check']['violations'])})")
+            ),
+            "text",
+        ),
+        ("Solve time", lambda s: (s.get("timings") or {}).get("solve"), "seconds"),
+    ]
+    return rows
+
+
+def _kpi_table(panels: list[Panel]) -> str:
+    cur = panels[0].instance.currency
+    head = (
+        "<tr><th>Figure</th>"
+        + "".join(
+            f'<th class="n">{e(p.label)}</th>' + (f'<th class="n">{e(p.key)} − {e(panels[0].key)}</th>' if k else "")
+            for k, p in enumerate(panels)
+        )
+        + "</tr>"
+    )
+    body = []
+    for label, get, kind in _kpi_rows(panels):
+        values = [get(p.solution.summary) for p in panels]
+        cells = []
+        for k, v in enumerate(values):
+            cells.append(f'<td class="n">{_status_badge(v) if kind == "status" else e(_fmt(v, kind, cur))}</td>')
+            if k:
+                cells.append(f'<td class="n">{e(_diff(v, values[0], kind, cur))}</td>')
+        sub = ' class="sub"' if label.startswith("  ") else ""
+        body.append(f"<tr><td{sub}>{e(label.strip())}</td>{''.join(cells)}</tr>")
+    return f'<div class="scroll"><table class="kpi-table"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _fmt(v, kind: str, cur: str) -> str:
+    if missing(v):
+        return MISSING
+    return {
+        "money": lambda: money(v, cur),
+        "share": lambda: percent(v),
+        "places": lambda: places(v),
+        "count": lambda: f"{int(v):,}",
+        "minutes": lambda: minutes(v),
+        "seconds": lambda: f"{v:.2f} s",
+    }.get(kind, lambda: str(v))()
+
+
+def _diff(v, base, kind: str, cur: str) -> str:
+    if kind in ("status", "text", "seconds") or v is None or base is None:
+        return "" if kind in ("seconds",) or v == base else "differs"
+    d = v - base
+    if d == 0:
+        return "="
+    sign = "+" if d > 0 else "−"
+    if kind == "money":
+        return sign + money(abs(d), cur)
+    if kind == "share":
+        return f"{sign}{abs(d) * 100:.2f} pt"
+    if kind == "minutes":
+        return f"{sign}{abs(d):.1f} min"
+    if kind == "count":
+        return f"{sign}{abs(int(d)):,}"
+    return sign + places(abs(d))
+
+
+def _map_caption(panels: list[Panel]) -> str:
+    geo = panels[0].boundaries is not None
+    text = (
+        "Each municipality is shaded by the share of its demand that is not placed (the same colour scale in every panel). "
+        if geo
+        else "Each municipality is a circle at its coordinates, sized by its demand and shaded by the share of its demand that is not placed. "
+    )
+    text += "Squares are large sites, circles regular sites, both sized by the people placed there on one scale; lines join each municipality to the large site where some of its people are placed. Hover over a municipality or site for its figures."
+    return text
+
+
+def _cost_caption(panels: list[Panel]) -> str:
+    cur, period = panels[0].instance.currency, panels[0].instance.planning_period
+    lines = []
+    for p in panels:
+        parts = "; ".join(f"{name} {money(v, cur)}" for name, v in cost_components(p.solution))
+        lines.append(f"{p.label + ': ' if len(panels) > 1 else ''}{parts}.")
+    return (
+        f"{cur} per {period}. Total cost is the fixed cost of the open sites plus the cost per place; the objective adds the travel value "
+        f"(travel minutes priced by the policy) and the penalty for unmet demand. " + " ".join(lines)
+    )
+
+
+def _province_table(panels: list[Panel]) -> str:
+    cur = panels[0].instance.currency
+    if len(panels) == 1 or not all(
+        list(p.solution.provinces["province"]) == list(panels[0].solution.provinces["province"]) for p in panels
+    ):
+        return "".join(_province_table_one(p, cur, len(panels) > 1) for p in panels)
+    first = panels[0].solution.provinces
+    head = (
+        '<tr><th>Province</th><th class="n">Task</th>'
+        + "".join(
+            f'<th class="n">{e(p.key)} placed</th><th class="n">{e(p.key)} unmet</th><th>{e(p.key)} large site</th><th class="n">{e(p.key)} cost</th>'
+            for p in panels
+        )
+        + "</tr>"
+    )
+    tasks = {pid: _task_of(panels[0], pid) for pid in first["province"]}
+    rows = []
+    for j, pid in enumerate(first["province"]):
+        cells = [f"<td>{e(str(first.iloc[j]['name']))}</td>", f'<td class="n">{places(tasks[pid])}</td>']
+        base = str(first.iloc[j]["large_site_names"] or "-")
+        for p in panels:
+            r = p.solution.provinces.iloc[j]
+            large = str(r["large_site_names"] or "-")
+            cells += [
+                f'<td class="n">{places(r["placed"])}</td>',
+                f'<td class="n">{places(r["unmet"])}</td>',
+                f"<td{DIFF if large != base else ''}>{e(large.replace(';', ', '))}</td>",
+                f'<td class="n">{e(money(r["cost"], cur))}</td>',
+            ]
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    note = '<p class="note">Large sites that differ from plan A are highlighted.</p>'
+    return f'<div class="scroll"><table class="province-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>{note}'
+
+
+def _task_of(panel: Panel, pid: str) -> float:
+    task = panel.instance.provinces.at[pid, "task"]
+    if pd.isna(task):
+        prov = panel.solution.provinces.set_index("province")
+        return float(prov.at[pid, "demand"])
+    return float(task)
+
+
+def _province_table_one(panel: Panel, cur: str, titled: bool) -> str:
+    prov = panel.solution.provinces
+    head = (
+        '<tr><th>Province</th><th class="n">Task</th><th class="n">Placed</th><th class="n">Unmet</th><th class="n">Realised</th>'
+        '<th>Large site</th><th class="n">Open sites</th><th class="n">Cost</th><th class="n">Mean travel</th></tr>'
+    )
+    rows = []
+    for r in prov.itertuples():
+        rows.append(
+            f'<tr><td>{e(str(r.name))}</td><td class="n">{places(_task_of(panel, r.province))}</td><td class="n">{places(r.placed)}</td>'
+            f'<td class="n">{places(r.unmet)}</td><td class="n">{percent(r.realisation)}</td><td>{e(str(r.large_site_names or "-").replace(";", ", "))}</td>'
+            f'<td class="n">{int(r.open_sites)}</td><td class="n">{e(money(r.cost, cur))}</td><td class="n">{minutes(r.mean_travel_minutes)}</td></tr>'
+        )
+    total_demand = float(prov["demand"].sum())
+    rows.append(
+        f'<tr class="total"><td>Total</td><td class="n">{places(sum(_task_of(panel, pid) for pid in prov["province"]))}</td><td class="n">{places(prov["placed"].sum())}</td>'
+        f'<td class="n">{places(prov["unmet"].sum())}</td><td class="n">{percent(prov["placed"].sum() / total_demand if total_demand else None)}</td><td></td>'
+        f'<td class="n">{int(prov["open_sites"].sum())}</td><td class="n">{e(money(prov["cost"].sum(), cur))}</td><td class="n">{minutes(panel.solution.kpis.get("mean_travel_minutes"))}</td></tr>'
+    )
+    title = f"<h3>{e(panel.label)}</h3>" if titled else ""
+    return f'{title}<div class="scroll"><table class="province-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>'
+
+
+def _policy_table(panels: list[Panel]) -> str:
+    policies = [p.solution.summary.get("policy") or {} for p in panels]
+    options = [p.solution.summary.get("options") or {} for p in panels]
+    keys = list(dict.fromkeys(k for pol in policies for k in pol))
+    head = "<tr><th>Policy key</th>" + "".join(f"<th>{e(p.label)}</th>" for p in panels) + "</tr>"
+    rows = []
+    for key in keys:
+        values = [_plain(pol.get(key)) for pol in policies]
+        differs = len(set(values)) > 1
+        rows.append(
+            f"<tr><td><code>{e(key)}</code></td>"
+            + "".join(f"<td{DIFF if differs and k else ''}>{e(v)}</td>" for k, v in enumerate(values))
+            + "</tr>"
+        )
+    for key in dict.fromkeys(k for o in options for k in o):
+        rows.append(
+            f"<tr><td>solver <code>{e(key)}</code></td>"
+            + "".join(f"<td>{e(_plain(o.get(key)))}</td>" for o in options)
+            + "</tr>"
+        )
+    for label, get in (
+        ("HiGHS", lambda s: (s.get("versions") or {}).get("HiGHS")),
+        ("reception-allocator", lambda s: (s.get("versions") or {}).get("reception-allocator")),
+    ):
+        rows.append(
+            f"<tr><td>{e(label)} version</td>"
+            + "".join(f"<td>{e(_plain(get(p.solution.summary)))}</td>" for p in panels)
+            + "</tr>"
+        )
+    note = '<p class="note">Values that differ from plan A are highlighted.</p>' if len(panels) > 1 else ""
+    return f'<div class="scroll"><table class="policy-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>{note}'
+
+
+def _plain(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, list):
+        return ", ".join(map(str, v)) or "(none)"
+    if isinstance(v, float) and v.is_integer() and abs(v) >= 1e4:
+        return f"{v:,.0f}"
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, bool) else str(v)
+
+
+def _footer(panels: list[Panel]) -> str:
+    lines = []
+    if any(p.boundaries is not None for p in panels):
+        lines.append(
+            f"Map boundaries: {next(p.boundaries for p in panels if p.boundaries).attribution}. "
+            "Municipal and provincial codes, names and population: Bron: CBS."
+        )
+    seen = set()
+    for p in panels:
+        if p.instance.source in seen:
+            continue
+        seen.add(p.instance.source)
+        lines.append(
+            f"Instance {p.instance.name}: {p.instance.source} (fingerprint {p.instance.fingerprint[:12]}); "
+            "its data sources and their attribution are listed in the instance's README."
+        )
+    lines.append("Made with reception-allocator (Pyomo + HiGHS).")
+    return "<footer>" + "".join(f"<p>{e(line)}</p>" for line in lines) + "</footer>"

@@ -1,0 +1,238 @@
+"""The tables and KPIs of the plan a solve loaded into the model: one function per table."""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+import pandas as pd
+
+from ..data.policy import site_fixings
+from ..solve.highs import highs_version
+from .solution import PLACEMENT_COLUMNS, Solution
+
+
+def extract_solution(instance, model, result, options=None, timings: dict | None = None) -> Solution:
+    """Tables and KPIs of the plan loaded in ``model``. Only call with a result that has a plan."""
+    if not result.has_plan:
+        raise ValueError(f"no plan to extract: the solve ended with status {result.status.value}")
+    policy = model.policy
+    placements = placements_table(model)
+    sites = sites_table(instance, model, placements)
+    municipalities = municipalities_table(instance, model.data.demand, placements)
+    provinces = provinces_table(instance, sites, municipalities, placements)
+    kpis = compute_kpis(sites, placements, municipalities, policy.unmet_penalty, model.data.budget)
+    summary = {
+        "status": result.status.value,
+        "message": result.message,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "absolute_gap": result.absolute_gap,
+        "kpis": kpis,
+        "provinces": {
+            row.province: {
+                "demand": row.demand,
+                "placed": row.placed,
+                "unmet": row.unmet,
+                "realisation": row.realisation,
+                "large_sites": row.large_sites,
+            }
+            for row in provinces.itertuples()
+        },
+        "policy": policy.to_dict(),
+        "options": None
+        if options is None
+        else {k: getattr(options, k) for k in ("time_limit", "gap", "threads", "seed", "workers", "decompose")},
+        "instance": {
+            "name": instance.name,
+            "source": instance.source,
+            "fingerprint": instance.fingerprint,
+            "units": instance.units,
+            "currency": instance.currency,
+            "planning_period": instance.planning_period,
+        },
+        "blocks": result.blocks,
+        "timings": {k: round(v, 4) for k, v in {**(timings or {}), **result.timings}.items()},
+        "versions": versions(),
+    }
+    return Solution(summary, sites, placements, municipalities, provinces)
+
+
+def placements_table(model) -> pd.DataFrame:
+    """placements.csv: one row per arc with places, its travel time, place cost and travel value."""
+    data, policy = model.data, model.policy
+    w = policy.travel_value
+
+    def amount(v: float) -> float:
+        # Whole places are exact; fractional ones are cut to 1e-9 so that sums do not carry solver noise.
+        return float(round(v)) if policy.whole_places else round(float(v), 9)
+
+    rows = []
+    for (i, s), var in model.placed.items():
+        value = var.value or 0.0
+        if value > 1e-9:
+            t = data.travel_minutes[(i, s)]
+            q = amount(value)
+            if q > 0:
+                rows.append((i, s, q, t, data.cost_per_place[s] * q, w * t * q))
+    placements = (
+        pd.DataFrame(rows, columns=PLACEMENT_COLUMNS)
+        .sort_values(["municipality", "site"], kind="stable")
+        .reset_index(drop=True)
+    )
+    placements["travel_minutes"] = placements["travel_minutes"].round(4)
+    return placements
+
+
+def sites_table(instance, model, placements: pd.DataFrame) -> pd.DataFrame:
+    """sites.csv: every site with its fixing, whether it is open, its places, utilisation and costs."""
+    sites = instance.sites
+    fixed = site_fixings(instance, model.policy)
+    by_site = placements.groupby("site")[["placed", "place_cost", "travel_value"]].sum()
+    open_site = pd.Series({s: int(round(model.open_site[s].value or 0)) for s in sites.index})
+    table = pd.DataFrame(
+        {
+            "site": sites.index,
+            "name": sites["name"].to_numpy(),
+            "municipality": sites["municipality"].to_numpy(),
+            "province": sites["province"].to_numpy(),
+            "kind": sites["kind"].to_numpy(),
+            "status": sites["status"].to_numpy(),
+            "fixing": [fixed[s].reason if s in fixed else "" for s in sites.index],
+            "open_site": open_site.reindex(sites.index).to_numpy(),
+            "placed": by_site["placed"].reindex(sites.index, fill_value=0.0).to_numpy(),
+            "min_size": sites["min_size"].to_numpy(),
+            "capacity": sites["capacity"].to_numpy(),
+        }
+    )
+    table["utilisation"] = (table["placed"] / table["capacity"]).round(4)
+    table["fixed_cost"] = table["open_site"] * sites["fixed_cost"].to_numpy()
+    table["place_cost"] = by_site["place_cost"].reindex(sites.index, fill_value=0.0).to_numpy()
+    table["travel_value"] = by_site["travel_value"].reindex(sites.index, fill_value=0.0).to_numpy()
+    return table
+
+
+def municipalities_table(instance, demand: dict[str, int], placements: pd.DataFrame) -> pd.DataFrame:
+    """municipalities.csv: demand, placed, unmet, number of sites used and travel per municipality."""
+    muni = instance.municipalities
+    need = pd.Series(demand).reindex(muni.index).astype(float)
+    grouped = placements.groupby("municipality")
+    placed = grouped["placed"].sum().reindex(muni.index, fill_value=0.0)
+    return pd.DataFrame(
+        {
+            "municipality": muni.index,
+            "name": muni["name"].to_numpy(),
+            "province": muni["province"].to_numpy(),
+            "demand": need.to_numpy(),
+            "placed": placed.to_numpy(),
+            "unmet": (need - placed).clip(lower=0).to_numpy(),
+            "sites": grouped["site"].count().reindex(muni.index, fill_value=0).to_numpy(),
+            "mean_travel_minutes": _ratio(_person_minutes(placements).reindex(muni.index, fill_value=0.0), placed)
+            .round(4)
+            .to_numpy(),
+            "max_travel_minutes": grouped["travel_minutes"].max().reindex(muni.index).to_numpy(),
+        }
+    )
+
+
+def provinces_table(
+    instance, sites: pd.DataFrame, municipalities: pd.DataFrame, placements: pd.DataFrame
+) -> pd.DataFrame:
+    """provinces.csv: task, placed, unmet and realisation, the large sites, open sites and costs per province."""
+    provinces = instance.provinces
+    muni = instance.municipalities
+    by_prov = (
+        municipalities.groupby("province")[["demand", "placed", "unmet"]].sum().reindex(provinces.index, fill_value=0.0)
+    )
+    person_minutes = _person_minutes(placements).reindex(muni.index, fill_value=0.0)
+    prov_minutes = person_minutes.groupby(muni["province"]).sum().reindex(provinces.index, fill_value=0.0)
+    open_sites = sites[sites["open_site"] == 1]
+    large_open = open_sites[open_sites["kind"] == "large"].groupby("province")
+    costs = (
+        open_sites.groupby("province")[["fixed_cost"]]
+        .sum()
+        .join(sites.groupby("province")[["place_cost", "travel_value"]].sum(), how="outer")
+    )
+    costs = costs.reindex(provinces.index, fill_value=0.0).fillna(0.0)
+    table = pd.DataFrame(
+        {
+            "province": provinces.index,
+            "name": provinces["name"].to_numpy(),
+            "demand": by_prov["demand"].to_numpy(),
+            "placed": by_prov["placed"].to_numpy(),
+            "unmet": by_prov["unmet"].to_numpy(),
+            "realisation": _ratio(by_prov["placed"], by_prov["demand"]).round(6).to_numpy(),
+            "large_sites": [
+                ";".join(large_open.get_group(p)["site"]) if p in large_open.groups else "" for p in provinces.index
+            ],
+            "large_site_names": [
+                ";".join(large_open.get_group(p)["name"]) if p in large_open.groups else "" for p in provinces.index
+            ],
+            "open_sites": open_sites.groupby("province")["site"]
+            .count()
+            .reindex(provinces.index, fill_value=0)
+            .to_numpy(),
+            "fixed_cost": costs["fixed_cost"].to_numpy(),
+            "place_cost": costs["place_cost"].to_numpy(),
+            "travel_value": costs["travel_value"].to_numpy(),
+        }
+    )
+    table["cost"] = table["fixed_cost"] + table["place_cost"]
+    table["mean_travel_minutes"] = _ratio(prov_minutes, by_prov["placed"]).round(4).to_numpy()
+    return table
+
+
+def compute_kpis(
+    sites: pd.DataFrame,
+    placements: pd.DataFrame,
+    municipalities: pd.DataFrame,
+    unmet_penalty: float,
+    budget: float | None,
+) -> dict:
+    """The KPIs of summary.json, from the tables."""
+    placed = float(placements["placed"].sum())
+    person_minutes = float((placements["placed"] * placements["travel_minutes"]).sum())
+    fixed = float(sites["fixed_cost"].sum())
+    place = float(sites["place_cost"].sum())
+    travel = float(sites["travel_value"].sum())
+    unmet = float(municipalities["unmet"].sum())
+    opened = sites[sites["open_site"] == 1]
+    return {
+        "total_cost": fixed + place,
+        "fixed_cost": fixed,
+        "place_cost": place,
+        "travel_value": travel,
+        "unmet_penalty": unmet_penalty * unmet,
+        "demand": float(municipalities["demand"].sum()),
+        "placed": placed,
+        "unmet": unmet,
+        "open_sites": int(len(opened)),
+        "open_large_sites": int((opened["kind"] == "large").sum()),
+        "open_regular_sites": int((opened["kind"] == "regular").sum()),
+        "mean_travel_minutes": round(person_minutes / placed, 4) if placed else None,
+        "max_travel_minutes": float(placements["travel_minutes"].max()) if len(placements) else None,
+        "budget": budget,
+        "budget_used": round((fixed + place) / budget, 6) if budget else None,
+    }
+
+
+def _person_minutes(placements: pd.DataFrame) -> pd.Series:
+    return (placements["placed"] * placements["travel_minutes"]).groupby(placements["municipality"]).sum()
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    den = den.astype(float)
+    return (num.astype(float) / den.where(den != 0)).astype(float)
+
+
+def versions() -> dict:
+    """Versions of Python, this package, its main libraries and HiGHS, for the summary."""
+    out = {"python": platform.python_version()}
+    for dist in ("reception-allocator", "pyomo", "highspy", "pandas", "networkx", "numpy", "scipy"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    out["HiGHS"] = highs_version()
+    return out

@@ -1,0 +1,600 @@
+"""Solve a built model with HiGHS and report the outcome honestly.
+
+Route: Pyomo's linear standard-form compiler turns the model into sparse arrays, which go to
+HiGHS through highspy (the lowest-overhead route measured; see README, Performance). The
+arrays are split into independent blocks (with the default policy, one per province): solving
+independent blocks separately is exact, and far faster than one solve of the whole, because
+branch and bound on a block-diagonal model wastes its effort across blocks. Blocks run in
+worker processes when more than one core is allowed.
+
+General-integer columns (whole places) are first relaxed: with the site decisions fixed, the
+placement problem is a network flow whose optimal vertex is integral, so the relaxation usually
+costs nothing. If the vertex is fractional (side constraints such as a budget), the block is
+re-solved with the integers restored, and the relaxation's bound is kept as the proven bound.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+from pyomo.common.errors import InfeasibleConstraintException
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from scipy.sparse import bmat, csc_array
+from scipy.sparse.csgraph import connected_components
+
+from .options import SolveOptions, SolveResult, Status
+
+INTEGRALITY_TOL = 1e-6
+# Blocks this small are solved together in one HiGHS call: a process hand-off costs more.
+SMALL_BLOCK_COLUMNS = 20
+# Seconds always allowed for re-solving the placements with the sites fixed, even past the
+# time limit: without it a plan found at the limit could not be turned into whole places.
+FINISHING_SECONDS = 10.0
+
+
+_banner_shown = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A Highs object; the first one in a process prints a banner to stdout, which we swallow."""
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    _banner_shown = True
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def highs_version() -> str:
+    """The version of the HiGHS library highspy wraps."""
+    h = _new_highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+@dataclass
+class _Block:
+    """One independent part of the model in HiGHS column-wise form."""
+
+    columns: np.ndarray  # positions in the compiled column list
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray  # 0 continuous, 1 integer
+    binary: np.ndarray  # bool: integer with bounds within [0, 1]
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    matrix: csc_array
+
+
+@dataclass
+class _BlockResult:
+    status: Status
+    x: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+    message: str = ""
+    gap_option: float = 0.0  # the relative gap this result was solved to
+    events: list = field(default_factory=list)  # (monotonic time, primal, dual) from HiGHS callbacks
+
+
+def solve_model(model, options: SolveOptions | None = None) -> SolveResult:
+    """Solve ``model``; on success load the plan into its variables. Never reads values from a failed solve."""
+    return SolveSession(model, options).solve()
+
+
+class SolveSession:
+    """A model compiled once, split into independent blocks, and solved; solve again after changing bounds.
+
+    Between solves, change variable bounds in the Pyomo model (for example the fixings of
+    ``open_site`` through :func:`allocator.model.refix`); :meth:`solve` re-reads them, re-solves
+    only the blocks whose bounds changed, warm-started from their previous plan, and reuses the
+    other blocks' results.
+    """
+
+    def __init__(self, model, options: SolveOptions | None = None):
+        self.model = model
+        self.options = options or SolveOptions()
+        t0 = time.perf_counter()
+        self.message = ""
+        self.blocks: list[_Block] = []
+        self.results: list[_BlockResult | None] = []
+        self.previous: dict[int, np.ndarray] = {}  # last plan of each block, the next warm start
+        try:
+            compiled = LinearStandardFormCompiler().write(model, mixed_form=True)
+        except InfeasibleConstraintException as exc:
+            self.message = str(exc)
+            self.handoff = time.perf_counter() - t0
+            return
+        self.columns = compiled.columns
+        self.offset = float(compiled.c_offset[0]) if len(compiled.c_offset) else 0.0
+        self.cost = np.asarray(compiled.c.toarray()[0], dtype=float) if len(self.columns) else np.zeros(0)
+        self.integer = np.array([v.is_integer() for v in self.columns], dtype=bool)
+        violated = _violated_empty_rows(compiled)
+        if violated:
+            self.message = (
+                "fixed decisions violate " + ", ".join(violated[:10]) + (" ..." if len(violated) > 10 else "")
+            )
+        else:
+            self.blocks = make_blocks(compiled, self.options.decompose)
+            self.results = [None] * len(self.blocks)
+        self.handoff = time.perf_counter() - t0
+
+    def _sync_bounds(self) -> list[int]:
+        """Re-read the variable bounds from the model; return the blocks that changed."""
+        changed = []
+        for k, block in enumerate(self.blocks):
+            lower, upper = _bounds([self.columns[c] for c in block.columns])
+            if not (np.array_equal(lower, block.lower) and np.array_equal(upper, block.upper)):
+                block.lower, block.upper = lower, upper
+                block.binary = (block.integer == 1) & (lower >= 0) & (upper <= 1)
+                changed.append(k)
+        return changed
+
+    def solve(
+        self, options: SolveOptions | None = None, warm_start: bool = True, start: dict | None = None
+    ) -> SolveResult:
+        """Solve the blocks that need it. ``start`` (id(VarData) -> value, e.g. from
+        :func:`allocator.heuristic.greedy_start`) is a starting plan for blocks without a previous one."""
+        options = options or self.options
+        timings = {"handoff": self.handoff}
+        self.handoff = 0.0  # counted once
+        if self.message:
+            return SolveResult(Status.INFEASIBLE, None, None, None, message=self.message, timings=timings)
+        t1 = time.perf_counter()
+        t_start = time.monotonic()
+        for k in self._sync_bounds():
+            self.results[k] = None
+        todo = [
+            k
+            for k, r in enumerate(self.results)
+            if r is None or r.status is not Status.OPTIMAL or r.gap_option > options.gap
+        ]
+        workers = max(1, min(options.workers or (os.cpu_count() or 1), len(todo)))
+        jobs = self._jobs(todo, options, workers, warm_start, start)
+        done = _map_jobs(jobs, workers)
+        if options.track_progress:
+            # Blocks queued behind others already hold their starting plan from the beginning.
+            for job, r in zip(jobs, done):
+                block, previous = job[0], job[3]
+                if previous is not None and np.isfinite(previous).all():
+                    r.events.insert(0, (t_start, float(block.cost @ previous), None))
+        for k, r in zip(todo, done):
+            r.gap_option = options.gap
+            self.results[k] = r
+            if r.x is not None:
+                self.previous[k] = r.x
+        timings["solve"] = time.perf_counter() - t1
+        timings["solve_highs"] = sum(r.seconds for r in done)
+        timings["blocks_solved"] = len(todo)
+
+        result = _combine(self.results, self.offset, len(self.blocks))
+        result.timings = timings
+        if options.track_progress:
+            result.progress = _progress(self.results, self.offset, t_start)
+        if result.status in (Status.OPTIMAL, Status.TIME_LIMIT):
+            self._load_plan(result, options)
+        return result
+
+    def _jobs(
+        self, todo: list[int], options: SolveOptions, workers: int, warm_start: bool, start: dict | None
+    ) -> list[tuple]:
+        """(block, options, deadline, starting plan, share of the time left) for each block to solve."""
+        deadline = time.monotonic() + options.time_limit
+        start_x = None if not start else np.array([start.get(id(v), np.nan) for v in self.columns], dtype=float)
+        sizes = [self.blocks[k].matrix.nnz + 1 for k in todo]
+        jobs = []
+        for n, k in enumerate(todo):
+            previous = self.previous.get(k) if warm_start else None
+            if previous is None and start_x is not None:
+                previous = start_x[self.blocks[k].columns]
+            # A block's share of the time left: blocks queue behind each other on `workers` processes.
+            share = sizes[n] / max(sizes[n], sum(sizes[n:]) / workers)
+            jobs.append((self.blocks[k], options, deadline, previous, share))
+        return jobs
+
+    def _load_plan(self, result: SolveResult, options: SolveOptions) -> None:
+        """Put the blocks' plans into the model (whole places rounded) and state the objective of that plan."""
+        x = np.zeros(len(self.columns))
+        for block, r in zip(self.blocks, self.results):
+            x[block.columns] = r.x
+        x[self.integer] = np.round(x[self.integer])
+        result.values = _load(self.model, self.columns, x)
+        # The objective of the plan as loaded (whole places rounded), not the solver's float.
+        result.objective = self.offset + float(self.cost @ x)
+        if result.bound is not None:
+            result.bound = min(result.bound, result.objective)
+            result.gap = _gap(result.objective, result.bound)
+        if result.status is Status.OPTIMAL and (result.gap is None or result.gap > options.gap + 1e-6):
+            result.status = Status.TIME_LIMIT if result.gap is not None else Status.ERROR
+            result.message = f"not proven within the requested gap {options.gap:g} (gap {result.gap})"
+
+
+def _progress(results: list, offset: float, t_start: float) -> list[dict]:
+    """Objective and bound of the whole model over time: the sums of the blocks' latest values."""
+    events = sorted((t, k, p, d) for k, r in enumerate(results) if r is not None for t, p, d in r.events)
+    primal: dict[int, float] = {
+        k: r.objective for k, r in enumerate(results) if r is not None and not r.events and r.objective is not None
+    }
+    dual: dict[int, float] = {
+        k: r.bound for k, r in enumerate(results) if r is not None and not r.events and r.bound is not None
+    }
+    out = []
+    for t, k, p, d in events:
+        if p is not None:
+            primal[k] = p
+        if d is not None:
+            dual[k] = d
+        objective = offset + sum(primal.values()) if len(primal) == len(results) else None
+        bound = offset + sum(dual.values()) if len(dual) == len(results) else None
+        gap = _gap(objective, bound) if objective is not None and bound is not None else None
+        out.append({"seconds": round(t - t_start, 3), "objective": objective, "bound": bound, "gap": gap})
+    return out
+
+
+def _bounds(variables) -> tuple[np.ndarray, np.ndarray]:
+    lower = np.array([v.value if v.fixed else (-np.inf if v.lb is None else v.lb) for v in variables], dtype=float)
+    upper = np.array([v.value if v.fixed else (np.inf if v.ub is None else v.ub) for v in variables], dtype=float)
+    return lower, upper
+
+
+def _violated_empty_rows(compiled) -> list[str]:
+    """Rows whose variables are all fixed belong to no block; they hold or make the model infeasible."""
+    A = csc_array(compiled.A).tocsr()
+    empty = np.flatnonzero(np.diff(A.indptr) == 0)
+    bad = []
+    for k in empty.tolist():
+        con, sense = compiled.rows[k]
+        rhs = float(compiled.rhs[k])
+        ok = abs(rhs) <= 1e-9 if sense == 0 else (0 <= rhs + 1e-9 if sense == 1 else 0 >= rhs - 1e-9)
+        if not ok:
+            bad.append(con.name)
+    return sorted(set(bad))
+
+
+def make_blocks(compiled, decompose: bool) -> list[_Block]:
+    """The compiled model split into independent blocks (connected components of its matrix), largest first."""
+    A = csc_array(compiled.A)
+    n_rows, n_cols = A.shape
+    rhs = np.asarray(compiled.rhs, dtype=float)
+    sense = np.array([mult for _, mult in compiled.rows], dtype=int)
+    row_lower = np.where(sense == 1, -np.inf, rhs)
+    row_upper = np.where(sense == -1, np.inf, rhs)
+    cost = np.asarray(compiled.c.toarray()[0] if n_cols else np.zeros(0), dtype=float)
+    lower, upper = _bounds(compiled.columns)
+    integer = np.array([1 if v.is_integer() else 0 for v in compiled.columns], dtype=np.int32)
+    binary = (integer == 1) & (lower >= 0) & (upper <= 1)
+
+    if decompose and n_cols:
+        pattern = A.copy()
+        pattern.data = np.ones_like(pattern.data)
+        graph = bmat([[None, pattern], [pattern.T, None]], format="csr")
+        _, labels = connected_components(graph, directed=False)
+        col_label = labels[n_rows:]
+        row_label = labels[:n_rows]
+    else:
+        col_label = np.zeros(n_cols, dtype=int)
+        row_label = np.zeros(n_rows, dtype=int)
+    groups = _group_labels(col_label)
+    blocks = []
+    csr = A.tocsr()
+    for members in groups:
+        cols = np.flatnonzero(np.isin(col_label, members))
+        rows = np.flatnonzero(np.isin(row_label, members))
+        sub = csc_array(csr[rows][:, cols])
+        blocks.append(
+            _Block(
+                cols,
+                cost[cols],
+                lower[cols],
+                upper[cols],
+                integer[cols],
+                binary[cols],
+                row_lower[rows],
+                row_upper[rows],
+                sub,
+            )
+        )
+    blocks.sort(key=lambda b: -b.matrix.nnz)  # longest first keeps the workers busy
+    return blocks
+
+
+def _group_labels(col_label: np.ndarray) -> list[list[int]]:
+    """Each large component on its own; all small ones together."""
+    labels, counts = np.unique(col_label, return_counts=True)
+    big = [[int(k)] for k, c in zip(labels, counts) if c > SMALL_BLOCK_COLUMNS]
+    small = [int(k) for k, c in zip(labels, counts) if c <= SMALL_BLOCK_COLUMNS]
+    return big + ([small] if small else [])
+
+
+def _map_jobs(jobs: list, workers: int) -> list[_BlockResult]:
+    """Solve the jobs, in worker processes when more than one; an interrupt stops the workers at once.
+
+    Ctrl-C or SIGTERM (which the command line turns into an exception) in this process
+    terminates the workers instead of waiting for their blocks, so no worker outlives the solve.
+    """
+    if workers <= 1:
+        return [_solve_block_job(job) for job in jobs]
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals)
+    try:
+        return list(pool.map(_solve_block_job, jobs))
+    except BaseException:
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the parent (a terminal sends it to the whole process group) and die on SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _solve_block_job(job) -> _BlockResult:
+    block, options, deadline, start, share = job
+    events: list = []
+    now = time.monotonic()
+    result = _solve_block(block, options, min(deadline, now + share * max(deadline - now, 0.0)), start, events)
+    if options.track_progress:
+        events.append((time.monotonic(), result.objective, result.bound))  # the block's final word
+    result.events = events
+    return result
+
+
+PROGRESS_INTERVAL = 0.25  # seconds between recorded bound updates
+
+
+def _track(h: highspy.Highs, events: list) -> None:
+    """Record HiGHS' primal and dual bound on every improving plan, and every PROGRESS_INTERVAL otherwise."""
+
+    def record(e, force: bool) -> None:
+        now = time.monotonic()
+        if force or not events or now - events[-1][0] >= PROGRESS_INTERVAL:
+            out = e.data_out
+            primal = out.mip_primal_bound if abs(out.mip_primal_bound) < 1e300 else None
+            dual = out.mip_dual_bound if abs(out.mip_dual_bound) < 1e300 else None
+            events.append((now, primal, dual))
+
+    h.cbMipImprovingSolution.subscribe(lambda e: record(e, True))
+    h.cbMipInterrupt.subscribe(lambda e: record(e, False))
+
+
+def block_highs(block: _Block, options: SolveOptions, deadline: float, integer: np.ndarray) -> highspy.Highs:
+    """A Highs object holding ``block`` with the options and the time left until ``deadline``."""
+    h = _new_highs()
+    h.setOptionValue("output_flag", options.log)
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.seed))
+    h.setOptionValue("mip_rel_gap", float(options.gap))
+    h.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.0))
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(block.cost)
+    lp.num_row_ = len(block.row_lower)
+    lp.col_cost_ = block.cost
+    lp.col_lower_ = block.lower
+    lp.col_upper_ = block.upper
+    lp.row_lower_ = block.row_lower
+    lp.row_upper_ = block.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = block.matrix.indptr
+    lp.a_matrix_.index_ = block.matrix.indices
+    lp.a_matrix_.value_ = block.matrix.data
+    lp.a_matrix_.num_col_ = lp.num_col_
+    lp.a_matrix_.num_row_ = lp.num_row_
+    if integer.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in integer]
+    h.passModel(lp)
+    return h
+
+
+INCONSISTENT = "HiGHS reported an objective that differs from its own plan's"
+
+
+def _run(h: highspy.Highs, cost: np.ndarray) -> tuple[Status, np.ndarray | None, float | None, float | None, str]:
+    _run_cancellable(h)
+    status = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.array(h.getSolution().col_value) if has_x else None
+    is_mip = h.getLp().integrality_ and any(t == highspy.HighsVarType.kInteger for t in h.getLp().integrality_)
+    obj = info.objective_function_value if has_x else None
+    dual = info.mip_dual_bound if np.isfinite(info.mip_dual_bound) else None  # none yet before the root LP
+    if has_x and abs(float(cost @ x) - obj) > 1e-6 * max(1.0, abs(obj)):
+        # Seen with MIP presolve and a starting plan (HiGHS 1.16): never trust such a result.
+        return Status.ERROR, None, None, None, f"{INCONSISTENT} ({obj:.6g} vs {float(cost @ x):.6g})"
+    bound = (dual if is_mip else obj) if has_x or status == S.kOptimal else None
+    if status == S.kOptimal:
+        return Status.OPTIMAL, x, obj, bound if bound is not None else obj, ""
+    if status in (
+        S.kTimeLimit,
+        S.kIterationLimit,
+        S.kSolutionLimit,
+        S.kObjectiveBound,
+        S.kObjectiveTarget,
+        S.kInterrupt,
+    ):
+        label = Status.INTERRUPTED if status == S.kInterrupt else None
+        if has_x:
+            return label or Status.TIME_LIMIT, x, obj, dual if is_mip else None, h.modelStatusToString(status)
+        return label or Status.TIME_LIMIT_NO_PLAN, None, None, None, h.modelStatusToString(status)
+    if status == S.kInfeasible:
+        return Status.INFEASIBLE, None, None, None, "HiGHS proved the model infeasible"
+    if status in (S.kUnbounded, S.kUnboundedOrInfeasible):
+        return Status.UNBOUNDED, None, None, None, h.modelStatusToString(status)
+    return Status.ERROR, None, None, None, h.modelStatusToString(status)
+
+
+def _run_cancellable(h: highspy.Highs) -> None:
+    """h.run() in the main process in a thread, so that an interrupt cancels HiGHS cleanly.
+
+    Signals reach Python only between bytecodes, never inside h.run(); with the run in a thread
+    the main thread waits in Python, and on an interrupt asks HiGHS to stop at its next check,
+    waits for it, and re-raises. Worker processes ignore interrupts (see _worker_signals) and
+    run HiGHS directly.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        h.run()
+        return
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    try:
+        while not h.wait(0.1)[0]:
+            pass
+    except BaseException:
+        h.cancelSolve()
+        h.joinSolve()
+        raise
+
+
+def _solve_block(
+    block: _Block, options: SolveOptions, deadline: float, start: np.ndarray | None, events: list
+) -> _BlockResult:
+    t0 = time.perf_counter()
+    general = (block.integer == 1) & ~block.binary
+    relax = general.any() and block.binary.any()
+    integer = np.where(general, 0, block.integer) if relax else block.integer
+    h = block_highs(block, options, deadline, integer)
+    if start is not None and bool(np.isfinite(start).all()):
+        # MIP presolve mishandles a starting plan in HiGHS 1.16 (wrong objective, claimed optimal).
+        h.setOptionValue("presolve", "off")
+        _set_start(h, start)
+    if options.track_progress:
+        _track(h, events)
+    status, x, obj, bound, message = _run(h, block.cost)
+    if status is Status.ERROR and message.startswith(INCONSISTENT):
+        h = block_highs(block, options, deadline, integer)
+        h.setOptionValue("presolve", "off")
+        status, x, obj, bound, message = _run(h, block.cost)
+    if x is None or not relax:
+        return _BlockResult(status, x, obj, bound, time.perf_counter() - t0, message)
+    result = _whole_places(block, options, deadline, general, status, x, bound, message)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _set_start(h: highspy.Highs, x: np.ndarray) -> None:
+    sol = highspy.HighsSolution()
+    sol.col_value = list(x)
+    sol.value_valid = True
+    h.setSolution(sol)
+
+
+def _whole_places(
+    block: _Block,
+    options: SolveOptions,
+    deadline: float,
+    general: np.ndarray,
+    status: Status,
+    x: np.ndarray,
+    bound,
+    message: str,
+) -> _BlockResult:
+    """Turn the relaxed plan ``x`` into whole places: fix its site decisions and re-solve the placements."""
+    # Fix the site decisions and re-solve the placements as an LP: simplex returns a vertex.
+    fixed = np.round(x[block.binary])
+    lower, upper = block.lower.copy(), block.upper.copy()
+    lower[block.binary] = upper[block.binary] = fixed
+    lp_block = _Block(
+        block.columns,
+        block.cost,
+        lower,
+        upper,
+        np.zeros_like(block.integer),
+        block.binary,
+        block.row_lower,
+        block.row_upper,
+        block.matrix,
+    )
+    finish = max(deadline, time.monotonic() + FINISHING_SECONDS)
+    _, x2, obj2, _, _ = _run(block_highs(lp_block, options, finish, lp_block.integer), block.cost)
+    if x2 is not None and np.all(np.abs(x2[general] - np.round(x2[general])) <= INTEGRALITY_TOL):
+        x2[general] = np.round(x2[general])
+        x2[block.binary] = fixed
+        return _BlockResult(status, x2, obj2, bound, 0.0, message)
+
+    # Fractional vertex (side constraints): whole places with the site decisions kept ...
+    fixed_int = _Block(
+        block.columns,
+        block.cost,
+        lower,
+        upper,
+        block.integer,
+        block.binary,
+        block.row_lower,
+        block.row_upper,
+        block.matrix,
+    )
+    _, x3, obj3, _, msg3 = _run(block_highs(fixed_int, options, finish, block.integer), block.cost)
+    if x3 is not None and bound is not None and _gap(obj3, bound) <= options.gap and status is Status.OPTIMAL:
+        return _BlockResult(Status.OPTIMAL, x3, obj3, bound, 0.0, message)
+    if time.monotonic() >= deadline:
+        if x3 is None:
+            return _BlockResult(Status.TIME_LIMIT_NO_PLAN, None, None, None, 0.0, msg3)
+        return _BlockResult(Status.TIME_LIMIT, x3, obj3, bound, 0.0, message)
+    # ... and if that is not provably good enough, the whole block with whole places, from that plan.
+    h4 = block_highs(block, options, deadline, block.integer)
+    if x3 is not None:
+        _set_start(h4, x3)
+    s4, x4, obj4, bound4, msg4 = _run(h4, block.cost)
+    if x4 is None:
+        if x3 is None:
+            return _BlockResult(s4, None, None, None, 0.0, msg4)
+        return _BlockResult(Status.TIME_LIMIT, x3, obj3, bound, 0.0, msg3 or msg4)
+    best_bound = max(b for b in (bound, bound4) if b is not None) if bound is not None or bound4 is not None else None
+    if s4 is Status.TIME_LIMIT and best_bound is not None and _gap(obj4, best_bound) <= options.gap:
+        s4 = Status.OPTIMAL
+    return _BlockResult(s4, x4, obj4, best_bound, 0.0, msg4)
+
+
+def _gap(objective: float, bound: float) -> float:
+    if objective == bound:
+        return 0.0
+    return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+
+
+def _combine(results: list[_BlockResult], offset: float, n_blocks: int) -> SolveResult:
+    order = [
+        Status.INFEASIBLE,
+        Status.UNBOUNDED,
+        Status.ERROR,
+        Status.INTERRUPTED,
+        Status.TIME_LIMIT_NO_PLAN,
+        Status.TIME_LIMIT,
+        Status.OPTIMAL,
+    ]
+    worst = min((r.status for r in results), key=order.index) if results else Status.OPTIMAL
+    messages = "; ".join(sorted({r.message for r in results if r.message}))
+    if worst not in (Status.OPTIMAL, Status.TIME_LIMIT):
+        return SolveResult(worst, None, None, None, message=messages, blocks=n_blocks)
+    objective = offset + sum(r.objective for r in results)
+    bounds = [r.bound for r in results]
+    bound = offset + sum(bounds) if all(b is not None for b in bounds) else None
+    gap = None if bound is None else _gap(objective, bound)
+    return SolveResult(worst, objective, bound, gap, message=messages, blocks=n_blocks)
+
+
+def _load(model, columns, x: np.ndarray) -> dict:
+    values = {}
+    for var, value in zip(columns, x.tolist()):
+        var.set_value(value, skip_validation=True)
+        values[id(var)] = value
+    return values

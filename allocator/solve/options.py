@@ -1,0 +1,59 @@
+"""What a solve is asked (SolveOptions) and what it reports (Status, SolveResult)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Status(enum.StrEnum):
+    """How a solve ended; only OPTIMAL and TIME_LIMIT come with a plan."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"  # a plan was found, not proven optimal within the gap
+    TIME_LIMIT_NO_PLAN = "time_limit_no_plan"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Limits and settings of one solve."""
+
+    time_limit: float = 60.0  # seconds, for the whole solve
+    gap: float = 1e-4  # relative MIP gap
+    threads: int = 1  # HiGHS threads per block
+    seed: int = 0
+    workers: int = 0  # worker processes for independent blocks; 0 = one per core
+    decompose: bool = True
+    log: bool = False
+    track_progress: bool = False  # record objective and bound over time (SolveResult.progress)
+
+
+@dataclass
+class SolveResult:
+    """The outcome of a solve: status, objective, bound and gap, and the plan's values when there is one."""
+
+    status: Status
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    blocks: int = 0
+    values: dict | None = None  # id(VarData) -> value, only when a plan exists
+    progress: list[dict] = field(default_factory=list)  # with track_progress: {seconds, objective, bound, gap}
+
+    @property
+    def has_plan(self) -> bool:
+        """A plan was found (optimal or at the time limit)."""
+        return self.values is not None
+
+    @property
+    def absolute_gap(self) -> float | None:
+        """Objective minus bound, in the instance's currency."""
+        if self.objective is None or self.bound is None:
+            return None
+        return max(self.objective - self.bound, 0.0)

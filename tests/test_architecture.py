@@ -1,0 +1,140 @@
+"""The package's floors: imports only point down, and the checker owes nothing to the model, at import time too."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import INSTANCES, ROOT
+
+PACKAGE = ROOT / "allocator"
+FLOORS = {
+    "core": 0,
+    "data": 1,
+    "model": 2,
+    "solve": 3,
+    "results": 4,
+    "check": 4,
+    "analysis": 5,
+    "reports": 6,
+    "commands": 7,
+}
+# The checker may read instances, policies and solution folders, and nothing that produces a plan.
+CHECK_MAY_IMPORT = ("allocator.core", "allocator.data", "allocator.results.solution", "allocator.check")
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        out[name] = path
+    return out
+
+
+def imports(name: str, path: Path) -> set[str]:
+    """Every allocator module ``name`` imports, at module level or inside functions."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found |= {f"{target}.{a.name}" if f"{target}.{a.name}" in modules() else target for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return {t for t in found if t.startswith("allocator.")}
+
+
+def floor(module: str) -> int:
+    return FLOORS[module.split(".")[1]]
+
+
+@pytest.mark.parametrize("name", [m for m in modules() if m.count(".") >= 1])
+def test_imports_point_down(name):
+    path = modules()[name]
+    own = floor(name)
+    for target in imports(name, path):
+        if name.startswith("allocator.check"):
+            assert target.startswith(CHECK_MAY_IMPORT), (
+                f"{name} imports {target}: the checker must owe nothing to the model or the producing code"
+            )
+        else:
+            assert floor(target) <= own, (
+                f"{name} (floor {own}) imports {target} (floor {floor(target)}): imports point down"
+            )
+            if target.startswith("allocator.check"):
+                assert own > FLOORS["results"], f"{name} imports the checker from below it"
+
+
+def test_no_import_cycles():
+    graph = {name: imports(name, path) for name, path in modules().items()}
+    seen, stack = set(), set()
+
+    def visit(node, trail):
+        if node in stack:
+            raise AssertionError("import cycle: " + " -> ".join(trail + [node]))
+        if node in seen or node not in graph:
+            return
+        stack.add(node)
+        for nxt in sorted(graph[node]):
+            visit(nxt, trail + [node])
+        stack.discard(node)
+        seen.add(node)
+
+    for name in graph:
+        visit(name, [])
+
+
+# Pyomo and HiGHS made unimportable: the checker must still read and check a solution folder.
+HIDDEN = """
+import sys, importlib.abc
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('pyomo', 'highspy'):
+            raise ImportError(f'{name} is hidden in this test')
+sys.meta_path.insert(0, Hide())
+"""
+
+
+def test_the_checker_works_without_pyomo_and_highs(tmp_path):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "allocator.commands.main",
+            "solve",
+            str(INSTANCES / "tiny-two-provinces"),
+            "--out",
+            str(tmp_path / "sol"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    script = (
+        HIDDEN
+        + f"""
+from allocator.check import check_solution
+from allocator.data.load import load_instance
+from allocator.results.solution import read_solution
+report = check_solution(read_solution({str(tmp_path / "sol")!r}), load_instance({str(INSTANCES / "tiny-two-provinces")!r}))
+assert report.passed, report.violations
+loaded = [m for m in sys.modules if m.split('.')[0] in ('pyomo', 'highspy') or m.startswith(('allocator.model', 'allocator.solve.highs', 'allocator.results.extract', 'allocator.analysis'))]
+assert not loaded, loaded
+print('checked', report.objective)
+"""
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("checked")
+
+
+def test_the_command_line_starts_without_the_solver():
+    script = "import sys; import allocator.commands.main; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyomo', 'highspy', 'pandas', 'scipy', 'matplotlib')))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,140 @@
+"""The formulation, family by family: each tiny model written as an LP file with symbolic names equals a
+reviewed golden file in tests/formulation/, and models/README.md names exactly the model's components.
+
+After a deliberate change to the formulation, rewrite the golden files with
+``ALLOCATOR_UPDATE_GOLDEN=1 python -m pytest tests/test_formulation.py`` and review the diff.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, write_matrix_instance
+
+from allocator.data.load import load_instance
+from allocator.data.policy import load_policy
+from allocator.model.build import build_model
+
+GOLDEN = Path(__file__).parent / "formulation"
+UPDATE = os.environ.get("ALLOCATOR_UPDATE_GOLDEN") == "1"
+
+# Neutral prices: every family below switches on one rule of the policy.
+BASE = {
+    "travel_value": 1,
+    "unmet_penalty": 100,
+    "max_travel_minutes": "none",
+    "max_travel_minutes_regular": "none",
+    "large_site_rule": "off",
+}
+CASES = {
+    "core": {},
+    "site_min_size": {},  # the instance's regular site has a minimum size; see sizes below
+    "large_site_per_province_exactly": {"large_site_rule": "exactly"},
+    "large_site_per_province_at_most": {"large_site_rule": "at_most"},
+    "large_site_per_province_at_least": {"large_site_rule": "at_least"},
+    "budget_limit": {"budget": 1000},
+    "mean_travel_limit": {"mean_travel_limit_minutes": 15},
+    "fixings": {"keep_existing_open": True, "force_sites": "LY", "forbid_sites": "LX"},
+    "elastic": {"large_site_rule": "exactly", "budget": 1000, "mean_travel_limit_minutes": 15, "force_sites": "LY"},
+}
+
+
+def tiny(folder: Path, min_size: int, existing: bool) -> Path:
+    """Province P: X (10 places) and Y (20); large candidates LX, LY and a regular site RX in X."""
+    return write_matrix_instance(
+        folder,
+        {"province": ["P"], "name": ["P"]},
+        {
+            "municipality": ["X", "Y"],
+            "name": ["X", "Y"],
+            "province": "P",
+            "population": 1,
+            "lat": 52,
+            "lon": 5,
+            "demand": [10, 20],
+        },
+        {
+            "site": ["LX", "LY", "RX"],
+            "name": ["LX", "LY", "RX"],
+            "municipality": ["X", "Y", "X"],
+            "province": "P",
+            "kind": ["large", "large", "regular"],
+            "status": ["candidate", "candidate", "existing" if existing else "candidate"],
+            "min_size": [0, 0, min_size],
+            "capacity": [30, 30, 15],
+            "fixed_cost": [100, 120, 40],
+            "cost_per_place": [2, 3, 4],
+            "lat": 52,
+            "lon": 5,
+        },
+        {
+            "municipality": ["X", "X", "X", "Y", "Y"],
+            "site": ["LX", "LY", "RX", "LX", "LY"],
+            "minutes": [0, 30, 5, 30, 0],
+        },
+    )
+
+
+def lp_text(case: str, tmp_path: Path) -> str:
+    overrides = {**BASE, **CASES[case]}
+    instance = load_instance(
+        tiny(
+            tmp_path / "tiny",
+            min_size=8 if case in ("site_min_size", "elastic") else 0,
+            existing=case in ("fixings", "elastic"),
+        )
+    )
+    keep = overrides.pop("keep_existing_open", case == "elastic")
+    model = build_model(
+        instance, load_policy("default", {**overrides, "keep_existing_open": keep}), elastic=case == "elastic"
+    )
+    path = tmp_path / f"{case}.lp"
+    model.write(str(path), io_options={"symbolic_solver_labels": True})
+    return path.read_text()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_formulation_matches_the_reviewed_lp(case, tmp_path):
+    text = lp_text(case, tmp_path)
+    golden = GOLDEN / f"{case}.lp"
+    if UPDATE:
+        golden.write_text(text)
+    assert golden.is_file(), f"no golden file {golden}; write it with ALLOCATOR_UPDATE_GOLDEN=1 and review it"
+    assert text == golden.read_text()
+
+
+def documented_components() -> set[str]:
+    """The component names of models/README.md: the Pyomo column of its symbol tables and the name column of its constraint tables, and the objective's parts."""
+    text = (ROOT / "models" / "README.md").read_text(encoding="utf-8")
+    names, column = set(), None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            column = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if column is None:  # the header row names the column that holds components
+            column = next((k for k, c in enumerate(cells) if c in ("Pyomo", "Pyomo / output column", "name")), -1)
+            continue
+        match = re.fullmatch(r"`([A-Za-z_]+)(\[[^\]]*\])?`.*", cells[column]) if 0 <= column < len(cells) else None
+        if match:
+            names.add(match.group(1))
+    block = re.search(r"```\nminimise (.*?)```", text, re.S)
+    names |= set(re.findall(r"^\s*(?:minimise )?([a-z_]+) +=", block.group(0), re.M))
+    return names
+
+
+def model_components(tmp_path: Path) -> set[str]:
+    names = set()
+    for case in ("elastic", "large_site_per_province_exactly", "site_min_size"):
+        instance = load_instance(tiny(tmp_path / case, min_size=8, existing=True))
+        overrides = {**BASE, **CASES[case], "budget": 1000, "mean_travel_limit_minutes": 15}
+        model = build_model(instance, load_policy("default", overrides), elastic=case == "elastic")
+        names |= {
+            c.local_name for c in model.component_objects(descend_into=False) if not c.local_name.endswith("_index")
+        }
+    return names
+
+
+def test_the_formulation_document_names_every_component(tmp_path):
+    assert documented_components() == model_components(tmp_path)
