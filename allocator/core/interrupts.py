@@ -2,7 +2,7 @@
 
 SIGINT already raises KeyboardInterrupt. SIGTERM (sent by `kill`, schedulers and container
 runtimes) would end the process at once, leaving worker processes behind; here it raises
-Terminated, a KeyboardInterrupt, so the same clean-up runs (see solver._map_jobs).
+Terminated, a KeyboardInterrupt, so the same clean-up runs (see solve.schedule.run_blocks).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ Subproblem SP(y): the placements with the sites fixed, an LP whose link rows bec
 for every y by weak duality. Min-size and budget rows get a slack priced far above any plan
 (elastic SP ≤ true SP, so cuts stay valid; a plan with slack is not feasible).
 """
+
 from __future__ import annotations
 
 import time
@@ -22,38 +23,66 @@ class Subproblem:
     def __init__(self, p, threads=1, penalty=None, slack_price=None, feasibility=False):
         self.p = p
         self.penalty = p.penalty if penalty is None else penalty
-        I, S, A = p.sizes
+        NI, S, A = p.sizes
         ar = np.arange(A)
         # columns: x (A), u (I), slack_min (Sm), slack_budget (0/1)
         self.ms = np.flatnonzero(p.min_size > 0)
         Sm = len(self.ms)
         has_budget = p.budget is not None
         nb = 1 if has_budget else 0
-        n = A + I + Sm + nb
+        n = A + NI + Sm + nb
         rows, cols, vals = [], [], []
         r = 0
-        rows += [p.arc_unit, I and np.arange(I)]; cols += [ar, A + np.arange(I)]; vals += [np.ones(A), np.ones(I)]
-        self.r_demand = np.arange(I); r += I
-        rows.append(r + p.arc_site); cols.append(ar); vals.append(np.ones(A))
-        self.r_cap = r + np.arange(S); r += S
+        rows += [p.arc_unit, NI and np.arange(NI)]
+        cols += [ar, A + np.arange(NI)]
+        vals += [np.ones(A), np.ones(NI)]
+        self.r_demand = np.arange(NI)
+        r += NI
+        rows.append(r + p.arc_site)
+        cols.append(ar)
+        vals.append(np.ones(A))
+        self.r_cap = r + np.arange(S)
+        r += S
         if Sm:
-            rmap = -np.ones(S, dtype=np.int64); rmap[self.ms] = np.arange(Sm)
+            rmap = -np.ones(S, dtype=np.int64)
+            rmap[self.ms] = np.arange(Sm)
             keep = rmap[p.arc_site] >= 0
-            rows += [r + rmap[p.arc_site[keep]], r + np.arange(Sm)]; cols += [ar[keep], A + I + np.arange(Sm)]; vals += [np.ones(keep.sum()), np.ones(Sm)]
-        self.r_min = r + np.arange(Sm); r += Sm
+            rows += [r + rmap[p.arc_site[keep]], r + np.arange(Sm)]
+            cols += [ar[keep], A + NI + np.arange(Sm)]
+            vals += [np.ones(keep.sum()), np.ones(Sm)]
+        self.r_min = r + np.arange(Sm)
+        r += Sm
         if has_budget:
-            rows += [np.full(A, r), np.array([r])]; cols += [ar, np.array([A + I + Sm])]; vals += [p.arc_place_cost, np.array([-1.0])]
-            self.r_budget = r; r += 1
+            rows += [np.full(A, r), np.array([r])]
+            cols += [ar, np.array([A + NI + Sm])]
+            vals += [p.arc_place_cost, np.array([-1.0])]
+            self.r_budget = r
+            r += 1
         if p.mean_limit is not None:
-            rows.append(np.full(A, r)); cols.append(ar); vals.append(p.arc_minutes - p.mean_limit)
-            self.r_mean = r; r += 1
-        self.A = coo_array((np.concatenate(vals), (np.concatenate([np.asarray(x) for x in rows]), np.concatenate(cols))), shape=(r, n)).tocsc()
+            rows.append(np.full(A, r))
+            cols.append(ar)
+            vals.append(p.arc_minutes - p.mean_limit)
+            self.r_mean = r
+            r += 1
+        self.A = coo_array(
+            (np.concatenate(vals), (np.concatenate([np.asarray(x) for x in rows]), np.concatenate(cols))), shape=(r, n)
+        ).tocsc()
         big = self.penalty * ELASTIC if slack_price is None else slack_price
-        self.cost = np.concatenate([p.arc_cost, np.full(I, self.penalty), np.full(Sm, big), np.full(nb, big / max(1.0, np.max(p.arc_place_cost, initial=1.0)))])
+        self.cost = np.concatenate(
+            [
+                p.arc_cost,
+                np.full(NI, self.penalty),
+                np.full(Sm, big),
+                np.full(nb, big / max(1.0, np.max(p.arc_place_cost, initial=1.0))),
+            ]
+        )
         if feasibility:  # phase one: only the slacks cost
-            self.cost = np.concatenate([np.zeros(A + I), np.ones(Sm), np.full(nb, 1.0 / max(1.0, np.max(p.arc_place_cost, initial=1.0)))])
+            self.cost = np.concatenate(
+                [np.zeros(A + NI), np.ones(Sm), np.full(nb, 1.0 / max(1.0, np.max(p.arc_place_cost, initial=1.0)))]
+            )
         self.n, self.m = n, r
-        self.lo = np.zeros(r); self.hi = np.zeros(r)
+        self.lo = np.zeros(r)
+        self.hi = np.zeros(r)
         self.lo[self.r_demand] = self.hi[self.r_demand] = p.demand
         self.lo[self.r_cap] = -np.inf
         self.hi[self.r_min] = np.inf
@@ -139,7 +168,7 @@ class Subproblem:
         value = float(self.cost @ x)
         self.seconds += time.perf_counter() - t
         self.calls += 1
-        slack = x[A + len(p.demand):]
+        slack = x[A + len(p.demand) :]
         return value, alpha, beta, x, bool((slack > 1e-6).any())
 
 
@@ -155,11 +184,17 @@ class Master:
         lp.col_lower_ = np.concatenate([p.y_lo, [theta_lo]])
         lp.col_upper_ = np.concatenate([p.y_hi, [np.inf]])
         rows, cols, vals, lo, hi = [], [], [], [], []
-        for k, (idx, l, u) in enumerate(p.large):
-            rows.append(np.full(len(idx), k)); cols.append(idx); vals.append(np.ones(len(idx))); lo.append(l); hi.append(u)
+        for k, (idx, low, u) in enumerate(p.large):
+            rows.append(np.full(len(idx), k))
+            cols.append(idx)
+            vals.append(np.ones(len(idx)))
+            lo.append(low)
+            hi.append(u)
         nr = len(p.large)
         if nr:
-            M = coo_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nr, S + 1)).tocsc()
+            M = coo_array(
+                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nr, S + 1)
+            ).tocsc()
             lp.num_row_ = nr
             lp.row_lower_, lp.row_upper_ = np.array(lo, dtype=float), np.array(hi, dtype=float)
             lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -178,7 +213,9 @@ class Master:
         if feasibility:
             idx = nz.astype(np.int32)
             val = beta[nz]
-            self.h.addRows(1, np.array([-np.inf]), np.array([-alpha]), len(idx), np.array([0], dtype=np.int32), idx, val)
+            self.h.addRows(
+                1, np.array([-np.inf]), np.array([-alpha]), len(idx), np.array([0], dtype=np.int32), idx, val
+            )
             self.cuts += 1
             return
         idx = np.concatenate([nz, [self.S]]).astype(np.int32)
@@ -188,18 +225,25 @@ class Master:
 
     def solve_lp(self):
         h = self.h
-        h.changeColsIntegrality(self.S, np.arange(self.S, dtype=np.int32), np.array([highspy.HighsVarType.kContinuous] * self.S))
+        h.changeColsIntegrality(
+            self.S, np.arange(self.S, dtype=np.int32), np.array([highspy.HighsVarType.kContinuous] * self.S)
+        )
         h.run()
         sol = np.array(h.getSolution().col_value)
-        return h.getInfo().objective_function_value, sol[:self.S], sol[self.S]
+        return h.getInfo().objective_function_value, sol[: self.S], sol[self.S]
 
     def solve_mip(self, gap, time_limit, start=None, collect=None):
         h = self.h
-        h.changeColsIntegrality(self.S, np.arange(self.S, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * self.S))
+        h.changeColsIntegrality(
+            self.S, np.arange(self.S, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * self.S)
+        )
         h.setOptionValue("mip_rel_gap", gap)
         h.setOptionValue("time_limit", max(time_limit, 0.01))
         if start is not None:
-            s = highspy.HighsSolution(); s.col_value = list(start); s.value_valid = True; h.setSolution(s)
+            s = highspy.HighsSolution()
+            s.col_value = list(start)
+            s.value_valid = True
+            h.setSolution(s)
         found = []
         if collect is not None:
             h.cbMipImprovingSolution.subscribe(lambda e: found.append(np.array(e.data_out.mip_solution)[: self.S + 1]))
@@ -208,12 +252,19 @@ class Master:
             h.cbMipImprovingSolution.unsubscribe_all() if hasattr(h.cbMipImprovingSolution, "unsubscribe_all") else None
         info = h.getInfo()
         sol = np.array(h.getSolution().col_value)
-        return info.objective_function_value, info.mip_dual_bound, sol[:self.S], sol[self.S], h.modelStatusToString(h.getModelStatus()), found
+        return (
+            info.objective_function_value,
+            info.mip_dual_bound,
+            sol[: self.S],
+            sol[self.S],
+            h.modelStatusToString(h.getModelStatus()),
+            found,
+        )
 
 
 def solve(p, gap=1e-4, time_limit=120.0, log=print, stabilise=True, lp_rounds=400, threads=1):
     t0 = time.perf_counter()
-    I, S, A = p.sizes
+    NI, S, A = p.sizes
     sp = Subproblem(p, threads)
     # A softer unmet price keeps the cuts well scaled; cuts of SP_soft <= SP are valid, and an integer
     # plan with unmet demand is evaluated (and cut) at the true price.
@@ -221,7 +272,7 @@ def solve(p, gap=1e-4, time_limit=120.0, log=print, stabilise=True, lp_rounds=40
     sp_soft = Subproblem(p, threads, soft, slack_price=10 * soft) if soft < p.penalty else sp
     has_slack = len(sp.ms) > 0 or p.budget is not None
     sp_feas = Subproblem(p, threads, feasibility=True) if has_slack else None
-    cheapest = np.full(I, p.penalty)
+    cheapest = np.full(NI, p.penalty)
     np.minimum.at(cheapest, p.arc_unit, p.arc_cost)
     master = Master(p, float(cheapest @ p.demand), threads)
     best, best_y, best_x = np.inf, None, None
@@ -239,7 +290,7 @@ def solve(p, gap=1e-4, time_limit=120.0, log=print, stabilise=True, lp_rounds=40
                 stats["feasibility_cuts"] += 1
                 master.add_cut(alpha, beta)
                 return value, alpha, beta
-        if exact and sp_soft is not sp and integral and x[A:A + I].sum() > 1e-9:
+        if exact and sp_soft is not sp and integral and x[A : A + NI].sum() > 1e-9:
             stats["exact_cuts"] += 1
             value, alpha, beta, x, elastic = sp.solve(y)
         master.add_cut(alpha, beta)
@@ -273,13 +324,17 @@ def solve(p, gap=1e-4, time_limit=120.0, log=print, stabilise=True, lp_rounds=40
         if rnd % 10 == 0:
             evaluate(np.clip(np.ceil(y - 1e-6), p.y_lo, p.y_hi))
     lp_time = time.perf_counter() - t0
-    log(f"  LP phase: {len(history)} rounds, {master.cuts} cuts, bound {lb:.2f}, best {best:.2f}, {lp_time:.1f}s (SP {sp_soft.seconds:.1f}s in {sp_soft.calls})")
+    log(
+        f"  LP phase: {len(history)} rounds, {master.cuts} cuts, bound {lb:.2f}, best {best:.2f}, {lp_time:.1f}s (SP {sp_soft.seconds:.1f}s in {sp_soft.calls})"
+    )
     # Phase 2: master MIP, cuts at its solutions, until it proves the plan.
     rounds = 0
     start = None
     while time.perf_counter() - t0 < time_limit:
         rounds += 1
-        obj, dual, y, theta, status, found = master.solve_mip(gap / 4, time_limit - (time.perf_counter() - t0), start, collect=True)
+        obj, dual, y, theta, status, found = master.solve_mip(
+            gap / 4, time_limit - (time.perf_counter() - t0), start, collect=True
+        )
         lb = max(lb, dual)
         y = np.round(y)
         value, a, b = evaluate(y, exact=True)
@@ -290,5 +345,16 @@ def solve(p, gap=1e-4, time_limit=120.0, log=print, stabilise=True, lp_rounds=40
         start = np.concatenate([best_y, [max(a + b @ best_y, 0)]]) if best_y is not None else None
         start = None
     total = time.perf_counter() - t0
-    log(f"  MIP phase: {rounds} rounds, {master.cuts} cuts; bound {lb:.2f} best {best:.2f} gap {(best - lb) / best:.2e}; {total:.1f}s (SP {sp_soft.seconds:.1f}s in {sp_soft.calls}) {stats}")
-    return {"objective": best, "bound": lb, "seconds": total, "lp_seconds": lp_time, "y": best_y, "x": best_x, "cuts": master.cuts, "rounds": rounds}
+    log(
+        f"  MIP phase: {rounds} rounds, {master.cuts} cuts; bound {lb:.2f} best {best:.2f} gap {(best - lb) / best:.2e}; {total:.1f}s (SP {sp_soft.seconds:.1f}s in {sp_soft.calls}) {stats}"
+    )
+    return {
+        "objective": best,
+        "bound": lb,
+        "seconds": total,
+        "lp_seconds": lp_time,
+        "y": best_y,
+        "x": best_x,
+        "cuts": master.cuts,
+        "rounds": rounds,
+    }

@@ -1,6 +1,6 @@
 """Prototype: the allocation model as plain arrays (facility location with side rows), built without Pyomo.
 
-Columns: open_site (S), placed (A), unmet (I). Rows: demand_balance (I), site_capacity (S),
+Columns: open_site (S), placed (A), unmet (NI). Rows: demand_balance (NI), site_capacity (S),
 site_min_size (S with m > 0), large_site_per_province, budget_limit, mean_travel_limit, and a
 chosen subset of open_site_link (A). Used to measure solve strategies on the arrays.
 """
@@ -18,8 +18,8 @@ from scipy.sparse import coo_array, csc_array
 @dataclass
 class Problem:
     name: str
-    demand: np.ndarray  # (I,)
-    unit_group: np.ndarray  # (I,) province index
+    demand: np.ndarray  # (NI,)
+    unit_group: np.ndarray  # (NI,) province index
     capacity: np.ndarray  # (S,)
     min_size: np.ndarray
     fixed: np.ndarray
@@ -86,13 +86,19 @@ def from_model_data(data, policy, instance=None) -> Problem:
         capacity=np.array([data.capacity[s] for s in sites], dtype=float),
         min_size=np.array([data.min_size[s] for s in sites], dtype=float),
         fixed=np.array([data.fixed_cost[s] for s in sites], dtype=float),
-        y_lo=y_lo, y_hi=y_hi,
+        y_lo=y_lo,
+        y_hi=y_hi,
         site_group=np.array([pi[data.site_province[s]] for s in sites]),
-        arc_unit=au, arc_site=as_,
+        arc_unit=au,
+        arc_site=as_,
         arc_cost=cpp[as_] + policy.travel_value * minutes,
-        arc_place_cost=cpp[as_], arc_minutes=minutes,
-        penalty=policy.unmet_penalty, large=large, budget=data.budget,
-        mean_limit=policy.mean_travel_limit_minutes, whole=policy.whole_places,
+        arc_place_cost=cpp[as_],
+        arc_minutes=minutes,
+        penalty=policy.unmet_penalty,
+        large=large,
+        budget=data.budget,
+        mean_limit=policy.mean_travel_limit_minutes,
+        whole=policy.whole_places,
     )
 
 
@@ -108,7 +114,7 @@ def from_orlib(path, capacity=None) -> Problem:
     demand, cost = [], []
     for _ in range(n):
         demand.append(float(tokens[pos]))
-        cost.append([float(t) for t in tokens[pos + 1:pos + 1 + m]])
+        cost.append([float(t) for t in tokens[pos + 1 : pos + 1 + m]])
         pos += 1 + m
     demand = np.array(demand)
     cost = np.array(cost)  # (n, m) cost of all of j's demand at i
@@ -116,10 +122,23 @@ def from_orlib(path, capacity=None) -> Problem:
     as_ = np.tile(np.arange(m), n)
     per_unit = (cost / demand[:, None]).ravel()
     return Problem(
-        name=str(path), demand=demand, unit_group=np.zeros(n, dtype=int), capacity=np.array(cap), min_size=np.zeros(m),
-        fixed=np.array(fixed), y_lo=np.zeros(m), y_hi=np.ones(m), site_group=np.zeros(m, dtype=int),
-        arc_unit=au, arc_site=as_, arc_cost=per_unit, arc_place_cost=np.zeros(n * m), arc_minutes=per_unit,
-        penalty=1e9, large=[], whole=False,
+        name=str(path),
+        demand=demand,
+        unit_group=np.zeros(n, dtype=int),
+        capacity=np.array(cap),
+        min_size=np.zeros(m),
+        fixed=np.array(fixed),
+        y_lo=np.zeros(m),
+        y_hi=np.ones(m),
+        site_group=np.zeros(m, dtype=int),
+        arc_unit=au,
+        arc_site=as_,
+        arc_cost=per_unit,
+        arc_place_cost=np.zeros(n * m),
+        arc_minutes=per_unit,
+        penalty=1e9,
+        large=[],
+        whole=False,
     )
 
 
@@ -134,10 +153,22 @@ def restrict(p: Problem, groups) -> Problem:
     keep_a = keep_u[p.arc_unit] & keep_s[p.arc_site]
     large = [(smap[idx], lo, hi) for idx, lo, hi in p.large if keep_s[idx].all()]
     return replace(
-        p, name=f"{p.name}[{','.join(map(str, groups))}]", demand=p.demand[keep_u], unit_group=p.unit_group[keep_u],
-        capacity=p.capacity[keep_s], min_size=p.min_size[keep_s], fixed=p.fixed[keep_s], y_lo=p.y_lo[keep_s], y_hi=p.y_hi[keep_s],
-        site_group=p.site_group[keep_s], arc_unit=umap[p.arc_unit[keep_a]], arc_site=smap[p.arc_site[keep_a]],
-        arc_cost=p.arc_cost[keep_a], arc_place_cost=p.arc_place_cost[keep_a], arc_minutes=p.arc_minutes[keep_a], large=large,
+        p,
+        name=f"{p.name}[{','.join(map(str, groups))}]",
+        demand=p.demand[keep_u],
+        unit_group=p.unit_group[keep_u],
+        capacity=p.capacity[keep_s],
+        min_size=p.min_size[keep_s],
+        fixed=p.fixed[keep_s],
+        y_lo=p.y_lo[keep_s],
+        y_hi=p.y_hi[keep_s],
+        site_group=p.site_group[keep_s],
+        arc_unit=umap[p.arc_unit[keep_a]],
+        arc_site=smap[p.arc_site[keep_a]],
+        arc_cost=p.arc_cost[keep_a],
+        arc_place_cost=p.arc_place_cost[keep_a],
+        arc_minutes=p.arc_minutes[keep_a],
+        large=large,
     )
 
 
@@ -156,54 +187,92 @@ class Arrays:
 
 def arrays(p: Problem, links=None, integer_y=True, integer_x=False, budget=True, mean=True, aggregate=False) -> Arrays:
     """Standard form. ``links``: arc indices with an open_site_link row (None = all)."""
-    I, S, A = p.sizes
+    NI, S, A = p.sizes
     oy, ox, ou = 0, S, S + A
-    n = S + A + I
+    n = S + A + NI
     ar = np.arange(A)
     rows, cols, vals, lo, hi = [], [], [], [], []
     r = 0
-    rows += [r + p.arc_unit, r + np.arange(I)]; cols += [ox + ar, ou + np.arange(I)]; vals += [np.ones(A), np.ones(I)]
-    lo.append(p.demand); hi.append(p.demand); r += I
-    rows += [r + p.arc_site, r + np.arange(S)]; cols += [ox + ar, oy + np.arange(S)]; vals += [np.ones(A), -p.capacity]
-    lo.append(np.full(S, -np.inf)); hi.append(np.zeros(S)); r += S
+    rows += [r + p.arc_unit, r + np.arange(NI)]
+    cols += [ox + ar, ou + np.arange(NI)]
+    vals += [np.ones(A), np.ones(NI)]
+    lo.append(p.demand)
+    hi.append(p.demand)
+    r += NI
+    rows += [r + p.arc_site, r + np.arange(S)]
+    cols += [ox + ar, oy + np.arange(S)]
+    vals += [np.ones(A), -p.capacity]
+    lo.append(np.full(S, -np.inf))
+    hi.append(np.zeros(S))
+    r += S
     ms = np.flatnonzero(p.min_size > 0)
     if len(ms):
-        rmap = -np.ones(S, dtype=np.int64); rmap[ms] = np.arange(len(ms))
+        rmap = -np.ones(S, dtype=np.int64)
+        rmap[ms] = np.arange(len(ms))
         keep = rmap[p.arc_site] >= 0
-        rows += [r + rmap[p.arc_site[keep]], r + np.arange(len(ms))]; cols += [ox + ar[keep], oy + ms]; vals += [np.ones(keep.sum()), -p.min_size[ms]]
-        lo.append(np.zeros(len(ms))); hi.append(np.full(len(ms), np.inf)); r += len(ms)
-    for idx, l, h in p.large:
-        rows.append(np.full(len(idx), r)); cols.append(oy + idx); vals.append(np.ones(len(idx)))
-        lo.append(np.array([l])); hi.append(np.array([h])); r += 1
+        rows += [r + rmap[p.arc_site[keep]], r + np.arange(len(ms))]
+        cols += [ox + ar[keep], oy + ms]
+        vals += [np.ones(keep.sum()), -p.min_size[ms]]
+        lo.append(np.zeros(len(ms)))
+        hi.append(np.full(len(ms), np.inf))
+        r += len(ms)
+    for idx, low, h in p.large:
+        rows.append(np.full(len(idx), r))
+        cols.append(oy + idx)
+        vals.append(np.ones(len(idx)))
+        lo.append(np.array([low]))
+        hi.append(np.array([h]))
+        r += 1
     if aggregate:
-        # the sum of demand_balance and site_capacity: open capacity plus unmet covers the demand
-        rows += [np.full(S, r), np.full(I, r)]; cols += [oy + np.arange(S), ou + np.arange(I)]; vals += [p.capacity, np.ones(I)]
-        lo.append(np.array([p.demand.sum()])); hi.append(np.array([np.inf])); r += 1
+        # per group, the sum of demand_balance and site_capacity rows: open capacity plus unmet covers the demand
+        for g in np.unique(p.unit_group):
+            su = np.flatnonzero(p.unit_group == g)
+            ss = np.flatnonzero(p.site_group == g)
+            rows += [np.full(len(ss), r), np.full(len(su), r)]
+            cols += [oy + ss, ou + su]
+            vals += [p.capacity[ss], np.ones(len(su))]
+            lo.append(np.array([p.demand[su].sum()]))
+            hi.append(np.array([np.inf]))
+            r += 1
     if budget and p.budget is not None:
-        rows += [np.full(S, r), np.full(A, r)]; cols += [oy + np.arange(S), ox + ar]; vals += [p.fixed, p.arc_place_cost]
-        lo.append(np.array([-np.inf])); hi.append(np.array([p.budget])); r += 1
+        rows += [np.full(S, r), np.full(A, r)]
+        cols += [oy + np.arange(S), ox + ar]
+        vals += [p.fixed, p.arc_place_cost]
+        lo.append(np.array([-np.inf]))
+        hi.append(np.array([p.budget]))
+        r += 1
     if mean and p.mean_limit is not None:
-        rows.append(np.full(A, r)); cols.append(ox + ar); vals.append(p.arc_minutes - p.mean_limit)
-        lo.append(np.array([-np.inf])); hi.append(np.array([0.0])); r += 1
+        rows.append(np.full(A, r))
+        cols.append(ox + ar)
+        vals.append(p.arc_minutes - p.mean_limit)
+        lo.append(np.array([-np.inf]))
+        hi.append(np.array([0.0]))
+        r += 1
     base = r
     la = ar if links is None else np.asarray(links, dtype=np.int64)
     k = len(la)
     if k:
-        rows += [r + np.arange(k), r + np.arange(k)]; cols += [ox + la, oy + p.arc_site[la]]; vals += [np.ones(k), -p.arc_upper[la]]
-        lo.append(np.full(k, -np.inf)); hi.append(np.zeros(k)); r += k
+        rows += [r + np.arange(k), r + np.arange(k)]
+        cols += [ox + la, oy + p.arc_site[la]]
+        vals += [np.ones(k), -p.arc_upper[la]]
+        lo.append(np.full(k, -np.inf))
+        hi.append(np.zeros(k))
+        r += k
     M = coo_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n)).tocsc()
-    cost = np.concatenate([p.fixed, p.arc_cost, np.full(I, p.penalty)])
-    lower = np.concatenate([p.y_lo, np.zeros(A), np.zeros(I)])
+    cost = np.concatenate([p.fixed, p.arc_cost, np.full(NI, p.penalty)])
+    lower = np.concatenate([p.y_lo, np.zeros(A), np.zeros(NI)])
     upper = np.concatenate([p.y_hi, p.arc_upper, p.demand])
     integer = np.zeros(n, dtype=np.int32)
     if integer_y:
         integer[:S] = 1
     if integer_x:
-        integer[S:S + A] = 1
+        integer[S : S + A] = 1
     return Arrays(cost, lower, upper, integer, np.concatenate(lo), np.concatenate(hi), M, base, la)
 
 
-def highs(a: Arrays, gap=1e-4, time_limit=600.0, threads=1, log=False, presolve=True, integer=True, **options) -> highspy.Highs:
+def highs(
+    a: Arrays, gap=1e-4, time_limit=600.0, threads=1, log=False, presolve=True, integer=True, **options
+) -> highspy.Highs:
     h = highspy.Highs()
     h.setOptionValue("output_flag", log)
     h.setOptionValue("threads", threads)
@@ -237,8 +306,13 @@ def run(h: highspy.Highs) -> dict:
     t = time.perf_counter()
     h.run()
     info = h.getInfo()
-    out = {"seconds": time.perf_counter() - t, "status": h.modelStatusToString(h.getModelStatus()),
-           "objective": info.objective_function_value if info.primal_solution_status == 2 else None,
-           "bound": info.mip_dual_bound, "gap": info.mip_gap, "nodes": info.mip_node_count,
-           "iterations": info.simplex_iteration_count}
+    out = {
+        "seconds": time.perf_counter() - t,
+        "status": h.modelStatusToString(h.getModelStatus()),
+        "objective": info.objective_function_value if info.primal_solution_status == 2 else None,
+        "bound": info.mip_dual_bound,
+        "gap": info.mip_gap,
+        "nodes": info.mip_node_count,
+        "iterations": info.simplex_iteration_count,
+    }
     return out

@@ -1,26 +1,29 @@
 """Lagrangian bound, reduced-cost fixing of sites, then HiGHS on what is left."""
-import sys, time
+
+import sys
+import time
+
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-import numpy as np
 from dataclasses import replace
-from load import problem_for
-from cfl import restrict, arrays, highs, run
+
+import numpy as np
+from cfl import arrays, highs, restrict, run
 from lagrange import Lagrangian
+from load import problem_for
 
 
 def fixings(L, lam, ub):
     p = L.p
     value, g, y, w = L.evaluate(lam)
-    S = len(w)
     lo, hi = p.y_lo.copy(), p.y_hi.copy()
     hi[~L.can_open] = 0
     free = L.free
     close = free & (y < 0.5) & (value + np.where(np.isfinite(w), np.maximum(w, 0), np.inf) > ub)
     open_ = free & (y > 0.5) & (value - np.minimum(w, 0) > ub)
-    for idx, l, h in p.large:
+    for idx, low, h in p.large:
         ww = w[idx]
         chosen = y[idx] > 0.5
-        if chosen.sum() == 1 and l >= 1 and h <= 1:
+        if chosen.sum() == 1 and low >= 1 and h <= 1:
             wmin = ww[chosen][0]
             flip = value + (ww - wmin)
             c = ~chosen & (flip > ub)
@@ -46,11 +49,22 @@ if __name__ == "__main__":
     best, lam, y, hist = L.run(ub, iterations=3000, time_limit=20, patience=50)
     tl = time.perf_counter() - t
     value, lo, hi = fixings(L, lam, ub)
-    print(b.name, b.sizes, f"lagrangian {best:.0f} ({tl:.1f}s); sites free {int(((hi - lo) > 0.5).sum())} of {len(lo)}, fixed open {int((lo > 0.5).sum())}, closed {int((hi < 0.5).sum())}")
+    print(
+        b.name,
+        b.sizes,
+        f"lagrangian {best:.0f} ({tl:.1f}s); sites free {int(((hi - lo) > 0.5).sum())} of {len(lo)}, fixed open {int((lo > 0.5).sum())}, closed {int((hi < 0.5).sum())}",
+    )
     r = replace(b, y_lo=lo, y_hi=hi)
     # drop arcs of closed sites
     keep = hi[r.arc_site] > 0.5
-    r = replace(r, arc_unit=r.arc_unit[keep], arc_site=r.arc_site[keep], arc_cost=r.arc_cost[keep], arc_place_cost=r.arc_place_cost[keep], arc_minutes=r.arc_minutes[keep])
+    r = replace(
+        r,
+        arc_unit=r.arc_unit[keep],
+        arc_site=r.arc_site[keep],
+        arc_cost=r.arc_cost[keep],
+        arc_place_cost=r.arc_place_cost[keep],
+        arc_minutes=r.arc_minutes[keep],
+    )
     print("  arcs left", len(r.arc_unit))
     h = highs(arrays(r), gap=gap, time_limit=300)
     out = run(h)

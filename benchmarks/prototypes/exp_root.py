@@ -1,7 +1,10 @@
 """Root LP: all open_site_link rows versus adding only the violated ones in rounds."""
-import sys, time
+
+import sys
+import time
+
 import numpy as np
-import highspy
+
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from cfl import arrays, highs, restrict
 from load import problem_for
@@ -10,11 +13,13 @@ from load import problem_for
 def lp_full(p):
     a = arrays(p)
     h = highs(a, integer=False)
-    t = time.perf_counter(); h.run(); return time.perf_counter() - t, h.getInfo().objective_function_value, len(a.row_lower)
+    t = time.perf_counter()
+    h.run()
+    return time.perf_counter() - t, h.getInfo().objective_function_value, len(a.row_lower)
 
 
 def lp_rowgen(p, tol=1e-6, max_add=None):
-    I, S, A = p.sizes
+    NI, S, A = p.sizes
     a = arrays(p, links=[])
     h = highs(a, integer=False)
     t = time.perf_counter()
@@ -23,7 +28,8 @@ def lp_rowgen(p, tol=1e-6, max_add=None):
     up = p.arc_upper
     while True:
         x = np.array(h.getSolution().col_value)
-        y = x[:S]; xa = x[S:S + A]
+        y = x[:S]
+        xa = x[S : S + A]
         viol = xa - up * y[p.arc_site]
         bad = np.flatnonzero(viol > tol * np.maximum(1, up))
         if not len(bad):
@@ -36,7 +42,8 @@ def lp_rowgen(p, tol=1e-6, max_add=None):
         val = np.column_stack([np.ones(k), -up[bad]]).ravel()
         h.addRows(k, np.full(k, -np.inf), np.zeros(k), 2 * k, starts, idx, val)
         h.run()
-        rounds += 1; added += k
+        rounds += 1
+        added += k
     return time.perf_counter() - t, h.getInfo().objective_function_value, rounds, added
 
 
@@ -46,7 +53,10 @@ if __name__ == "__main__":
     blocks = [restrict(p, [g]) for g in groups] if len(groups) > 1 and p.budget is None else [p]
     blocks.sort(key=lambda b: -len(b.arc_unit))
     for b in blocks[: int(sys.argv[2]) if len(sys.argv) > 2 else 3]:
-        I, S, A = b.sizes
+        NI, S, A = b.sizes
         tf, of, nr = lp_full(b)
         tr, orr, rounds, added = lp_rowgen(b)
-        print(f"{b.name}: I={I} S={S} A={A} full LP {tf:.2f}s obj {of:.2f} | rowgen {tr:.2f}s obj {orr:.2f} rounds {rounds} rows {added} ({added / A:.1%})", flush=True)
+        print(
+            f"{b.name}: NI={NI} S={S} A={A} full LP {tf:.2f}s obj {of:.2f} | rowgen {tr:.2f}s obj {orr:.2f} rounds {rounds} rows {added} ({added / A:.1%})",
+            flush=True,
+        )

@@ -4,6 +4,7 @@ L(λ) = Σ_i d_i (λ_i + min(0, M − λ_i)) + min_{y ∈ Y} Σ_s y_s (F_s + V_s
 V_s(λ) = min Σ_a (c_a − λ_i(a)) x_a  s.t. m_s ≤ Σ_a x_a ≤ C_s, 0 ≤ x_a ≤ u_a   (a continuous knapsack).
 Every L(λ) is a valid lower bound. Y keeps the fixings and the large-site rows.
 """
+
 from __future__ import annotations
 
 import time
@@ -14,7 +15,7 @@ import numpy as np
 class Lagrangian:
     def __init__(self, p):
         self.p = p
-        I, S, A = p.sizes
+        NI, S, A = p.sizes
         self.u = p.arc_upper
         self.site_start = np.searchsorted(np.sort(p.arc_site), np.arange(S))
         reach = np.bincount(p.arc_site, weights=self.u, minlength=S)
@@ -83,9 +84,10 @@ class Lagrangian:
         best, best_lam, best_y = -np.inf, lam.copy(), None
         step, since = 2.0, 0
         history = []
+        prev_g = None
         self.y_sum = np.zeros(len(self.p.capacity))
         self.y_seen = np.zeros(len(self.p.capacity))
-        for k in range(iterations):
+        for _ in range(iterations):
             value, g, y, w = self.evaluate(lam)
             self.y_sum = 0.95 * self.y_sum + 0.05 * y
             self.y_seen = np.maximum(0.98 * self.y_seen, y)
@@ -96,7 +98,7 @@ class Lagrangian:
                 if since >= patience:
                     step, since = step / 2, 0
             history.append((time.perf_counter() - t0, value))
-            if deflect and k:
+            if deflect and prev_g is not None:
                 g = g + deflect * prev_g
             prev_g = g
             norm = float(g @ g)

@@ -1,4 +1,5 @@
 """Instances for the prototypes: nl-2024 (with or without a budget), synthetic scales, OR-Library."""
+
 import re
 from pathlib import Path
 
@@ -14,9 +15,10 @@ def problem_for(name: str):
         return from_orlib(ORLIB / f"cap{m.group(1)}.txt", capacity=float(m.group(2)))
     if re.fullmatch(r"cap\d+", name):
         return from_orlib(ORLIB / f"{name}.txt")
-    from allocator.instance import load_instance
-    from allocator.model import model_data
-    from allocator.policy import load_policy
+    from allocator.data.load import load_instance
+    from allocator.data.policy import load_policy
+    from allocator.model.data import model_data
+
     overrides = {}
     if name.startswith("x"):
         path = SYN / name.split("+")[0]
