@@ -16,7 +16,6 @@ re-solved with the integers restored, and the relaxation's bound is kept as the 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -24,11 +23,14 @@ import highspy
 import numpy as np
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-from scipy.sparse import bmat, csc_array
+from scipy.sparse import bmat, csc_array, vstack
 from scipy.sparse.csgraph import connected_components
 
+from .benders import solve_benders
+from .library import new_highs as _new_highs
 from .options import SolveOptions, SolveResult, Status
 from .schedule import Deadline, run_blocks
+from .structure import Facility, cover_rows, facility
 
 INTEGRALITY_TOL = 1e-6
 # Blocks this small are solved together in one HiGHS call: a process hand-off costs more.
@@ -41,27 +43,9 @@ ABSOLUTE_GAP = 1e-6
 # HiGHS' tolerances let a site decision of 1e-7 carry a little flow; when that leaves the proof short of
 # the gap asked for, the block is solved again from its plan with this integrality tolerance.
 TIGHT_TOLERANCE = 1e-9
+# Facility blocks with at least this many arcs per site are solved by Benders decomposition.
+BENDERS_ARCS_PER_SITE = 200
 POLL_SECONDS = 0.02  # how often a running HiGHS is checked against its block's deadline
-
-
-_banner_shown = False
-
-
-def _new_highs() -> highspy.Highs:
-    """A Highs object; the first one in a process prints a banner to stdout, which we swallow."""
-    global _banner_shown
-    if _banner_shown:
-        return highspy.Highs()
-    _banner_shown = True
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def highs_version() -> str:
@@ -83,6 +67,8 @@ class _Block:
     row_lower: np.ndarray
     row_upper: np.ndarray
     matrix: csc_array
+    view: Facility | None = None  # the block as facility location, when it is one
+    cover: tuple | None = None  # (matrix, lower, upper): valid cover rows HiGHS sees in branch and bound
 
 
 @dataclass
@@ -318,10 +304,13 @@ def make_blocks(compiled, decompose: bool) -> list[_Block]:
     groups = _group_labels(col_label)
     blocks = []
     csr = A.tocsr()
+    row_family = np.array([con.parent_component().name for con, _ in compiled.rows], dtype=object)
+    column_family = np.array([v.parent_component().name for v in compiled.columns], dtype=object)
     for members in groups:
         cols = np.flatnonzero(np.isin(col_label, members))
         rows = np.flatnonzero(np.isin(row_label, members))
         sub = csc_array(csr[rows][:, cols])
+        view = facility(sub, row_family[rows], column_family[cols], row_lower[rows])
         blocks.append(
             _Block(
                 cols,
@@ -333,6 +322,8 @@ def make_blocks(compiled, decompose: bool) -> list[_Block]:
                 row_lower[rows],
                 row_upper[rows],
                 sub,
+                view,
+                cover_rows(view, len(cols)) if view is not None else None,
             )
         )
     blocks.sort(key=lambda b: -b.matrix.nnz)  # longest first keeps the workers busy
@@ -403,18 +394,23 @@ def block_highs(block: _Block, options: SolveOptions, deadline: Deadline, intege
     h.setOptionValue("mip_rel_gap", float(options.gap))
     h.setOptionValue("mip_abs_gap", ABSOLUTE_GAP)
     h.setOptionValue("time_limit", max(deadline.final - time.monotonic(), 0.0))
+    matrix, row_lower, row_upper = block.matrix, block.row_lower, block.row_upper
+    if integer.any() and block.cover is not None and block.cover[0].shape[0]:
+        matrix = csc_array(vstack([matrix, block.cover[0]], format="csc"))
+        row_lower = np.concatenate([row_lower, block.cover[1]])
+        row_upper = np.concatenate([row_upper, block.cover[2]])
     lp = highspy.HighsLp()
     lp.num_col_ = len(block.cost)
-    lp.num_row_ = len(block.row_lower)
+    lp.num_row_ = len(row_lower)
     lp.col_cost_ = block.cost
     lp.col_lower_ = block.lower
     lp.col_upper_ = block.upper
-    lp.row_lower_ = block.row_lower
-    lp.row_upper_ = block.row_upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = block.matrix.indptr
-    lp.a_matrix_.index_ = block.matrix.indices
-    lp.a_matrix_.value_ = block.matrix.data
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
     lp.a_matrix_.num_col_ = lp.num_col_
     lp.a_matrix_.num_row_ = lp.num_row_
     if integer.any():
@@ -497,6 +493,16 @@ def _solve_block(
     relax = general.any() and block.binary.any()
     integer = np.where(general, 0, block.integer) if relax else block.integer
     given = start if start is not None and bool(np.isfinite(start).all()) else None
+    if strategy(block, integer) == "benders":
+        status, x, obj, bound, message = solve_benders(block, block.view, options, deadline, given)
+        if x is not None:
+            result = _fix_sites(block, options, deadline, general, status, x, bound, message)
+        else:
+            result = _BlockResult(status, x, obj, bound, 0.0, message)
+        if result.status is Status.OPTIMAL and not within_gap(result.objective, result.bound, options.gap):
+            result.status, result.message = Status.TIME_LIMIT, f"not proven within the requested gap {options.gap:g}"
+        result.seconds = time.perf_counter() - t0
+        return result
     h = block_highs(block, options, deadline, integer)
     if given is not None:
         _hand_over(h, given)
@@ -518,6 +524,16 @@ def _solve_block(
         result = _tighten(block, options, deadline, integer, result)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def strategy(block: _Block, integer: np.ndarray) -> str:
+    """How a block is solved: "benders" for facility blocks with many arcs per site and no coupling
+    row (their root LP carries a row per arc; the Benders subproblem turns those rows into bounds),
+    "highs" (branch and bound over the whole block) otherwise."""
+    view = block.view
+    if view is None or not integer.any() or len(view.coupling_rows):
+        return "highs"
+    return "benders" if view.arcs_per_site >= BENDERS_ARCS_PER_SITE else "highs"
 
 
 def _feasible(block: _Block, x: np.ndarray, tol: float = 1e-6) -> bool:

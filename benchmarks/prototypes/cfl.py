@@ -234,6 +234,13 @@ def arrays(p: Problem, links=None, integer_y=True, integer_x=False, budget=True,
             lo.append(np.array([p.demand[su].sum()]))
             hi.append(np.array([np.inf]))
             r += 1
+            if aggregate == "both":
+                rows += [np.full(len(ss), r), np.full(len(su), r)]
+                cols += [oy + ss, ou + su]
+                vals += [p.min_size[ss], np.ones(len(su))]
+                lo.append(np.array([-np.inf]))
+                hi.append(np.array([p.demand[su].sum()]))
+                r += 1
     if budget and p.budget is not None:
         rows += [np.full(S, r), np.full(A, r)]
         cols += [oy + np.arange(S), ox + ar]

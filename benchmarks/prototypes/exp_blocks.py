@@ -8,7 +8,7 @@ from cfl import arrays, highs, restrict, run
 from load import problem_for
 
 name, gap = sys.argv[1], float(sys.argv[2])
-agg = len(sys.argv) > 3 and sys.argv[3] == "agg"
+agg = {"agg": True, "both": "both"}.get(sys.argv[3] if len(sys.argv) > 3 else "", False)
 p = problem_for(name)
 groups = sorted(set(p.unit_group.tolist()))
 blocks = sorted([restrict(p, [g]) for g in groups], key=lambda b: -len(b.arc_unit))
