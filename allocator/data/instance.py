@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.errors import InstanceError, Problem
 from .demand import split_task
 from .tables import Column, duplicates, read_table, typed
-from .travel import matrix_travel_times, network_travel_times
+from .travel import TravelTimes, network_problems
 
 # Upper limits far beyond any real instance: they stop absurd numbers (1e300) before they
 # overflow whole numbers or reach HiGHS as coefficients it would take for infinity.
@@ -113,9 +113,14 @@ class Instance:
     sites: pd.DataFrame  # index site: name, municipality, province, kind, status, min_size, capacity, ...
     links: pd.DataFrame | None  # from, to, minutes, mode (network mode)
     matrix: pd.DataFrame | None  # municipality, site, minutes (matrix mode)
-    travel: np.ndarray  # minutes, municipalities (rows, index order) x sites (columns); inf = unreachable
+    travel_times: TravelTimes  # computed when first asked for (whole, or within limits)
     source: str
     fingerprint: str
+
+    @property
+    def travel(self) -> np.ndarray:
+        """Minutes, municipalities (rows, index order) x sites (columns); inf = unreachable."""
+        return self.travel_times.full()
 
     @property
     def total_demand(self) -> int:
@@ -201,12 +206,13 @@ def build_instance(
     travel_cfg = settings["travel"]
     if mode == "network":
         links = typed(links, LINK_COLUMNS).drop(columns="row").reset_index(drop=True)
-        travel = network_travel_times(
-            municipalities, sites, links, travel_cfg["speed_kmh"], travel_cfg["detour_factor"], problems
+        network_problems(municipalities, links, problems)
+        travel = TravelTimes.from_network(
+            municipalities, sites, links, travel_cfg["speed_kmh"], travel_cfg["detour_factor"]
         )
     else:
         matrix = typed(matrix, MATRIX_COLUMNS).drop(columns="row").reset_index(drop=True)
-        travel = matrix_travel_times(municipalities, sites, matrix)
+        travel = TravelTimes.from_matrix(municipalities, sites, matrix)
     if problems:
         fail()
 
@@ -225,7 +231,7 @@ def build_instance(
         sites=sites,
         links=links,
         matrix=matrix,
-        travel=travel,
+        travel_times=travel,
         source=source,
         fingerprint=fingerprint_of(),
     )

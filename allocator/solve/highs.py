@@ -15,6 +15,7 @@ re-solved with the integers restored, and the relaxation's bound is kept as the 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from scipy.sparse import bmat, csc_array, vstack
 from scipy.sparse.csgraph import connected_components
 
 from .benders import solve_benders
+from .lagrange import Lagrangian
 from .library import new_highs as _new_highs
 from .options import SolveOptions, SolveResult, Status
 from .schedule import Deadline, run_blocks
@@ -45,6 +47,12 @@ ABSOLUTE_GAP = 1e-6
 TIGHT_TOLERANCE = 1e-9
 # Facility blocks with at least this many arcs per site are solved by Benders decomposition.
 BENDERS_ARCS_PER_SITE = 200
+# Other facility blocks with at least this many arcs start from a Lagrangian bound (see _solve_large):
+# their root LP takes most of the time a solve has.
+LARGE_BLOCK_ARCS = 10_000
+LAGRANGE_SHARE = 0.25  # of the block's time left, for the Lagrangian bound
+NARROW_SHARE = 0.3  # of the time then left, for branch and bound over the sites the Lagrangian points at
+SUPPORT = 0.01  # a site is pointed at when the recent subproblems open it at least this often
 POLL_SECONDS = 0.02  # how often a running HiGHS is checked against its block's deadline
 
 
@@ -493,16 +501,31 @@ def _solve_block(
     relax = general.any() and block.binary.any()
     integer = np.where(general, 0, block.integer) if relax else block.integer
     given = start if start is not None and bool(np.isfinite(start).all()) else None
-    if strategy(block, integer) == "benders":
-        status, x, obj, bound, message = solve_benders(block, block.view, options, deadline, given)
-        if x is not None:
-            result = _fix_sites(block, options, deadline, general, status, x, bound, message)
+    kind = strategy(block, integer)
+    found = None
+    if kind == "benders":
+        found = solve_benders(block, block.view, options, deadline, given)
+    elif kind == "large":
+        found = _solve_large(block, options, deadline, integer, given, events)
+    status, x, obj, bound, message = found or _solve_whole(block, options, deadline, integer, given, events)
+    if x is None and status is Status.TIME_LIMIT_NO_PLAN and given is not None and _feasible(block, given):
+        # Stopped before HiGHS took the start (it does so after presolve): the start is the plan.
+        status, x, obj = Status.TIME_LIMIT, given.copy(), float(block.cost @ given)
+    if x is not None and block.binary.any() and not block.binary.all():
+        result = _fix_sites(block, options, deadline, general, status, x, bound, message)
+    else:
+        result = _BlockResult(status, x, obj, bound, 0.0, message)
+    if result.status is Status.OPTIMAL and not within_gap(result.objective, result.bound, options.gap):
+        if found is None:
+            result = _tighten(block, options, deadline, integer, result)
         else:
-            result = _BlockResult(status, x, obj, bound, 0.0, message)
-        if result.status is Status.OPTIMAL and not within_gap(result.objective, result.bound, options.gap):
             result.status, result.message = Status.TIME_LIMIT, f"not proven within the requested gap {options.gap:g}"
-        result.seconds = time.perf_counter() - t0
-        return result
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _solve_whole(block: _Block, options: SolveOptions, deadline: Deadline, integer, given, events: list) -> tuple:
+    """Branch and bound over the whole block (HiGHS), from the starting plan when there is one."""
     h = block_highs(block, options, deadline, integer)
     if given is not None:
         _hand_over(h, given)
@@ -513,27 +536,60 @@ def _solve_block(
         h = block_highs(block, options, deadline, integer)
         h.setOptionValue("presolve", "off")
         status, x, obj, bound, message = _run(h, block.cost, deadline)
-    if x is None and status is Status.TIME_LIMIT_NO_PLAN and given is not None and _feasible(block, given):
-        # Stopped before HiGHS took the start (it does so after presolve): the start is the plan.
-        status, x, obj = Status.TIME_LIMIT, given.copy(), float(block.cost @ given)
-    if x is not None and block.binary.any() and not block.binary.all():
-        result = _fix_sites(block, options, deadline, general, status, x, bound, message)
-    else:
-        result = _BlockResult(status, x, obj, bound, 0.0, message)
-    if result.status is Status.OPTIMAL and not within_gap(result.objective, result.bound, options.gap):
-        result = _tighten(block, options, deadline, integer, result)
-    result.seconds = time.perf_counter() - t0
-    return result
+    return status, x, obj, bound, message
+
+
+def _solve_large(block: _Block, options: SolveOptions, deadline: Deadline, integer, given, events: list):
+    """A block too large for its root LP within the time: a Lagrangian bound first, a plan from the
+    sites it points at (branch and bound over those sites alone), then the whole block from that plan.
+
+    The bound is the Lagrangian's or the whole block's, whichever is higher; the search over the
+    sites pointed at proves nothing about the block and its bound is not used. None when the block's
+    rows over the sites are not large-site rules (then the block is solved whole).
+    """
+    lagrangian = Lagrangian.of(block, block.view)
+    if lagrangian is None:
+        return None
+    view = block.view
+    upper = float(block.cost @ given) if given is not None and _feasible(block, given) else None
+    bound, _ = lagrangian.run(time.monotonic() + LAGRANGE_SHARE * deadline.left(), upper)
+    bound = bound if np.isfinite(bound) else None
+    pointed = (lagrangian.y_mean > SUPPORT) | (block.lower[view.site_column] > 0.5)
+    narrow_upper = block.upper.copy()
+    narrow_upper[view.site_column[~pointed]] = 0.0
+    narrow = dataclasses.replace(block, upper=narrow_upper)
+    search = Deadline.fixed(min(deadline.at(), time.monotonic() + NARROW_SHARE * deadline.left()))
+    h = block_highs(narrow, dataclasses.replace(options, gap=options.gap / 2), search, integer)
+    if given is not None and _feasible(narrow, given):
+        _hand_over(h, given)
+    _, x, obj, _, _ = _run(h, block.cost, search)
+    if x is None and upper is not None:
+        x, obj = given.copy(), upper
+    if x is not None and within_gap(obj, bound, options.gap):
+        return Status.OPTIMAL, x, obj, bound, ""
+    status, x2, obj2, bound2, message = _solve_whole(block, options, deadline, integer, x, events)
+    if x2 is None or (obj is not None and obj < obj2):
+        x2, obj2 = x, obj
+    bounds = [b for b in (bound, bound2) if b is not None]
+    best = max(bounds) if bounds else None
+    if x2 is None:
+        return Status.TIME_LIMIT_NO_PLAN, None, None, None, message
+    ok = within_gap(obj2, best, options.gap)
+    return (Status.OPTIMAL if ok else Status.TIME_LIMIT), x2, obj2, best, "" if ok else message
 
 
 def strategy(block: _Block, integer: np.ndarray) -> str:
     """How a block is solved: "benders" for facility blocks with many arcs per site and no coupling
     row (their root LP carries a row per arc; the Benders subproblem turns those rows into bounds),
-    "highs" (branch and bound over the whole block) otherwise."""
+    "large" for other facility blocks of at least LARGE_BLOCK_ARCS arcs (a Lagrangian bound and a
+    plan from the sites it points at before branch and bound), "highs" (branch and bound over the
+    whole block) otherwise."""
     view = block.view
     if view is None or not integer.any() or len(view.coupling_rows):
         return "highs"
-    return "benders" if view.arcs_per_site >= BENDERS_ARCS_PER_SITE else "highs"
+    if view.arcs_per_site >= BENDERS_ARCS_PER_SITE:
+        return "benders"
+    return "large" if len(view.arc_column) >= LARGE_BLOCK_ARCS else "highs"
 
 
 def _feasible(block: _Block, x: np.ndarray, tol: float = 1e-6) -> bool:

@@ -89,7 +89,7 @@ class Lagrangian:
         self.y_seen = np.zeros(len(self.p.capacity))
         for _ in range(iterations):
             value, g, y, w = self.evaluate(lam)
-            self.y_sum = 0.95 * self.y_sum + 0.05 * y
+            self.y_sum = 0.99 * self.y_sum + 0.01 * y
             self.y_seen = np.maximum(0.98 * self.y_seen, y)
             if value > best:
                 best, best_lam, best_y, since = value, lam.copy(), y.copy(), 0
@@ -104,5 +104,6 @@ class Lagrangian:
             norm = float(g @ g)
             if norm < 1e-12 or time.perf_counter() - t0 > time_limit or step < 1e-6:
                 break
-            lam = lam + step * (target - value) / norm * g
+            goal = target if target < 1e17 else best + 0.005 * abs(best)
+            lam = lam + step * max(goal - value, 1e-9 * abs(goal)) / norm * g
         return best, best_lam, best_y, history
