@@ -49,10 +49,10 @@ TIGHT_TOLERANCE = 1e-9
 BENDERS_ARCS_PER_SITE = 200
 # Other facility blocks with at least this many arcs start from a Lagrangian bound (see _solve_large):
 # their root LP takes most of the time a solve has.
-LARGE_BLOCK_ARCS = 10_000
-LAGRANGE_SHARE = 0.25  # of the block's time left, for the Lagrangian bound
-NARROW_SHARE = 0.3  # of the time then left, for branch and bound over the sites the Lagrangian points at
-SUPPORT = 0.01  # a site is pointed at when the recent subproblems open it at least this often
+LARGE_BLOCK_ARCS = 3_000
+LAGRANGE_SHARE = 0.4  # at most, of the block's time left, for the Lagrangian bound (it stops once settled)
+NARROW_SHARE = 0.5  # of the time then left, for branch and bound over the sites the Lagrangian points at
+SUPPORT = 0.05  # a site is pointed at when the latest subproblems open it at least this often
 POLL_SECONDS = 0.02  # how often a running HiGHS is checked against its block's deadline
 
 
@@ -539,6 +539,25 @@ def _solve_whole(block: _Block, options: SolveOptions, deadline: Deadline, integ
     return status, x, obj, bound, message
 
 
+def _stop_below(event, enough: float, search: Deadline) -> None:
+    if event.data_out.objective_function_value <= enough:
+        search.slots[0] = 0.0
+
+
+def _sites_plan(block: _Block, options: SolveOptions, deadline: Deadline, open_sites, integer) -> np.ndarray | None:
+    """The best placements with exactly ``open_sites`` open (and the fixings), or None if they admit none."""
+    view = block.view
+    lower, upper = block.lower.copy(), block.upper.copy()
+    y = np.clip(np.round(open_sites), lower[view.site_column], upper[view.site_column])
+    lower[view.site_column] = upper[view.site_column] = y
+    fixed = dataclasses.replace(block, lower=lower, upper=upper, integer=np.zeros_like(block.integer))
+    status, x, _, _, _ = _run(block_highs(fixed, options, deadline, fixed.integer), block.cost, deadline)
+    if x is None:
+        return None
+    x[view.site_column] = y
+    return x if _feasible(block, np.where(integer == 1, np.round(x), x)) else None
+
+
 def _solve_large(block: _Block, options: SolveOptions, deadline: Deadline, integer, given, events: list):
     """A block too large for its root LP within the time: a Lagrangian bound first, a plan from the
     sites it points at (branch and bound over those sites alone), then the whole block from that plan.
@@ -554,17 +573,25 @@ def _solve_large(block: _Block, options: SolveOptions, deadline: Deadline, integ
     upper = float(block.cost @ given) if given is not None and _feasible(block, given) else None
     bound, _ = lagrangian.run(time.monotonic() + LAGRANGE_SHARE * deadline.left(), upper)
     bound = bound if np.isfinite(bound) else None
-    pointed = (lagrangian.y_mean > SUPPORT) | (block.lower[view.site_column] > 0.5)
+    pointed = lagrangian.pointed(SUPPORT) | (block.lower[view.site_column] > 0.5)
     narrow_upper = block.upper.copy()
     narrow_upper[view.site_column[~pointed]] = 0.0
     narrow = dataclasses.replace(block, upper=narrow_upper)
-    search = Deadline.fixed(min(deadline.at(), time.monotonic() + NARROW_SHARE * deadline.left()))
-    h = block_highs(narrow, dataclasses.replace(options, gap=options.gap / 2), search, integer)
-    if given is not None and _feasible(narrow, given):
+    search = Deadline([min(deadline.at(), time.monotonic() + NARROW_SHARE * deadline.left())], 0, deadline.final)
+    h = block_highs(narrow, options, search, integer)
+    first = _sites_plan(block, options, search, lagrangian.y_best, integer)
+    if first is not None:
+        _hand_over(h, first)
+    elif given is not None and _feasible(narrow, given):
         _hand_over(h, given)
+    if bound is not None:
+        # Enough: a plan within the gap of the Lagrangian bound ends the search at once.
+        enough = bound / (1 - options.gap) if bound > 0 else bound * (1 - options.gap)
+        h.cbMipImprovingSolution.subscribe(lambda e: _stop_below(e, enough, search))
     _, x, obj, _, _ = _run(h, block.cost, search)
-    if x is None and upper is not None:
-        x, obj = given.copy(), upper
+    for other in (first, given if upper is not None else None):
+        if other is not None and (x is None or float(block.cost @ other) < obj):
+            x, obj = other.copy(), float(block.cost @ other)
     if x is not None and within_gap(obj, bound, options.gap):
         return Status.OPTIMAL, x, obj, bound, ""
     status, x2, obj2, bound2, message = _solve_whole(block, options, deadline, integer, x, events)

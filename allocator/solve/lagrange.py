@@ -10,7 +10,7 @@ one of a province's large sites). Every L(λ) is a lower bound of the block, how
 the best; the best λ gives at least the LP bound. Each evaluation is a sort of the arcs: on a block
 of 45,000 arcs, a few milliseconds, where the LP relaxation (a row per arc) takes minutes. The
 multipliers follow subgradient steps towards a target just above the best bound; the sites the
-recent subproblems open are where a good plan is looked for.
+recent subproblems open, and those open at the best multipliers, are where a good plan is looked for.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ import numpy as np
 
 from .structure import Facility
 
+RECENT = 0.01  # weight of the latest subproblem in how often each site is opened
 PATIENCE = 50  # evaluations without a better bound before the step is halved
+SETTLED = 200  # the bound has settled when this many evaluations raised it by less than SETTLED_BY
+SETTLED_BY = 1e-6
 TARGET_ABOVE = 0.005  # the step aims at this much (relatively) above the best bound so far
 
 
 class Lagrangian:
-    """The relaxation of one facility block; ``y_mean`` follows how often each site is opened."""
+    """The relaxation of one facility block."""
 
     def __init__(self, view: Facility, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, groups):
         self.view = view
@@ -42,7 +45,8 @@ class Lagrangian:
         for sites, _, _ in groups:
             self.free[sites] = False
         self.order_key = view.arc_site.astype(float)
-        self.y_mean = np.zeros(len(view.site_column))
+        self.y_mean = np.zeros(len(view.site_column))  # how often the latest subproblems open each site
+        self.y_best = np.zeros(len(view.site_column))  # the sites open at the best multipliers
 
     @classmethod
     def of(cls, block, view: Facility) -> Lagrangian | None:
@@ -102,6 +106,10 @@ class Lagrangian:
             y[sites] = pick
         return y
 
+    def pointed(self, share: float) -> np.ndarray:
+        """The sites open at the best multipliers or in at least ``share`` of the latest subproblems."""
+        return (self.y_mean >= share) | (self.y_best > 0.5)
+
     def start(self) -> np.ndarray:
         """λ_i: the cheapest cost of a place of unit i with the site's fixed cost spread over its capacity."""
         view = self.view
@@ -115,17 +123,22 @@ class Lagrangian:
         lam = self.start()
         best, best_lam = -np.inf, lam.copy()
         step, since = 2.0, 0
+        history: list[float] = []
         while time.monotonic() < until and step > 1e-6:
             value, g, y = self.evaluate(lam)
             if not np.isfinite(value):
                 break
-            self.y_mean = 0.99 * self.y_mean + 0.01 * y
+            self.y_mean = (1 - RECENT) * self.y_mean + RECENT * y
             if value > best:
                 best, best_lam, since = value, lam.copy(), 0
+                self.y_best = y
             else:
                 since += 1
                 if since >= PATIENCE:
                     step, since = step / 2, 0
+            history.append(best)
+            if len(history) > SETTLED and history[-1] - history[-SETTLED] <= SETTLED_BY * abs(history[-1]):
+                break
             norm = float(g @ g)
             if norm < 1e-12:
                 break  # λ is optimal: its subproblem's plan places every unit's demand exactly
