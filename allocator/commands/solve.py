@@ -65,6 +65,12 @@ def validate(instance):
     help="Also write the solution as an Excel workbook (.xlsx).",
 )
 @click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Solve the independent blocks on this Dask distributed scheduler's cluster instead of local processes.",
+)
+@click.option(
     "--explain/--no-explain",
     "explain_why",
     default=True,
@@ -88,9 +94,12 @@ def solve(
     decompose,
     out,
     xlsx,
+    scheduler,
     explain_why,
 ):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
+    if workers and scheduler:
+        raise click.UsageError("--workers and --scheduler exclude each other")
     from ..core.interrupts import exit_code as interrupt_code
     from ..core.interrupts import signal_name
 
@@ -112,6 +121,7 @@ def solve(
                 threads=threads,
                 seed=seed,
                 workers=workers,
+                scheduler=scheduler,
                 log=log,
                 decompose=decompose,
             ),

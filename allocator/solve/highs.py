@@ -31,7 +31,7 @@ from .benders import solve_benders
 from .lagrange import Lagrangian
 from .library import new_highs as _new_highs
 from .options import SolveOptions, SolveResult, Status
-from .schedule import Deadline, run_blocks
+from .schedule import Deadline, run_blocks, run_blocks_on_cluster
 from .structure import Facility, cover_rows, facility
 
 INTEGRALITY_TOL = 1e-6
@@ -205,6 +205,8 @@ class SolveSession:
         """Solve the jobs sharing the time until ``final``; blocks cut short at their share while time is
         left are resumed from their plan (presolve and all), keeping the better plan and the best bound."""
         sizes = [job[0].matrix.nnz + 1 for job in jobs]
+        if jobs and jobs[0][1].scheduler:
+            return run_blocks_on_cluster(jobs, final, _solve_block_job, jobs[0][1].scheduler)[0]
         results, cut_short = run_blocks(jobs, sizes, workers, final, _solve_block_job)
         while time.monotonic() < final:
             again = [k for k, r in enumerate(results) if cut_short[k] and r.status in RESUMABLE]

@@ -16,6 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+from ..core.errors import AllocatorError
+
 
 class Deadline:
     """When a block must stop: read at every check, since finished blocks may leave it more time."""
@@ -37,6 +39,7 @@ class Deadline:
 
 
 _SLOTS = None  # the shared deadlines, in a worker process
+CONNECT_SECONDS = 20  # to reach a Dask scheduler
 
 
 def _init_worker(slots) -> None:
@@ -100,6 +103,41 @@ def run_blocks(jobs: list, sizes: list[float], workers: int, final: float, solve
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return results, cut_short
+
+
+class ClusterError(AllocatorError):
+    """The Dask scheduler cannot be used (not installed, or not reachable)."""
+
+
+def run_blocks_on_cluster(jobs: list, final: float, solve: Callable, address: str) -> tuple[list, list[bool]]:
+    """``solve(job, deadline)`` for every job on the Dask cluster at ``address``, all to the user's limit.
+
+    Clocks differ between machines, so each job carries the seconds left and takes its deadline
+    from its own clock when it starts (the machines' wall clocks are assumed to agree). The
+    cluster's workers need this package installed.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ClusterError("--scheduler needs Dask: pip install 'reception-allocator[cluster]'") from None
+    try:
+        client = Client(address, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    until = time.time() + max(final - time.monotonic(), 0.0)
+    futures = []
+    try:
+        futures = [client.submit(_on_cluster, solve, job, until, pure=False) for job in jobs]
+        results = client.gather(futures)
+    finally:
+        if futures:
+            client.cancel(futures)
+        client.close()
+    return results, [False] * len(jobs)
+
+
+def _on_cluster(solve: Callable, job, until: float):
+    return solve(job, Deadline.fixed(time.monotonic() + max(until - time.time(), 0.0)))
 
 
 def _share(now: float, final: float, size: float, active: float, workers: int) -> float:
