@@ -16,6 +16,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from ..core.errors import Problem
 
 EARTH_RADIUS_KM = 6371.0088
+SOURCES_AT_ONCE = 256  # Dijkstra from this many site municipalities at a time (its output is dense)
 
 
 def great_circle_km(lat1, lon1, lat2, lon2):
@@ -90,20 +91,24 @@ class TravelTimes:
         for bound in np.unique(limit):
             sites = np.flatnonzero(limit == bound)
             nodes, inverse = np.unique(self._site_node[sites], return_inverse=True)
-            path = dijkstra(self._adjacency, directed=True, indices=nodes, limit=bound)  # (nodes, municipalities)
-            node_rows, munis = np.nonzero(np.isfinite(path))
-            minutes = path[node_rows, munis]
-            # pairs (municipality, site) for every site at each reached node
             order = np.argsort(inverse, kind="stable")
             counts = np.bincount(inverse, minlength=len(nodes))
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            repeat = counts[node_rows]
-            pair_node = np.repeat(np.arange(len(node_rows)), repeat)
-            offset = np.arange(len(pair_node)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-            site = sites[order[starts[node_rows[pair_node]] + offset]]
-            total = minutes[pair_node] + self._access[site]
-            keep = total <= bound
-            parts.append((munis[pair_node][keep], site[keep], total[keep]))
+            # In slices of sources: Dijkstra's output is dense, one row per source.
+            for first in range(0, len(nodes), SOURCES_AT_ONCE):
+                chunk = np.arange(first, min(first + SOURCES_AT_ONCE, len(nodes)))
+                path = dijkstra(self._adjacency, directed=True, indices=nodes[chunk], limit=bound)
+                node_rows, munis = np.nonzero(np.isfinite(path))
+                minutes = path[node_rows, munis]
+                node_rows = chunk[node_rows]
+                # one pair (municipality, site) for every site at each node reached
+                repeat = counts[node_rows]
+                pair_node = np.repeat(np.arange(len(node_rows)), repeat)
+                offset = np.arange(len(pair_node)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+                site = sites[order[starts[node_rows[pair_node]] + offset]]
+                total = minutes[pair_node] + self._access[site]
+                keep = total <= bound
+                parts.append((munis[pair_node][keep], site[keep], total[keep]))
         rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=int)
         cols = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=int)
         minutes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
