@@ -1,6 +1,6 @@
 """The engine's pipeline on one instance: status, objective, bound, gap and timings (threads=1).
 
-    python engine_run.py INSTANCE [--set key=value ...] [--gap G] [--time-limit S] [--workers N] [--no-cover]
+python engine_run.py INSTANCE [--set key=value ...] [--gap G] [--time-limit S] [--workers N] [--no-cover]
 """
 
 import argparse
