@@ -6,7 +6,7 @@ from pathlib import Path
 from cfl import from_model_data, from_orlib
 
 ORLIB = Path("/work/shared/data/orlib")
-SYN = Path("/tmp/speed")
+CACHE = Path(__file__).resolve().parents[1] / ".cache"  # as benchmarks/run.py: synthetic-x{K}-seed1
 
 
 def problem_for(name: str):
@@ -21,7 +21,12 @@ def problem_for(name: str):
 
     overrides = {}
     if name.startswith("x"):
-        path = SYN / name.split("+")[0]
+        from allocator.data.generate import generate
+
+        scale = int(name.split("+")[0][1:])
+        path = CACHE / f"synthetic-x{scale}-seed1"
+        if not path.exists():
+            generate(scale, 1, path)
         overrides["nearest_regular_sites"] = 25
     else:
         path = Path(__file__).resolve().parents[2] / "instances" / "nl-2024"
