@@ -14,6 +14,9 @@ INSTANCES = ROOT / "instances"
 
 # Prices that make the tiny instances easy to solve by hand (see their README files).
 HAND = {"travel_value": 1, "unmet_penalty": 1000, "max_travel_minutes": "none", "max_travel_minutes_regular": "none"}
+HAND_ARGS = [
+    a for key, value in HAND.items() for a in ("--set", f"{key}={value}")
+]  # the same prices on the command line
 
 
 def hand_policy(**overrides):

@@ -150,8 +150,12 @@ def test_empty_table(two, table):
 def test_not_utf8(two, name):
     folder, _ = two
     path = folder / name
+    lines = path.read_bytes().count(b"\n")
     path.write_bytes(path.read_bytes() + "Ærø,x\n".encode("latin-1"))
-    refused(folder, f"{name}: not valid UTF-8 text")
+    # The line is named, and the encoding guessed.
+    refused(
+        folder, f"{name}, row {lines + 1}: not valid UTF-8 text: byte 0xc6 at character 1; it looks like Windows-1252"
+    )
 
 
 def test_instance_settings_not_utf8(two):
@@ -164,7 +168,7 @@ def test_instance_settings_not_utf8(two):
 def test_binary_file(two):
     folder, _ = two
     (folder / "sites.csv").write_bytes(bytes(range(256)) * 8)
-    refused(folder, "sites.csv: not")
+    refused(folder, "sites.csv, row 2: not valid UTF-8 text")
 
 
 def test_row_longer_than_the_header(two):

@@ -19,6 +19,7 @@ FLOORS = {
     "analysis": 5,
     "reports": 6,
     "commands": 7,
+    "workbench": 7,
 }
 # The checker may read instances, policies and solution folders, and nothing that produces a plan.
 CHECK_MAY_IMPORT = ("allocator.core", "allocator.data", "allocator.results.solution", "allocator.check")
@@ -135,6 +136,6 @@ print('checked', report.objective)
 
 
 def test_the_command_line_starts_without_the_solver():
-    script = "import sys; import allocator.commands.main; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyomo', 'highspy', 'pandas', 'scipy', 'matplotlib')))"
+    script = "import sys; import allocator.commands.main; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyomo', 'highspy', 'pandas', 'scipy', 'matplotlib', 'fastapi', 'uvicorn')))"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

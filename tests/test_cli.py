@@ -4,21 +4,12 @@ import json
 
 import pandas as pd
 from click.testing import CliRunner
-from helpers import INSTANCES
+from helpers import HAND_ARGS, INSTANCES
 
 from allocator.commands.main import cli
 
 TWO = str(INSTANCES / "tiny-two-provinces")
-HAND = [
-    "--set",
-    "travel_value=1",
-    "--set",
-    "unmet_penalty=1000",
-    "--set",
-    "max_travel_minutes=none",
-    "--set",
-    "max_travel_minutes_regular=none",
-]
+HAND = HAND_ARGS
 
 
 def invoke(*args):
@@ -103,7 +94,30 @@ def test_forced_and_forbidden_sites(tmp_path):
 def test_unknown_site_id(tmp_path):
     r = invoke("solve", TWO, "--force-site", "NOPE", "--out", tmp_path / "s")
     assert r.exit_code == 2
+    assert "--force-site: no site with this id or name; known: LA (Aburg large), LB (Beedorp large)" in r.output
+    r = invoke("solve", TWO, "--set", "force_sites=NOPE", "--out", tmp_path / "s")  # policy keys take ids only
+    assert r.exit_code == 2
     assert "column 'force_sites': unknown site id (value: 'NOPE')" in r.output
+
+
+def test_sites_and_provinces_by_name(tmp_path):
+    r = invoke("solve", TWO, *HAND, "--force-site", "bEEdorp regular", "--out", tmp_path / "s")
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "s" / "summary.json").read_text())["policy"]["force_sites"] == ["RB"]
+    r = invoke("solve", TWO, *HAND, "--force-site", "Aburg", "--out", tmp_path / "s")  # the only site named Aburg ...
+    assert r.exit_code == 0 and json.loads((tmp_path / "s" / "summary.json").read_text())["policy"]["force_sites"] == [
+        "LA"
+    ]
+    r = invoke("solve", TWO, "--force-site", "Beedorp", "--out", tmp_path / "s")  # ... but Beedorp has two
+    assert r.exit_code == 2 and "names 2 sites (LB Beedorp large; RB Beedorp regular): give the id" in r.output
+    r = invoke("solve", TWO, "--force-site", "Beedrop regular", "--out", tmp_path / "s")
+    assert r.exit_code == 2 and "nearest: RB (Beedorp regular)" in r.output
+    r = invoke("list", "sites", TWO, "--province", "north")
+    assert (
+        r.exit_code == 0
+        and "RB    Beedorp regular" in r.output
+        and "P2" not in r.output.split("Province")[1].split("\n", 2)[2]
+    )
 
 
 def test_infeasible_writes_nothing(tmp_path):

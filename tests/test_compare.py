@@ -37,15 +37,16 @@ def test_kpis_side_by_side(folders):
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
     for line in [
-        "KPI                                 a                   b  change                   c  change",
-        "Status                        optimal             optimal                     optimal",
-        "Objective                       8,100               9,300  +1,200               8,450    +350",
-        "Total cost                      8,100               7,300    -800               7,700    -400",
-        "  fixed                         2,400               2,100    -300               2,200    -200",
-        "Travel value                        0               2,000  +2,000                 750    +750",
-        "Open sites                          4                   3      -1                   3      -1",
-        "  regular                           2                   1      -1                   1      -1",
-        "Max travel (min)                  0.0                20.0   +20.0                15.0   +15.0",
+        "KPI                                  a                   b  change                   c  change",
+        "Status                         optimal             optimal                     optimal",
+        "Objective                        8,100               9,300  +1,200               8,450    +350",
+        "Total cost                       8,100               7,300    -800               7,700    -400",
+        "  fixed                          2,400               2,100    -300               2,200    -200",
+        "Travel value                         0               2,000  +2,000                 750    +750",
+        "Open sites                           4                   3      -1                   3      -1",
+        "  regular                            2                   1      -1                   1      -1",
+        "Max travel (min)                   0.0                20.0   +20.0                15.0   +15.0",
+        "Check (re-run now)              passed              passed                      passed",
         "P1        North  100%  100%  100%",
     ]:
         assert line in lines, line
@@ -144,7 +145,7 @@ def test_different_instances_are_refused(folders):
 def test_different_instances_when_allowed(folders):
     r = invoke("compare", folders / "a", folders / "other", "--allow-different-instances")
     assert r.exit_code == 0
-    assert "Instance           tiny-two-provinces  tiny-budget" in r.output
+    assert "Instance            tiny-two-provinces  tiny-budget" in r.output
     assert "closed  LA    Aburg large      P1        large" in r.output  # sites of the first instance only
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 from click.testing import CliRunner
-from helpers import INSTANCES, hand_policy, write_matrix_instance
+from helpers import HAND_ARGS, INSTANCES, hand_policy, write_matrix_instance
 
 from allocator.analysis.explain import explain
 from allocator.commands.main import cli
@@ -11,16 +11,7 @@ from allocator.solve.options import SolveOptions
 
 TWO = INSTANCES / "tiny-two-provinces"
 OPTIONS = SolveOptions(workers=1, time_limit=60)
-HAND = [
-    "--set",
-    "travel_value=1",
-    "--set",
-    "unmet_penalty=1000",
-    "--set",
-    "max_travel_minutes=none",
-    "--set",
-    "max_travel_minutes_regular=none",
-]
+HAND = HAND_ARGS
 
 
 def why(instance, **policy):
@@ -142,7 +133,10 @@ def test_budget_below_the_cheapest_plan():
     )
     (relaxed,) = [f for f in e.findings if f.source == "elastic"]
     assert relaxed.constraint == "budget_limit" and relaxed.amount == pytest.approx(600)
-    assert "cheapest plan that meets the other hard rules (EUR 1,000, EUR 600 more)" in relaxed.sentence
+    assert relaxed.sentence == (
+        "relax budget_limit: budget EUR 400 is below the least spend of a plan that meets the other hard rules: "
+        "EUR 1,000 (proven optimal within a gap of 1e-06), EUR 600 more"
+    )
     (iis,) = [f for f in e.findings if f.source == "iis"]
     assert "budget_limit" in iis.objects and "large_site_per_province[P1]" in iis.objects
 
@@ -154,7 +148,7 @@ def test_budget_that_leaves_demand_unmet():
     relaxed = [f for f in e.findings if f.source == "elastic" and f.effect == "unmet"]
     assert [(f.constraint, f.amount) for f in relaxed] == [("budget_limit", pytest.approx(500))]
     assert (
-        "budget EUR 2,500 is below the cheapest plan that places all demand that can be placed (EUR 3,000, EUR 500 more)"
+        "budget EUR 2,500 is below the least spend of a plan that places all demand that can be placed: EUR 3,000 (proven optimal"
         in relaxed[0].sentence
     )
 
@@ -291,7 +285,7 @@ def test_cli_explain_exit_codes():
     assert "North: every large site is forbidden" in r.output and "Traceback" not in r.output
     assert CliRunner().invoke(cli, ["explain", str(TWO), *HAND]).exit_code == 0
     r = CliRunner().invoke(cli, ["explain", str(TWO), "--forbid-site", "NOPE"])
-    assert r.exit_code == 2 and "unknown site id" in r.output
+    assert r.exit_code == 2 and "no site with this id or name" in r.output
 
 
 def test_cli_solve_explains_infeasibility_and_unmet_demand(tmp_path):

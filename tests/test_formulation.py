@@ -14,7 +14,9 @@ from helpers import ROOT, write_matrix_instance
 
 from allocator.data.load import load_instance
 from allocator.data.policy import load_policy
+from allocator.data.province import province_instance
 from allocator.model.build import build_model
+from allocator.model.decision import Commitments, build_decision_model
 
 GOLDEN = Path(__file__).parent / "formulation"
 UPDATE = os.environ.get("ALLOCATOR_UPDATE_GOLDEN") == "1"
@@ -37,6 +39,8 @@ CASES = {
     "mean_travel_limit": {"mean_travel_limit_minutes": 15},
     "fixings": {"keep_existing_open": True, "force_sites": "LY", "forbid_sites": "LX"},
     "elastic": {"large_site_rule": "exactly", "budget": 1000, "mean_travel_limit_minutes": 15, "force_sites": "LY"},
+    "group_capacity": {"large_site_rule": "exactly"},  # instances/tiny-groups: demand groups
+    "place_supply": {"large_site_rule": "exactly"},  # the allocation decision for South in instances/tiny-decision
 }
 
 
@@ -76,19 +80,35 @@ def tiny(folder: Path, min_size: int, existing: bool) -> Path:
     )
 
 
-def lp_text(case: str, tmp_path: Path) -> str:
-    overrides = {**BASE, **CASES[case]}
-    instance = load_instance(
+def case_instance(case: str, tmp_path: Path):
+    if case == "group_capacity":
+        return load_instance(ROOT / "instances" / "tiny-groups")
+    return load_instance(
         tiny(
             tmp_path / "tiny",
             min_size=8 if case in ("site_min_size", "elastic") else 0,
             existing=case in ("fixings", "elastic"),
         )
     )
-    keep = overrides.pop("keep_existing_open", case == "elastic")
-    model = build_model(
-        instance, load_policy("default", {**overrides, "keep_existing_open": keep}), elastic=case == "elastic"
-    )
+
+
+def decision_model(overrides: dict):
+    """South of tiny-decision with its plan's 80 places at LS committed."""
+    instance = province_instance(load_instance(ROOT / "instances" / "tiny-decision"), ["S"])
+    commitments = Commitments({("LS", "reg"): 80}, frozenset({"LS"}))
+    return build_decision_model(instance, load_policy("default", overrides), commitments)
+
+
+def lp_text(case: str, tmp_path: Path) -> str:
+    overrides = {**BASE, **CASES[case]}
+    if case == "place_supply":
+        model = decision_model(overrides)
+    else:
+        instance = case_instance(case, tmp_path)
+        keep = overrides.pop("keep_existing_open", case == "elastic")
+        model = build_model(
+            instance, load_policy("default", {**overrides, "keep_existing_open": keep}), elastic=case == "elastic"
+        )
     path = tmp_path / f"{case}.lp"
     model.write(str(path), io_options={"symbolic_solver_labels": True})
     return path.read_text()
@@ -119,17 +139,25 @@ def documented_components() -> set[str]:
         match = re.fullmatch(r"`([A-Za-z_]+)(\[[^\]]*\])?`.*", cells[column]) if 0 <= column < len(cells) else None
         if match:
             names.add(match.group(1))
-    block = re.search(r"```\nminimise (.*?)```", text, re.S)
-    names |= set(re.findall(r"^\s*(?:minimise )?([a-z_]+) +=", block.group(0), re.M))
+    for block in re.finditer(r"```\nminimise (.*?)```", text, re.S):
+        names |= set(re.findall(r"^\s*(?:minimise )?([a-z_]+) +=", block.group(0), re.M))
     return names
 
 
 def model_components(tmp_path: Path) -> set[str]:
     names = set()
-    for case in ("elastic", "large_site_per_province_exactly", "site_min_size"):
-        instance = load_instance(tiny(tmp_path / case, min_size=8, existing=True))
+    for case in ("elastic", "large_site_per_province_exactly", "site_min_size", "group_capacity"):
+        instance = (
+            case_instance(case, tmp_path)
+            if case == "group_capacity"
+            else load_instance(tiny(tmp_path / case, min_size=8, existing=True))
+        )
         overrides = {**BASE, **CASES[case], "budget": 1000, "mean_travel_limit_minutes": 15}
         model = build_model(instance, load_policy("default", overrides), elastic=case == "elastic")
+        names |= {
+            c.local_name for c in model.component_objects(descend_into=False) if not c.local_name.endswith("_index")
+        }
+    for model in (decision_model({**BASE, "budget": 1000, "mean_travel_limit_minutes": 15}),):
         names |= {
             c.local_name for c in model.component_objects(descend_into=False) if not c.local_name.endswith("_index")
         }

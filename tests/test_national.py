@@ -10,14 +10,14 @@ from allocator.data.load import load_instance
 from allocator.data.policy import load_policy
 from allocator.solve.options import SolveOptions
 
-# Optimal objective of nl-2024 under models/default.toml, as first proven (gap 0.0022%).
-REFERENCE_OBJECTIVE = 2_706_823_669.92
+# Optimal objective of nl-2024 under models/default.toml, proven with gap 0.
+REFERENCE_OBJECTIVE = 5_738_851_211.60
 
 
 @pytest.fixture(scope="module")
 def national():
     inst = load_instance(INSTANCES / "nl-2024")
-    return inst, solve(inst, load_policy("default"), SolveOptions(gap=1e-4, time_limit=120))
+    return inst, solve(inst, load_policy("default"), SolveOptions(gap=1e-4, time_limit=600))
 
 
 def test_instance_shape(national):
@@ -26,6 +26,16 @@ def test_instance_shape(national):
     assert inst.total_demand == 96_002
     assert inst.provinces["task"].sum() == 96_002
     assert inst.municipalities.groupby("province")["demand"].sum().to_dict() == inst.provinces["task"].to_dict()
+
+
+def test_group_demand(national):
+    inst, _ = national
+    demand = inst.groups.demand
+    assert demand.sum().to_dict() == {"asylum": 72_862, "amv": 8_140, "status_holders": 15_000, "ukraine": 97_000}
+    assert inst.groups.province_groups == ["asylum", "amv", "status_holders"]
+    gelderland = inst.municipalities["province"] == "PV25"
+    assert demand.loc[gelderland, "amv"].sum() == 992  # as reported for Gelderland
+    assert (demand[["asylum", "amv", "status_holders"]].sum(axis=1) == inst.municipalities["demand"]).all()
 
 
 def test_solves_to_optimality_and_passes_the_check(national):
@@ -41,7 +51,9 @@ def test_solves_to_optimality_and_passes_the_check(national):
 def test_one_large_site_per_province_and_all_tasks_placed(national):
     _, out = national
     provinces = out.solution.provinces
-    assert provinces["demand"].sum() == 96_002
+    assert provinces["demand"].sum() == 96_002 + 97_000  # the task and Ukraine's national target
+    groups = out.solution.groups
+    assert groups.loc[groups["target"] == "province", "demand"].sum() == 96_002
     assert (provinces["large_sites"].str.split(";").map(len) == 1).all()
     assert out.solution.kpis["open_large_sites"] == 12
     assert out.solution.kpis["unmet"] == 0
@@ -53,7 +65,8 @@ def test_cli_default_instance(tmp_path):
     r = CliRunner().invoke(cli, ["solve", "--out", str(tmp_path / "nl")])
     assert r.exit_code == 0, r.output
     assert "Status     optimal" in r.output
-    assert "Total          96,002  96,002      0      100%" in r.output
+    assert "Total          193,002  193,002      0      100%" in r.output
+    assert "Total          unaccompanied minors                              8,140   8,140      0      100%" in r.output
     assert CliRunner().invoke(cli, ["check", str(tmp_path / "nl")]).exit_code == 0
 
 

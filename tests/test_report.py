@@ -40,7 +40,13 @@ def north(tmp_path_factory):
     munis = munis[munis["province"].isin(NORTH)]
     read("provinces").query("province in @NORTH").to_csv(inst / "provinces.csv", index=False)
     munis.to_csv(inst / "municipalities.csv", index=False)
-    read("sites").query("province in @NORTH").to_csv(inst / "sites.csv", index=False)
+    sites = read("sites").query("province in @NORTH")
+    sites.to_csv(inst / "sites.csv", index=False)
+    read("groups").to_csv(inst / "groups.csv", index=False)
+    demand = read("group_demand")
+    demand[demand["municipality"].isin(munis["municipality"])].to_csv(inst / "group_demand.csv", index=False)
+    site_groups = read("site_groups")
+    site_groups[site_groups["site"].isin(sites["site"])].to_csv(inst / "site_groups.csv", index=False)
     links = read("links")
     links[links["from"].isin(munis["municipality"]) & links["to"].isin(munis["municipality"])].to_csv(
         inst / "links.csv", index=False
@@ -198,9 +204,14 @@ def test_instance_option_and_missing_instance(tiny, tmp_path):
     summary = json.loads((moved / "summary.json").read_text())
     summary["instance"]["source"] = str(tmp_path / "gone")
     (moved / "summary.json").write_text(json.dumps(summary))
+    # The path in summary.json is gone, but a bundled instance of that name and fingerprint is found.
+    r = invoke("report", moved, "--out", tmp_path / "r.html")
+    assert r.exit_code == 0, r.output
+    summary["instance"]["name"] = "not-bundled"
+    (moved / "summary.json").write_text(json.dumps(summary))
     r = invoke("report", moved, "--out", tmp_path / "r.html")
     assert r.exit_code == 2
-    assert "the instance" in r.output and "no longer exists: give --instance PATH" in r.output
+    assert "the instance of this solution (not-bundled" in r.output and "give it with --instance PATH" in r.output
     r = invoke("report", moved, "--out", tmp_path / "r.html", "--instance", INSTANCES / "tiny-two-provinces")
     assert r.exit_code == 0, r.output
 

@@ -164,7 +164,9 @@ def test_not_utf8(two):
     folder, _ = two
     path = folder / "municipalities.csv"
     path.write_bytes(path.read_bytes().replace(b"Aburg", "Åburg".encode("latin-1")))
-    assert one(folder).startswith("municipalities.csv: not valid UTF-8 text")
+    assert one(folder).startswith(
+        "municipalities.csv, row 2: not valid UTF-8 text: byte 0xc5 at character 3; it looks like Windows-1252"
+    )
 
 
 def test_duplicate_link(two):

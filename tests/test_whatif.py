@@ -12,7 +12,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from helpers import INSTANCES, hand_policy, two_large_instance
+from helpers import HAND_ARGS, INSTANCES, hand_policy, two_large_instance
 
 from allocator.analysis.whatif import WhatIfError, rank_sites
 from allocator.check import CheckReport
@@ -21,16 +21,7 @@ from allocator.data.load import load_instance
 from allocator.solve.options import SolveOptions
 
 TWO = INSTANCES / "tiny-two-provinces"
-HAND = [
-    "--set",
-    "travel_value=1",
-    "--set",
-    "unmet_penalty=1000",
-    "--set",
-    "max_travel_minutes=none",
-    "--set",
-    "max_travel_minutes_regular=none",
-]
+HAND = HAND_ARGS
 EXACT = SolveOptions(gap=0, workers=1)
 
 
@@ -136,14 +127,18 @@ def test_unknown_province():
     r = invoke("whatif", TWO, "--province", "P9")
     assert r.exit_code == 2
     assert (
-        "1 problem in the what-if request:\n  - --province: unknown province (known: P1, P2) (value: 'P9')" in r.output
+        "1 problem in the names:\n  - --province: no province with this id or name; known: P1 (North), P2 (South) (value: 'P9')"
+        in r.output
     )
 
 
 @pytest.mark.parametrize(
     ("candidate", "message"),
     [
-        ("XX", "unknown site id"),
+        (
+            "XX",
+            "no site with this id or name; known: LA (Aburg large), LB (Beedorp large), RB (Beedorp regular), LC (Ceestad large), RD (Deeveen regular)",
+        ),
         ("RB", "not a large site (kind 'regular')"),
         ("LC", "a large site of P2, not of P1"),
     ],

@@ -4,7 +4,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from helpers import INSTANCES, run
+from helpers import HAND_ARGS, INSTANCES, run
 
 from allocator.commands.main import cli
 from allocator.core.errors import InstanceError
@@ -14,16 +14,7 @@ from allocator.reports.workbook import write_solution_workbook
 from allocator.results.solution import TABLES
 
 TWO = INSTANCES / "tiny-two-provinces"
-HAND = [
-    "--set",
-    "travel_value=1",
-    "--set",
-    "unmet_penalty=1000",
-    "--set",
-    "max_travel_minutes=none",
-    "--set",
-    "max_travel_minutes_regular=none",
-]
+HAND = HAND_ARGS
 
 
 def invoke(*args):

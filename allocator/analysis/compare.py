@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..check import check_solution
 from ..core import fmt
 from ..core.errors import InputError, Problem, SolutionError
 from ..core.outputs import SIGNATURE
+from ..data.diff import instance_differences
+from ..data.load import find_instance
 from ..results.solution import Solution, read_solution
 
 FORMATS = ("text", "csv", "markdown", "json")
@@ -25,6 +28,7 @@ KPI_ROWS = (
     ("instance", "Instance", "text"),
     ("policy", "Policy", "text"),
     ("status", "Status", "text"),
+    ("check", "Check (re-run now)", "text"),
     ("gap", "Gap", "gap"),
     ("absolute_gap", "Absolute gap", "money"),
     ("objective", "Objective", "money"),
@@ -91,13 +95,29 @@ def compare_folders(folders: list[str | Path], allow_different_instances: bool =
             ]
     if problems:
         raise SolutionError(problems)
-    return compare_solutions(solutions, [str(f) for f in folders], allow_different_instances)
+    checks = [recheck(solution, folder) for solution, folder in zip(solutions, folders)]
+    return compare_solutions(solutions, [str(f) for f in folders], allow_different_instances, checks)
+
+
+def recheck(solution: Solution, folder: str | Path) -> str:
+    """The independent check re-run on a solution folder, in a word: passed, FAILED (n violations), or why it could not run."""
+    try:
+        report = check_solution(solution, find_instance(solution.summary, folder))
+    except SolutionError as exc:
+        return f"not re-checked: {exc.problems[0].message}"
+    return "passed" if report.passed else f"FAILED ({len(report.violations)} violations)"
 
 
 def compare_solutions(
-    solutions: list[Solution], paths: list[str], allow_different_instances: bool = False
+    solutions: list[Solution],
+    paths: list[str],
+    allow_different_instances: bool = False,
+    checks: list[str] | None = None,
 ) -> Comparison:
-    """Compare ``solutions`` (at least two); refuse solutions of different instances unless allowed."""
+    """Compare ``solutions`` (at least two); refuse solutions of different instances unless allowed.
+
+    ``checks``: what the independent check says of each now (default: "not re-checked").
+    """
     if len(solutions) < 2:
         raise CompareError([Problem("solutions", "at least two solutions are needed", value=len(solutions))])
     instances = [s.summary.get("instance") or {} for s in solutions]
@@ -106,22 +126,38 @@ def compare_solutions(
         problems = [
             Problem(
                 str(Path(path) / "summary.json"),
-                f"made for instance {inst.get('name')} (fingerprint {str(inst.get('fingerprint'))[:12]}), the first solution for {first.get('name')} ({str(first.get('fingerprint'))[:12]}); compare different instances only with --allow-different-instances",
+                _other_instance(solutions[0], paths[0], sol, path),
                 column="instance.fingerprint",
             )
-            for path, inst in zip(paths[1:], instances[1:])
+            for sol, path, inst in zip(solutions[1:], paths[1:], instances[1:])
             if inst.get("fingerprint") != first.get("fingerprint")
         ]
         if problems:
             raise CompareError(problems)
     names = _names(paths)
-    kpis = pd.DataFrame({name: _kpis(sol) for name, sol in zip(names, solutions)}, dtype=object).reindex(
-        [k for k, _, _ in KPI_ROWS]
-    )
+    checks = checks or ["not re-checked"] * len(solutions)
+    kpis = pd.DataFrame(
+        {name: _kpis(sol, check) for name, sol, check in zip(names, solutions, checks)}, dtype=object
+    ).reindex([k for k, _, _ in KPI_ROWS])
     provinces = _side_by_side([s.provinces for s in solutions], names, "province", "realisation")
     changes = tuple(_changes(names[0], solutions[0], name, sol) for name, sol in zip(names[1:], solutions[1:]))
     currency = instances[0].get("currency") or "EUR"
     return Comparison(tuple(names), tuple(paths), currency, kpis, provinces, _facts(solutions, names, kpis), changes)
+
+
+def _other_instance(first: Solution, first_path: str, other: Solution, other_path: str) -> str:
+    """Why two solutions cannot be compared, saying what differs between their instances when both can be found."""
+    a, b = first.summary.get("instance") or {}, other.summary.get("instance") or {}
+    if a.get("name") == b.get("name"):
+        head = f"made for another version of instance {b.get('name')} (fingerprint {str(b.get('fingerprint'))[:12]}, the first solution's {str(a.get('fingerprint'))[:12]})"
+    else:
+        head = f"made for instance {b.get('name')}, the first solution for {a.get('name')}"
+    try:
+        what = instance_differences(find_instance(first.summary, first_path), find_instance(other.summary, other_path))
+        detail = ": " + "; ".join(what) if what else ""
+    except SolutionError:
+        detail = " (its instance files were not found to say what differs)"
+    return f"{head}{detail}; compare different instances only with --allow-different-instances"
 
 
 def _names(paths: list[str]) -> list[str]:
@@ -130,10 +166,16 @@ def _names(paths: list[str]) -> list[str]:
     return short if len(set(short)) == len(short) else [str(p) for p in paths]
 
 
-def _kpis(solution: Solution) -> dict:
+def _kpis(solution: Solution, check: str) -> dict:
     s, k = solution.summary, solution.kpis
-    out = {"instance": (s.get("instance") or {}).get("name"), "policy": (s.get("policy") or {}).get("name")}
+    out = {
+        "instance": (s.get("instance") or {}).get("name"),
+        "policy": (s.get("policy") or {}).get("name"),
+        "check": check,
+    }
     for key, _, _ in KPI_ROWS[2:]:
+        if key == "check":
+            continue
         out[key] = s.get(key) if key in ("status", "gap", "absolute_gap", "objective") else k.get(key)
     return out
 

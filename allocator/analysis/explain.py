@@ -20,6 +20,7 @@ Three sources, each reported as findings that name the rule, the objects and a s
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from ..data.policy import LargeSiteRule, Policy, check_policy, site_fixings
 from ..model.build import build_model
 from ..model.data import model_data
 from ..model.elastic import Slack
+from ..model.heuristic import greedy_start
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions, Status
 
@@ -160,8 +162,8 @@ class _Words:
         self.sites = instance.sites
         self.muni = instance.municipalities
         self.cur = instance.currency
-        self.reach = {s: sum(data.demand[i] for i, _ in arcs) for s, arcs in data.arcs_by_site.items()}
-        self.eligible_sites = {i: [s for _, s in arcs] for i, arcs in data.arcs_by_municipality.items()}
+        self.reach = {s: sum(data.demand[data.unit(a)] for a in arcs) for s, arcs in data.arcs_by_site.items()}
+        self.eligible_sites = {u: [a[1] for a in arcs] for u, arcs in data.arcs_by_municipality.items()}
         fixed = site_fixings(instance, policy)
         self.fixed_open = {s: FIXED_OPEN_WORDS[f.reason] for s, f in fixed.items() if f.value == 1}
         self.forbidden = {s for s, f in fixed.items() if f.value == 0}
@@ -200,8 +202,9 @@ def presolve_findings(instance: Instance, policy: Policy, data, words: _Words | 
     found += _large_site_checks(w)
     found += _min_size_checks(w)
     found += _budget_check(w)
-    found += _cut_off_municipalities(w)
-    found += _capacity_checks(w)
+    if not data.groups:  # per municipality; with demand groups the elastic model finds these causes
+        found += _cut_off_municipalities(w)
+        found += _capacity_checks(w)
     found += _penalty_check(w)
     return found
 
@@ -531,7 +534,7 @@ def _penalty_check(w: _Words) -> list[Finding]:
     d, pol = w.data, w.policy
     if not d.arcs:
         return []
-    cheapest = min(d.cost_per_place[s] + pol.travel_value * d.travel_minutes[(i, s)] for i, s in d.arcs)
+    cheapest = min(d.place_cost(a) + pol.travel_value * d.travel_minutes[a] for a in d.arcs)
     if pol.unmet_penalty >= cheapest:
         return []
     return [
@@ -554,8 +557,83 @@ def elastic_findings(
 ) -> tuple[list[Finding], Status | None]:
     """The fewest relaxations of hard rules that give a plan (``place_all``: that place the most demand).
 
-    Returns the relaxations as findings and the elastic solve's status (None if it ran out of time).
+    The budget is left out of the elastic model, which then splits by province like an ordinary
+    solve; it is weighed on its own against the least spend of a plan under the other rules
+    (:func:`budget_findings`). Returns the relaxations as findings and the elastic solve's status
+    (None if it ran out of time).
     """
+    budget = words.data.budget
+    relaxed, status = _elastic(
+        instance, policy.with_(budget=math.inf) if budget is not None else policy, words, options, place_all
+    )
+    if budget is not None and status is not None and not any(f.effect != "note" for f in relaxed):
+        relaxed = [f for f in relaxed if f.effect != "note"] + budget_findings(
+            instance, policy, words, options, place_all
+        )
+        if place_all and any(f.rule == "budget_limit" for f in relaxed):
+            relaxed.insert(
+                0,
+                Finding(
+                    "demand_balance",
+                    "demand_balance",
+                    (),
+                    "placing all demand that can be placed needs 1 relaxation:",
+                    "elastic",
+                    "note",
+                ),
+            )
+    return relaxed, status
+
+
+# Per place left unplaced while the least spend is sought: far above any cost of placing one.
+LEAST_SPEND_PENALTY = 1e9
+
+
+def budget_findings(
+    instance: Instance, policy: Policy, words: _Words, options: SolveOptions, place_all: bool
+) -> list[Finding]:
+    """The least spend of a plan under every rule but the budget (placing all demand that can be placed, with
+    ``place_all``), solved like an ordinary plan (by province) and stated with its proof: a finding when the
+    budget is below it."""
+    budget = words.data.budget
+    spend_policy = policy.with_(
+        budget=math.inf, travel_value=0.0, unmet_penalty=LEAST_SPEND_PENALTY if place_all else 0.0
+    )
+    model = build_model(instance, spend_policy)
+    result = SolveSession(model, options).solve(start=greedy_start(model))
+    if not result.has_plan:
+        return []
+    spend = float(pyo.value(model.fixed_cost_total + model.place_cost_total))
+    if spend <= budget * (1 + 1e-9):
+        return []
+    proven = result.status is Status.OPTIMAL
+    how = (
+        f"proven optimal within a gap of {options.gap:g}"
+        if proven
+        else f"the best plan found in the time limit, not proven (gap {fmt.percent(result.gap)})"
+    )
+    what = (
+        "the least spend of a plan that places all demand that can be placed"
+        if place_all
+        else "the least spend of a plan that meets the other hard rules"
+    )
+    sentence = f"relax budget_limit: budget {words.money(budget)} is below {what}: {words.money(spend)} ({how}), {words.money(spend - budget)} more"
+    return [
+        Finding(
+            "budget_limit",
+            "budget_limit",
+            (),
+            sentence,
+            "elastic",
+            "unmet" if place_all else "infeasible",
+            spend - budget,
+        )
+    ]
+
+
+def _elastic(
+    instance: Instance, policy: Policy, words: _Words, options: SolveOptions, place_all: bool
+) -> tuple[list[Finding], Status | None]:
     m = build_model(instance, policy, elastic=True)
     elastic = m.elastic
     slacks = elastic.slacks
@@ -564,7 +642,7 @@ def elastic_findings(
     terms = [elastic.used[k] + eps * elastic.amounts[k] / slacks[k].upper for k in range(n)]
     if place_all:
         # Places first: one place outweighs every relaxation together.
-        terms.append((n + 1) * pyo.quicksum(m.unmet[i] for i in m.MUNICIPALITIES))
+        terms.append((n + 1) * pyo.quicksum(m.unmet.values()))
     m.total_cost.deactivate()
     m.elastic_objective = pyo.Objective(expr=pyo.quicksum(terms) if terms else 0, sense=pyo.minimize)
     result = SolveSession(m, dataclasses.replace(options, gap=0.0)).solve()
@@ -577,7 +655,7 @@ def elastic_findings(
         if round(pyo.value(used)) == 1 and pyo.value(amount) > 1e-7:
             out.append(_relaxation_finding(m, slack, float(pyo.value(amount)), words, place_all))
     if place_all:
-        unmet = sum(float(pyo.value(m.unmet[i])) for i in m.MUNICIPALITIES)
+        unmet = sum(float(pyo.value(v)) for v in m.unmet.values())
         if out:
             out.insert(
                 0,
@@ -595,7 +673,7 @@ def elastic_findings(
                 Finding(
                     "demand_balance",
                     "demand_balance",
-                    tuple(i for i in m.MUNICIPALITIES if pyo.value(m.unmet[i]) > 1e-6),
+                    tuple(u if isinstance(u, str) else ",".join(u) for u, v in m.unmet.items() if pyo.value(v) > 1e-6),
                     f"even with every rule relaxed, {words.places(round(unmet, 6))} places stay unmet: no open site can reach them or there is no room (see the checks above)",
                     "elastic",
                     "unmet",
@@ -628,22 +706,6 @@ def _relaxation_finding(m, sl: Slack, amount: float, w: _Words, place_all: bool)
             f"site_min_size[{s}]",
             (s, d.site_province[s]),
             f"relax site_min_size[{s}]: {w.site(s)} in {w.province(d.site_province[s])} must accept {w.places(round(new, 6))} places instead of its minimum size {w.places(low)} (by {w.places(round(amount, 6))})",
-            "elastic",
-            effect,
-            amount,
-        )
-    if sl.family == "budget_limit":
-        spend = d.budget + amount
-        what = (
-            "the cheapest plan that places all demand that can be placed"
-            if place_all
-            else "the cheapest plan that meets the other hard rules"
-        )
-        return Finding(
-            "budget_limit",
-            "budget_limit",
-            (),
-            f"relax budget_limit: budget {w.money(d.budget)} is below {what} ({w.money(spend)}, {w.money(amount)} more)",
             "elastic",
             effect,
             amount,

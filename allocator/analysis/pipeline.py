@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..check import CheckReport, check_solution
 from ..data.instance import Instance
 from ..data.policy import Policy, load_policy
+from ..data.province import province_instance, province_policy, province_share
 from ..model.build import build_model
 from ..model.heuristic import greedy_start
 from ..results.extract import extract_solution
@@ -47,6 +48,23 @@ def solve(
     timings["heuristic"] = time.perf_counter() - t
     result = SolveSession(model, options).solve(start=start)
     return finish(instance, policy, model, result, options, timings)
+
+
+def solve_province(
+    instance: Instance, policy: Policy, province: str, options: SolveOptions | None = None, timings: dict | None = None
+) -> Outcome:
+    """Plan one province on its own (its municipalities, its sites, the groups of its task, its share of a
+    budget); the solution is marked as a provincial plan (summary.json ``province``)."""
+    share = province_share(instance, province)
+    own_policy = province_policy(instance, policy, province)
+    outcome = solve(province_instance(instance, province), own_policy, options, timings)
+    if outcome.solution is not None:
+        outcome.solution.summary["province"] = {
+            "province": province,
+            "name": str(instance.provinces.at[province, "name"]),
+            "share": share,
+        }
+    return outcome
 
 
 def finish(

@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import pandas as pd
 from ..core import fmt
 from ..core.errors import AllocatorError, InputError, PolicyError, Problem
 from ..core.files import write_text
+from ..core.interrupts import die_with_parent
 from ..core.outputs import claim_folder, write_marker
 from ..data.instance import Instance
 from ..data.policy import KEYS, Policy, check_policy, load_policy
@@ -373,7 +373,9 @@ def _local(
             yield k, solve_scenario(instance, policy, options)
         return
     # Workers ignore Ctrl-C: this process handles it and ends them.
-    pool = multiprocessing.get_context("fork").Pool(n, initializer=_init_worker, initargs=(instance, options))
+    pool = multiprocessing.get_context("fork").Pool(
+        n, initializer=_init_worker, initargs=(os.getpid(), instance, options)
+    )
     try:
         yield from pool.imap_unordered(_pool_job, jobs)
         pool.close()
@@ -385,8 +387,8 @@ def _local(
 _worker_state: dict = {}
 
 
-def _init_worker(instance: Instance, options: SolveOptions) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _init_worker(parent: int, instance: Instance, options: SolveOptions) -> None:
+    die_with_parent(parent)
     _worker_state.update(instance=instance, options=options)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,14 +127,21 @@ def rank_sites(
     province: str,
     candidates: list[str] | None = None,
     options: SolveOptions | None = None,
+    progress: Callable[[int, int, str | None], None] | None = None,
 ) -> WhatIfResult:
-    """Solve the free plan, then each candidate forced as the province's large site; rank by objective."""
+    """Solve the free plan, then each candidate forced as the province's large site; rank by objective.
+
+    ``progress(done, total, site)`` is called before each solve: (0, n, None) before the free plan,
+    then (k, n, site) before the k-th candidate's re-solve.
+    """
     options = options or SolveOptions()
     chosen = candidate_sites(instance, policy, province, candidates)
+    progress = progress or (lambda done, total, site: None)
     t = time.perf_counter()
     model = build_model(instance, policy)
     build_seconds = time.perf_counter() - t
 
+    progress(0, len(chosen), None)
     t = time.perf_counter()
     session = SolveSession(model, options)
     free_result = session.solve(start=greedy_start(model))  # as allocator solve does, so both find the same free plan
@@ -143,7 +151,8 @@ def rank_sites(
     free_row = _row(instance, province, None, free, cold_seconds, free_result.timings.get("blocks_solved", 0))
 
     rows = []
-    for site in chosen:
+    for k, site in enumerate(chosen):
+        progress(k, len(chosen), site)
         forced = policy.with_(force_sites=tuple(dict.fromkeys((site, *policy.force_sites))))
         t = time.perf_counter()
         refix(model, instance, forced)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from ..core.errors import Problem, SolutionError
 from ..data.policy import LargeSiteRule
 from .tables import OBJECTIVE_EUROS, ROUNDED, close
 from .travel import nearer_regular_sites, network, regular_access
 
 ABS_TOL = 1e-6  # places
 REL_TOL = 1e-7  # money, relative to the objective
-PLAN_STATUSES = ("optimal", "time_limit", "error")
+# "merged": provincial plans assembled into one (allocator merge) whose optimality as a whole is not claimed.
+PLAN_STATUSES = ("optimal", "time_limit", "error", "merged")
 
 
 def check_instance(ctx, report) -> None:
@@ -28,23 +30,61 @@ def check_instance(ctx, report) -> None:
         )
 
 
-def check_rows(ctx, report) -> bool:
-    """Every site and municipality has its row, and placements name only known ids; False if the check cannot go on."""
-    sites, muni = ctx.instance.sites, ctx.instance.municipalities
-    missing_sites = sorted(set(sites.index) - set(ctx.sites.index))
-    if missing_sites:
-        report.add("sites", f"{len(missing_sites)} sites missing from sites.csv, e.g. {missing_sites[:3]}")
-    missing_muni = sorted(set(muni.index) - set(ctx.municipalities.index))
-    if missing_muni:
-        report.add(
-            "municipalities",
-            f"{len(missing_muni)} municipalities missing from municipalities.csv, e.g. {missing_muni[:3]}",
-        )
+def check_rows(ctx) -> None:
+    """Every site, municipality and province of the instance has its row, and no table names an id the instance lacks.
+
+    A folder that fails this does not describe a plan of this instance: SolutionError naming file and row.
+    """
+    inst = ctx.instance
+    problems: list[Problem] = []
+    for label, table, column, known in (
+        ("sites.csv", ctx.solution.sites, "site", inst.sites.index),
+        ("municipalities.csv", ctx.solution.municipalities, "municipality", inst.municipalities.index),
+        ("provinces.csv", ctx.solution.provinces, "province", inst.provinces.index),
+        ("placements.csv", ctx.placements, "site", inst.sites.index),
+        ("placements.csv", ctx.placements, "municipality", inst.municipalities.index),
+    ):
+        known = set(known)
+        for k, value in enumerate(table[column]):
+            if value not in known:
+                problems.append(
+                    Problem(label, f"unknown {column} (not in the instance)", row=k + 2, column=column, value=value)
+                )
+        if label != "placements.csv":
+            for missing in sorted(known - set(table[column])):
+                problems.append(Problem(label, f"the instance's {column} has no row", column=column, value=missing))
+    problems += _group_rows(ctx)
+    if problems:
+        raise SolutionError(problems)
+
+
+def _group_rows(ctx) -> list[Problem]:
+    """With demand groups: placements.csv has a group column naming known groups, and groups.csv exists."""
+    if not ctx.grouped:
+        return []
     pl = ctx.placements
-    unknown = sorted((set(pl["site"]) - set(sites.index)) | (set(pl["municipality"]) - set(muni.index)))
-    if unknown:
-        report.add("placements", f"unknown ids in placements.csv: {unknown[:5]}")
-    return not (unknown or missing_sites or missing_muni)
+    if "group" not in pl or ctx.solution.groups is None:
+        return [
+            Problem(
+                "placements.csv",
+                "the instance has demand groups: a group column and groups.csv are needed",
+                column="group",
+            )
+        ]
+    known = set(ctx.instance.groups.ids)
+    return [
+        Problem("placements.csv", "unknown group (not in the instance)", row=k + 2, column="group", value=g)
+        for k, g in enumerate(pl["group"])
+        if g not in known
+    ]
+
+
+def placed_name(row) -> str:
+    """placed[i,s] or placed[i,s,g], as the model names the variable of a placement row."""
+    group = getattr(row, "group", None)
+    return (
+        f"placed[{row.municipality},{row.site}]" if group is None else f"placed[{row.municipality},{row.site},{group}]"
+    )
 
 
 def check_domains(ctx, report) -> None:
@@ -55,21 +95,28 @@ def check_domains(ctx, report) -> None:
     pl = ctx.placements
     for row in pl.itertuples():
         if row.placed < -ABS_TOL:
-            report.add(f"placed[{row.municipality},{row.site}]", f"negative ({row.placed})")
+            report.add(placed_name(row), f"negative ({row.placed})")
         if ctx.policy.whole_places and abs(row.placed - round(row.placed)) > ABS_TOL:
-            report.add(f"placed[{row.municipality},{row.site}]", f"not a whole number of places ({row.placed})")
-    for row in pl[pl.duplicated(["municipality", "site"])].itertuples():
-        report.add(f"placed[{row.municipality},{row.site}]", "listed twice in placements.csv")
+            report.add(placed_name(row), f"not a whole number of places ({row.placed})")
+    key = ["municipality", "site", "group"] if ctx.grouped else ["municipality", "site"]
+    for row in pl[pl.duplicated(key)].itertuples():
+        report.add(placed_name(row), "listed twice in placements.csv")
 
 
 def check_demand_balance(ctx, report) -> None:
-    """demand_balance[i]: placed + unmet = d_i, placed <= d_i, and municipalities.csv states both truly."""
-    mt = ctx.municipalities
-    for i in ctx.instance.municipalities.index:
-        d = ctx.demand[i]
-        got = ctx.placed_at(i)
+    """demand_balance[i] (or [i,g]): placed + unmet = demand, placed <= demand, and the tables state both truly."""
+    for unit, d in ctx.demand.items():
+        got = ctx.placed_at(unit)
         if got > d + ABS_TOL:
-            report.add(f"demand_balance[{i}]", f"placed {got:g} exceeds demand {d}")
+            name = unit if isinstance(unit, str) else ",".join(unit)
+            report.add(f"demand_balance[{name}]", f"placed {got:g} exceeds demand {d}")
+    totals: dict[str, float] = defaultdict(float)
+    for unit, d in ctx.demand.items():
+        totals[unit if isinstance(unit, str) else unit[0]] += d
+    mt = ctx.municipalities
+    placed = ctx.placements.groupby("municipality")["placed"].sum()
+    for i in ctx.instance.municipalities.index:
+        d, got = totals[i], float(placed.get(i, 0.0))
         if abs(float(mt.at[i, "demand"]) - d) > ABS_TOL:
             report.add(
                 f"demand_balance[{i}]", f"municipalities.csv says demand {mt.at[i, 'demand']:g}, the instance gives {d}"
@@ -94,6 +141,44 @@ def check_site_capacity(ctx, report) -> None:
             report.add(f"sites.csv[{s}]", f"placed column says {st.at[s, 'placed']:g}, placements add up to {load:g}")
 
 
+def check_group_capacity(ctx, report) -> None:
+    """group_capacity[s,g]: the places of group g at s are at most C_sg (groups only; C_sg from site_groups.csv)."""
+    if not ctx.grouped:
+        return
+    load = ctx.placements.groupby(["site", "group"])["placed"].sum()
+    for (s, g), q in load.items():
+        cap = ctx.site_groups.get((s, g), (None, None))[0]
+        if cap is not None and q > cap + ABS_TOL:
+            report.add(f"group_capacity[{s},{g}]", f"holds {q:g} places of group {g}, allowed {cap}")
+
+
+def check_groups_table(ctx, report) -> None:
+    """groups.csv states each province's demand, placed and unmet per group as the placements and the instance give them."""
+    if not ctx.grouped:
+        return
+    muni = ctx.instance.municipalities
+    demand: dict[tuple[str, str], float] = defaultdict(float)
+    for (i, g), d in ctx.demand.items():
+        demand[(muni.at[i, "province"], g)] += d
+    pl = ctx.placements
+    placed = pl.groupby([pl["municipality"].map(muni["province"]), pl["group"]])["placed"].sum()
+    table = ctx.solution.groups
+    claimed = {(r.province, r.group): r for r in table.itertuples()}
+    for p in ctx.instance.provinces.index:
+        for g in ctx.instance.groups.ids:
+            row = claimed.get((p, g))
+            if row is None:
+                report.add(f"groups.csv[{p},{g}]", "row missing")
+                continue
+            want = {"demand": demand[(p, g)], "placed": float(placed.get((p, g), 0.0))}
+            want["unmet"] = want["demand"] - want["placed"]
+            for column, value in want.items():
+                if abs(float(getattr(row, column)) - value) > ABS_TOL:
+                    report.add(
+                        f"groups.csv[{p},{g}]", f"{column} says {getattr(row, column):g}, the plan gives {value:g}"
+                    )
+
+
 def check_site_min_size(ctx, report) -> None:
     """site_min_size[s]: an open site holds at least m_s places."""
     sites, st = ctx.instance.sites, ctx.sites
@@ -111,8 +196,8 @@ def check_large_site_per_province(ctx, report) -> None:
         return
     muni, sites = ctx.instance.municipalities, ctx.instance.sites
     demand: dict[str, int] = defaultdict(int)
-    for i, d in ctx.demand.items():
-        demand[muni.at[i, "province"]] += d
+    for unit, d in ctx.demand.items():
+        demand[muni.at[unit if isinstance(unit, str) else unit[0], "province"]] += d
     large = sites[sites["kind"] == "large"]
     for p in ctx.instance.provinces.index:
         candidates = list(large.index[large["province"] == p])
@@ -143,8 +228,8 @@ def check_arcs(ctx, report) -> None:
     instance, policy = ctx.instance, ctx.policy
     farthest: dict[str, tuple[float, str]] = {}
     for row, t in zip(ctx.placements.itertuples(), ctx.minutes):
-        for message in _arc_violations(instance, policy, row, t):
-            report.add(f"placed[{row.municipality},{row.site}]", message)
+        for message in _arc_violations(instance, policy, row, t) + _group_violations(ctx, row, t):
+            report.add(placed_name(row), message)
         regular = instance.sites.at[row.site, "kind"] == "regular"
         if (
             regular
@@ -184,6 +269,20 @@ def _arc_violations(instance, policy, row, t: float) -> list[str]:
         and instance.municipalities.at[row.municipality, "province"] != instance.sites.at[row.site, "province"]
     ):
         out.append("crosses a province border while allow_cross_province = false")
+    return out
+
+
+def _group_violations(ctx, row, t: float) -> list[str]:
+    """A group's arc: the site takes the group, and the trip keeps to the group's own travel limit."""
+    if not ctx.grouped:
+        return []
+    groups = ctx.instance.groups
+    out = []
+    if (row.site, row.group) not in ctx.site_groups:
+        out.append(f"site {row.site} does not take group {row.group} ({groups.name(row.group)})")
+    limit = groups.table.at[row.group, "max_travel_minutes"]
+    if not math.isnan(limit) and math.isfinite(t) and t > limit + 1e-6:
+        out.append(f"travel {t:.1f} min exceeds the max_travel_minutes {limit:g} of group {row.group}")
     return out
 
 

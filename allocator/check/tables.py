@@ -53,26 +53,28 @@ def _show(value) -> str:
 
 
 def _reachable(ctx) -> pd.DataFrame:
-    """The placements with their recomputed minutes (column ``minutes``), those on unreachable arcs left out (reported elsewhere)."""
+    """The placements with their recomputed minutes (column ``minutes``) and the instance's place cost (``cost``),
+    those on unreachable arcs left out (reported elsewhere)."""
     minutes = np.asarray(ctx.minutes, dtype=float)
-    return ctx.placements.assign(minutes=minutes).loc[np.isfinite(minutes)]
+    cost = ctx.placements["placed"].to_numpy() * np.asarray(ctx.prices, dtype=float)
+    return ctx.placements.assign(minutes=minutes, cost=cost).loc[np.isfinite(minutes)]
 
 
 def check_placements_table(ctx, report) -> None:
     """placements.csv: each row's place cost and travel value from the instance's prices and the recomputed travel time."""
-    prices = ctx.instance.sites["cost_per_place"]
     w = ctx.policy.travel_value
-    for row, t in zip(ctx.placements.itertuples(), ctx.minutes):
+    for row, t, price in zip(ctx.placements.itertuples(), ctx.minutes, ctx.prices):
         if math.isfinite(t):
-            expected = {"place_cost": row.placed * prices[row.site], "travel_value": w * t * row.placed}
-            compare_row(report, f"placements.csv[{row.municipality},{row.site}]", row._asdict(), expected)
+            expected = {"place_cost": row.placed * price, "travel_value": w * t * row.placed}
+            key = f"{row.municipality},{row.site}" + (f",{row.group}" if ctx.grouped else "")
+            compare_row(report, f"placements.csv[{key}]", row._asdict(), expected)
 
 
 def check_sites_table(ctx, report) -> None:
     """sites.csv: the instance's columns as given, the fixing as the policy sets it, and load, utilisation and costs from the placements."""
     sites, policy = ctx.instance.sites, ctx.policy
     pl = _reachable(ctx)
-    place_cost = (pl["placed"] * pl["site"].map(sites["cost_per_place"])).groupby(pl["site"]).sum()
+    place_cost = pl["cost"].groupby(pl["site"]).sum()
     travel = (policy.travel_value * pl["placed"] * pl["minutes"]).groupby(pl["site"]).sum()
     fixing = _fixings(ctx)
     for s in sites.index:
@@ -113,7 +115,7 @@ def check_municipalities_table(ctx, report) -> None:
     grouped = pl.groupby("municipality")
     person_minutes = (pl["placed"] * pl["minutes"]).groupby(pl["municipality"]).sum()
     for i in muni.index:
-        placed = ctx.placed_at(i)
+        placed = ctx.placed_in(i)
         expected = {
             "name": str(muni.at[i, "name"]),
             "province": str(muni.at[i, "province"]),
@@ -130,11 +132,11 @@ def province_figures(ctx) -> pd.DataFrame:
     inst, policy = ctx.instance, ctx.policy
     muni, sites = inst.municipalities, inst.sites
     pl = _reachable(ctx)
-    demand = pd.Series(ctx.demand).groupby(muni["province"]).sum()
+    demand = pd.Series(ctx.municipality_demand()).groupby(muni["province"]).sum()
     placed = pl.groupby(pl["municipality"].map(muni["province"]))["placed"].sum()
     person_minutes = (pl["placed"] * pl["minutes"]).groupby(pl["municipality"].map(muni["province"])).sum()
     by_site_province = pl["site"].map(sites["province"])
-    place_cost = (pl["placed"] * pl["site"].map(sites["cost_per_place"])).groupby(by_site_province).sum()
+    place_cost = pl["cost"].groupby(by_site_province).sum()
     travel = (policy.travel_value * pl["placed"] * pl["minutes"]).groupby(by_site_province).sum()
     opened = [s for s in sites.index if ctx.sites.at[s, "open_site"] == 1]
     rows = {}

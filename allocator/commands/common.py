@@ -5,12 +5,13 @@ This module imports only click and the ground floor, so that `allocator --help` 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
 
 from ..core.paths import DEFAULT_INSTANCE, bundled_instance
-from ..solve.options import Status
+from ..solve.options import SolveOptions, Status
 
 # Exit codes (README, "Exit codes").
 EXIT_OPTIMAL = 0
@@ -20,50 +21,93 @@ EXIT_NO_PLAN = 3
 EXIT_NOT_PROVEN = 4
 EXIT_ERROR = 5
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 def instance_path(instance: str | None) -> Path:
-    """The instance given on the command line, else the bundled nl-2024."""
-    return Path(instance) if instance else bundled_instance(DEFAULT_INSTANCE)
+    """The instance given on the command line (a folder, a workbook, or the name of a bundled instance), else nl-2024."""
+    if not instance:
+        return bundled_instance(DEFAULT_INSTANCE)
+    path = Path(instance)
+    if not path.exists() and "/" not in instance and bundled_instance(instance).is_dir():
+        return bundled_instance(instance)
+    return path
 
 
 def policy_options(f):
     """--policy, --set, --force-site and --forbid-site."""
+    from ..data.policy import KEYS
+
+    keys = ", ".join(k for k in KEYS if k not in ("name", "description"))
     f = click.option(
-        "--forbid-site", "forbid_sites", multiple=True, metavar="ID", help="Keep this site closed (repeatable)."
+        "--forbid-site",
+        "forbid_sites",
+        multiple=True,
+        metavar="ID|NAME",
+        help="Keep this site closed (repeatable; an id, or a name that names one site).",
     )(f)
-    f = click.option("--force-site", "force_sites", multiple=True, metavar="ID", help="Open this site (repeatable).")(f)
+    f = click.option(
+        "--force-site",
+        "force_sites",
+        multiple=True,
+        metavar="ID|NAME",
+        help="Open this site (repeatable; an id, or a name that names one site).",
+    )(f)
     f = click.option(
         "--set",
         "assignments",
         multiple=True,
         metavar="KEY=VALUE",
-        help="Override a policy key (repeatable), e.g. --set budget=2.5e9.",
+        help=f"Override a policy key (repeatable), e.g. --set budget=2.5e9. Keys: {keys} (models/README.md explains each).",
     )(f)
     f = click.option(
         "--policy",
         "policy_name",
         default="default",
         show_default=True,
-        help="Policy preset name in models/ or a .toml file.",
+        help="Policy preset (see `allocator policies`) or a .toml file.",
     )(f)
     return f
 
 
-def limit_options(gap: float = 1e-4, what: str = "the whole solve"):
+class FiniteFloat(click.ParamType):
+    """A finite number within [low, high]: NaN and infinity are refused with the option named."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if not self.low <= number <= self.high:
+            self.fail(f"{value!r} is not between {self.low:g} and {self.high:g}", param, ctx)
+        return number
+
+
+def limit_options(what: str = "the whole solve"):
     """--time-limit, --gap and --seed."""
 
     def decorate(f):
         f = click.option("--seed", type=int, default=0, show_default=True, help="HiGHS random seed.")(f)
         f = click.option(
             "--gap",
-            type=click.FloatRange(min=0),
-            default=gap,
+            type=FiniteFloat(0, 1),
+            default=SolveOptions.gap,
             show_default=True,
-            help="Relative MIP gap at which a plan counts as optimal.",
+            help="Relative MIP gap at which a plan counts as optimal (0 to 1).",
         )(f)
         f = click.option(
-            "--time-limit", type=click.FloatRange(min=0), default=300.0, show_default=True, help=f"Seconds for {what}."
+            "--time-limit",
+            type=FiniteFloat(0, 1e7),
+            default=SolveOptions.time_limit,
+            show_default=True,
+            help=f"Seconds for {what}.",
         )(f)
         return f
 
@@ -89,22 +133,20 @@ def solver_options(f):
     f = click.option(
         "--threads", type=click.IntRange(min=1), default=1, show_default=True, help="HiGHS threads per block."
     )(f)
-    # 1e-6: at 1e-4 (EUR 270,000 on nl-2024) two large sites a province could choose differ by less than the gap
-    return limit_options(gap=1e-6)(f)
+    return limit_options()(f)
 
 
-def make_policy(policy_name, assignments, force_sites=(), forbid_sites=()):
-    """The policy preset with --set overrides and the sites forced or forbidden on the command line."""
-    from ..data.policy import ensure_consistent, load_policy, parse_assignments
+def make_policy(policy_name, assignments, force_sites=(), forbid_sites=(), instance=None):
+    """The policy preset with --set overrides and the sites forced or forbidden on the command line
+    (given by id, or by name when ``instance`` is given)."""
+    from ..data.names import resolve_sites
+    from ..data.policy import load_policy, parse_assignments, with_fixings
 
     policy = load_policy(policy_name, parse_assignments(assignments))
-    if force_sites or forbid_sites:
-        policy = policy.with_(
-            force_sites=tuple(dict.fromkeys(policy.force_sites + tuple(force_sites))),
-            forbid_sites=tuple(dict.fromkeys(policy.forbid_sites + tuple(forbid_sites))),
-        )
-        ensure_consistent(policy)
-    return policy
+    if instance is not None:
+        force_sites = resolve_sites(instance, force_sites, "--force-site")
+        forbid_sites = resolve_sites(instance, forbid_sites, "--forbid-site")
+    return with_fixings(policy, force_sites, forbid_sites)
 
 
 def exit_code(status: str, unmet: float) -> int:

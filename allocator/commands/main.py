@@ -6,6 +6,7 @@ the stages it chains when it runs, so that `allocator --help` does not load Pyom
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -15,8 +16,11 @@ from ..core.errors import AllocatorError, InputError
 from ..core.interrupts import exit_code as interrupt_code
 from ..core.interrupts import signal_name, sigterm_raises
 from .analysis import compare, sweep, whatif
-from .common import EXIT_BAD_INPUT, EXIT_ERROR
+from .common import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_ERROR
 from .files import export_instance_command, report_command
+from .lookup import instances_command, list_command, policies_command
+from .plans import check_plan_command, decide, merge
+from .serve import serve
 from .solve import check, explain_command, generate, solve, validate
 
 
@@ -39,6 +43,10 @@ class _Group(click.Group):
         except KeyboardInterrupt as exc:
             click.echo(f"interrupted by {signal_name(exc)}: nothing was written", err=True)
             ctx.exit(interrupt_code(exc))
+        except BrokenPipeError:
+            # The reader went away (`allocator list sites | head`): stop quietly, as a pipe would.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # an unexpected failure still ends without a traceback
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -61,18 +69,28 @@ def cli(ctx, debug: bool):
     ctx.obj["debug"] = debug
 
 
-for command in (
-    validate,
-    solve,
-    check,
-    explain_command,
-    generate,
-    report_command,
-    export_instance_command,
-    whatif,
-    compare,
-    sweep,
-):
+# One line each in `allocator --help`, short enough to be shown whole.
+COMMANDS = {
+    validate: "Check an instance and describe it.",
+    solve: "Solve an instance; write and check its plan.",
+    check: "Re-check a solution folder, independently.",
+    explain_command: "Say why no plan exists or demand stays unmet.",
+    whatif: "Rank a province's candidate large sites.",
+    compare: "Compare solution folders side by side.",
+    sweep: "Solve a grid of policy scenarios.",
+    report_command: "Write an HTML report (and PNG figures).",
+    export_instance_command: "Write an instance as an Excel workbook.",
+    instances_command: "List the bundled instances.",
+    policies_command: "List the policy presets.",
+    list_command: "List provinces, municipalities or sites.",
+    generate: "Write a synthetic instance for benchmarks.",
+    check_plan_command: "Check a province's plan against its task and the rules.",
+    merge: "Assemble provincial plans into one national plan.",
+    decide: "Close the provinces' shortfalls: the allocation decision.",
+    serve: "Start the planning workbench in the browser.",
+}
+for command, line in COMMANDS.items():
+    command.short_help = line
     cli.add_command(command)
 
 

@@ -35,6 +35,16 @@ def validate(instance):
         f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {inst.total_demand:,} {inst.units}"
     )
     click.echo("  sites: " + ", ".join(f"{n} {k} {s}" for (k, s), n in kinds.items()))
+    if inst.groups is not None:
+        totals = inst.groups.demand.sum()
+        click.echo(
+            "  demand groups: "
+            + "; ".join(
+                f"{inst.groups.name(g)} {int(totals[g]):,}"
+                + (" (national target)" if g in inst.groups.national_groups else "")
+                for g in inst.groups.ids
+            )
+        )
     if inst.travel_mode == "network":
         modes = inst.links.groupby("mode").size()
         click.echo(
@@ -71,11 +81,17 @@ def validate(instance):
     help="Solve the independent blocks on this Dask distributed scheduler's cluster instead of local processes.",
 )
 @click.option(
+    "--province",
+    metavar="CODE",
+    default=None,
+    help="Plan one province on its own (its municipalities, sites and share of a budget): a provincial plan.",
+)
+@click.option(
     "--explain/--no-explain",
     "explain_why",
     default=True,
     show_default=True,
-    help="When infeasible, or optimal with demand unmet, explain why (as `allocator explain`).",
+    help="When infeasible, or when a plan leaves demand unmet (proven optimal or not), explain why (as `allocator explain`).",
 )
 @click.pass_context
 def solve(
@@ -95,6 +111,7 @@ def solve(
     out,
     xlsx,
     scheduler,
+    province,
     explain_why,
 ):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder."""
@@ -115,6 +132,7 @@ def solve(
             out,
             xlsx,
             explain_why,
+            province,
             dict(
                 time_limit=time_limit,
                 gap=gap,
@@ -136,12 +154,14 @@ def solve(
 
 
 def _solve(
-    progress, instance, policy_name, assignments, force_sites, forbid_sites, out, xlsx, explain_why, settings
+    progress, instance, policy_name, assignments, force_sites, forbid_sites, out, xlsx, explain_why, province, settings
 ) -> int:
     from ..analysis.explain import explain
     from ..analysis.pipeline import solve as run
+    from ..analysis.pipeline import solve_province
     from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
+    from ..data.province import province_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
     from ..solve.options import SolveOptions, Status
@@ -151,14 +171,19 @@ def _solve(
     inst = load_instance(source)
     timings = {"load": time.perf_counter() - t}
     progress["done"].append(f"load {timings['load']:.2f}s")
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     options = SolveOptions(**settings)
-    target = Path(out) if out else Path("solutions") / f"{safe_name(inst.name)}-{safe_name(policy.name)}"
+    name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
+    target = Path(out) if out else Path("solutions") / safe_name(name)
     if xlsx:
         check_file_target(xlsx, inputs=[source])
     with claim_folder(target, "solution", inputs=[source]) as claim:
         progress["phase"] = "building and solving the model"
-        outcome = run(inst, policy, options, timings)
+        if province is not None:
+            outcome = solve_province(inst, policy, province, options, timings)
+            inst, policy = province_instance(inst, province), outcome.model.policy
+        else:
+            outcome = run(inst, policy, options, timings)
         progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
@@ -180,7 +205,7 @@ def _solve(
         from ..reports.workbook import write_solution_workbook
 
         click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx, inputs=[source])}")
-    if explain_why and solution.kpis["unmet"] > 0 and solution.status == Status.OPTIMAL:
+    if explain_why and solution.kpis["unmet"] > 0:
         progress["phase"] = "explaining the unmet demand"
         click.echo("\n" + explain(inst, policy, options, feasible=True).render())
     return exit_code(solution.status, solution.kpis["unmet"])
@@ -193,21 +218,20 @@ def _solve(
 def check(ctx, solution, instance):
     """Re-check a solution folder against its instance, independently of the model."""
     from ..check import check_solution
-    from ..data.load import load_instance
+    from ..data.load import find_instance
     from ..results.solution import read_solution
 
     sol = read_solution(solution)
-    path = (
-        Path(instance) if instance else Path((sol.summary.get("instance") or {}).get("source") or instance_path(None))
-    )
-    inst = load_instance(path)
+    inst = find_instance(sol.summary, solution, instance)
     report = check_solution(sol, inst)
+    against = f"instance {inst.name} ({inst.fingerprint[:12]}), policy '{report.policy}' as summary.json states it"
     if report.passed:
         click.echo(
-            f"{solution}: passed. Every constraint holds; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
+            f"{solution}: passed against {against}. Every constraint holds and every table and summary figure agrees "
+            f"with its recomputation; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
         )
         ctx.exit(0)
-    click.echo(f"{solution}: FAILED, {len(report.violations)} violations:")
+    click.echo(f"{solution}: FAILED against {against}: {len(report.violations)} violations:")
     for v in report.violations:
         click.echo(f"  - {v}")
     ctx.exit(EXIT_ERROR)
@@ -239,7 +263,7 @@ def explain_command(
     from ..solve.options import SolveOptions
 
     inst = load_instance(instance_path(instance))
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
     options = SolveOptions(
         time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
     )
@@ -259,7 +283,13 @@ def explain_command(
 @click.option(
     "--scale", type=click.IntRange(min=1), default=1, show_default=True, help="Demand units per nl-2024 municipality."
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same scale and seed give the same instance.",
+)
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Instance folder to write.")
 def generate(scale, seed, out):
     """Write a synthetic instance shaped like the Netherlands (for benchmarks)."""

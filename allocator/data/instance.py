@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..core.errors import InstanceError, Problem
 from .demand import split_task
+from .groups import GROUP_FILES, Groups, build_groups, read_group_tables
 from .tables import Column, duplicates, read_table, typed
 from .travel import TravelTimes, network_problems
 
@@ -92,7 +93,15 @@ TRAVEL_SETTINGS = {
     "speed_kmh": ((int, float), False),
     "detour_factor": ((int, float), False),
 }
-INSTANCE_FILES = ("instance.toml", "provinces.csv", "municipalities.csv", "sites.csv", "links.csv", "travel_times.csv")
+INSTANCE_FILES = (
+    "instance.toml",
+    "provinces.csv",
+    "municipalities.csv",
+    "sites.csv",
+    "links.csv",
+    "travel_times.csv",
+    *GROUP_FILES,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +125,7 @@ class Instance:
     travel_times: TravelTimes  # computed when first asked for (whole, or within limits)
     source: str
     fingerprint: str
+    groups: Groups | None = None  # demand groups (groups.csv); None: one undifferentiated demand
 
     @property
     def travel(self) -> np.ndarray:
@@ -133,7 +143,7 @@ def load_folder_instance(root: Path) -> Instance:
     if not root.is_dir():
         raise InstanceError([Problem(str(root), "no such instance folder")])
     settings = _read_settings(root / "instance.toml", problems)
-    mode = settings.get("travel", {}).get("mode") if settings else None
+    mode = travel_mode(settings)
 
     def table(name, columns):
         return read_table(root / name, columns, problems, max_rows=MAX_ROWS[name])
@@ -156,6 +166,7 @@ def load_folder_instance(root: Path) -> Instance:
         problems,
         str(root.resolve()),
         lambda: fingerprint(root),
+        group_tables=read_group_tables(root, problems),
     )
 
 
@@ -175,8 +186,11 @@ def build_instance(
     source: str,
     fingerprint_of,
     locate=None,
+    group_tables: dict | None = None,
 ) -> Instance:
     """Validate tables already read by ``check_table`` (CSV files or sheets) into an Instance.
+
+    ``group_tables`` holds groups.csv, group_demand.csv and site_groups.csv as read (absent: None).
 
     Problems are reported under the CSV file names; ``locate`` maps each to the place where the
     user finds it (e.g. a workbook cell) before InstanceError is raised.
@@ -185,7 +199,7 @@ def build_instance(
     def fail():
         raise InstanceError([locate(p) for p in problems] if locate else problems)
 
-    mode = settings.get("travel", {}).get("mode") if settings else None
+    mode = travel_mode(settings)
     duplicates(provinces, "province", "provinces.csv", problems)
     duplicates(municipalities, "municipality", "municipalities.csv", problems)
     duplicates(sites, "site", "sites.csv", problems)
@@ -213,6 +227,7 @@ def build_instance(
     else:
         matrix = typed(matrix, MATRIX_COLUMNS).drop(columns="row").reset_index(drop=True)
         travel = TravelTimes.from_matrix(municipalities, sites, matrix)
+    groups = build_groups(group_tables or {}, municipalities, sites, problems)
     if problems:
         fail()
 
@@ -234,6 +249,7 @@ def build_instance(
         travel_times=travel,
         source=source,
         fingerprint=fingerprint_of(),
+        groups=groups,
     )
 
 
@@ -255,7 +271,7 @@ def _read_settings(path: Path, problems: list[Problem]) -> dict:
         problems.append(Problem(label, "file not found"))
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         problems.append(Problem(label, "not valid UTF-8 text"))
         return {}
@@ -303,6 +319,12 @@ def _check_number(
         problems.append(Problem(label, f"must be {'>' if strict else '>='} {low}", column=key, value=value))
     elif value > high:
         problems.append(Problem(label, f"must be <= {high:g}", column=key, value=value))
+
+
+def travel_mode(settings: dict | None) -> str | None:
+    """The travel mode the settings give, or None (missing, or settings of the wrong shape: reported elsewhere)."""
+    travel = settings.get("travel") if isinstance(settings, dict) else None
+    return travel.get("mode") if isinstance(travel, dict) else None
 
 
 def _is_number(value) -> bool:

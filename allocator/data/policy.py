@@ -135,7 +135,7 @@ def load_policy(preset: str | Path | None = None, overrides: Mapping[str, object
         problems.append(Problem(label, f"no such policy file or preset (presets: {known})"))
     else:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             problems.append(Problem(label, f"not valid TOML: {exc}"))
             data = {}
@@ -224,9 +224,24 @@ def _site_list(raw: object) -> tuple[str, ...]:
     raise ValueError("must be a list of site ids")
 
 
+# Upper limits: beyond them figures stop being plans (or reach HiGHS as coefficients it takes for infinity).
+UPPER = {
+    "unmet_penalty": 1e12,  # per place
+    "travel_value": 1e9,  # per place-minute
+    "budget": 1e15,
+    "demand_scale": 1000.0,
+    "max_travel_minutes": 1e4,
+    "max_travel_minutes_regular": 1e4,
+    "mean_travel_limit_minutes": 1e4,
+    "nearest_regular_sites": 1e6,
+}
+
+
 def _bounded_number(key: str, number: float):
     if key in ("demand_scale", "unmet_penalty", "travel_value") and number < 0:
         raise ValueError("must be >= 0")
+    if key in UPPER and number > UPPER[key]:
+        raise ValueError(f"must be <= {UPPER[key]:g}")
     if key in OPTIONAL_NUMBER and number < 0:
         raise ValueError('must be >= 0 (or "none")')
     if key == "nearest_regular_sites":
@@ -251,6 +266,18 @@ def _number(raw: object, from_text: bool) -> float:
     if not math.isfinite(value):
         raise ValueError("must be a finite number")
     return value
+
+
+def with_fixings(policy: Policy, force_sites=(), forbid_sites=()) -> Policy:
+    """``policy`` with more sites forced open and forbidden (each listed once); a site both forced and forbidden is refused."""
+    if not force_sites and not forbid_sites:
+        return policy
+    policy = policy.with_(
+        force_sites=tuple(dict.fromkeys(policy.force_sites + tuple(force_sites))),
+        forbid_sites=tuple(dict.fromkeys(policy.forbid_sites + tuple(forbid_sites))),
+    )
+    ensure_consistent(policy)
+    return policy
 
 
 def ensure_consistent(policy: Policy) -> None:

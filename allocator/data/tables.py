@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +55,10 @@ def read_table(
             Problem(label, f"the file is too large ({size / 1e6:,.1f} MB; at most {MAX_TABLE_BYTES / 1e6:,.0f} MB)")
         )
         return None
+    dialect = dialect_problem(path, label)
+    if dialect is not None:
+        problems.append(dialect)
+        return None
     try:
         with warnings.catch_warnings():
             # A first data row longer than the header would silently become an index.
@@ -63,16 +68,13 @@ def read_table(
                 path,
                 dtype=str,
                 keep_default_na=False,
-                encoding="utf-8",
+                encoding="utf-8-sig",
                 skipinitialspace=False,
                 index_col=False,
                 skip_blank_lines=False,
             )
     except pd.errors.ParserWarning:
         problems.append(Problem(label, "not a readable CSV table: a row has more fields than the header", row=2))
-        return None
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(label, f"not valid UTF-8 text (byte {exc.start})"))
         return None
     except pd.errors.EmptyDataError:
         problems.append(Problem(label, "the file is empty (a header row is required)"))
@@ -87,6 +89,35 @@ def read_table(
         return None
     rows = [int(i) + 2 for i in raw.index[~blank]]
     return check_table(raw[~blank], columns, problems, label, rows, written=_header(path))
+
+
+def dialect_problem(path: Path, label: str) -> Problem | None:
+    """The two ways real files most often arrive wrong, named: not UTF-8 (with the line), or ';' as separator."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        guess = ""
+        try:
+            data.decode("cp1252")
+            guess = "; it looks like Windows-1252 (Excel's 'CSV' without UTF-8)"
+        except UnicodeDecodeError:
+            pass
+        return Problem(
+            label,
+            f"not valid UTF-8 text: byte 0x{data[exc.start]:02x} at character {column}{guess}; save it as 'CSV UTF-8'",
+            row=line,
+        )
+    header = text.split("\n", 1)[0]
+    if header.count(";") > header.count(","):
+        return Problem(
+            label,
+            "uses ';' as separator (the Dutch Excel default); save it as comma-separated CSV ('CSV UTF-8 (comma delimited)')",
+            row=1,
+        )
+    return None
 
 
 def _header(path: Path) -> list[str]:
@@ -159,30 +190,34 @@ def _parse(text: str, col: Column):
     if col.kind in ("id", "text"):
         return text, None
     if col.kind == "choice":
-        if text not in col.choices:
-            return None, f"must be one of {', '.join(col.choices)}"
-        return text, None
-    try:
-        number = float(text)
-    except ValueError:
-        return None, "not a number" if col.kind == "float" else "not a whole number"
-    if not math.isfinite(number):
-        return None, "must be a finite number"
-    if col.kind == "int":
-        if number != int(number) or "." in text or "," in text:
-            # "2.000" is 2000 to a Dutch reader and 2 to Python: refuse rather than guess.
-            return (
-                None,
-                "not a whole number (write it without a decimal point or thousands separator)"
-                if number == int(number)
-                else "not a whole number",
-            )
-        number = int(number)
+        return (text, None) if text in col.choices else (None, f"must be one of {', '.join(col.choices)}")
+    number, message = _number(text, col)
+    if message:
+        return None, message
     if col.min is not None and (number < col.min or (col.strict_min and number == col.min)):
         return None, f"must be {'>' if col.strict_min else '>='} {_fmt(col.min)}"
     if col.max is not None and number > col.max:
         return None, f"must be <= {_fmt(col.max)}"
     return number, None
+
+
+def _number(text: str, col: Column):
+    try:
+        number = float(text)
+    except ValueError:
+        if col.kind == "float" and re.fullmatch(r"[+-]?\d+,\d+", text):
+            return None, "a comma in a number: write decimals with a point (2.5) and no thousands separator"
+        return None, "not a number" if col.kind == "float" else "not a whole number"
+    if not math.isfinite(number):
+        return None, "must be a finite number"
+    if col.kind != "int":
+        return number, None
+    if number != int(number) or "." in text or "," in text:
+        # "2.000" is 2000 to a Dutch reader and 2 to Python: refuse rather than guess.
+        if number == int(number):
+            return None, "not a whole number (write it without a decimal point or thousands separator)"
+        return None, "not a whole number"
+    return int(number), None
 
 
 def _fmt(x: float) -> str:

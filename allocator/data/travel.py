@@ -40,6 +40,7 @@ class TravelTimes:
         self._adjacency = None
         self._site_node = None
         self._access = None
+        self._rows: np.ndarray | None = None  # the network node of each row (None: row k is node k)
 
     @classmethod
     def from_matrix(cls, municipalities: pd.DataFrame, sites: pd.DataFrame, matrix: pd.DataFrame) -> TravelTimes:
@@ -72,11 +73,25 @@ class TravelTimes:
         out._access = access_km * detour_factor / speed_kmh * 60.0
         return out
 
+    def subset(self, rows: np.ndarray, columns: np.ndarray) -> TravelTimes:
+        """The travel times of some municipalities (boolean ``rows``) to some sites (``columns``); paths may
+        still run through the others."""
+        out = TravelTimes(int(np.sum(rows)), int(np.sum(columns)))
+        if self._full is not None:
+            out._full = self._full[rows][:, columns]
+            return out
+        out._adjacency, out._site_node, out._access = self._adjacency, self._site_node[columns], self._access[columns]
+        nodes = np.arange(self._adjacency.shape[0]) if self._rows is None else self._rows
+        out._rows = nodes[rows]
+        return out
+
     def full(self) -> np.ndarray:
         """The whole matrix (computed once)."""
         if self._full is None:
             targets, inverse = np.unique(self._site_node, return_inverse=True)
             path = dijkstra(self._adjacency, directed=True, indices=targets)  # (targets, municipalities)
+            if self._rows is not None:
+                path = path[:, self._rows]
             self._full = path[inverse].T + self._access[None, :]
         return self._full
 
@@ -98,6 +113,8 @@ class TravelTimes:
             for first in range(0, len(nodes), SOURCES_AT_ONCE):
                 chunk = np.arange(first, min(first + SOURCES_AT_ONCE, len(nodes)))
                 path = dijkstra(self._adjacency, directed=True, indices=nodes[chunk], limit=bound)
+                if self._rows is not None:
+                    path = path[:, self._rows]
                 node_rows, munis = np.nonzero(np.isfinite(path))
                 minutes = path[node_rows, munis]
                 node_rows = chunk[node_rows]

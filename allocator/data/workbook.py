@@ -28,9 +28,13 @@ import pandas as pd
 from ..core.errors import InstanceError, Problem
 from ..core.files import atomic_file
 from ..core.outputs import SIGNATURE, check_file_target
+from .groups import COLUMNS as GROUP_COLUMNS
+from .groups import MAX_ROWS as GROUP_ROWS
+from .groups import WITH_PERIODS
 from .instance import (
     LINK_COLUMNS,
     MATRIX_COLUMNS,
+    MAX_ROWS,
     MUNICIPALITY_COLUMNS,
     PROVINCE_COLUMNS,
     SETTINGS,
@@ -41,18 +45,30 @@ from .instance import (
     check_settings,
     is_workbook,
     load_folder_instance,
+    travel_mode,
 )
 from .tables import check_table
 
 SETTINGS_SHEET = "settings"
+GROUP_SHEETS = ("groups", "group_demand", "site_groups")
 TABLE_COLUMNS = {
     "provinces": PROVINCE_COLUMNS,
     "municipalities": MUNICIPALITY_COLUMNS,
     "sites": SITE_COLUMNS,
     "links": LINK_COLUMNS,
     "travel_times": MATRIX_COLUMNS,
+    **{name: GROUP_COLUMNS[f"{name}.csv"] for name in GROUP_SHEETS},
 }
 TRAVEL_SHEET = {"network": "links", "matrix": "travel_times"}
+# Most rows a sheet may have (its table's row limit plus the header); sheets not listed here are not read.
+SHEET_ROWS = {
+    SETTINGS_SHEET: 200,
+    **{name: MAX_ROWS[f"{name}.csv"] + 1 for name in ("provinces", "municipalities", "sites", "links", "travel_times")},
+    **{name: GROUP_ROWS[f"{name}.csv"] + 1 for name in GROUP_SHEETS},
+}
+MAX_COLUMNS = 64
+MAX_WORKBOOK_BYTES = 64_000_000
+MAX_UNPACKED_BYTES = 1_000_000_000
 SETTING_NOTES = {
     "name": "short name, used in reports",
     "description": "one or two sentences",
@@ -98,7 +114,7 @@ def load_workbook_instance(path: str | Path) -> Instance:
     if sheets is None:
         raise InstanceError(problems)
     settings, key_rows = _settings(sheets.get(SETTINGS_SHEET), problems)
-    mode = settings.get("travel", {}).get("mode") if settings else None
+    mode = travel_mode(settings)
     tables = {}
     for name in ("provinces", "municipalities", "sites") + ((TRAVEL_SHEET[mode],) if mode in TRAVEL_SHEET else ()):
         sheet = sheets.get(name)
@@ -109,7 +125,16 @@ def load_workbook_instance(path: str | Path) -> Instance:
             tables[name] = None
         else:
             tables[name] = check_table(sheet.frame(), TABLE_COLUMNS[name], problems, f"{name}.csv", sheet.rows)
-    used = [SETTINGS_SHEET, *tables]
+    if "groups" in sheets and "periods" in sheets:
+        problems.append(Problem("groups.csv", WITH_PERIODS))
+    group_tables = {
+        f"{name}.csv": check_table(
+            sheets[name].frame(), TABLE_COLUMNS[name], problems, f"{name}.csv", sheets[name].rows
+        )
+        for name in GROUP_SHEETS
+        if name in sheets
+    }
+    used = [SETTINGS_SHEET, *tables, *(name for name in GROUP_SHEETS if name in sheets)]
 
     def fingerprint() -> str:
         return content_fingerprint([sheets[n] for n in used if n in sheets])
@@ -125,48 +150,109 @@ def load_workbook_instance(path: str | Path) -> Instance:
         str(Path(path).resolve()),
         fingerprint,
         locate=_locator(sheets, key_rows),
+        group_tables=group_tables,
     )
 
 
-def read_sheets(path: Path, problems: list[Problem]) -> dict[str, Sheet] | None:
-    """Every sheet of the workbook as text; formulas give their saved results."""
+def read_sheets(path: Path, problems: list[Problem], limits: dict[str, int] | None = None) -> dict[str, Sheet] | None:
+    """The instance's sheets of the workbook as text (other sheets are not read); formulas give their saved results.
+
+    Each sheet is bounded before it is read (rows, columns, and the unpacked size of the file), so that a
+    stray cell far away (XFD1048576) or a packed file cannot exhaust the memory. ``limits`` names the
+    sheets to read and their most rows (default: the instance's sheets, SHEET_ROWS).
+    """
+    limits = SHEET_ROWS if limits is None else limits
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
         problems.append(Problem(str(path), "no such workbook"))
         return None
+    if not _within_size(path, problems):
+        return None
     try:
         book = load_workbook(path, read_only=True, data_only=False)
-        grids = {
-            ws.title: [[(c.value, c.data_type == "f") for c in row] for row in ws.iter_rows()] for ws in book.worksheets
-        }
+        used = [ws for ws in book.worksheets if ws.title in limits]
+        if not all(_within_bounds(ws, limits[ws.title], problems) for ws in used):
+            book.close()
+            return None
+        grids = {ws.title: _grid(ws, limits[ws.title], formulas=True) for ws in used}
         book.close()
         if any(f for grid in grids.values() for row in grid for _, f in row):
-            results = load_workbook(path, read_only=True, data_only=True)
-            saved = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in results.worksheets}
-            results.close()
-            for title, grid in grids.items():
-                for r, row in enumerate(grid):
-                    for c, (value, formula) in enumerate(row):
-                        if formula:
-                            result = saved[title][r][c] if r < len(saved[title]) and c < len(saved[title][r]) else None
-                            if result is None:
-                                problems.append(
-                                    Problem(
-                                        title,
-                                        "a formula without a saved result: open the workbook in Excel (or LibreOffice) and save it",
-                                        cell=f"{_letter(c)}{r + 1}",
-                                        value=value,
-                                    )
-                                )
-                            grid[r][c] = (result, False)
+            _saved_results(path, grids, limits, problems)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         problems.append(Problem(path.name, f"not a readable Excel workbook (.xlsx): {exc}"))
         return None
     return {
         title: _sheet(title, [[_text(v) for v, _ in row] for row in grid], problems) for title, grid in grids.items()
     }
+
+
+def _within_size(path: Path, problems: list[Problem]) -> bool:
+    size = path.stat().st_size
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        problems.append(Problem(path.name, f"not a readable Excel workbook (.xlsx): {exc}"))
+        return False
+    if size > MAX_WORKBOOK_BYTES or unpacked > MAX_UNPACKED_BYTES:
+        problems.append(
+            Problem(
+                path.name,
+                f"the workbook is too large ({size / 1e6:,.1f} MB, {unpacked / 1e6:,.0f} MB unpacked; at most {MAX_WORKBOOK_BYTES / 1e6:,.0f} MB and {MAX_UNPACKED_BYTES / 1e6:,.0f} MB)",
+            )
+        )
+        return False
+    return True
+
+
+def _within_bounds(ws, limit: int, problems: list[Problem]) -> bool:
+    """The sheet's stated extent within the rows its table may have (``limit``) and MAX_COLUMNS."""
+    rows, columns = ws.max_row or 0, ws.max_column or 0
+    if rows <= limit and columns <= MAX_COLUMNS:
+        return True
+    far = f"{_letter(columns - 1)}{rows}"
+    problems.append(
+        Problem(
+            ws.title,
+            f"the sheet reaches cell {far} ({rows:,} rows, {columns:,} columns; at most {limit:,} rows and {MAX_COLUMNS} columns): delete what lies beyond the table",
+            cell=far,
+        )
+    )
+    return False
+
+
+def _grid(ws, limit: int, formulas: bool) -> list[list]:
+    rows = ws.iter_rows(max_row=limit, max_col=MAX_COLUMNS)
+    if formulas:
+        return [[(c.value, c.data_type == "f") for c in row] for row in rows]
+    return [[c.value for c in row] for row in rows]
+
+
+def _saved_results(path: Path, grids: dict, limits: dict[str, int], problems: list[Problem]) -> None:
+    """Replace each formula by the result saved with the workbook (a Problem where there is none)."""
+    from openpyxl import load_workbook
+
+    results = load_workbook(path, read_only=True, data_only=True)
+    saved = {ws.title: _grid(ws, limits[ws.title], formulas=False) for ws in results.worksheets if ws.title in grids}
+    results.close()
+    for title, grid in grids.items():
+        for r, row in enumerate(grid):
+            for c, (value, formula) in enumerate(row):
+                if not formula:
+                    continue
+                result = saved[title][r][c] if r < len(saved[title]) and c < len(saved[title][r]) else None
+                if result is None:
+                    problems.append(
+                        Problem(
+                            title,
+                            "a formula without a saved result: open the workbook in Excel (or LibreOffice) and save it",
+                            cell=f"{_letter(c)}{r + 1}",
+                            value=value,
+                        )
+                    )
+                grid[r][c] = (result, False)
 
 
 def _sheet(title: str, grid: list[list[str]], problems: list[Problem]) -> Sheet:
@@ -275,7 +361,11 @@ def _locator(sheets: dict[str, Sheet], key_rows: dict[str, int]):
         name = sheet_of.get(p.file)
         if name is None or p.cell is not None:
             return p
-        message = re.sub(r"\b(provinces|municipalities|sites|links|travel_times)\.csv\b", r"sheet \1", p.message)
+        message = re.sub(
+            r"\b(provinces|municipalities|sites|links|travel_times|groups|group_demand|site_groups)\.csv\b",
+            r"sheet \1",
+            p.message,
+        )
         if name == SETTINGS_SHEET:
             row = key_rows.get(p.column) if p.column else None
             if row is None:
@@ -356,15 +446,17 @@ def export_instance(instance: str | Path, target: str | Path) -> Path:
 
 
 def _raw_instance(source: Path, mode: str) -> tuple[dict, dict[str, pd.DataFrame]]:
-    names = ("provinces", "municipalities", "sites", TRAVEL_SHEET[mode])
+    names = ("provinces", "municipalities", "sites", TRAVEL_SHEET[mode], *GROUP_SHEETS)
     if is_workbook(source):
         problems: list[Problem] = []
         sheets = read_sheets(source, problems)
         settings, _ = _settings(sheets[SETTINGS_SHEET], problems)
-        return settings, {n: sheets[n].frame() for n in names}
-    settings = tomllib.loads((source / "instance.toml").read_text(encoding="utf-8"))
+        return settings, {n: sheets[n].frame() for n in names if n in sheets}
+    settings = tomllib.loads((source / "instance.toml").read_text(encoding="utf-8-sig"))
     return settings, {
-        n: pd.read_csv(source / f"{n}.csv", dtype=str, keep_default_na=False, encoding="utf-8") for n in names
+        n: pd.read_csv(source / f"{n}.csv", dtype=str, keep_default_na=False, encoding="utf-8")
+        for n in names
+        if (source / f"{n}.csv").is_file()
     }
 
 

@@ -26,11 +26,13 @@ def build_model(instance: Instance, policy: Policy, elastic: bool = False) -> py
     m.data = model_data(instance, policy)
     m.policy = policy
     m.elastic = Elastic(m) if elastic else None
+    m.decision = None
     add_sets(m, instance)
     add_variables(m, policy)
     add_cost_expressions(m, policy)
     add_demand_balance(m)
     add_site_capacity(m)
+    add_group_capacity(m)
     add_site_min_size(m)
     add_open_site_link(m)
     add_large_site_per_province(m, policy.large_site_rule)
@@ -47,67 +49,115 @@ def linear(terms) -> LinearExpression:
 
 
 def add_sets(m, instance: Instance) -> None:
-    """PROVINCES, MUNICIPALITIES (demand units), SITES, LARGE_SITES and the eligible ARCS."""
+    """PROVINCES, MUNICIPALITIES, SITES, LARGE_SITES and the eligible ARCS; with demand groups also
+    GROUPS, MUNICIPALITY_GROUPS (the demand units) and SITE_GROUPS, and ARCS of (i, s, g)."""
+    d = m.data
     m.PROVINCES = pyo.Set(initialize=list(instance.provinces.index), ordered=True)
     m.MUNICIPALITIES = pyo.Set(initialize=list(instance.municipalities.index), ordered=True)
     m.SITES = pyo.Set(initialize=list(instance.sites.index), ordered=True)
-    m.LARGE_SITES = pyo.Set(initialize=[s for s in m.SITES if m.data.site_kind[s] == "large"], ordered=True)
-    m.ARCS = pyo.Set(initialize=m.data.arcs, dimen=2, ordered=True)
+    m.LARGE_SITES = pyo.Set(initialize=[s for s in m.SITES if d.site_kind[s] == "large"], ordered=True)
+    if d.groups:
+        m.GROUPS = pyo.Set(initialize=list(d.groups), ordered=True)
+        m.MUNICIPALITY_GROUPS = pyo.Set(initialize=list(d.demand), dimen=2, ordered=True)
+        m.SITE_GROUPS = pyo.Set(initialize=list(d.site_groups), dimen=2, ordered=True)
+    m.ARCS = pyo.Set(initialize=d.arcs, dimen=3 if d.groups else 2, ordered=True)
+
+
+def units(m):
+    """The demand units: MUNICIPALITIES, or MUNICIPALITY_GROUPS with demand groups."""
+    return m.MUNICIPALITY_GROUPS if m.data.groups else m.MUNICIPALITIES
 
 
 def add_variables(m, policy: Policy) -> None:
-    """open_site[s] in {0,1}; placed[i,s] >= 0 (whole places unless whole_places = false); unmet[i] >= 0."""
+    """open_site[s] in {0,1}; placed[a] >= 0 on each arc, at most min(d, C) (whole places unless
+    whole_places = false); unmet[u] >= 0 for each demand unit u, at most its demand."""
     d = m.data
     m.open_site = pyo.Var(m.SITES, domain=pyo.Binary)
     placed_domain = pyo.NonNegativeIntegers if policy.whole_places else pyo.NonNegativeReals
-    m.placed = pyo.Var(
-        m.ARCS, domain=placed_domain, bounds={(i, s): (0, min(d.demand[i], d.capacity[s])) for i, s in d.arcs}
-    )
-    m.unmet = pyo.Var(m.MUNICIPALITIES, domain=pyo.NonNegativeReals, bounds={i: (0, v) for i, v in d.demand.items()})
+    m.placed = pyo.Var(m.ARCS, domain=placed_domain, bounds={a: (0, d.arc_bound(a)) for a in d.arcs})
+    m.unmet = pyo.Var(units(m), domain=pyo.NonNegativeReals, bounds={u: (0, v) for u, v in d.demand.items()})
 
 
 def add_cost_expressions(m, policy: Policy) -> None:
     """The named parts of the objective, each in the currency of the instance.
 
     fixed_cost_total     = sum_s F_s open_site[s]
-    place_cost_total     = sum_{(i,s)} c_s placed[i,s]
+    place_cost_total     = sum_{(i,s)} c_s placed[i,s]      (groups: sum_{(i,s,g)} c_sg placed[i,s,g])
     travel_value_total   = sum_{(i,s)} w t_is placed[i,s]
-    unmet_penalty_total  = M sum_i unmet[i]
+    unmet_penalty_total  = M sum_i unmet[i]                 (groups: over (i,g))
     """
     d = m.data
     w, penalty = policy.travel_value, policy.unmet_penalty
     m.fixed_cost_total = pyo.Expression(expr=linear([(d.fixed_cost[s], m.open_site[s]) for s in m.SITES]))
-    m.place_cost_total = pyo.Expression(expr=linear([(d.cost_per_place[a[1]], m.placed[a]) for a in m.ARCS]))
+    m.place_cost_total = pyo.Expression(expr=linear([(d.place_cost(a), m.placed[a]) for a in m.ARCS]))
     m.travel_value_total = pyo.Expression(expr=linear([(w * d.travel_minutes[a], m.placed[a]) for a in m.ARCS]))
-    m.unmet_penalty_total = pyo.Expression(expr=linear([(penalty, m.unmet[i]) for i in m.MUNICIPALITIES]))
+    m.unmet_penalty_total = pyo.Expression(expr=linear([(penalty, var) for var in m.unmet.values()]))
 
 
 def add_demand_balance(m) -> None:
-    """demand_balance[i]:  sum_{s:(i,s) in ARCS} placed[i,s] + unmet[i] = d_i   for i in MUNICIPALITIES."""
-    if not len(m.MUNICIPALITIES):
+    """demand_balance[i]:  sum_{s:(i,s) in ARCS} placed[i,s] + unmet[i] = d_i   for i in MUNICIPALITIES.
+
+    With demand groups, demand_balance[i,g] over (i,s,g) in ARCS, for (i,g) in MUNICIPALITY_GROUPS.
+    """
+    index = units(m)
+    if not len(index):
         return
     d = m.data
 
-    def rule(m, i):
+    def rule(m, *unit):
+        u = unit[0] if len(unit) == 1 else unit
         return (
-            d.demand[i],
-            linear([(1, m.placed[a]) for a in d.arcs_by_municipality[i]] + [(1, m.unmet[i])]),
-            d.demand[i],
+            d.demand[u],
+            linear([(1, m.placed[a]) for a in d.arcs_by_municipality[u]] + [(1, m.unmet[u])]),
+            d.demand[u],
         )
 
-    m.demand_balance = pyo.Constraint(m.MUNICIPALITIES, rule=rule)
+    m.demand_balance = pyo.Constraint(index, rule=rule)
+
+
+def site_load(m, s: str, group: str | None = None) -> tuple[list, float]:
+    """The places at site s (of one group, if given) as (terms, constant): the places placed there, or in an
+    allocation decision the places committed (constant) plus those added (models/README.md, "The allocation decision")."""
+    d = m.data
+    if m.decision is not None:
+        return m.decision.load(m, s, group)
+    arcs = d.arcs_by_site[s] if group is None else [a for a in d.arcs_by_site[s] if a[2] == group]
+    return [(1, m.placed[a]) for a in arcs], 0.0
+
+
+def rest(constant: float):
+    """The right-hand side left once a row's constant load moves across: 0 when there is none."""
+    return -constant if constant else 0
 
 
 def add_site_capacity(m) -> None:
-    """site_capacity[s]:  sum_{i:(i,s) in ARCS} placed[i,s] <= C_s * open_site[s]   for s in SITES."""
+    """site_capacity[s]:  sum_{i:(i,s) in ARCS} placed[i,s] <= C_s * open_site[s]   for s in SITES.
+
+    In an allocation decision the load is committed + added places.
+    """
     if not len(m.SITES):
         return
     d = m.data
 
     def rule(m, s):
-        return (None, linear([(1, m.placed[a]) for a in d.arcs_by_site[s]] + [(-d.capacity[s], m.open_site[s])]), 0)
+        terms, constant = site_load(m, s)
+        return (None, linear([*terms, (-d.capacity[s], m.open_site[s])]), rest(constant))
 
     m.site_capacity = pyo.Constraint(m.SITES, rule=rule)
+
+
+def add_group_capacity(m) -> None:
+    """group_capacity[s,g]:  sum_{i:(i,s,g) in ARCS} placed[i,s,g] <= C_sg * open_site[s]   for (s,g) in SITE_GROUPS with C_sg < C_s."""
+    d = m.data
+    index = list(d.group_capacity or {})
+    if not index:
+        return
+
+    def rule(m, s, g):
+        terms, constant = site_load(m, s, g)
+        return (None, linear([*terms, (-d.group_capacity[(s, g)], m.open_site[s])]), rest(constant))
+
+    m.group_capacity = pyo.Constraint(index, rule=rule)
 
 
 def add_site_min_size(m) -> None:
@@ -121,10 +171,11 @@ def add_site_min_size(m) -> None:
         return
 
     def rule(m, s):
-        terms = [(1, m.placed[a]) for a in d.arcs_by_site[s]] + [(-d.min_size[s], m.open_site[s])]
+        load, constant = site_load(m, s)
+        terms = [*load, (-d.min_size[s], m.open_site[s])]
         if m.elastic is not None:
             terms.append((1, m.elastic.slack("site_min_size", s, d.min_size[s])))
-        return (0, linear(terms), None)
+        return (rest(constant), linear(terms), None)
 
     m.site_min_size = pyo.Constraint(index, rule=rule)
 
@@ -133,14 +184,15 @@ def add_open_site_link(m) -> None:
     """open_site_link[i,s]:  placed[i,s] <= min(d_i, C_s) * open_site[s]   for (i,s) in ARCS.
 
     Implied by site_capacity for whole plans, but it makes the LP relaxation much tighter
-    (the strong formulation of capacitated facility location).
+    (the strong formulation of capacitated facility location). With demand groups,
+    open_site_link[i,s,g]:  placed[i,s,g] <= min(d_ig, C_sg) * open_site[s].
     """
     if not len(m.ARCS):
         return
     d = m.data
 
-    def rule(m, i, s):
-        return (None, linear([(1, m.placed[i, s]), (-min(d.demand[i], d.capacity[s]), m.open_site[s])]), 0)
+    def rule(m, *arc):
+        return (None, linear([(1, m.placed[arc]), (-d.arc_bound(arc), m.open_site[arc[1]])]), 0)
 
     m.open_site_link = pyo.Constraint(m.ARCS, rule=rule)
 
@@ -190,9 +242,7 @@ def add_budget_limit(m) -> None:
         return
     spend = m.fixed_cost_total + m.place_cost_total
     if m.elastic is not None:
-        most = sum(d.fixed_cost.values()) + sum(
-            d.cost_per_place[s] * min(d.demand[i], d.capacity[s]) for i, s in d.arcs
-        )
+        most = sum(d.fixed_cost.values()) + sum(d.place_cost(a) * d.arc_bound(a) for a in d.arcs)
         if most > d.budget:
             spend = spend - m.elastic.slack("budget_limit", "", most - d.budget)
     m.budget_limit = pyo.Constraint(expr=spend <= d.budget)
@@ -209,7 +259,7 @@ def add_mean_travel_limit(m, limit: float | None) -> None:
     d = m.data
     terms = [(d.travel_minutes[a] - limit, m.placed[a]) for a in m.ARCS]
     if m.elastic is not None:
-        most = sum(max(d.travel_minutes[(i, s)] - limit, 0.0) * min(d.demand[i], d.capacity[s]) for i, s in d.arcs)
+        most = sum(max(d.travel_minutes[a] - limit, 0.0) * d.arc_bound(a) for a in d.arcs)
         if most > 0:
             terms.append((-1, m.elastic.slack("mean_travel_limit", "", most)))
     m.mean_travel_limit = pyo.Constraint(expr=(None, linear(terms), 0))

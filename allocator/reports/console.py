@@ -14,34 +14,86 @@ STATUS_TEXT = {
     Status.UNBOUNDED: "unbounded",
     Status.INTERRUPTED: "interrupted",
     Status.ERROR: "error",
+    "merged": "assembled from provincial plans (optimality of the whole not claimed)",
+}
+
+# The status in a word or two, where space is short (report cards).
+STATUS_WORD = {
+    Status.OPTIMAL: "optimal",
+    Status.TIME_LIMIT: "not proven",
+    Status.TIME_LIMIT_NO_PLAN: "no plan",
+    Status.INFEASIBLE: "infeasible",
+    Status.UNBOUNDED: "unbounded",
+    Status.INTERRUPTED: "interrupted",
+    Status.ERROR: "error",
 }
 
 
 def format_summary(solution: Solution) -> str:
-    """Status, objective, costs, places and travel, then the table by province and the time of each phase."""
+    """Status, the objective and its terms, costs, places and travel, then the table by province and the time of each phase."""
     s = solution.summary
     k = s["kpis"]
     cur = s["instance"].get("currency", "EUR")
+    penalty = (s.get("policy") or {}).get("unmet_penalty")
+    unmet_term = money(k["unmet_penalty"], cur) + (
+        f" ({places(k['unmet'])} places x {money(penalty, cur)})" if k["unmet"] else ""
+    )
     lines = [
         f"Instance   {s['instance']['name']}  (policy: {s['policy']['name']}; costs per {s['instance'].get('planning_period', 'planning period')})",
         f"Status     {STATUS_TEXT.get(s['status'], s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
-        f"Objective  {money(s['objective'], cur)}   bound {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
-        f"Cost       {money(k['total_cost'], cur)} = fixed {money(k['fixed_cost'], cur)} + places {money(k['place_cost'], cur)};  travel valued at {money(k['travel_value'], cur)}",
+        f"Objective  {money(s['objective'], cur)} = cost {money(k['total_cost'], cur)} + travel value {money(k['travel_value'], cur)} + unmet penalty {unmet_term}",
+        f"Bound      {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
+        f"Cost       {money(k['total_cost'], cur)} = fixed {money(k['fixed_cost'], cur)} + places {money(k['place_cost'], cur)}",
         f"Places     {places(k['placed'])} placed of {places(k['demand'])}, unmet {places(k['unmet'])};  open sites {k['open_sites']} ({k['open_large_sites']} large, {k['open_regular_sites']} regular)",
         f"Travel     mean {minutes(k['mean_travel_minutes'])}, max {minutes(k['max_travel_minutes'])} per placed person",
     ]
     if k.get("budget") is not None:
         lines.append(f"Budget     {money(k['budget'], cur)}, used {percent(k['budget_used'])}")
+    province = s.get("province")
+    if province:
+        lines.append(
+            f"Plan       provincial plan for {province['name']} ({province['province']}): its municipalities and sites, {percent(province['share'])} of the task"
+        )
     check = s.get("check")
     if check is not None:
         lines.append(
-            "Check      passed (independent recomputation of every constraint and the objective)"
+            "Check      passed (independent recomputation of every constraint, table and the objective)"
             if check["passed"]
             else f"Check      FAILED: {len(check['violations'])} violations"
         )
+    lines += ["", _province_table(solution, cur)]
+    shared = [b for b in s.get("block_gaps") or [] if len(b["provinces"]) > 1]
+    for b in shared:
+        lines.append(
+            f"Gap of the block shared by {len(b['provinces'])} provinces (one solve: a national rule couples them): {money(b['absolute_gap'], cur)}"
+        )
+    if solution.groups is not None:
+        lines += ["", format_groups(solution.groups)]
+    t = s.get("timings") or {}
+    phases = [
+        f"{name} {t[name]:.2f}s"
+        for name in ("load", "build", "heuristic", "handoff", "solve", "extract", "check", "write")
+        if name in t
+    ]
+    if phases:
+        lines += ["", "Time       " + ", ".join(phases)]
+    return "\n".join(lines)
+
+
+def _province_table(solution: Solution, cur: str) -> str:
+    """Task, placed, unmet, realisation, large site, sites, cost and the absolute gap of each province."""
+    gaps: dict[str, float] = {}  # a province's blocks (one per set of groups that share sites) added up
+    for b in solution.summary.get("block_gaps") or []:
+        if len(b["provinces"]) == 1 and b["absolute_gap"] is not None:
+            gaps[b["provinces"][0]] = gaps.get(b["provinces"][0], 0.0) + b["absolute_gap"]
     rows = []
     p = solution.provinces
     for r in p.itertuples():
+        gap = (
+            money(gaps[r.province], "").strip()
+            if r.province in gaps
+            else ("shared" if solution.summary.get("block_gaps") else "-")
+        )
         rows.append(
             [
                 r.name,
@@ -52,32 +104,42 @@ def format_summary(solution: Solution) -> str:
                 r.large_site_names or "-",
                 str(r.open_sites),
                 money(r.cost, "").strip(),
+                gap,
             ]
         )
+    total_demand = p["demand"].sum()
     rows.append(
         [
             "Total",
-            places(p["demand"].sum()),
+            places(total_demand),
             places(p["placed"].sum()),
             places(p["unmet"].sum()),
-            percent(p["placed"].sum() / p["demand"].sum() if p["demand"].sum() else float("nan")),
+            percent(p["placed"].sum() / total_demand if total_demand else float("nan")),
             "",
             str(int(p["open_sites"].sum())),
             money(p["cost"].sum(), "").strip(),
+            money(solution.summary.get("absolute_gap"), "").strip(),
         ]
     )
-    lines += [
-        "",
-        table(
-            ["Province", "Task", "Placed", "Unmet", "Realised", "Large site", "Sites", f"Cost {cur}"], rows, "lrrrrlrr"
-        ),
-    ]
-    t = s.get("timings") or {}
-    phases = [
-        f"{name} {t[name]:.2f}s"
-        for name in ("load", "build", "heuristic", "handoff", "solve", "extract", "check", "write")
-        if name in t
-    ]
-    if phases:
-        lines += ["", "Time       " + ", ".join(phases)]
-    return "\n".join(lines)
+    task = "Task" if solution.groups is None else "Demand"
+    headers = ["Province", task, "Placed", "Unmet", "Realised", "Large site", "Sites", f"Cost {cur}", f"Gap {cur}"]
+    return table(headers, rows, "lrrrrlrrr")
+
+
+def format_groups(groups) -> str:
+    """Task (or share of a national target), placed and unmet by province and group, with the national totals."""
+    rows = []
+    for r in groups.itertuples():
+        label = r.group_name + (" (national target)" if r.target == "national" else "")
+        rows.append([r.name, label, places(r.demand), places(r.placed), places(r.unmet), percent(r.realisation)])
+    for _, part in groups.groupby("group", sort=False):
+        demand, placed = part["demand"].sum(), part["placed"].sum()
+        label = part["group_name"].iloc[0] + (" (national target)" if part["target"].iloc[0] == "national" else "")
+        share = placed / demand if demand else float("nan")
+        rows.append(["Total", label, places(demand), places(placed), places(part["unmet"].sum()), percent(share)])
+    body = table(["Province", "Group", "Task", "Placed", "Unmet", "Realised"], rows, "llrrrr", total=False)
+    lines = body.split("\n")
+    rule = lines[1]
+    return "\n".join(
+        [*lines[: len(lines) - groups["group"].nunique()], rule, *lines[len(lines) - groups["group"].nunique() :]]
+    )

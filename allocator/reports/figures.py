@@ -9,24 +9,30 @@ render the same under any backend.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import PathPatch
+from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter
 
+from ..check import CheckReport
 from ..core.fmt import money
 from ..data.geo import Boundaries
 from ..data.instance import Instance
 from ..results.solution import Solution
 
-UNMET_CMAP = LinearSegmentedColormap.from_list("unmet", ["#e3ebe0", "#fee08b", "#fdae61", "#d73027", "#8c1a10"])
+# Municipalities are shaded by the mean travel of their placed people (it varies in every plan);
+# demand left unmet is drawn over that as red hatching.
+TRAVEL_CMAP = LinearSegmentedColormap.from_list("travel", ["#f7fcf0", "#ccebc5", "#7bccc4", "#2b8cbe", "#084081"])
+UNMET_HATCH = "////"
 NO_DEMAND = "#d9d9d9"
 LARGE = "#3f2a7a"
 REGULAR = "#2b83ba"
@@ -49,6 +55,7 @@ class Panel:
     solution: Solution
     instance: Instance
     boundaries: Boundaries | None
+    check: CheckReport | None = None  # the independent check, re-run when the panel was loaded
 
 
 def _style(fig: Figure) -> None:
@@ -67,17 +74,26 @@ def _money_axis(top: float):
 
 
 def map_figure(panels: list[Panel]) -> tuple[Figure, dict[str, str]]:
-    """Municipalities shaded by unmet share, open sites sized by people placed, lines to large sites.
+    """Municipalities shaded by the mean travel of their placed people (unmet demand hatched in red), open sites
+    sized by people placed, a line from each municipality to every site that takes its people, large sites named.
 
     Returns the figure and a tooltip text for each artist id (municipalities and sites).
     """
     n = len(panels)
     tips: dict[str, str] = {}
-    norm = Normalize(0.0, 1.0)
+    top = max(
+        [
+            float(p.solution.municipalities["mean_travel_minutes"].max())
+            for p in panels
+            if p.solution.municipalities["mean_travel_minutes"].notna().any()
+        ]
+        + [1.0]
+    )
+    norm = Normalize(0.0, math.ceil(top / 5) * 5)
     site_max = max(
         [float(p.solution.sites.loc[p.solution.sites["open_site"] == 1, "placed"].max() or 0) for p in panels] + [1.0]
     )
-    line_max = max([_large_flows(p)["placed"].max() if len(_large_flows(p)) else 0 for p in panels] + [1.0])
+    line_max = max([_flows(p)["placed"].max() if len(_flows(p)) else 0 for p in panels] + [1.0])
 
     extents = [_extent(p) for p in panels]
     ratio = max((y1 - y0) / ((x1 - x0) * math.cos(math.radians((y0 + y1) / 2))) for x0, x1, y0, y1 in extents)
@@ -95,8 +111,7 @@ def map_figure(panels: list[Panel]) -> tuple[Figure, dict[str, str]]:
 
     cax = fig.add_axes((left + 0.01, (band_in - 0.3) / height, 2.5 / width, 0.15 / height))
     bar = fig.colorbar(_scalar_mappable(norm), cax=cax, orientation="horizontal")
-    bar.set_label("unmet share of the municipality's demand", fontsize=9, color=TEXT)
-    bar.ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    bar.set_label("mean travel of the municipality's placed people (minutes)", fontsize=9, color=TEXT)
     bar.ax.tick_params(labelsize=8)
     symbols, sizes = _map_legend(site_max, panels)
     fig.legend(
@@ -131,7 +146,7 @@ def map_figure(panels: list[Panel]) -> tuple[Figure, dict[str, str]]:
 def _scalar_mappable(norm):
     from matplotlib.cm import ScalarMappable
 
-    return ScalarMappable(norm=norm, cmap=UNMET_CMAP)
+    return ScalarMappable(norm=norm, cmap=TRAVEL_CMAP)
 
 
 def _map_source(panels: list[Panel]) -> str:
@@ -142,15 +157,15 @@ def _map_source(panels: list[Panel]) -> str:
     return "Drawn from the municipalities' and sites' coordinates in the instance (no boundaries matched)"
 
 
-def _large_flows(panel: Panel) -> pd.DataFrame:
-    """Placements at large sites, with the municipality's and the site's coordinates."""
+def _flows(panel: Panel) -> pd.DataFrame:
+    """Every placement with the municipality's and the site's coordinates and whether the site is large."""
     sol, inst = panel.solution, panel.instance
-    kind = sol.sites.set_index("site")["kind"]
-    flows = sol.placements[sol.placements["site"].map(kind) == "large"]
     muni, sites = inst.municipalities, inst.sites
+    flows = sol.placements
     return pd.DataFrame(
         {
             "placed": flows["placed"].to_numpy(dtype=float),
+            "large": (sites.loc[flows["site"], "kind"] == "large").to_numpy(),
             "x0": muni.loc[flows["municipality"], "lon"].to_numpy(),
             "y0": muni.loc[flows["municipality"], "lat"].to_numpy(),
             "x1": sites.loc[flows["site"], "lon"].to_numpy(),
@@ -183,19 +198,12 @@ def _draw_map(ax, panel: Panel, k: int, extent, norm, site_max: float, line_max:
     sol, inst = panel.solution, panel.instance
     table = sol.municipalities.set_index("municipality")
     muni = inst.municipalities
+    travel = table["mean_travel_minutes"].reindex(muni.index)
     share = (table["unmet"] / table["demand"].where(table["demand"] > 0)).reindex(muni.index)
-    shaded = UNMET_CMAP(norm(share.fillna(0.0).to_numpy()))
-    colour = {i: NO_DEMAND if pd.isna(v) else tuple(c) for i, v, c in zip(share.index, share.to_numpy(), shaded)}
-    units = inst.units
-    rows = table[["demand", "placed", "unmet"]].to_dict("index")
-    names = muni["name"].to_dict()
-
-    def tip(i: str) -> str:
-        r = rows[i]
-        if r["demand"] <= 0:
-            return f"{names[i]} ({i}): no demand"
-        return f"{names[i]} ({i}): demand {r['demand']:,.0f} {units}, placed {r['placed']:,.0f}, unmet {r['unmet']:,.0f} ({share[i]:.0%})"
-
+    shaded = TRAVEL_CMAP(norm(travel.fillna(0.0).to_numpy()))
+    colour = {i: NO_DEMAND if pd.isna(t) else tuple(c) for i, t, c in zip(muni.index, travel.to_numpy(), shaded)}
+    unmet = {i: bool(v > 0) for i, v in share.fillna(0.0).items()}
+    tip = _municipality_tips(panel, table, share, travel)
     if panel.boundaries is not None:
         for j, (i, rings) in enumerate(panel.boundaries.municipalities.items()):
             gid = f"m{k}-{j}"
@@ -203,72 +211,19 @@ def _draw_map(ax, panel: Panel, k: int, extent, norm, site_max: float, line_max:
             ax.add_artist(
                 PathPatch(_path(rings), facecolor=colour[i], edgecolor="white", linewidth=0.3, gid=gid, zorder=1)
             )
+            if unmet[i]:
+                ax.add_artist(
+                    PathPatch(
+                        _path(rings), facecolor="none", edgecolor=UNMET, hatch=UNMET_HATCH, linewidth=0.6, zorder=1.5
+                    )
+                )
             tips[gid] = tip(i)
         for rings in panel.boundaries.provinces.values():
             ax.add_artist(PathPatch(_path(rings), facecolor="none", edgecolor="#505050", linewidth=0.8, zorder=2))
     else:
-        demand_max = max(float(table["demand"].max()), 1.0)
-        for j, i in enumerate(muni.index):
-            gid = f"m{k}-{j}"
-            # Larger than any site marker, so that a site at the same point leaves a visible ring.
-            size = 160 + 1100 * float(table.at[i, "demand"]) / demand_max
-            ax.scatter(
-                [muni.at[i, "lon"]],
-                [muni.at[i, "lat"]],
-                s=size,
-                c=[colour[i]],
-                edgecolors="#7a7a7a",
-                linewidths=0.8,
-                zorder=1,
-                gid=gid,
-            )
-            tips[gid] = tip(i)
-            if len(muni) <= MAX_NAMED_POINTS:
-                ax.annotate(
-                    str(muni.at[i, "name"]),
-                    (muni.at[i, "lon"], muni.at[i, "lat"]),
-                    xytext=(0, -(math.sqrt(size) / 2 + 3)),
-                    textcoords="offset points",
-                    ha="center",
-                    va="top",
-                    fontsize=8.5,
-                    color=TEXT,
-                    zorder=6,
-                )
-
-    flows = _large_flows(panel)
-    if len(flows):
-        segments = np.stack([flows[["x0", "y0"]].to_numpy(), flows[["x1", "y1"]].to_numpy()], axis=1)
-        ax.add_collection(
-            LineCollection(
-                segments,
-                colors=LARGE,
-                linewidths=0.4 + 1.8 * flows["placed"].to_numpy() / line_max,
-                alpha=0.45,
-                zorder=3,
-            )
-        )
-
-    opened = sol.sites[sol.sites["open_site"] == 1].sort_values("placed", ascending=False, kind="stable")
-    where = inst.sites
-    for j, s in enumerate(opened.itertuples()):
-        gid = f"s{k}-{j}"
-        large = s.kind == "large"
-        ax.scatter(
-            [where.at[s.site, "lon"]],
-            [where.at[s.site, "lat"]],
-            s=_marker_area(float(s.placed), site_max),
-            marker="s" if large else "o",
-            c=LARGE if large else REGULAR,
-            edgecolors="white",
-            linewidths=0.8,
-            zorder=5 if large else 4,
-            gid=gid,
-        )
-        tips[gid] = (
-            f"{s.name} ({s.site}, {s.kind} {s.status}): {s.placed:,.0f} {units} placed of capacity {s.capacity:,.0f}"
-        )
-
+        _draw_points(ax, panel, k, table, colour, unmet, tip, tips)
+    _draw_flows(ax, panel, line_max)
+    _draw_sites(ax, panel, k, site_max, tips)
     x0, x1, y0, y1 = extent
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -279,13 +234,119 @@ def _draw_map(ax, panel: Panel, k: int, extent, norm, site_max: float, line_max:
     ax.text(
         0.0,
         1.0,
-        f"unmet {k_['unmet']:,.0f} of {k_['demand']:,.0f} {units} · {k_['open_sites']} open sites "
+        f"unmet {k_['unmet']:,.0f} of {k_['demand']:,.0f} {inst.units} · {k_['open_sites']} open sites "
         f"({k_['open_large_sites']} large, {k_['open_regular_sites']} regular)",
         transform=ax.transAxes,
         fontsize=9,
         color="#555555",
         va="bottom",
     )
+
+
+def _municipality_tips(panel: Panel, table: pd.DataFrame, share: pd.Series, travel: pd.Series):
+    names, units = panel.instance.municipalities["name"].to_dict(), panel.instance.units
+    rows = table[["demand", "placed", "unmet"]].to_dict("index")
+
+    def tip(i: str) -> str:
+        r = rows[i]
+        if r["demand"] <= 0:
+            return f"{names[i]} ({i}): no demand"
+        mean = "" if pd.isna(travel[i]) else f", mean travel {travel[i]:.1f} min"
+        return f"{names[i]} ({i}): demand {r['demand']:,.0f} {units}, placed {r['placed']:,.0f}, unmet {r['unmet']:,.0f} ({share[i]:.0%}){mean}"
+
+    return tip
+
+
+def _draw_points(
+    ax, panel: Panel, k: int, table: pd.DataFrame, colour: dict, unmet: dict, tip, tips: dict[str, str]
+) -> None:
+    """Municipalities as circles sized by demand (instances without boundaries)."""
+    muni = panel.instance.municipalities
+    demand_max = max(float(table["demand"].max()), 1.0)
+    for j, i in enumerate(muni.index):
+        gid = f"m{k}-{j}"
+        # Larger than any site marker, so that a site at the same point leaves a visible ring.
+        size = 160 + 1100 * float(table.at[i, "demand"]) / demand_max
+        ax.scatter(
+            [muni.at[i, "lon"]],
+            [muni.at[i, "lat"]],
+            s=size,
+            c=[colour[i]],
+            edgecolors=UNMET if unmet[i] else "#7a7a7a",
+            hatch=UNMET_HATCH if unmet[i] else None,
+            linewidths=1.2 if unmet[i] else 0.8,
+            zorder=1,
+            gid=gid,
+        )
+        tips[gid] = tip(i)
+        if len(muni) <= MAX_NAMED_POINTS:
+            ax.annotate(
+                str(muni.at[i, "name"]),
+                (muni.at[i, "lon"], muni.at[i, "lat"]),
+                xytext=(0, -(math.sqrt(size) / 2 + 3)),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=8.5,
+                color=TEXT,
+                zorder=6,
+            )
+
+
+def _draw_flows(ax, panel: Panel, line_max: float) -> None:
+    """A line from each municipality to every site that takes some of its people: dark to large sites, light to regular ones."""
+    flows = _flows(panel)
+    for large, colour, alpha in ((False, REGULAR, 0.55), (True, LARGE, 0.45)):
+        part = flows[flows["large"] == large]
+        if not len(part):
+            continue
+        segments = np.stack([part[["x0", "y0"]].to_numpy(), part[["x1", "y1"]].to_numpy()], axis=1)
+        widths = 0.4 + 1.8 * part["placed"].to_numpy() / line_max
+        ax.add_collection(LineCollection(segments, colors=colour, linewidths=widths, alpha=alpha, zorder=3))
+
+
+def _draw_sites(ax, panel: Panel, k: int, site_max: float, tips: dict[str, str]) -> None:
+    """Open sites sized by people placed; large sites carry their names, so that a printed map can be read."""
+    sol, where, units = panel.solution, panel.instance.sites, panel.instance.units
+    opened = sol.sites[sol.sites["open_site"] == 1].sort_values("placed", ascending=False, kind="stable")
+    for j, s in enumerate(opened.itertuples()):
+        gid = f"s{k}-{j}"
+        large = s.kind == "large"
+        x, y = where.at[s.site, "lon"], where.at[s.site, "lat"]
+        area = _marker_area(float(s.placed), site_max)
+        ax.scatter(
+            [x],
+            [y],
+            s=area,
+            marker="s" if large else "o",
+            c=LARGE if large else REGULAR,
+            edgecolors="white",
+            linewidths=0.8,
+            zorder=5 if large else 4,
+            gid=gid,
+        )
+        tips[gid] = (
+            f"{s.name} ({s.site}, {s.kind} {s.status}): {s.placed:,.0f} {units} placed of capacity {s.capacity:,.0f}"
+        )
+        if large:
+            ax.annotate(
+                _short_name(s.name),
+                (x, y),
+                xytext=(math.sqrt(area) / 2 + 2, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=7.5,
+                fontweight="bold",
+                color=LARGE,
+                zorder=7,
+                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+            )
+
+
+def _short_name(name: str) -> str:
+    """A site's name without its parenthesised kind: "Arnhem (large candidate)" is labelled Arnhem."""
+    return re.sub(r"\s*\([^)]*\)\s*$", "", str(name)) or str(name)
 
 
 def _path(rings) -> MplPath:
@@ -329,7 +390,12 @@ def _map_legend(site_max: float, panels: list[Panel]) -> tuple[list, list]:
             label="regular site",
         ),
         Line2D([], [], color=LARGE, alpha=0.6, linewidth=1.4, label="people placed at a large site"),
+        Line2D([], [], color=REGULAR, alpha=0.7, linewidth=1.4, label="people placed at a regular site"),
     ]
+    if any(p.solution.kpis["unmet"] > 0 for p in panels):
+        symbols.append(
+            Patch(facecolor="white", edgecolor=UNMET, hatch=UNMET_HATCH, label="municipality with demand not placed")
+        )
     if any(p.boundaries is not None for p in panels):
         symbols.append(Line2D([], [], color="#505050", linewidth=0.9, label="province boundary"))
     if any(p.boundaries is None for p in panels):
@@ -340,7 +406,7 @@ def _map_legend(site_max: float, panels: list[Panel]) -> tuple[list, list]:
                 marker="o",
                 linestyle="",
                 markersize=8,
-                markerfacecolor=UNMET_CMAP(0.0),
+                markerfacecolor=TRAVEL_CMAP(0.0),
                 markeredgecolor="#7a7a7a",
                 label="municipality (size: demand)",
             )

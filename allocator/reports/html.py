@@ -18,16 +18,17 @@ from pathlib import Path
 import pandas as pd
 from matplotlib import rc_context
 
+from ..check import check_solution
 from ..core.errors import Problem, SolutionError
 from ..core.files import write_bytes
 from ..core.fmt import MISSING, minutes, missing, money, percent, places
 from ..core.outputs import SIGNATURE, check_file_target, check_folder_target, write_folder
 from ..data.geo import boundaries_for
 from ..data.instance import Instance
-from ..data.load import load_instance
+from ..data.load import find_instance
 from ..results.solution import read_solution
 from ..solve.options import Status
-from .console import STATUS_TEXT
+from .console import STATUS_TEXT, STATUS_WORD
 from .figures import Panel, cost_components, costs_figure, map_figure, provinces_figure, travel_figure
 
 FIGURES = ("map", "provinces", "costs", "travel")
@@ -43,62 +44,32 @@ class ReportFiles:
 
 
 def load_panels(solutions: list[str | Path], instance: str | Path | None = None) -> list[Panel]:
-    """Read each solution folder and its instance (from summary.json unless ``instance`` is given)."""
+    """Read each solution folder and its instance (found from summary.json unless ``instance`` is given), and re-run
+    the independent check on each: the report states what the check says now, not what the summary remembers."""
     loaded: dict[str, Instance] = {}
     panels = []
     many = len(solutions) > 1
     for k, folder in enumerate(solutions):
         folder = Path(folder)
         solution = read_solution(folder)
-        source = Path(instance) if instance else _source(solution.summary, folder)
-        key = str(source.resolve())
-        if key not in loaded:
-            loaded[key] = load_instance(source)
-        inst = loaded[key]
+        inst = find_instance(solution.summary, folder, instance)
+        inst = loaded.setdefault(inst.fingerprint + inst.source, inst)
         claimed = (solution.summary.get("instance") or {}).get("fingerprint")
         if claimed != inst.fingerprint:
             raise SolutionError(
                 [
                     Problem(
                         str(folder / "summary.json"),
-                        f"the solution was made for another version of the instance at {source} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
+                        f"the solution was made for another version of the instance at {instance} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
                         column="instance.fingerprint",
                     )
                 ]
             )
         letter = _letter(k)
         label = f"{letter} · {folder.name}" if many else folder.name
-        panels.append(
-            Panel(letter, label, solution, inst, boundaries_for(inst.municipalities.index, inst.provinces.index))
-        )
+        boundaries = boundaries_for(inst.municipalities.index, inst.provinces.index)
+        panels.append(Panel(letter, label, solution, inst, boundaries, check_solution(solution, inst)))
     return panels
-
-
-def _source(summary: dict, folder: Path) -> Path:
-    source = (summary.get("instance") or {}).get("source")
-    if not source:
-        raise SolutionError(
-            [
-                Problem(
-                    str(folder / "summary.json"),
-                    "names no instance source: give --instance PATH",
-                    column="instance.source",
-                )
-            ]
-        )
-    path = Path(source)
-    if not path.exists():
-        raise SolutionError(
-            [
-                Problem(
-                    str(folder / "summary.json"),
-                    f"the instance {source} no longer exists: give --instance PATH",
-                    column="instance.source",
-                    value=source,
-                )
-            ]
-        )
-    return path
 
 
 def _letter(k: int) -> str:
@@ -211,7 +182,10 @@ th { background: var(--soft); font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid #c8ccd2; }
 td.diff { background: #fff4d6; }
-.status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 13px; font-weight: 600; color: #fff; }
+.status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 13px; font-weight: 600; color: #fff; white-space: normal; }
+td.wrap { text-align: right; white-space: normal; min-width: 9em; }
+.kpi-table { table-layout: auto; }
+.card .v { overflow-wrap: anywhere; }
 .status.ok { background: var(--ok); } .status.warn { background: var(--warn); } .status.bad { background: var(--bad); }
 .banner { border-left: 4px solid var(--warn); background: #fff8e6; padding: 8px 12px; margin: 10px 0; }
 .banner.bad { border-color: var(--bad); background: #fdecea; }
@@ -328,10 +302,9 @@ def _banners(panels: list[Panel]) -> str:
             out.append(
                 f'<p class="banner{"" if s["status"] == Status.TIME_LIMIT else " bad"}">{e(who)}this plan is <strong>not proven optimal</strong> ({e(STATUS_TEXT.get(s["status"], s["status"]))}).{e(gap)}{(" " + e(s["message"])) if s.get("message") else ""}</p>'
             )
-        check = s.get("check")
-        if check is not None and not check.get("passed"):
+        if not p.check.passed:
             out.append(
-                f'<p class="banner bad">{e(who)}the plan <strong>failed the independent check</strong>: {e("; ".join(check.get("violations", [])[:5]))}</p>'
+                f'<p class="banner bad">{e(who)}the plan <strong>fails the independent check</strong>, re-run for this report ({len(p.check.violations)} violations): {e("; ".join(p.check.violations[:5]))}</p>'
             )
         if s["kpis"].get("unmet", 0) > 0:
             out.append(
@@ -345,8 +318,8 @@ def _cards(panel: Panel) -> str:
     cards = [
         (
             "Status",
-            STATUS_TEXT.get(s["status"], s["status"]),
-            f"gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), cur)})",
+            STATUS_WORD.get(s["status"], s["status"]),
+            f"{STATUS_TEXT.get(s['status'], s['status'])}; gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), cur)})",
         ),
         (
             "Total cost",
@@ -400,13 +373,9 @@ def _kpi_rows(panels: list[Panel]) -> list[tuple[str, object, str]]:
         ]
     rows += [
         (
-            "Independent check",
-            lambda s: (
-                None
-                if s.get("check") is None
-                else ("passed" if s["check"]["passed"] else f"FAILED ({len(s['check']['violations'])})")
-            ),
-            "text",
+            "Independent check (re-run now)",
+            lambda p: "passed" if p.check.passed else f"FAILED ({len(p.check.violations)} violations)",
+            "check",
         ),
         ("Solve time", lambda s: (s.get("timings") or {}).get("solve"), "seconds"),
     ]
@@ -425,10 +394,16 @@ def _kpi_table(panels: list[Panel]) -> str:
     )
     body = []
     for label, get, kind in _kpi_rows(panels):
-        values = [get(p.solution.summary) for p in panels]
+        values = [get(p) if kind == "check" else get(p.solution.summary) for p in panels]
         cells = []
         for k, v in enumerate(values):
-            cells.append(f'<td class="n">{_status_badge(v) if kind == "status" else e(_fmt(v, kind, cur))}</td>')
+            # Status and check texts wrap inside their cell, so that a long status never pushes the figures out of view.
+            if kind in ("status", "check"):
+                cells.append(
+                    f'<td class="wrap">{_status_badge(v) if kind == "status" else e(_fmt(v, "text", cur))}</td>'
+                )
+            else:
+                cells.append(f'<td class="n">{e(_fmt(v, kind, cur))}</td>')
             if k:
                 cells.append(f'<td class="n">{e(_diff(v, values[0], kind, cur))}</td>')
         sub = ' class="sub"' if label.startswith("  ") else ""
@@ -450,7 +425,7 @@ def _fmt(v, kind: str, cur: str) -> str:
 
 
 def _diff(v, base, kind: str, cur: str) -> str:
-    if kind in ("status", "text", "seconds") or v is None or base is None:
+    if kind in ("status", "text", "seconds", "check") or v is None or base is None:
         return "" if kind in ("seconds",) or v == base else "differs"
     d = v - base
     if d == 0:
@@ -607,11 +582,11 @@ def _footer(panels: list[Panel]) -> str:
         )
     seen = set()
     for p in panels:
-        if p.instance.source in seen:
+        if p.instance.fingerprint in seen:
             continue
-        seen.add(p.instance.source)
+        seen.add(p.instance.fingerprint)
         lines.append(
-            f"Instance {p.instance.name}: {p.instance.source} (fingerprint {p.instance.fingerprint[:12]}); "
+            f"Instance {p.instance.name} (fingerprint {p.instance.fingerprint[:12]}): "
             "its data sources and their attribution are listed in the instance's README."
         )
     lines.append("Made with reception-allocator (Pyomo + HiGHS).")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..data.policy import site_fixings
 from ..solve.highs import highs_version
-from .solution import PLACEMENT_COLUMNS, Solution
+from .solution import GROUP_COLUMNS, GROUP_PLACEMENT_COLUMNS, PLACEMENT_COLUMNS, Solution
 
 
 def extract_solution(instance, model, result, options=None, timings: dict | None = None) -> Solution:
@@ -19,9 +19,12 @@ def extract_solution(instance, model, result, options=None, timings: dict | None
     policy = model.policy
     placements = placements_table(model)
     sites = sites_table(instance, model, placements)
-    municipalities = municipalities_table(instance, model.data.demand, placements)
+    municipalities = municipalities_table(instance, municipality_demand(model.data), placements)
     provinces = provinces_table(instance, sites, municipalities, placements)
+    groups = groups_table(instance, model.data.demand, placements) if model.data.groups else None
     kpis = compute_kpis(sites, placements, municipalities, policy.unmet_penalty, model.data.budget)
+    # Written to four decimals of a minute; every figure above was taken from the exact times.
+    placements["travel_minutes"] = placements["travel_minutes"].round(4)
     summary = {
         "status": result.status.value,
         "message": result.message,
@@ -52,11 +55,39 @@ def extract_solution(instance, model, result, options=None, timings: dict | None
             "currency": instance.currency,
             "planning_period": instance.planning_period,
         },
+        **({"groups": group_summary(groups)} if groups is not None else {}),
         "blocks": result.blocks,
+        "block_gaps": block_gaps(model, result),
         "timings": {k: round(v, 4) for k, v in {**(timings or {}), **result.timings}.items()},
         "versions": versions(),
     }
-    return Solution(summary, sites, placements, municipalities, provinces)
+    return Solution(summary, sites, placements, municipalities, provinces, groups)
+
+
+def block_gaps(model, result) -> list[dict]:
+    """Per independent block: the provinces it holds, its status, objective, bound and absolute gap (as HiGHS reached them)."""
+    data = model.data
+    out = []
+    for block in result.block_outcomes:
+        provinces = set()
+        for var in block.variables:
+            name, index = var.parent_component().name, var.index()
+            if name == "open_site":
+                provinces.add(data.site_province[index])
+            elif name == "placed":
+                provinces.add(data.province_of[index[0]])
+            elif name == "unmet":
+                provinces.add(data.province_of[data.municipality(index)])
+        out.append(
+            {
+                "provinces": sorted(provinces),
+                "status": block.status.value,
+                "objective": block.objective,
+                "bound": block.bound,
+                "absolute_gap": block.absolute_gap,
+            }
+        )
+    return out
 
 
 def placements_table(model) -> pd.DataFrame:
@@ -69,19 +100,19 @@ def placements_table(model) -> pd.DataFrame:
         return float(round(v)) if policy.whole_places else round(float(v), 9)
 
     rows = []
-    for (i, s), var in model.placed.items():
+    for arc, var in model.placed.items():
         value = var.value or 0.0
         if value > 1e-9:
-            t = data.travel_minutes[(i, s)]
+            t = data.travel_minutes[arc]
             q = amount(value)
             if q > 0:
-                rows.append((i, s, q, t, data.cost_per_place[s] * q, w * t * q))
+                rows.append((*arc, q, t, data.place_cost(arc) * q, w * t * q))
+    columns = GROUP_PLACEMENT_COLUMNS if data.groups else PLACEMENT_COLUMNS
     placements = (
-        pd.DataFrame(rows, columns=PLACEMENT_COLUMNS)
-        .sort_values(["municipality", "site"], kind="stable")
+        pd.DataFrame(rows, columns=columns)
+        .sort_values(columns[: columns.index("placed")], kind="stable")
         .reset_index(drop=True)
     )
-    placements["travel_minutes"] = placements["travel_minutes"].round(4)
     return placements
 
 
@@ -134,6 +165,73 @@ def municipalities_table(instance, demand: dict[str, int], placements: pd.DataFr
             "max_travel_minutes": grouped["travel_minutes"].max().reindex(muni.index).to_numpy(),
         }
     )
+
+
+def municipality_demand(data) -> dict[str, int]:
+    """Demand per municipality: its own, or the sum over its groups."""
+    out: dict[str, int] = {}
+    for unit, d in data.demand.items():
+        i = data.municipality(unit)
+        out[i] = out.get(i, 0) + d
+    return out
+
+
+def groups_table(instance, unit_demand: dict, placements: pd.DataFrame) -> pd.DataFrame:
+    """groups.csv: per province and group, demand (the task, or the share of a national target), placed, unmet.
+
+    ``unit_demand`` maps (municipality, group) to its demand.
+    """
+    groups = instance.groups
+    muni = instance.municipalities
+    demand = pd.Series(dict(unit_demand), dtype=float)
+    demand.index = pd.MultiIndex.from_tuples(demand.index, names=["municipality", "group"])
+    by_unit = demand.groupby(
+        [demand.index.get_level_values(0).map(muni["province"]), demand.index.get_level_values(1)]
+    ).sum()
+    province = placements["municipality"].map(muni["province"])
+    placed = placements.groupby([province, placements["group"]])[["placed", "place_cost", "travel_value"]].sum()
+    open_sites = placements.groupby([province, placements["group"]])["site"].nunique()
+    rows = []
+    for p in instance.provinces.index:
+        for g in groups.ids:
+            need = float(by_unit.get((p, g), 0.0))
+            got = (
+                placed.loc[(p, g)]
+                if (p, g) in placed.index
+                else pd.Series({"placed": 0.0, "place_cost": 0.0, "travel_value": 0.0})
+            )
+            rows.append(
+                (
+                    p,
+                    instance.provinces.at[p, "name"],
+                    g,
+                    groups.name(g),
+                    groups.table.at[g, "target"],
+                    need,
+                    float(got["placed"]),
+                    max(need - float(got["placed"]), 0.0),
+                    round(float(got["placed"]) / need, 6) if need else float("nan"),
+                    int(open_sites.get((p, g), 0)),
+                    float(got["place_cost"]),
+                    float(got["travel_value"]),
+                )
+            )
+    return pd.DataFrame(rows, columns=GROUP_COLUMNS)
+
+
+def group_summary(groups: pd.DataFrame) -> dict:
+    """National totals per group for summary.json."""
+    out = {}
+    for g, part in groups.groupby("group", sort=False):
+        demand, placed = float(part["demand"].sum()), float(part["placed"].sum())
+        out[g] = {
+            "name": part["group_name"].iloc[0],
+            "target": part["target"].iloc[0],
+            "demand": demand,
+            "placed": placed,
+            "unmet": float(part["unmet"].sum()),
+        }
+    return out
 
 
 def provinces_table(

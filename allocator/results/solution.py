@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from ..core.errors import Problem, SolutionError
 from ..core.outputs import Claim, write_folder
 
 TABLES = ("sites", "placements", "municipalities", "provinces")
+# With demand groups: placements.csv gains a group column and groups.csv is written.
+GROUP_TABLE = "groups"
 SITE_COLUMNS = [
     "site",
     "name",
@@ -38,6 +41,21 @@ SITE_COLUMNS = [
     "travel_value",
 ]
 PLACEMENT_COLUMNS = ["municipality", "site", "placed", "travel_minutes", "place_cost", "travel_value"]
+GROUP_PLACEMENT_COLUMNS = ["municipality", "site", "group", "placed", "travel_minutes", "place_cost", "travel_value"]
+GROUP_COLUMNS = [
+    "province",
+    "name",
+    "group",
+    "group_name",
+    "target",
+    "demand",
+    "placed",
+    "unmet",
+    "realisation",
+    "open_sites",
+    "place_cost",
+    "travel_value",
+]
 MUNICIPALITY_COLUMNS = [
     "municipality",
     "name",
@@ -69,13 +87,14 @@ PROVINCE_COLUMNS = [
 
 @dataclass(frozen=True, eq=False)
 class Solution:
-    """Summary (status, objective, KPIs, policy, provenance) and the four tables."""
+    """Summary (status, objective, KPIs, policy, provenance) and the four tables (five with demand groups)."""
 
     summary: dict
     sites: pd.DataFrame
     placements: pd.DataFrame
     municipalities: pd.DataFrame
     provinces: pd.DataFrame
+    groups: pd.DataFrame | None = None  # per province and group: demand, placed, unmet (demand groups only)
 
     @property
     def status(self) -> str:
@@ -93,8 +112,11 @@ class Solution:
         return self.summary["kpis"]
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The four tables by name."""
-        return {name: getattr(self, name) for name in TABLES}
+        """The tables by name (groups last, when there are demand groups)."""
+        out = {name: getattr(self, name) for name in TABLES}
+        if self.groups is not None:
+            out[GROUP_TABLE] = self.groups
+        return out
 
 
 def write_solution(solution: Solution, folder: str | Path | Claim, inputs: Iterable[str | Path] = ()) -> Path:
@@ -105,8 +127,11 @@ def write_solution(solution: Solution, folder: str | Path | Claim, inputs: Itera
     ``claim_folder``) to write a target this run already holds.
     """
 
+    target = folder.target if isinstance(folder, Claim) else Path(folder)
+    summary = _portable(solution.summary, target)
+
     def fill(staging: Path) -> None:
-        text = json.dumps(_jsonable(solution.summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        text = json.dumps(_jsonable(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         (staging / "summary.json").write_text(text, encoding="utf-8")
         for name, table in solution.tables().items():
             table.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n", float_format=number_text)
@@ -114,6 +139,19 @@ def write_solution(solution: Solution, folder: str | Path | Claim, inputs: Itera
     if isinstance(folder, Claim):
         return folder.write(fill)
     return write_folder(folder, "solution", fill, inputs)
+
+
+def _portable(summary: dict, target: Path) -> dict:
+    """The summary as written: the instance's path relative to the solution folder, not where this machine keeps it."""
+    facts = summary.get("instance")
+    if (
+        not isinstance(facts, dict)
+        or not isinstance(facts.get("source"), str)
+        or not Path(facts["source"]).is_absolute()
+    ):
+        return summary
+    relative = os.path.relpath(facts["source"], start=target.resolve())
+    return {**summary, "instance": {**facts, "source": Path(relative).as_posix()}}
 
 
 def number_text(x: float) -> str:
@@ -132,12 +170,16 @@ TEXT_COLUMNS = (
     "fixing",
     "large_sites",
     "large_site_names",
+    "group",
+    "group_name",
+    "target",
 )
 COLUMNS = {
     "sites": SITE_COLUMNS,
     "placements": PLACEMENT_COLUMNS,
     "municipalities": MUNICIPALITY_COLUMNS,
     "provinces": PROVINCE_COLUMNS,
+    GROUP_TABLE: GROUP_COLUMNS,
 }
 
 
@@ -147,16 +189,19 @@ NUMBERS = {
     "placements": ("placed", "travel_minutes", "place_cost", "travel_value"),
     "municipalities": ("demand", "placed", "unmet", "sites"),
     "provinces": ("demand", "placed", "unmet", "open_sites", "fixed_cost", "place_cost", "travel_value", "cost"),
+    GROUP_TABLE: ("demand", "placed", "unmet", "open_sites", "place_cost", "travel_value"),
 }
 OPTIONAL_NUMBERS = {
     "municipalities": ("mean_travel_minutes", "max_travel_minutes"),
     "provinces": ("realisation", "mean_travel_minutes"),
+    GROUP_TABLE: ("realisation",),
 }
 KEYS = {
     "sites": ("site",),
     "placements": ("municipality", "site"),
     "municipalities": ("municipality",),
     "provinces": ("province",),
+    GROUP_TABLE: ("province", "group"),
 }
 SUMMARY_OBJECTS = ("kpis", "policy", "instance")
 SUMMARY_NUMBERS = ("objective", "bound", "gap", "absolute_gap")
@@ -170,9 +215,14 @@ def read_solution(folder: str | Path) -> Solution:
     problems: list[Problem] = []
     summary = _read_summary(root, problems)
     tables = {name: _read_table(root, name, problems) for name in TABLES}
+    groups = _read_table(root, GROUP_TABLE, problems) if (root / f"{GROUP_TABLE}.csv").is_file() else None
+    if groups is not None and tables["placements"] is not None and "group" not in tables["placements"]:
+        problems.append(Problem("placements.csv", "required column is missing (the plan has groups.csv)", 1, "group"))
     if problems:
         raise SolutionError(problems)
-    return Solution(summary, tables["sites"], tables["placements"], tables["municipalities"], tables["provinces"])
+    return Solution(
+        summary, tables["sites"], tables["placements"], tables["municipalities"], tables["provinces"], groups
+    )
 
 
 def _read_summary(root: Path, problems: list[Problem]) -> dict:
@@ -238,7 +288,7 @@ def _numbers(values: pd.Series, label: str, column: str, required: bool, problem
 
 
 def _unique_keys(table: pd.DataFrame, name: str, problems: list[Problem]) -> None:
-    keys = list(KEYS[name])
+    keys = list(KEYS[name]) + (["group"] if name == "placements" and "group" in table else [])
     for k in range(len(table)):
         if any(table.at[k, c] == "" for c in keys):
             problems.append(Problem(f"{name}.csv", "id is missing", row=k + 2, column=keys[-1], value=""))

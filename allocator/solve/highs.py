@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from .benders import solve_benders
 from .lagrange import Lagrangian
 from .library import new_highs as _new_highs
-from .options import SolveOptions, SolveResult, Status
+from .options import BlockOutcome, SolveOptions, SolveResult, Status
 from .schedule import Deadline, run_blocks, run_blocks_on_cluster
 from .structure import Facility, cover_rows, facility
 
@@ -184,6 +184,10 @@ class SolveSession:
 
         result = _combine(self.results, self.offset, len(self.blocks))
         result.timings = timings
+        result.block_outcomes = [
+            BlockOutcome(tuple(self.columns[c] for c in block.columns), r.status, r.objective, r.bound)
+            for block, r in zip(self.blocks, self.results)
+        ]
         if options.track_progress:
             result.progress = _progress(self.results, self.offset, t_start)
         if result.status in (Status.OPTIMAL, Status.TIME_LIMIT):
@@ -478,7 +482,7 @@ def _run_until(h: highspy.Highs, deadline: Deadline) -> bool:
     Signals reach Python only between bytecodes, never inside HiGHS; with the run in a thread this
     thread waits in Python, and on an interrupt (Ctrl-C, SIGTERM turned into an exception) asks
     HiGHS to stop at its next check, waits for it, and re-raises. Worker processes ignore
-    interrupts and are terminated by the parent.
+    interrupts (see core.interrupts.die_with_parent) and are terminated by the parent.
     """
     h.HandleUserInterrupt = True
     h.startSolve()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 
 
@@ -22,8 +23,10 @@ class Status(enum.StrEnum):
 class SolveOptions:
     """Limits and settings of one solve."""
 
-    time_limit: float = 60.0  # seconds, for the whole solve
-    gap: float = 1e-4  # relative MIP gap
+    time_limit: float = 300.0  # seconds, for the whole solve
+    # Relative MIP gap. Tight: large sites differ by tens of thousands of euros on a national objective of
+    # billions, and a looser gap lets the plan pick a site that a what-if ranks second.
+    gap: float = 1e-6
     threads: int = 1  # HiGHS threads per block
     seed: int = 0
     workers: int = 0  # worker processes for independent blocks; 0 = one per core
@@ -31,6 +34,32 @@ class SolveOptions:
     decompose: bool = True
     log: bool = False
     track_progress: bool = False  # record objective and bound over time (SolveResult.progress)
+
+    def __post_init__(self):
+        problems = []
+        if not (isinstance(self.time_limit, (int, float)) and math.isfinite(self.time_limit) and self.time_limit >= 0):
+            problems.append(f"time_limit must be a finite number of seconds >= 0, is {self.time_limit!r}")
+        if not (isinstance(self.gap, (int, float)) and math.isfinite(self.gap) and 0 <= self.gap <= 1):
+            problems.append(f"gap must be a relative gap between 0 and 1, is {self.gap!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class BlockOutcome:
+    """One independent block of a solve: its variables, and the status, objective and bound HiGHS reached for it."""
+
+    variables: tuple  # the Pyomo VarData of the block's columns
+    status: Status
+    objective: float | None
+    bound: float | None
+
+    @property
+    def absolute_gap(self) -> float | None:
+        """Objective minus bound of this block."""
+        if self.objective is None or self.bound is None:
+            return None
+        return max(self.objective - self.bound, 0.0)
 
 
 @dataclass
@@ -46,6 +75,7 @@ class SolveResult:
     blocks: int = 0
     values: dict | None = None  # id(VarData) -> value, only when a plan exists
     progress: list[dict] = field(default_factory=list)  # with track_progress: {seconds, objective, bound, gap}
+    block_outcomes: list[BlockOutcome] = field(default_factory=list)  # one per independent block
 
     @property
     def has_plan(self) -> bool:

@@ -10,13 +10,14 @@ is left is reported as cut short, so that the caller can resume it from its plan
 from __future__ import annotations
 
 import multiprocessing
-import signal
+import os
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from ..core.errors import AllocatorError
+from ..core.interrupts import die_with_parent
 
 
 class Deadline:
@@ -42,12 +43,11 @@ _SLOTS = None  # the shared deadlines, in a worker process
 CONNECT_SECONDS = 20  # to reach a Dask scheduler
 
 
-def _init_worker(slots) -> None:
-    """Workers leave Ctrl-C to the parent (a terminal sends it to the whole process group) and die on SIGTERM."""
+def _init_worker(slots, parent: int) -> None:
+    """Workers read the shared deadlines, leave Ctrl-C to the parent and die with it (core.interrupts)."""
     global _SLOTS
     _SLOTS = slots
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent)
 
 
 def _in_worker(solve: Callable, job, index: int, final: float):
@@ -70,7 +70,7 @@ def run_blocks(jobs: list, sizes: list[float], workers: int, final: float, solve
         return results, [slots[k] < final for k in range(n)]
     context = multiprocessing.get_context("fork")
     slots = context.Array("d", n, lock=False)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(slots,))
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(slots, os.getpid()))
     pending = deque(range(n))
     running: dict = {}
     results: list = [None] * n

@@ -7,8 +7,10 @@ Run from anywhere: python instances/nl-2024/build.py
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -30,15 +32,33 @@ SPEED_KMH = 70
 DETOUR_FACTOR = 1.3
 ADJACENT_M = 250  # bridges simplification gaps along shared borders and narrow crossings such as the Afsluitdijk
 
-# Assumptions, explained in README.md.
-COST_PER_PLACE = 26_900
-REGULAR_FIXED_COST = 1_500_000
-LARGE_FIXED_COST = 4_000_000
+# Assumptions, explained in README.md (labels C1-C4, S1-S5).
+HOLDING_COST_PER_PLACE = 6_600  # C1: a place held available for a year, occupied or not
+COST_PER_PLACE = 20_300  # C2: on top of C1, for a place that is occupied
+REGULAR_BASE_COST = 1_500_000  # C3: per regular location and year, whatever its size
+LARGE_BASE_COST = 4_000_000  # C4: per large location and year
 REGULAR_MIN_SIZE = 50
-REGULAR_MIN_CAPACITY = 300
+REGULAR_SIZES = (300, 1_000)  # S2: smallest and largest regular candidate
+REGULAR_ROOM = 2  # S3: regular candidate places per place of the municipality's own task
 LARGE_MIN_SIZE = 1_000
 LARGE_CAPACITY = 2_000
 LARGE_CANDIDATES_PER_PROVINCE = 3
+
+# Demand groups (README.md, "Demand groups", assumptions G1-G9).
+GROUPS = [  # group, name, target, sites that take it unless site_groups.csv says otherwise
+    ("asylum", "asylum seekers", "province", "all"),
+    ("amv", "unaccompanied minors", "province", "listed"),
+    ("status_holders", "status holders waiting for a home", "province", "all"),
+    ("ukraine", "displaced people from Ukraine", "national", "listed"),
+]
+STATUS_HOLDER_HALF_YEAR = "2025-H1"  # G3: the half-year in which the places must be ready
+UKRAINE_REQUEST_DATE = "2024-02-01"  # G5: the latest request to municipalities in the data
+UKRAINE_BEDS_DATE = "2024-09"  # G6: the latest count of municipal beds available
+UKRAINE_NORM_PER_DAY = 83  # G7: EUR per realised place per day paid to municipalities, all in
+UKRAINE_NEW_PLACES = 100  # G8: places a municipality can add to its reception for Ukraine
+AMV_HOUSE = 20  # G4: youths in one small housing unit (kwv), the step in which a minors' unit grows
+AMV_UNIT_SIZES = (AMV_HOUSE, 100)  # G4: one house; a region of houses
+AMV_COST_PER_PLACE = HOLDING_COST_PER_PLACE + COST_PER_PLACE + REGULAR_BASE_COST // 600  # G4: 29,400
 
 # site id -> start of the site_name in reception_sites.csv
 EXISTING_SITES = {
@@ -106,19 +126,136 @@ def road_minutes(metres: float) -> float:
     return round(metres / 1000 * DETOUR_FACTOR / SPEED_KMH * 60, 1)
 
 
-def check_cost_rationale() -> None:
-    """The regular cost parameters must reproduce COA's average cost at its smallest efficient size."""
+def holding_cost_2017() -> float:
+    """EUR per empty place per year: COA's 2017 vacancy cost over its mean number of empty places in 2017.
+
+    Empty places are capacity minus residents at the three dates of 2017 in coa_occupancy.csv,
+    averaged over the year with straight lines between the dates.
+    """
+    rows = read_csv("coa_occupancy.csv")
+
+    def value(date: str, column: str) -> int:
+        [row] = [r for r in rows if r["date"] == date and r[column]]
+        return int(row[column])
+
+    points = [  # (day of 2017, empty places)
+        (0, value("2017-01-01", "capacity") - value("2017-01-01", "residents")),
+        (115, value("2017-04-26", "capacity") - value("2017-04-26", "residents")),
+        (365, value("2018-01-01", "capacity") - value("2017-12-31", "residents")),
+    ]
+    mean_empty = sum((b[0] - a[0]) * (a[1] + b[1]) / 2 for a, b in itertools.pairwise(points)) / 365
+    [vacancy] = [r for r in read_csv("cost_facts.csv") if r["fact"].startswith("cost of vacancy")]
+    return int(vacancy["value"]) / mean_empty
+
+
+def regular_size_range() -> tuple[int, int]:
+    """Smallest and largest capacity of the regular COA locations in coa_location_examples.csv."""
+    sizes = []
+    for row in read_csv("coa_location_examples.csv"):
+        kind, capacity = row["type"], row["capacity"]
+        if not (kind.startswith("azc") or kind == "regular") or "extension" in kind or "residents" in capacity:
+            continue
+        sizes += [int(n) for n in re.findall(r"\d+", capacity.split("(")[0])]
+    return min(sizes), max(sizes)
+
+
+def check_rationale() -> None:
+    """The cost and size assumptions must still follow from the source files they are derived from."""
+    require(
+        round(holding_cost_2017(), -2) == HOLDING_COST_PER_PLACE,
+        f"holding cost per place no longer matches the 2017 vacancy figures ({holding_cost_2017():.0f})",
+    )
     facts = {row["fact"]: row for row in read_csv("cost_facts.csv")}
     average = int(facts["cost per place per year in a regular azc"]["value"])
     size = int(facts["smallest azc size that COA considers viable to run"]["value"])
     require(
-        REGULAR_FIXED_COST + COST_PER_PLACE * size == average * size,
-        "regular fixed cost and cost per place no longer match cost_facts.csv",
+        REGULAR_BASE_COST + (HOLDING_COST_PER_PLACE + COST_PER_PLACE) * size == average * size,
+        "regular costs no longer give COA's average cost per place at its smallest viable size",
+    )
+    require(
+        regular_size_range() == REGULAR_SIZES,
+        f"regular sizes {REGULAR_SIZES} differ from the range of the COA examples {regular_size_range()}",
     )
 
 
+def fixed_cost(base: int, capacity: int) -> int:
+    """A location's cost per year before anyone lives there: its base cost and its places held available."""
+    return base + HOLDING_COST_PER_PLACE * capacity
+
+
+def regular_sizes(task: int) -> list[int]:
+    """Capacities of a municipality's regular candidates: room for REGULAR_ROOM x its task (at least
+    one smallest location), in as few equal locations of at most the largest size as hold it."""
+    smallest, largest = REGULAR_SIZES
+    room = max(smallest, REGULAR_ROOM * task)
+    count = -(-room // largest)
+    return [-(-room // count)] * count
+
+
+def amv_places() -> int:
+    """Places for unaccompanied minors in the Spreidingswet capacity estimate (coa_capacity_needs.csv)."""
+    [row] = [r for r in read_csv("coa_capacity_needs.csv") if r["decision_or_page"].startswith("Spreidingswet")]
+    require(int(row["places_needed"]) == 96_000, "the capacity estimate row no longer says 96,000 places")
+    [places] = re.findall(r"of which ([\d,]+) amv places", row["notes"])
+    return int(places.replace(",", ""))
+
+
+def status_holder_task() -> int:
+    [row] = [r for r in read_csv("statushouders_taakstelling_totals.csv") if r["half_year"] == STATUS_HOLDER_HALF_YEAR]
+    return int(row["national_total"])
+
+
+def ukraine_request() -> int:
+    [row] = [
+        r
+        for r in read_csv("inflow_forecasts.csv")
+        if r["measure"] == "ukraine_reception_places_requested" and r["year_forecast"] == UKRAINE_REQUEST_DATE
+    ]
+    return int(row["middle"])
+
+
+def ukraine_beds() -> int:
+    [row] = [r for r in read_csv("ukraine_reception.csv") if r["date"] == UKRAINE_BEDS_DATE]
+    return int(row["beds_available"])
+
+
+def unit_sizes(demand: int, sizes: tuple[int, int]) -> list[int]:
+    """Room for REGULAR_ROOM x ``demand`` (at least the smallest size) in as few equal units of at most the largest size."""
+    smallest, largest = sizes
+    room = max(smallest, REGULAR_ROOM * demand)
+    count = -(-room // largest)
+    return [-(-room // count)] * count
+
+
+def group_demand(
+    tasks: dict[str, int], demand: dict[str, int], municipalities: list[dict]
+) -> dict[str, dict[str, int]]:
+    """Demand per group and municipality (README.md, "Demand groups"): the task split into minors,
+    status holders and the other asylum seekers; Ukraine's national request on top."""
+    population = {m["municipality_code"]: int(m["population_2024_01_01"]) for m in municipalities}
+    province_of = {m["municipality_code"]: m["province_code"] for m in municipalities}
+    province_amv = split_task(amv_places(), tasks)
+    gelderland = {p["province_code"]: p["amv_places_included"] for p in read_csv("spreidingswet_2024.csv")}["PV25"]
+    require(
+        province_amv["PV25"] == int(gelderland),
+        f"Gelderland's minors {province_amv['PV25']} differ from its reported {gelderland}",
+    )
+    amv: dict[str, int] = {}
+    for code, places in province_amv.items():
+        amv.update(split_task(places, {c: n for c, n in population.items() if province_of[c] == code}))
+    status = split_task(status_holder_task(), population)
+    asylum = {c: demand[c] - amv[c] - status[c] for c in demand}
+    require(min(asylum.values()) >= 0, "a municipality's minors and status holders exceed its task")
+    return {
+        "asylum": asylum,
+        "amv": amv,
+        "status_holders": status,
+        "ukraine": split_task(ukraine_request(), population),
+    }
+
+
 def main() -> None:
-    check_cost_rationale()
+    check_rationale()
 
     municipalities = sorted(read_csv("municipalities.csv"), key=lambda m: m["municipality_code"])
     by_code = {m["municipality_code"]: m for m in municipalities}
@@ -176,7 +313,7 @@ def main() -> None:
         ],
     )
 
-    def site_row(site, name, m, kind, status, min_size, capacity, fixed_cost, lat, lon):
+    def site_row(site, name, m, kind, status, min_size, capacity, base_cost, lat, lon):
         return [
             site,
             name,
@@ -186,27 +323,30 @@ def main() -> None:
             status,
             min_size,
             capacity,
-            fixed_cost,
+            fixed_cost(base_cost, capacity),
             COST_PER_PLACE,
             lat,
             lon,
         ]
 
-    sites = [
-        site_row(
-            f"R-{c}",
-            f"{m['municipality_name']} (regular)",
-            m,
-            "regular",
-            "candidate",
-            REGULAR_MIN_SIZE,
-            max(REGULAR_MIN_CAPACITY, 2 * demand[c]),
-            REGULAR_FIXED_COST,
-            m["interior_lat"],
-            m["interior_lon"],
-        )
-        for c, m in by_code.items()
-    ]
+    sites = []
+    for c, m in by_code.items():
+        sizes = regular_sizes(demand[c])
+        sites += [
+            site_row(
+                f"R-{c}-{k:02d}",
+                f"{m['municipality_name']} (regular {k} of {len(sizes)})",
+                m,
+                "regular",
+                "candidate",
+                REGULAR_MIN_SIZE,
+                size,
+                REGULAR_BASE_COST,
+                m["interior_lat"],
+                m["interior_lon"],
+            )
+            for k, size in enumerate(sizes, start=1)
+        ]
     for code in tasks:
         in_province = [m for m in municipalities if m["province_code"] == code]
         in_province.sort(key=lambda m: (-int(m["population_2024_01_01"]), m["municipality_code"]))
@@ -219,7 +359,7 @@ def main() -> None:
                 "candidate",
                 LARGE_MIN_SIZE,
                 LARGE_CAPACITY,
-                LARGE_FIXED_COST,
+                LARGE_BASE_COST,
                 m["interior_lat"],
                 m["interior_lon"],
             )
@@ -242,11 +382,59 @@ def main() -> None:
                 "existing",
                 LARGE_MIN_SIZE,
                 int(row["max_capacity"]),
-                LARGE_FIXED_COST,
+                LARGE_BASE_COST,
                 row["lat"],
                 row["lon"],
             )
         )
+    groups = group_demand(tasks, demand, municipalities)
+    site_groups = []
+    beds = split_task(ukraine_beds(), {c: int(m["population_2024_01_01"]) for c, m in by_code.items()})
+    ukraine_cost = UKRAINE_NORM_PER_DAY * 365
+    for c, m in by_code.items():
+        sizes = unit_sizes(groups["amv"][c], AMV_UNIT_SIZES)
+        for k, size in enumerate(sizes, start=1):
+            site = f"A-{c}-{k:02d}"
+            sites.append(
+                [
+                    site,
+                    f"{m['municipality_name']} (minors unit {k} of {len(sizes)})",
+                    c,
+                    m["province_code"],
+                    "regular",
+                    "candidate",
+                    0,
+                    size,
+                    HOLDING_COST_PER_PLACE * AMV_HOUSE,
+                    AMV_COST_PER_PLACE,
+                    m["interior_lat"],
+                    m["interior_lon"],
+                ]
+            )
+            site_groups.append([site, "amv"])
+        require(beds[c] > 0, f"{m['municipality_name']} gets no municipal reception beds")
+        # Beds in place are paid whether used or not (a fixed cost); new places are paid as they are realised.
+        for site, name, status, size, fixed, per_place in (
+            (f"U-{c}", "municipal reception, Ukraine", "existing", beds[c], ukraine_cost * beds[c], 0),
+            (f"UN-{c}", "new municipal reception, Ukraine", "candidate", UKRAINE_NEW_PLACES, 0, ukraine_cost),
+        ):
+            sites.append(
+                [
+                    site,
+                    f"{m['municipality_name']} ({name})",
+                    c,
+                    m["province_code"],
+                    "regular",
+                    status,
+                    0,
+                    size,
+                    fixed,
+                    per_place,
+                    m["interior_lat"],
+                    m["interior_lon"],
+                ]
+            )
+            site_groups.append([site, "ukraine"])
     sites.sort(key=lambda s: s[0])
     write_csv(
         "sites.csv",
@@ -266,6 +454,14 @@ def main() -> None:
         ],
         sites,
     )
+
+    write_csv("groups.csv", ["group", "name", "target", "sites"], [list(g) for g in GROUPS])
+    write_csv(
+        "group_demand.csv",
+        ["municipality", "group", "demand"],
+        [[c, g, groups[g][c]] for c in sorted(by_code) for g, *_ in GROUPS if groups[g][c] > 0],
+    )
+    write_csv("site_groups.csv", ["site", "group"], sorted(site_groups))
 
     codes = sorted(polygons)
     tree = shapely.STRtree([polygons[c] for c in codes])

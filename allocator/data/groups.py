@@ -1,0 +1,243 @@
+"""Demand groups of an instance: groups.csv, group_demand.csv and site_groups.csv (instances/README.md).
+
+Validation collects every problem (file, row, column and value), like the rest of the instance.
+An instance without groups.csv has no groups and these files play no part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import Problem
+from .tables import Column, duplicates, read_table, typed
+
+MAX_PLACES = 1e9
+MAX_MONEY = 1e12
+MAX_MINUTES = 1e4
+MAX_ROWS = {"groups.csv": 1_000, "group_demand.csv": 2_000_000, "site_groups.csv": 2_000_000}
+GROUP_FILES = ("groups.csv", "group_demand.csv", "site_groups.csv")
+
+GROUP_COLUMNS = (
+    Column("group", "id"),
+    Column("name", "text"),
+    Column("target", "choice", choices=("province", "national")),
+    Column("sites", "choice", choices=("all", "regular", "listed")),
+    Column("max_travel_minutes", "float", required=False, min=0, max=MAX_MINUTES),
+)
+GROUP_DEMAND_COLUMNS = (
+    Column("municipality", "id"),
+    Column("group", "id"),
+    Column("demand", "int", min=0, max=MAX_PLACES),
+)
+SITE_GROUP_COLUMNS = (
+    Column("site", "id"),
+    Column("group", "id"),
+    Column("capacity", "int", required=False, min=0, strict_min=True, max=MAX_PLACES),
+    Column("cost_per_place", "float", required=False, min=0, max=MAX_MONEY),
+)
+COLUMNS = {"groups.csv": GROUP_COLUMNS, "group_demand.csv": GROUP_DEMAND_COLUMNS, "site_groups.csv": SITE_GROUP_COLUMNS}
+
+
+@dataclass(frozen=True, eq=False)
+class Groups:
+    """The demand groups of a validated instance.
+
+    ``table``: index group (file order): name, target, sites, max_travel_minutes (NaN = no limit of its own).
+    ``demand``: index municipality (instance order), one column per group: places.
+    ``eligible``: one row per site and group it takes (instance and group order): site, group,
+    capacity (C_sg, the site's capacity when not given), cost_per_place (c_sg), listed (named in site_groups.csv).
+    """
+
+    table: pd.DataFrame
+    demand: pd.DataFrame
+    eligible: pd.DataFrame
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.table.index)
+
+    @property
+    def province_groups(self) -> list[str]:
+        """Groups in the provinces' task."""
+        return list(self.table.index[self.table["target"] == "province"])
+
+    @property
+    def national_groups(self) -> list[str]:
+        """Groups with a separate national target."""
+        return list(self.table.index[self.table["target"] == "national"])
+
+    def name(self, group: str) -> str:
+        return str(self.table.at[group, "name"])
+
+
+# Demand groups are planned for one period; a multi-period instance (periods.csv) with groups is refused.
+PERIODS = "periods.csv"
+WITH_PERIODS = "demand groups and periods in one instance are not supported: plan the groups for one period (leave periods.csv out), or the periods without groups"
+
+
+def read_group_tables(root: Path, problems: list[Problem]) -> dict[str, pd.DataFrame | None]:
+    """The group tables of an instance folder that exist, checked cell by cell (missing files: None)."""
+    if (root / "groups.csv").is_file() and (root / PERIODS).is_file():
+        problems.append(Problem("groups.csv", WITH_PERIODS))
+    return {
+        name: read_table(root / name, COLUMNS[name], problems, max_rows=MAX_ROWS[name])
+        if (root / name).is_file()
+        else None
+        for name in GROUP_FILES
+    }
+
+
+def build_groups(
+    tables: dict[str, pd.DataFrame | None], municipalities: pd.DataFrame, sites: pd.DataFrame, problems: list[Problem]
+) -> Groups | None:
+    """Validate the group tables against the instance's typed ``municipalities`` and ``sites`` (indexed by id).
+
+    Appends every problem to ``problems``; returns None when the instance has no groups or there are problems.
+    """
+    groups, demand, site_groups = (tables.get(name) for name in GROUP_FILES)
+    if groups is None:
+        for name in ("group_demand.csv", "site_groups.csv"):
+            if tables.get(name) is not None:
+                problems.append(Problem(name, "this table needs groups.csv, which is missing"))
+        return None
+    if demand is None:
+        problems.append(Problem("group_demand.csv", "file not found (an instance with groups.csv needs it)"))
+        return None
+    start = len(problems)
+    _check_ids(groups, demand, site_groups, municipalities, sites, problems)
+    if len(problems) > start:
+        return None
+
+    table = typed(groups, GROUP_COLUMNS).drop(columns="row").set_index("group")
+    table["max_travel_minutes"] = table["max_travel_minutes"].astype(float) if "max_travel_minutes" in table else np.nan
+    table = table[["name", "target", "sites", "max_travel_minutes"]]
+
+    demand = typed(demand, GROUP_DEMAND_COLUMNS)
+    wide = demand.pivot(index="municipality", columns="group", values="demand").reindex(
+        index=municipalities.index, columns=table.index
+    )
+    wide = wide.fillna(0).astype("int64")
+    wide.columns.name = None
+    task_groups = list(table.index[table["target"] == "province"])
+    got = wide[task_groups].sum(axis=1) if task_groups else pd.Series(0, index=wide.index)
+    for m in municipalities.index[got.to_numpy() != municipalities["demand"].to_numpy()]:
+        problems.append(
+            Problem(
+                "group_demand.csv",
+                f"the demand of the province groups ({', '.join(task_groups) or 'none'}) of municipality {m} adds up to {int(got[m])}, its demand is {int(municipalities.at[m, 'demand'])}",
+                column="demand",
+                value=int(got[m]),
+            )
+        )
+
+    eligible = _eligibility(table, site_groups, sites, problems)
+    if len(problems) > start:
+        return None
+    return Groups(table, wide, eligible)
+
+
+def _check_ids(groups, demand, site_groups, municipalities: pd.DataFrame, sites: pd.DataFrame, problems) -> None:
+    """Ids that repeat or are unknown, and group capacities above their site's."""
+    duplicates(groups, "group", "groups.csv", problems)
+    known_groups = {g for g in groups["group"] if g is not None} if "group" in groups else set()
+    _references(
+        demand,
+        "municipality",
+        set(municipalities.index),
+        "group_demand.csv",
+        "municipality (not in municipalities.csv)",
+        problems,
+    )
+    _references(demand, "group", known_groups, "group_demand.csv", "group (not in groups.csv)", problems)
+    _pairs(demand, ("municipality", "group"), "group_demand.csv", problems)
+    if site_groups is None:
+        return
+    _references(site_groups, "site", set(sites.index), "site_groups.csv", "site (not in sites.csv)", problems)
+    _references(site_groups, "group", known_groups, "site_groups.csv", "group (not in groups.csv)", problems)
+    _pairs(site_groups, ("site", "group"), "site_groups.csv", problems)
+    if {"site", "capacity"} <= set(site_groups):
+        for row, site, cap in zip(site_groups["row"], site_groups["site"], site_groups["capacity"]):
+            if site in sites.index and cap is not None and cap > sites.at[site, "capacity"]:
+                problems.append(
+                    Problem(
+                        "site_groups.csv",
+                        f"exceeds the site's capacity ({sites.at[site, 'capacity']})",
+                        row,
+                        "capacity",
+                        cap,
+                    )
+                )
+
+
+def _eligibility(
+    table: pd.DataFrame, site_groups: pd.DataFrame | None, sites: pd.DataFrame, problems: list[Problem]
+) -> pd.DataFrame:
+    listed: dict[str, dict[str, tuple]] = {}
+    if site_groups is not None:
+        rows = typed(site_groups, SITE_GROUP_COLUMNS)
+        for r in rows.itertuples(index=False):
+            cap = getattr(r, "capacity", None)
+            cost = getattr(r, "cost_per_place", None)
+            listed.setdefault(r.site, {})[r.group] = (
+                None if cap is None or pd.isna(cap) else int(cap),
+                None if cost is None or pd.isna(cost) else float(cost),
+            )
+    out = []
+    order = list(table.index)
+    for site, kind, cap, cost in zip(sites.index, sites["kind"], sites["capacity"], sites["cost_per_place"]):
+        if site in listed:
+            takes = sorted(listed[site], key=order.index)
+        else:
+            takes = [
+                g
+                for g in order
+                if table.at[g, "sites"] == "all" or (table.at[g, "sites"] == "regular" and kind == "regular")
+            ]
+        if not takes:
+            problems.append(
+                Problem(
+                    "site_groups.csv",
+                    f"site {site} takes no group (list it in site_groups.csv, or give a group sites = all or regular)",
+                    column="site",
+                    value=site,
+                )
+            )
+        for g in takes:
+            own_cap, own_cost = listed.get(site, {}).get(g, (None, None))
+            out.append(
+                (
+                    site,
+                    g,
+                    int(cap) if own_cap is None else own_cap,
+                    float(cost) if own_cost is None else own_cost,
+                    site in listed,
+                )
+            )
+    return pd.DataFrame(out, columns=["site", "group", "capacity", "cost_per_place", "listed"])
+
+
+def _references(df, column: str, known: set, label: str, what: str, problems: list[Problem]) -> None:
+    if column not in df:
+        return
+    for row, value in zip(df["row"], df[column]):
+        if value is not None and value not in known:
+            problems.append(Problem(label, f"unknown {what}", row, column, value))
+
+
+def _pairs(df, columns: tuple[str, str], label: str, problems: list[Problem]) -> None:
+    if not set(columns) <= set(df):
+        return
+    seen: dict[tuple, int] = {}
+    for row, a, b in zip(df["row"], df[columns[0]], df[columns[1]]):
+        if a is None or b is None:
+            continue
+        if (a, b) in seen:
+            problems.append(
+                Problem(label, f"{columns[0]} and {columns[1]} repeat row {seen[(a, b)]}", row, columns[1], b)
+            )
+        else:
+            seen[(a, b)] = row

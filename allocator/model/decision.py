@@ -1,0 +1,161 @@
+"""The allocation decision as a Pyomo model (models/README.md, "The allocation decision").
+
+The provinces whose plans fall short keep every committed place; the model adds places at
+committed sites with room or at sites it opens, and counts places for municipalities, so that
+every shortfall closes at the least cost. It reuses the builders of the plan model: their rows
+read a site's load through :func:`allocator.model.build.site_load`, which here is the committed
+places (a constant) plus the places added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from ..data.instance import Instance
+from ..data.policy import Policy, check_policy
+from . import build
+from .build import linear
+from .data import model_data
+
+Supply = str | tuple[str, str]  # a site, or (site, group) with demand groups
+
+
+@dataclass(frozen=True)
+class Commitments:
+    """What the plans of the decided provinces commit: places per supply key, and the committed sites (open)."""
+
+    places: dict[Supply, int]
+    sites: frozenset[str]
+
+
+class _Decision:
+    """Attached to a decision model as ``m.decision``: the committed places and the load of a site."""
+
+    def __init__(self, commitments: Commitments):
+        self.commitments = commitments
+        self.keys: dict[str, list] | None = None  # site -> its supply keys, filled on first use
+
+    def load(self, m, site: str, group: str | None = None) -> tuple[list, float]:
+        """The places at ``site`` (of ``group``): the added variables, and the committed places as a constant."""
+        if self.keys is None:
+            self.keys = {s: [] for s in m.SITES}
+            for k in supply(m):
+                self.keys[supply_site(k)].append(k)
+        keys = self.keys[site]
+        if group is not None:
+            keys = [k for k in keys if k[1] == group]
+        constant = float(sum(self.commitments.places.get(k, 0) for k in keys))
+        return [(1, m.added[k]) for k in keys], constant
+
+
+def build_decision_model(instance: Instance, policy: Policy, commitments: Commitments) -> pyo.ConcreteModel:
+    """The decision for the provinces of ``instance`` (cut down to the provinces to decide) under ``policy``.
+
+    A budget in ``policy`` is what is left for these provinces once every plan's committed cost outside
+    them is paid; the committed cost inside them counts against it here.
+    """
+    check_policy(policy, instance)
+    m = pyo.ConcreteModel(name=f"decision[{instance.name}]")
+    m.data = model_data(instance, policy)
+    m.policy = policy
+    m.elastic = None
+    m.decision = _Decision(commitments)
+    build.add_sets(m, instance)
+    build.add_variables(m, policy)
+    add_added(m, policy)
+    add_decision_costs(m, policy)
+    build.add_demand_balance(m)
+    add_place_supply(m)
+    build.add_site_capacity(m)
+    build.add_group_capacity(m)
+    build.add_site_min_size(m)
+    build.add_open_site_link(m)
+    build.add_large_site_per_province(m, policy.large_site_rule)
+    add_decision_budget(m)
+    build.add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
+    m.decision_cost = pyo.Objective(
+        expr=m.unmet_penalty_total + m.fixed_cost_total + m.place_cost_total + m.travel_value_total,
+        sense=pyo.minimize,
+    )
+    build.apply_fixings(m, instance, policy)
+    for s in commitments.sites:
+        m.open_site[s].setlb(1)
+        m.open_site[s].setub(1)
+    return m
+
+
+def supply(m):
+    """Where places can be added: SITE_GROUPS, or SITES without groups."""
+    return m.SITE_GROUPS if m.data.groups else m.SITES
+
+
+def supply_site(key: Supply) -> str:
+    """The site of a supply key."""
+    return key if isinstance(key, str) else key[0]
+
+
+def add_added(m, policy: Policy) -> None:
+    """added[s,g] >= 0 (added[s] without groups): places the decision adds, at most C_sg - q_sg; whole places unless whole_places = false."""
+    d, q = m.data, m.decision.commitments.places
+
+    def room(key) -> int:
+        s = supply_site(key)
+        cap = d.capacity[s] if isinstance(key, str) else (d.group_capacity or {}).get(key, d.capacity[s])
+        return max(cap - q.get(key, 0), 0)
+
+    domain = pyo.NonNegativeIntegers if policy.whole_places else pyo.NonNegativeReals
+    m.added = pyo.Var(supply(m), domain=domain, bounds={k: (0, room(k)) for k in supply(m)})
+
+
+def add_decision_costs(m, policy: Policy) -> None:
+    """The named parts of the decision's cost (committed sites and places are paid by the plans).
+
+    fixed_cost_total     = sum_{s not committed} F_s open_site[s]
+    place_cost_total     = sum_{(s,g)} c_sg added[s,g]
+    travel_value_total   = sum_{(i,s,g)} w t_is placed[i,s,g]
+    unmet_penalty_total  = M sum_{(i,g)} unmet[i,g]
+    """
+    d = m.data
+    committed = m.decision.commitments.sites
+    w, penalty = policy.travel_value, policy.unmet_penalty
+
+    def price(key) -> float:
+        return d.cost_per_place[key] if isinstance(key, str) else d.group_cost[key]
+
+    m.fixed_cost_total = pyo.Expression(
+        expr=linear([(d.fixed_cost[s], m.open_site[s]) for s in m.SITES if s not in committed])
+    )
+    m.place_cost_total = pyo.Expression(expr=linear([(price(k), m.added[k]) for k in supply(m)]))
+    m.travel_value_total = pyo.Expression(expr=linear([(w * d.travel_minutes[a], m.placed[a]) for a in m.ARCS]))
+    m.unmet_penalty_total = pyo.Expression(expr=linear([(penalty, var) for var in m.unmet.values()]))
+
+
+def add_place_supply(m) -> None:
+    """place_supply[s,g]:  sum_{i:(i,s,g) in ARCS} placed[i,s,g] - added[s,g] <= q_sg   for (s,g) in SITE_GROUPS (place_supply[s] without groups)."""
+    if not len(supply(m)):
+        return
+    d, q = m.data, m.decision.commitments.places
+    arcs: dict = {k: [] for k in supply(m)}
+    for a in d.arcs:
+        key = a[1] if len(a) == 2 else (a[1], a[2])
+        if key in arcs:
+            arcs[key].append(a)
+
+    def rule(m, *key):
+        k = key[0] if len(key) == 1 else key
+        return (None, linear([(1, m.placed[a]) for a in arcs[k]] + [(-1, m.added[k])]), q.get(k, 0))
+
+    m.place_supply = pyo.Constraint(supply(m), rule=rule)
+
+
+def add_decision_budget(m) -> None:
+    """budget_limit:  committed cost of these provinces + fixed_cost_total + place_cost_total <= B (what the budget leaves them)."""
+    d = m.data
+    if d.budget is None:
+        return
+    committed = sum(d.fixed_cost[s] for s in m.decision.commitments.sites)
+    for key, places in m.decision.commitments.places.items():
+        committed += places * (d.cost_per_place[key] if isinstance(key, str) else d.group_cost[key])
+    m.budget_limit = pyo.Constraint(expr=m.fixed_cost_total + m.place_cost_total <= d.budget - committed)

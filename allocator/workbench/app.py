@@ -1,0 +1,518 @@
+"""The workbench's web application: the page, and a JSON API that mirrors the command line's stages.
+
+validate (instances, policies), solve and whatif (jobs in worker processes), compare, and report
+and downloads. The API is described at ``/docs`` (OpenAPI); every input is validated by the same
+functions as on the command line, and bad input is answered with status 422 and every problem
+(file or sheet, row, column, cell, value).
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import io
+import json
+import shutil
+import tempfile
+import threading
+import zipfile
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+
+from ..core.errors import InputError, PolicyError, Problem
+from ..data.load import load_instance
+from ..data.names import resolve_province, resolve_sites
+from ..data.policy import (
+    BOOLEAN,
+    KEYS,
+    LARGE_SITE_RULES,
+    NUMBER,
+    OPTIONAL_NUMBER,
+    available_presets,
+    check_policy,
+    load_policy,
+    with_fixings,
+)
+from ..solve.options import SolveOptions
+from .jobs import JobRunner
+from .jsonable import problem_dict
+from .store import Workspace, describe, instance_map, plan_detail
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # as a table file of an instance folder
+# The policy keys the page offers, in this order (the rest keep the preset's values).
+FORM_KEYS = (
+    "budget",
+    "large_site_rule",
+    "max_travel_minutes",
+    "max_travel_minutes_regular",
+    "mean_travel_limit_minutes",
+    "nearest_regular_sites",
+    "allow_cross_province",
+    "keep_existing_open",
+    "travel_value",
+    "unmet_penalty",
+    "demand_scale",
+    "whole_places",
+)
+Value = str | float | int | bool | None
+
+
+class PolicyRequest(BaseModel):
+    """An instance and a policy: a preset, key overrides (as `--set`), sites forced and forbidden."""
+
+    model_config = ConfigDict(extra="forbid")
+    instance: str = Field(description="Instance id (GET /api/instances).")
+    preset: str = Field("default", description="Policy preset name (GET /api/policies).")
+    overrides: dict[str, Value] = Field(
+        default_factory=dict, description='Policy keys to override, as `--set key=value`; null means "none".'
+    )
+    force_sites: list[str] = Field(default_factory=list, description="Sites to open, by id or name (as --force-site).")
+    forbid_sites: list[str] = Field(
+        default_factory=list, description="Sites to keep closed, by id or name (as --forbid-site)."
+    )
+
+
+class SolveRequest(PolicyRequest):
+    """A solve: the policy, limits, and a label for the plan."""
+
+    time_limit: float = Field(300.0, ge=0, le=1e7, description="Seconds for the whole solve.")
+    gap: float = Field(SolveOptions.gap, ge=0, le=1, description="Relative MIP gap at which a plan counts as optimal.")
+    label: str = Field("", max_length=120, description="Name of the plan in the session (default: from the policy).")
+
+
+class WhatIfRequest(PolicyRequest):
+    """A ranking of a province's candidate large sites (as `allocator whatif`)."""
+
+    province: str = Field(description="Province, by code (PV25) or name (Gelderland).")
+    candidates: list[str] | None = Field(
+        None, description="Large sites to test, by id or name (default: all of the province's)."
+    )
+    time_limit: float = Field(300.0, ge=0, le=1e7, description="Seconds for each solve.")
+    gap: float = Field(SolveOptions.gap, ge=0, le=1, description="Relative MIP gap of each solve.")
+
+
+class CompareRequest(BaseModel):
+    """Plans to compare, the first as the base."""
+
+    model_config = ConfigDict(extra="forbid")
+    plans: list[str] = Field(min_length=2, max_length=8, description="Plan ids (GET /api/plans).")
+    figures: list[Literal["map", "provinces", "costs", "travel"]] = Field(
+        ["provinces", "costs", "travel"],
+        description="The report's figures to draw, side by side on the same scales (inline SVG; the map is the slowest).",
+    )
+
+
+@dataclass
+class Context:
+    """What the routes share: the workspace, the job runner, and the settings of the server."""
+
+    store: Workspace
+    runner: JobRunner
+    workers: int  # block processes per solve (0 = one per core)
+    figures: threading.Lock = field(default_factory=threading.Lock)  # matplotlib's rc settings are global
+
+
+def context(request: Request) -> Context:
+    """The application's context (a dependency of every route)."""
+    return request.app.state.context
+
+
+Ctx = Annotated[Context, Depends(context)]
+router = APIRouter()
+
+
+def create_app(
+    instance: str | Path, workspace: str | Path | None = None, max_running: int = 2, workers: int = 0
+) -> FastAPI:
+    """The workbench for ``instance`` (validated now; InstanceError if bad), keeping its files in ``workspace``.
+
+    ``workspace`` defaults to a new temporary folder, removed when the application stops;
+    ``max_running`` jobs run at once; ``workers`` is the solver's block processes per job (0 = one per core).
+    """
+    own = workspace is None
+    root = Path(tempfile.mkdtemp(prefix="allocator-workbench-")) if own else Path(workspace)
+    store = Workspace(root)
+    if own:  # also when the application never started (interrupted before)
+        atexit.register(store.close)
+    path = Path(instance)
+    store.add_instance(path, load_instance(path), uploaded=False)
+    runner = JobRunner(root / "jobs", lambda job: _keep_plans(store, job), max_running=max_running)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        threading.Thread(target=runner.warm_up, daemon=True).start()
+        try:
+            yield
+        finally:
+            runner.close()
+            if own:
+                store.close()
+
+    app = FastAPI(
+        title="Reception Allocator workbench",
+        version="1",
+        description="The JSON API behind the workbench page: instances, policies, solve and what-if jobs, plans, comparison, reports.",
+        lifespan=lifespan,
+        docs_url=None,  # FastAPI's own pages load their scripts from a CDN; /docs is served from the package
+        redoc_url=None,
+    )
+    app.state.context = Context(store, runner, workers)
+    app.add_exception_handler(InputError, _input_error)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(router)
+    return app
+
+
+STATIC = resources.files("allocator.workbench") / "static"
+
+
+# Problems found in request fields that the command line names by their option.
+FIELD_NAMES = {"--set": "overrides", "--province": "province", "--candidates": "candidates"}
+
+
+async def _input_error(request: Request, exc: InputError):
+    problems = [dataclasses.replace(p, file=FIELD_NAMES.get(p.file, p.file)) for p in exc.problems]
+    error = type(exc)(problems)
+    return JSONResponse(
+        status_code=422, content={"message": error.render(), "problems": [problem_dict(p) for p in problems]}
+    )
+
+
+@router.get("/", include_in_schema=False)
+def page():
+    """The workbench page."""
+    return FileResponse(str(STATIC / "index.html"), headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/docs", include_in_schema=False)
+def docs():
+    """The API reference, drawn from /openapi.json by the page itself."""
+    return FileResponse(str(STATIC / "api.html"), headers={"Cache-Control": "no-cache"})
+
+
+# ---------------------------------------------------------------- instances and policies
+
+
+@router.get("/api/instances")
+def list_instances(ctx: Ctx):
+    """The instances of this session (the one served first)."""
+    return [describe(e) for e in list(ctx.store.instances.values())]
+
+
+@router.post("/api/instances", status_code=201)
+def upload_instance(ctx: Ctx, file: Annotated[UploadFile, File(description="An instance workbook (.xlsx).")]):
+    """Upload an instance workbook (.xlsx); validated as by the CLI."""
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, f"the workbook is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    return describe(ctx.store.upload(file.filename or "upload.xlsx", data))
+
+
+@router.get("/api/instances/{instance_id}")
+def get_instance(ctx: Ctx, instance_id: str):
+    """An instance described (as `allocator validate`)."""
+    return describe(_instance(ctx.store, instance_id))
+
+
+@router.get("/api/instances/{instance_id}/map")
+def get_map(ctx: Ctx, instance_id: str):
+    """The instance in SVG coordinates: boundaries, points, sites."""
+    return instance_map(_instance(ctx.store, instance_id))
+
+
+@router.get("/api/policies")
+def policies():
+    """The policy presets, their values, and the keys the page offers."""
+    presets = [{"name": n, **load_policy(n).to_dict()} for n in available_presets()]
+    return {"presets": presets, "keys": [_key_spec(k) for k in FORM_KEYS]}
+
+
+@router.post("/api/validate")
+def validate(ctx: Ctx, request: PolicyRequest):
+    """Validate an instance id and a policy (as the CLI would, before solving)."""
+    entry, policy = _policy(ctx.store, request)
+    return {"instance": entry.id, "policy": policy.to_dict()}
+
+
+# ---------------------------------------------------------------- jobs
+
+
+@router.post("/api/solve", status_code=202)
+def solve(ctx: Ctx, request: SolveRequest):
+    """Start a solve job; poll GET /api/jobs/{id}."""
+    entry, policy = _policy(ctx.store, request)
+    job = ctx.runner.submit(
+        "solve",
+        {
+            "instance": str(entry.path),
+            "policy": policy.to_dict(),
+            "options": {"time_limit": request.time_limit, "gap": request.gap, "workers": ctx.workers},
+            "made": _made(request),
+        },
+        (str(entry.path), request.preset, json.dumps(request.overrides, sort_keys=True)),
+        request.label or _label(request),
+    )
+    return job.view()
+
+
+@router.post("/api/whatif", status_code=202)
+def whatif(ctx: Ctx, request: WhatIfRequest):
+    """Start a what-if ranking job; poll GET /api/jobs/{id}."""
+    from ..analysis.whatif import candidate_sites
+
+    entry, policy = _policy(ctx.store, request)
+    province = resolve_province(entry.instance, request.province, "province")
+    candidates = (
+        None if request.candidates is None else list(resolve_sites(entry.instance, request.candidates, "candidates"))
+    )
+    candidate_sites(entry.instance, policy, province, candidates)
+    job = ctx.runner.submit(
+        "whatif",
+        {
+            "instance": str(entry.path),
+            "policy": policy.to_dict(),
+            "province": province,
+            "candidates": candidates,
+            "options": {"time_limit": request.time_limit, "gap": request.gap, "workers": ctx.workers},
+            "made": _made(request),
+        },
+        (str(entry.path), None),
+        f"what-if {province}",
+    )
+    return job.view()
+
+
+@router.get("/api/jobs")
+def list_jobs(ctx: Ctx):
+    """Every job of this session, newest first."""
+    return [j.view() for j in reversed(list(ctx.runner.jobs.values()))]
+
+
+@router.get("/api/jobs/{job_id}")
+def get_job(ctx: Ctx, job_id: str):
+    """A job: status, phase, progress, and its result when done."""
+    return _job(ctx.runner, job_id).view()
+
+
+@router.post("/api/jobs/{job_id}/cancel")
+def cancel_job(ctx: Ctx, job_id: str):
+    """Cancel a job: stops its worker (and only its worker)."""
+    _job(ctx.runner, job_id)
+    return ctx.runner.cancel(job_id).view()
+
+
+# ---------------------------------------------------------------- plans
+
+
+@router.get("/api/plans")
+def list_plans(ctx: Ctx):
+    """The plans kept in this session."""
+    return [p.view() for p in list(ctx.store.plans.values())]
+
+
+@router.get("/api/plans/{plan_id}")
+def get_plan(ctx: Ctx, plan_id: str):
+    """A plan with its open sites, flows, municipalities and provinces."""
+    return plan_detail(_plan(ctx.store, plan_id))
+
+
+@router.delete("/api/plans/{plan_id}", status_code=204)
+def delete_plan(ctx: Ctx, plan_id: str):
+    """Forget a plan."""
+    _plan(ctx.store, plan_id)
+    ctx.store.forget_plan(plan_id)
+    return Response(status_code=204)
+
+
+@router.get("/api/plans/{plan_id}/download")
+def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "zip"):
+    """A plan as a solution folder (zip), a workbook or the HTML report."""
+    entry = _plan(ctx.store, plan_id)
+    if format == "zip":
+        return Response(
+            _zip(entry.folder, entry.id), media_type="application/zip", headers=_attachment(f"{entry.id}.zip")
+        )
+    folder = Path(tempfile.mkdtemp(dir=ctx.store.root / "downloads"))
+    cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
+    if format == "xlsx":
+        from ..reports.workbook import write_solution_workbook
+        from ..results.solution import read_solution
+
+        target = write_solution_workbook(read_solution(entry.folder), folder / f"{entry.id}.xlsx")
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return FileResponse(str(target), media_type=media, filename=target.name, background=cleanup)
+    return _report(ctx, [entry.id], folder, cleanup)
+
+
+@router.get("/api/report")
+def report(ctx: Ctx, plans: Annotated[list[str], Query(min_length=1, max_length=8, description="Plan ids.")]):
+    """One HTML report of one or more plans, side by side (as `allocator report`)."""
+    for plan_id in plans:
+        _plan(ctx.store, plan_id)
+    folder = Path(tempfile.mkdtemp(dir=ctx.store.root / "downloads"))
+    return _report(ctx, plans, folder, BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
+@router.post("/api/compare")
+def compare(ctx: Ctx, request: CompareRequest):
+    """Compare plans (as `allocator compare`), with the report's figures."""
+    from ..analysis.compare import compare_solutions, recheck, sections, to_dict
+    from ..results.solution import read_solution
+
+    entries = [_plan(ctx.store, p) for p in request.plans]
+    solutions = [read_solution(e.folder) for e in entries]
+    checks = [recheck(s, e.folder) for s, e in zip(solutions, entries)]  # what the check says now, as the CLI shows
+    comparison = compare_solutions(solutions, [e.id for e in entries], checks=checks)
+    out = {
+        **to_dict(comparison),
+        "labels": {e.id: e.label for e in entries},
+        "tables": [{"title": t, "headers": h, "rows": r, "align": a} for t, h, r, a in sections(comparison)],
+    }
+    if request.figures:
+        with ctx.figures:
+            out["figures"] = _figures([e.folder for e in entries], request.figures)
+    return out
+
+
+# ---------------------------------------------------------------- helpers of the routes
+
+
+def _instance(store: Workspace, ident: str):
+    entry = store.instance(ident)
+    if entry is None:
+        raise HTTPException(404, f"no instance {ident!r} (GET /api/instances lists them)")
+    return entry
+
+
+def _plan(store: Workspace, ident: str):
+    entry = store.plan(ident)
+    if entry is None:
+        raise HTTPException(404, f"no plan {ident!r} (GET /api/plans lists them)")
+    return entry
+
+
+def _job(runner: JobRunner, ident: str):
+    job = runner.get(ident)
+    if job is None:
+        raise HTTPException(404, f"no job {ident!r} (GET /api/jobs lists them)")
+    return job
+
+
+def _policy(store: Workspace, request: PolicyRequest):
+    """The instance and the policy of a request, validated as the command line validates them."""
+    entry = _instance(store, request.instance)
+    if request.preset not in available_presets():
+        # Only preset names: a path would let a request read files of the server.
+        raise PolicyError(
+            [
+                Problem(
+                    "preset", f"unknown policy preset (presets: {', '.join(available_presets())})", value=request.preset
+                )
+            ]
+        )
+    overrides = {k: "none" if v is None else v for k, v in request.overrides.items()}
+    policy = load_policy(request.preset, overrides)
+    force = resolve_sites(entry.instance, request.force_sites, "force_sites")
+    forbid = resolve_sites(entry.instance, request.forbid_sites, "forbid_sites")
+    policy = with_fixings(policy, force, forbid)
+    check_policy(policy, entry.instance)
+    return entry, policy
+
+
+def _key_spec(key: str) -> dict:
+    if key == "large_site_rule":
+        return {"key": key, "kind": "choice", "choices": list(LARGE_SITE_RULES)}
+    if key in BOOLEAN:
+        return {"key": key, "kind": "boolean"}
+    if key in OPTIONAL_NUMBER:
+        return {"key": key, "kind": "optional_number"}
+    assert key in NUMBER and key in KEYS, key
+    return {"key": key, "kind": "number"}
+
+
+def _made(request: PolicyRequest) -> dict:
+    return {
+        "preset": request.preset,
+        "overrides": request.overrides,
+        "force_sites": request.force_sites,
+        "forbid_sites": request.forbid_sites,
+    }
+
+
+def _label(request: PolicyRequest) -> str:
+    parts = [request.preset]
+    parts += [f"{k}={'none' if v is None else v}" for k, v in request.overrides.items()]
+    parts += [f"+{s}" for s in request.force_sites] + [f"-{s}" for s in request.forbid_sites]
+    return " ".join(parts)
+
+
+def _keep_plans(store: Workspace, job) -> None:
+    """Keep the plans a finished job wrote, and put their ids into its result."""
+    result, made = job.result, job.request["made"]
+    instance = next(e.id for e in list(store.instances.values()) if str(e.path) == job.request["instance"])
+    if job.kind == "solve":
+        result["plans"] = [
+            store.keep_plan(Path(r["folder"]), job.label, instance, job.id, {**made, "how": r["how"]}, r).id
+            for r in result["plans"]
+        ]
+        return
+    ids = {}
+    for site, r in result["plans"].items():
+        label = f"{result['province']} free" if site == "free" else f"{result['province']} +{site}"
+        forced = made["force_sites"] + ([] if site == "free" else [site])
+        ids[site] = store.keep_plan(
+            Path(r["folder"]), label, instance, job.id, {**made, "force_sites": forced, "how": "whatif"}, r
+        ).id
+    result["plans"] = ids
+    result["free"]["plan"] = ids.get("free")
+    for row in result["table"]:
+        row["plan"] = ids.get(row["site"])
+
+
+def _zip(folder: Path, name: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(folder.iterdir()):
+            z.write(path, f"{name}/{path.name}")
+    return buffer.getvalue()
+
+
+def _attachment(filename: str) -> dict:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def _report(ctx: Context, plan_ids: list[str], folder: Path, cleanup) -> FileResponse:
+    from ..reports.html import write_report
+
+    with ctx.figures:
+        files = write_report([ctx.store.plan(p).folder for p in plan_ids], folder / "report.html")
+    name = "-".join(plan_ids) + "-report.html"
+    return FileResponse(str(files.html), media_type="text/html", filename=name, background=cleanup)
+
+
+def _figures(folders: list[Path], names: list[str]) -> dict[str, str]:
+    """The report's figures of these plans, side by side on the same scales, as inline SVG."""
+    from ..reports.figures import costs_figure, map_figure, provinces_figure, travel_figure
+    from ..reports.html import load_panels, svg_markup
+
+    panels = load_panels(folders)
+    out = {}
+    for name in dict.fromkeys(names):
+        if name == "map":
+            fig, tips = map_figure(panels)
+        else:
+            fig, tips = (
+                {"provinces": provinces_figure, "costs": costs_figure, "travel": travel_figure}[name](panels),
+                {},
+            )
+        out[name] = svg_markup(fig, f"compare-{name}", tips)
+    return out

@@ -1,0 +1,519 @@
+"""The workbench's JSON API: every endpoint with good and bad input, jobs, warm re-solves and cancel."""
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import psutil
+import pytest
+from helpers import HAND, INSTANCES, run
+
+from allocator.check import check_solution
+from allocator.data.load import load_instance
+from allocator.data.workbook import export_instance
+from allocator.results.solution import read_solution
+
+pytest.importorskip("fastapi", reason="the workbench needs the 'serve' extra")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from allocator.workbench import app as workbench  # noqa: E402
+
+TWO = INSTANCES / "tiny-two-provinces"
+EXACT = {"time_limit": 60, "gap": 0}
+
+
+def wait(client, job, seconds=120):
+    """Poll a job until it ends."""
+    deadline = time.monotonic() + seconds
+    while job["status"] not in ("done", "failed", "cancelled"):
+        assert time.monotonic() < deadline, f"job {job['id']} still {job['status']} ({job['phase']})"
+        time.sleep(0.05)
+        job = client.get(f"/api/jobs/{job['id']}").json()
+    return job
+
+
+def solve(client, **request):
+    r = client.post("/api/solve", json={"instance": "tiny-two-provinces", "overrides": HAND, **EXACT, **request})
+    assert r.status_code == 202, r.text
+    return wait(client, r.json())
+
+
+def problems(response) -> list[str]:
+    assert response.status_code == 422, response.text
+    return [p["text"] for p in response.json()["problems"]]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    app = workbench.create_app(TWO, tmp_path_factory.mktemp("workspace"), max_running=2, workers=1)
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def two_plans(client):
+    """The free optimum (8,100) and the plan with LB forced (11,950), as P-ids."""
+    free = solve(client)
+    forced = solve(client, force_sites=["LB"])
+    return free["result"]["plans"][0], forced["result"]["plans"][0]
+
+
+# ---------------------------------------------------------------- page, documentation
+
+
+def test_page_and_its_assets_come_from_the_package(client):
+    page = client.get("/")
+    assert page.status_code == 200 and '<script type="module" src="/static/app.js">' in page.text
+    static = Path(workbench.__file__).parent / "static"
+    for path in static.iterdir():
+        r = client.get(f"/static/{path.name}")
+        assert r.status_code == 200, path.name
+        # Works offline: nothing is fetched from another host.
+        assert "http://" not in r.text.replace('"http://www.w3.org/2000/svg"', "") and "https://" not in r.text
+    assert client.get("/static/nothing.js").status_code == 404
+
+
+def test_api_documentation(client):
+    spec = client.get("/openapi.json").json()
+    paths = set(spec["paths"])
+    assert {
+        "/api/instances",
+        "/api/instances/{instance_id}",
+        "/api/instances/{instance_id}/map",
+        "/api/policies",
+        "/api/validate",
+        "/api/solve",
+        "/api/whatif",
+        "/api/jobs",
+        "/api/jobs/{job_id}",
+        "/api/jobs/{job_id}/cancel",
+        "/api/plans",
+        "/api/plans/{plan_id}",
+        "/api/plans/{plan_id}/download",
+        "/api/compare",
+        "/api/report",
+    } == paths
+    assert all(op.get("description") for methods in spec["paths"].values() for op in methods.values())
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/api.js" in docs.text
+    assert client.get("/redoc").status_code == 404  # FastAPI's own pages would load scripts from a CDN
+
+
+# ---------------------------------------------------------------- instances and policies
+
+
+def test_instances_are_described_as_validate_does(client):
+    (inst,) = [i for i in client.get("/api/instances").json() if not i["uploaded"]]
+    assert inst["id"] == "tiny-two-provinces" and inst["total_demand"] == 500 and inst["municipalities"] == 4
+    assert [(p["id"], p["demand"], p["large_sites"]) for p in inst["provinces"]] == [
+        ("P1", 300, ["LA", "LB"]),
+        ("P2", 200, ["LC"]),
+    ]
+    assert client.get("/api/instances/tiny-two-provinces").json() == inst
+    assert client.get("/api/instances/nope").status_code == 404
+
+
+def test_map_without_bundled_boundaries_draws_points(client):
+    m = client.get("/api/instances/tiny-two-provinces/map").json()
+    assert m["polygons"] is False and m["attribution"] == ""
+    assert [s["id"] for s in m["sites"]] == ["LA", "LB", "RB", "LC", "RD"]
+    for item in m["municipalities"] + m["sites"]:
+        assert 0 <= item["x"] <= m["width"] and 0 <= item["y"] <= m["height"]
+    la, lb = (next(s for s in m["sites"] if s["id"] == k) for k in ("LA", "LB"))
+    assert la["y"] == lb["y"] and la["x"] < lb["x"]  # same latitude; LB east of LA
+    assert client.get("/api/instances/nope/map").status_code == 404
+
+
+def test_map_of_the_national_instance_has_boundaries(tmp_path):
+    app = workbench.create_app(INSTANCES / "nl-2024", tmp_path)
+    with TestClient(app) as c:
+        m = c.get("/api/instances/nl-2024/map").json()
+    assert m["polygons"] is True and "Kadaster" in m["attribution"]
+    assert sum(bool(x["path"]) for x in m["municipalities"]) == 342
+    assert sum(bool(p["path"]) for p in m["provinces"]) == 12
+    assert all(p["path"].startswith("M") and p["path"].endswith("Z") for p in m["provinces"])
+
+
+def test_policies(client):
+    data = client.get("/api/policies").json()
+    presets = {p["name"]: p for p in data["presets"]}
+    assert {"default", "no-large-rule", "regional"} <= set(presets)
+    assert presets["default"]["large_site_rule"] == "exactly" and presets["default"]["max_travel_minutes"] == 120
+    kinds = {k["key"]: k["kind"] for k in data["keys"]}
+    assert kinds["budget"] == "optional_number" and kinds["large_site_rule"] == "choice"
+    assert kinds["keep_existing_open"] == "boolean" and kinds["travel_value"] == "number"
+
+
+def test_validate_good_policy(client):
+    r = client.post(
+        "/api/validate",
+        json={
+            "instance": "tiny-two-provinces",
+            "preset": "default",
+            "overrides": {"budget": 9000, "max_travel_minutes": None, "allow_cross_province": True},
+            "force_sites": ["LB"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    policy = r.json()["policy"]
+    assert policy["budget"] == 9000 and policy["max_travel_minutes"] is None and policy["allow_cross_province"] is True
+    assert policy["force_sites"] == ["LB"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        ({"overrides": {"budget": "lots"}}, ["overrides, column 'budget': must be a number (value: 'lots')"]),
+        (
+            {"overrides": {"colour": "red", "travel_value": -1}},
+            [
+                "overrides, column 'colour': unknown policy key (known: name, description, large_site_rule, max_travel_minutes, max_travel_minutes_regular, nearest_regular_sites, mean_travel_limit_minutes, allow_cross_province, keep_existing_open, unmet_penalty, travel_value, budget, demand_scale, whole_places, force_sites, forbid_sites)",
+                "overrides, column 'travel_value': must be >= 0 (value: -1)",
+            ],
+        ),
+        ({"preset": "../models/default"}, None),  # a path, not a preset name: refused, never read
+        (
+            {"force_sites": ["NOPE"]},
+            [
+                "force_sites: no site with this id or name; known: LA (Aburg large), LB (Beedorp large), RB (Beedorp regular), LC (Ceestad large), RD (Deeveen regular) (value: 'NOPE')"
+            ],
+        ),
+        (
+            {"force_sites": ["LA"], "forbid_sites": ["LA"]},
+            ["policy 'default', column 'force_sites': a site cannot be both forced and forbidden (value: 'LA')"],
+        ),
+    ],
+)
+def test_validate_refuses_what_the_command_line_refuses(client, request_, expected):
+    for endpoint in ("/api/validate", "/api/solve"):
+        r = client.post(endpoint, json={"instance": "tiny-two-provinces", **request_})
+        found = problems(r)
+        if expected is None:
+            assert found == [
+                "preset: unknown policy preset (presets: default, no-large-rule, regional) (value: '../models/default')"
+            ]
+        else:
+            assert found == expected
+            assert r.json()["message"].startswith(f"{len(expected)} problem")
+
+
+def test_sites_and_provinces_by_name_as_on_the_command_line(client):
+    r = client.post(
+        "/api/validate",
+        json={"instance": "tiny-two-provinces", "force_sites": ["Beedorp large"], "forbid_sites": ["aburg"]},
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["policy"]["force_sites"], r.json()["policy"]["forbid_sites"]) == (["LB"], ["LA"])
+    r = client.post("/api/whatif", json={"instance": "tiny-two-provinces", "province": "north", "candidates": ["LB"]})
+    assert r.status_code == 202 and r.json()["label"] == "what-if P1"
+    assert wait(client, r.json())["status"] == "done"
+
+
+def test_request_fields_are_checked(client):
+    r = client.post("/api/solve", json={"instance": "tiny-two-provinces", "time_limit": -1, "colour": "red"})
+    assert r.status_code == 422
+    assert {tuple(d["loc"]) for d in r.json()["detail"]} == {("body", "time_limit"), ("body", "colour")}
+    assert client.post("/api/solve", json={"preset": "default"}).status_code == 422  # no instance
+    assert client.post("/api/solve", json={"instance": "nope"}).status_code == 404
+
+
+# ---------------------------------------------------------------- solve jobs
+
+
+def test_solve_gives_the_hand_optimum_checked(client, two_plans):
+    free, forced = (client.get(f"/api/plans/{p}").json() for p in two_plans)
+    assert free["objective"] == 8100 == run(TWO).solution.objective
+    assert forced["objective"] == 11950 == run(TWO, force_sites="LB").solution.objective
+    for plan in (free, forced):
+        assert plan["status"] == "optimal" and plan["check"] == {"passed": True, "violations": []}
+        report = check_solution(
+            read_solution(client.app.state.context.store.plan(plan["id"]).folder), load_instance(TWO)
+        )
+        assert report.passed and report.objective == plan["objective"]
+    assert {(f["municipality"], f["site"]): f["placed"] for f in free["flows"]} == {
+        ("A", "LA"): 200,
+        ("B", "RB"): 100,
+        ("C", "LC"): 150,
+        ("D", "RD"): 50,
+    }
+    assert {s["site"]: s["fixing"] for s in forced["sites"]}["LB"] == "forced"
+    assert sum(m["placed"] for m in free["municipalities"]) == 500
+    assert (
+        forced["made"]["force_sites"] == ["LB"]
+        and forced["label"]
+        == "default travel_value=1 unmet_penalty=1000 max_travel_minutes=none max_travel_minutes_regular=none +LB"
+    )
+
+
+def test_a_changed_fixing_is_a_warm_re_solve_and_other_values_a_cold_one(client, two_plans):
+    jobs = client.get("/api/jobs").json()
+    by_plan = {p: j for j in jobs if j["kind"] == "solve" and j["status"] == "done" for p in j["result"]["plans"]}
+    assert by_plan[two_plans[1]]["result"]["how"] == "warm"
+    cold = solve(client, overrides={**HAND, "unmet_penalty": 2000}, label="dearer unmet")
+    assert cold["result"]["how"] == "cold" and cold["result"]["status"] == "optimal"
+    assert client.get(f"/api/plans/{cold['result']['plans'][0]}").json()["label"] == "dearer unmet"
+
+
+def test_infeasible_solve_is_reported_without_a_plan(client):
+    job = solve(client, forbid_sites=["LC"])  # P2's only large site, under "exactly one"
+    assert job["status"] == "done" and job["result"]["status"] == "infeasible" and job["result"]["plans"] == []
+
+
+def test_jobs_list_and_unknown_job(client, two_plans):
+    jobs = client.get("/api/jobs").json()
+    assert jobs and all(j["status"] in ("done", "failed", "cancelled") for j in jobs)
+    assert [int(j["id"][1:]) for j in jobs] == sorted((int(j["id"][1:]) for j in jobs), reverse=True)
+    assert client.get("/api/jobs/J999").status_code == 404
+    assert client.post("/api/jobs/J999/cancel").status_code == 404
+    done = jobs[-1]
+    assert client.post(f"/api/jobs/{done['id']}/cancel").json()["status"] == done["status"]  # nothing to stop
+
+
+# ---------------------------------------------------------------- what-if
+
+
+def test_whatif_ranks_and_keeps_every_plan(client):
+    r = client.post(
+        "/api/whatif", json={"instance": "tiny-two-provinces", "province": "P1", "overrides": HAND, **EXACT}
+    )
+    assert r.status_code == 202, r.text
+    job = wait(client, r.json())
+    result = job["result"]
+    assert job["status"] == "done" and (job["done"], job["total"]) == (2, 2)
+    assert [(row["rank"], row["site"], row["objective"]) for row in result["table"]] == [
+        (1, "LA", 8100),
+        (2, "LB", 11950),
+    ]
+    assert result["free"]["site"] == "LA" and result["table"][1]["difference"] == 3850
+    plans = {row["site"]: client.get(f"/api/plans/{row['plan']}").json() for row in result["table"]}
+    assert plans["LB"]["objective"] == 11950 and plans["LB"]["check"]["passed"]
+    assert plans["LB"]["made"]["force_sites"] == ["LB"] and plans["LB"]["made"]["how"] == "whatif"
+    assert client.get(f"/api/plans/{result['free']['plan']}").json()["objective"] == 8100
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        ({"province": "P9"}, "province: no province with this id or name; known: P1 (North), P2 (South) (value: 'P9')"),
+        ({"province": "P1", "candidates": ["RB"]}, "candidates: not a large site (kind 'regular') (value: 'RB')"),
+        ({"province": "P1", "candidates": ["LC"]}, "candidates: a large site of P2, not of P1 (value: 'LC')"),
+    ],
+)
+def test_whatif_bad_input(client, request_, expected):
+    assert problems(client.post("/api/whatif", json={"instance": "tiny-two-provinces", **request_})) == [expected]
+
+
+# ---------------------------------------------------------------- plans: list, forget, download
+
+
+def test_plans_list_and_forget(client):
+    plan = solve(client, label="to forget")["result"]["plans"][0]
+    assert plan in [p["id"] for p in client.get("/api/plans").json()]
+    folder = client.app.state.context.store.plan(plan).folder
+    assert client.delete(f"/api/plans/{plan}").status_code == 204
+    assert not folder.exists()
+    assert client.get(f"/api/plans/{plan}").status_code == 404
+    assert client.delete(f"/api/plans/{plan}").status_code == 404
+
+
+def test_download_a_solution_folder(client, two_plans, tmp_path):
+    r = client.get(f"/api/plans/{two_plans[0]}/download?format=zip")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    assert f'filename="{two_plans[0]}.zip"' in r.headers["content-disposition"]
+    zipfile.ZipFile(io.BytesIO(r.content)).extractall(tmp_path)
+    folder = tmp_path / two_plans[0]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".allocator.json",  # the marker: a folder the package wrote, that it may replace
+        "municipalities.csv",
+        "placements.csv",
+        "provinces.csv",
+        "sites.csv",
+        "summary.json",
+    ]
+    assert check_solution(read_solution(folder), load_instance(TWO)).passed  # as `allocator check` would
+
+
+def test_download_a_workbook_and_a_report(client, two_plans, tmp_path):
+    r = client.get(f"/api/plans/{two_plans[0]}/download?format=xlsx")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    (tmp_path / "plan.xlsx").write_bytes(r.content)
+    assert openpyxl.load_workbook(tmp_path / "plan.xlsx").sheetnames == [
+        "summary",
+        "provinces",
+        "sites",
+        "municipalities",
+        "placements",
+    ]
+    r = client.get(f"/api/plans/{two_plans[0]}/download?format=html")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "Reception plan: tiny-two-provinces" in r.text and "<script" not in r.text
+    assert client.get(f"/api/plans/{two_plans[0]}/download?format=pdf").status_code == 422
+    assert client.get("/api/plans/P999/download").status_code == 404
+    assert not list((client.app.state.context.store.root / "downloads").iterdir())  # temporary files removed
+
+
+def test_report_of_several_plans(client, two_plans):
+    r = client.get("/api/report", params={"plans": list(two_plans)})
+    assert r.status_code == 200
+    assert "Reception plans compared: tiny-two-provinces" in r.text and f"A · {two_plans[0]}" in r.text
+    assert client.get("/api/report").status_code == 422
+    assert client.get("/api/report", params={"plans": ["P999"]}).status_code == 404
+
+
+# ---------------------------------------------------------------- compare
+
+
+def test_compare_as_the_command_line(client, two_plans):
+    r = client.post("/api/compare", json={"plans": list(two_plans)})
+    assert r.status_code == 200, r.text
+    c = r.json()
+    assert [s["name"] for s in c["solutions"]] == list(two_plans)
+    assert [s["objective"] for s in c["solutions"]] == [8100, 11950]
+    assert [s["check"] for s in c["solutions"]] == ["passed", "passed"]  # re-run now, as `allocator compare` does
+    (change,) = c["changes"]
+    assert {(s["change"], s["site"]) for s in change["sites"]} == {("opened", "LB"), ("closed", "LA")}
+    titles = [t["title"] for t in c["tables"]]
+    assert titles[0] == "KPIs (money in EUR)" and "Realisation per province" in titles
+    assert set(c["figures"]) == {"provinces", "costs", "travel"}
+    assert all(svg.startswith("<svg") for svg in c["figures"].values())
+    only_map = client.post("/api/compare", json={"plans": list(two_plans), "figures": ["map"]}).json()["figures"]
+    assert set(only_map) == {"map"}
+
+
+def test_compare_bad_input(client, two_plans):
+    assert client.post("/api/compare", json={"plans": [two_plans[0]]}).status_code == 422
+    assert client.post("/api/compare", json={"plans": [two_plans[0], "P999"]}).status_code == 404
+    assert client.post("/api/compare", json={"plans": list(two_plans), "figures": ["pie"]}).status_code == 422
+
+
+# ---------------------------------------------------------------- upload
+
+
+def test_upload_a_workbook_and_solve_it(client, tmp_path, two_plans):
+    path = export_instance(INSTANCES / "tiny-budget", tmp_path / "budget.xlsx")
+    r = client.post("/api/instances", files={"file": ("budget.xlsx", path.read_bytes())})
+    assert r.status_code == 201, r.text
+    inst = r.json()
+    assert inst["uploaded"] and inst["id"] in [i["id"] for i in client.get("/api/instances").json()]
+    job = wait(client, client.post("/api/solve", json={"instance": inst["id"], "time_limit": 60}).json())
+    assert job["result"]["status"] == "optimal"
+    plan = job["result"]["plans"][0]
+    assert client.get(f"/api/plans/{plan}").json()["instance"] == inst["id"]
+    # Plans of different instances are not compared (as `allocator compare` without --allow-different-instances).
+    assert "made for instance" in problems(client.post("/api/compare", json={"plans": [two_plans[0], plan]}))[0]
+
+
+def test_upload_reports_every_problem_with_sheet_row_column_and_cell(client, tmp_path):
+    path = export_instance(TWO, tmp_path / "bad.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["sites"]["F3"] = "closed"
+    wb["sites"]["H4"] = "lots"
+    wb.save(path)
+    uploads = client.app.state.context.store.root / "uploads"
+    kept = sorted(uploads.iterdir())
+    r = client.post("/api/instances", files={"file": ("bad.xlsx", path.read_bytes())})
+    assert problems(r) == [
+        "sites!F3 (status): must be one of candidate, existing (value: 'closed')",
+        "sites!H4 (capacity): not a whole number (value: 'lots')",
+    ]
+    first = r.json()["problems"][0]
+    assert (first["file"], first["cell"], first["column"]) == ("sites", "F3", "status")
+    assert sorted(uploads.iterdir()) == kept  # the bad workbook is not kept
+
+
+def test_upload_refuses_other_files(client, monkeypatch):
+    r = client.post("/api/instances", files={"file": ("instance.csv", b"a,b\n")})
+    assert problems(r) == ["instance.csv: an instance workbook must be an .xlsx file"]
+    r = client.post("/api/instances", files={"file": ("broken.xlsx", b"not a zip")})
+    assert r.status_code == 422 and r.json()["problems"][0]["file"] == "broken.xlsx"
+    monkeypatch.setattr(workbench, "MAX_UPLOAD_BYTES", 10)
+    assert client.post("/api/instances", files={"file": ("big.xlsx", b"x" * 11)}).status_code == 413
+    assert client.post("/api/instances").status_code == 422  # no file
+
+
+# ---------------------------------------------------------------- cancel
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_cancel_stops_that_job_only(tmp_path):
+    """Two national solves at once: cancelling one kills its worker and nothing else; the other finishes."""
+    app = workbench.create_app(INSTANCES / "nl-2024", tmp_path, max_running=2, workers=1)
+    with TestClient(app) as c:
+        runner = app.state.context.runner
+        a = c.post("/api/solve", json={"instance": "nl-2024", "label": "a"}).json()
+        b = c.post("/api/solve", json={"instance": "nl-2024", "label": "b", "force_sites": ["L-GM0268"]}).json()
+        deadline = time.monotonic() + 60
+        while not runner.get(a["id"]).phase.startswith("solving"):
+            assert time.monotonic() < deadline and runner.get(a["id"]).status == "running"
+            time.sleep(0.05)
+        pid = runner.get(a["id"]).worker.process.pid
+        family = [pid] + [p.pid for p in psutil.Process(pid).children(recursive=True)]
+        cancelled = c.post(f"/api/jobs/{a['id']}/cancel").json()
+        assert cancelled["status"] == "cancelled"
+        assert not any(_alive(p) for p in family)
+        assert not (tmp_path / "jobs" / a["id"]).exists()
+        b = wait(c, b, 300)
+        assert b["status"] == "done" and b["result"]["status"] == "optimal"
+        assert [p["label"] for p in c.get("/api/plans").json()] == ["b"]
+        # A queued job cancelled never starts.
+        runner.max_running = 0
+        queued = c.post("/api/solve", json={"instance": "nl-2024"}).json()
+        assert queued["status"] == "queued"
+        assert c.post(f"/api/jobs/{queued['id']}/cancel").json()["status"] == "cancelled"
+        runner.max_running = 2
+        workers = [w.process.pid for w in runner.idle]
+    assert workers and not any(_alive(p) for p in workers)  # no worker outlives the application
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_serve_validates_the_instance_first(tmp_path):
+    from click.testing import CliRunner
+
+    from allocator.commands.main import cli
+
+    r = CliRunner().invoke(cli, ["serve", str(tmp_path / "missing")])
+    assert r.exit_code == 2 and "no such instance folder" in r.output
+
+
+def test_serve_without_its_extra_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from click.testing import CliRunner
+
+    from allocator.commands.main import cli
+
+    monkeypatch.setitem(sys.modules, "fastapi", None)  # as if not installed
+    r = CliRunner().invoke(cli, ["serve", str(TWO)])
+    assert r.exit_code == 1
+    assert "pip install 'reception-allocator[serve]'" in r.output and "fastapi is not installed" in r.output
+
+
+def test_serve_says_so_loudly_when_not_on_localhost():
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "allocator.commands.main", "serve", str(TWO), "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().startswith("Workbench at http://0.0.0.0:")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+        err = process.stderr.read()
+        assert "WARNING: listening on 0.0.0.0, not on localhost" in err and "There is no login." in err
+    finally:
+        process.kill()

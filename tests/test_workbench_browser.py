@@ -1,0 +1,168 @@
+"""The workbench end to end in a real headless Chromium: `allocator serve`, solve nl-2024, force another
+large site by clicking it on the map, re-solve, compare the two plans, download the report.
+
+The screenshots are kept as artefacts of the test: in the test's tmp folder and in tests/artefacts/
+(not tracked; docs/workbench.png is one of them).
+"""
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+from helpers import ROOT
+
+pytest.importorskip("fastapi", reason="the workbench needs the 'serve' extra")
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+ARTEFACTS = ROOT / "tests" / "artefacts"
+PROVINCE = "PV25"  # Gelderland: three large candidates
+
+
+@pytest.fixture
+def server():
+    """`allocator serve` on a free port; yields (url, process); stopped with Ctrl-C after the test."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "allocator.commands.main", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline()
+    match = re.match(r"Workbench at (http://127\.0\.0\.1:\d+/) \(API documentation at \S+/docs\)", line)
+    assert match, line + process.stderr.read()
+    yield match[1], process
+    if process.poll() is None:
+        process.kill()
+
+
+def get(url: str):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def chrome(tmp_path: Path, downloads: Path):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}",
+        "--window-size=1700,1100",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    return driver
+
+
+def until(driver, condition, seconds: float = 120, what: str = ""):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda d: condition(d), what)
+
+
+def keep(tmp_path: Path, driver, name: str) -> Path:
+    shot = tmp_path / name
+    assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 50_000
+    ARTEFACTS.mkdir(exist_ok=True)
+    shutil.copy(shot, ARTEFACTS / name)
+    return shot
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="Debian chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+)
+def test_workbench_in_a_real_browser(server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    url, process = server
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = chrome(tmp_path, downloads)
+    try:
+        driver.get(url)
+        until(driver, lambda d: d.execute_script("return document.body.dataset.ready"), 60, "the page to load")
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#map path[data-municipality]")) == 342
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#map path[data-province]")) == 12
+
+        # Solve nl-2024 with the default policy.
+        driver.find_element(By.ID, "solve").click()
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-show='P1']"), 300, "the first plan")
+        free = get(url + "api/plans/P1")
+        assert free["status"] == "optimal" and free["check"]["passed"] and free["kpis"]["unmet"] == 0
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#map line.flow"), 30, "the plan on the map")
+
+        # In Gelderland, click a large site the plan left closed, force it open, and solve again.
+        Select(driver.find_element(By.ID, "province")).select_by_value(PROVINCE)
+        chosen = {s["site"] for s in free["sites"] if s["open_site"] == 1}
+        sites = get(url + "api/instances/nl-2024/map")["sites"]
+        other = next(
+            s["id"] for s in sites if s["province"] == PROVINCE and s["kind"] == "large" and s["id"] not in chosen
+        )
+        driver.find_element(By.CSS_SELECTOR, f"#map [data-site='{other}']").click()
+        until(driver, lambda d: d.find_element(By.ID, "site-card").is_displayed(), 10, "the site card")
+        driver.find_element(By.ID, "site-force").click()
+        assert other in driver.find_element(By.ID, "fixings").text
+        driver.find_element(By.ID, "site-close").click()
+        driver.find_element(By.ID, "solve").click()
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-show='P2']"), 300, "the second plan")
+        forced = get(url + "api/plans/P2")
+        assert forced["made"] == {**forced["made"], "force_sites": [other], "how": "warm"}
+        assert forced["status"] == "optimal" and forced["check"]["passed"]
+        assert forced["objective"] >= free["bound"]  # a forced site cannot beat the free plan's bound
+        assert {s["site"]: s["open_site"] for s in forced["sites"]}[other] == 1
+        until(driver, lambda d: "plan P2" in d.find_element(By.ID, "map-title").text, 30, "the second plan shown")
+        keep(tmp_path, driver, "workbench.png")
+
+        # Compare the two plans (both are ticked once shown) and download the report of both.
+        driver.find_element(By.ID, "compare").click()
+        until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-figures svg")) == 3, 120, "figures")
+        tables = driver.find_element(By.ID, "compare-tables").text
+        assert "Changes from P1 to P2: sites opened or closed" in tables and other in tables
+        driver.find_element(By.ID, "compare-report").click()
+        until(driver, lambda d: list(downloads.glob("*.html")), 120, "the report download")
+        (report,) = downloads.glob("*.html")
+        assert report.name == "P1-P2-report.html"
+        text = report.read_text(encoding="utf-8")
+        assert "Reception plans compared: nl-2024" in text and "A · P1" in text and "B · P2" in text
+
+        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert errors == []
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1700, min(height, 6000))
+        keep(tmp_path, driver, "workbench-compare.png")
+    finally:
+        driver.quit()
+
+    # Ctrl-C stops the server and every worker it started.
+    family = psutil.Process(process.pid).children(recursive=True)
+    assert family, "the server runs its solves in worker processes"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == 0
+    assert "Workbench stopped" in process.stderr.read()
+    time.sleep(0.5)
+    assert not [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
