@@ -17,7 +17,7 @@ import numpy as np
 from scipy.sparse import coo_array
 
 
-def highspy_arrays(data, policy) -> dict:
+def highspy_arrays(data, policy, fixings: dict | None = None, keep: bool = False) -> dict:
     """Build the model's matrix with NumPy and pass it to a Highs object; return sizes and seconds."""
     t0 = time.perf_counter()
     munis = list(data.demand)
@@ -71,11 +71,25 @@ def highspy_arrays(data, policy) -> dict:
             lo.append(np.array([1.0 if policy.large_site_rule in ("exactly", "at_least") else -np.inf]))
             hi.append(np.array([1.0 if policy.large_site_rule in ("exactly", "at_most") else np.inf]))
             r += 1
+    if data.budget is not None:  # budget_limit
+        rows += [np.full(n_s, r), np.full(n_a, r)]
+        cols += [col_open + np.arange(n_s), col_placed + np.arange(n_a)]
+        vals += [fixed, cpp[a_s]]
+        lo.append(np.array([-np.inf])), hi.append(np.array([data.budget]))
+        r += 1
+    if policy.mean_travel_limit_minutes is not None:  # mean_travel_limit
+        rows.append(np.full(n_a, r))
+        cols.append(col_placed + np.arange(n_a))
+        vals.append(minutes - policy.mean_travel_limit_minutes)
+        lo.append(np.array([-np.inf])), hi.append(np.array([0.0]))
+        r += 1
     n_cols = n_s + n_a + n_m
     matrix = coo_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_cols)).tocsc()
     cost = np.concatenate([fixed, cpp[a_s] + policy.travel_value * minutes, np.full(n_m, policy.unmet_penalty)])
     lower = np.zeros(n_cols)
     upper = np.concatenate([np.ones(n_s), np.minimum(demand[a_m], cap[a_s]), demand])
+    for s, fixing in (fixings or {}).items():
+        lower[si[s]] = upper[si[s]] = fixing.value
     built = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -90,13 +104,42 @@ def highspy_arrays(data, policy) -> dict:
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, r
     integrality = np.zeros(n_cols, dtype=np.int32)
     integrality[:n_s] = 1
+    if policy.whole_places:
+        integrality[n_s : n_s + n_a] = 1
     lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in integrality]
     h.passModel(lp)
     passed = time.perf_counter() - t1
-    return {"build": built, "handoff": passed, "rows": r, "columns": n_cols, "nonzeros": int(matrix.nnz)}
+    out = {"build": built, "handoff": passed, "rows": r, "columns": n_cols, "nonzeros": int(matrix.nnz)}
+    if keep:
+        out["highs"] = h
+    return out
 
 
-def pulp_model(data, policy, gap: float, time_limit: float, log_path: Path) -> dict:
+def highspy_plain(data, policy, fixings: dict, gap: float, time_limit: float) -> dict:
+    """The plain model (as ``highspy_arrays`` builds it) solved whole by HiGHS: one thread, the same gap and limit."""
+    built = highspy_arrays(data, policy, fixings, keep=True)
+    h = built.pop("highs")
+    h.setOptionValue("mip_rel_gap", gap)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("threads", 1)
+    t = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t
+    info = h.getInfo()
+    has_plan = info.primal_solution_status == 2
+    objective = info.objective_function_value if has_plan else None
+    bound = info.mip_dual_bound if abs(info.mip_dual_bound) < 1e300 else None
+    gap_reached = (objective - bound) / abs(objective) if objective is not None and bound is not None else None
+    return {
+        "status": h.modelStatusToString(h.getModelStatus()),
+        "seconds": seconds,
+        "objective": objective,
+        "bound": bound,
+        "gap": gap_reached,
+    }
+
+
+def pulp_model(data, policy, gap: float, time_limit: float, log_path: Path, fixings: dict | None = None) -> dict:
     """Build the model in PuLP, solve it with CBC; return seconds, status, objective and CBC's bound."""
     import pulp
 
@@ -129,6 +172,18 @@ def pulp_model(data, policy, gap: float, time_limit: float, log_path: Path) -> d
             prob += pulp.lpSum(by_site[s]) >= data.min_size[s] * y
     for (i, s), x in placed.items():
         prob += x <= min(data.demand[i], data.capacity[s]) * open_site[s]
+    for s, fixing in (fixings or {}).items():
+        open_site[s].lowBound = open_site[s].upBound = fixing.value
+    if data.budget is not None:
+        prob += (
+            pulp.lpSum(data.fixed_cost[s] * y for s, y in open_site.items())
+            + pulp.lpSum(data.cost_per_place[a[1]] * x for a, x in placed.items())
+            <= data.budget
+        )
+    if policy.mean_travel_limit_minutes is not None:
+        prob += (
+            pulp.lpSum((data.travel_minutes[a] - policy.mean_travel_limit_minutes) * x for a, x in placed.items()) <= 0
+        )
     if policy.large_site_rule != "off":
         for members in data.large_by_province.values():
             if members:

@@ -169,7 +169,7 @@ def test_validate_good_policy(client):
         (
             {"overrides": {"colour": "red", "travel_value": -1}},
             [
-                "overrides, column 'colour': unknown policy key (known: name, description, large_site_rule, max_travel_minutes, max_travel_minutes_regular, nearest_regular_sites, mean_travel_limit_minutes, allow_cross_province, keep_existing_open, unmet_penalty, travel_value, budget, demand_scale, whole_places, force_sites, forbid_sites)",
+                "overrides, column 'colour': unknown policy key (known: name, description, large_site_rule, max_travel_minutes, max_travel_minutes_regular, nearest_regular_sites, mean_travel_limit_minutes, allow_cross_province, keep_existing_open, unmet_penalty, travel_value, budget, demand_scale, whole_places, force_sites, forbid_sites, risk, scenario_weights, discount_rate)",
                 "overrides, column 'travel_value': must be >= 0 (value: -1)",
             ],
         ),
@@ -192,7 +192,7 @@ def test_validate_refuses_what_the_command_line_refuses(client, request_, expect
         found = problems(r)
         if expected is None:
             assert found == [
-                "preset: unknown policy preset (presets: default, no-large-rule, regional) (value: '../models/default')"
+                "preset: unknown policy preset (presets: backtest, default, no-large-rule, regional) (value: '../models/default')"
             ]
         else:
             assert found == expected

@@ -744,6 +744,7 @@ def iis_findings(instance: Instance, policy: Policy, options: SolveOptions) -> t
     import highspy
 
     from ..solve.highs import block_highs, make_blocks
+    from ..solve.schedule import Deadline
 
     model = build_model(instance, policy)
     try:
@@ -756,7 +757,10 @@ def iis_findings(instance: Instance, policy: Policy, options: SolveOptions) -> t
     found = []
     for block in make_blocks(compiled, decompose=True):
         h = block_highs(
-            block, options, time.monotonic() + options.time_limit, np.zeros(len(block.cost), dtype=np.int32)
+            block,
+            options,
+            Deadline.fixed(time.monotonic() + options.time_limit),
+            np.zeros(len(block.cost), dtype=np.int32),
         )
         h.setOptionValue("output_flag", False)
         # Reducing to an irreducible set takes minutes on the whole national LP (a budget couples

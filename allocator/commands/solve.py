@@ -81,6 +81,12 @@ def validate(instance):
     help="Also write the solution as an Excel workbook (.xlsx).",
 )
 @click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Solve the independent blocks on this Dask distributed scheduler's cluster instead of local processes.",
+)
+@click.option(
     "--province",
     metavar="CODE",
     default=None,
@@ -123,6 +129,7 @@ def solve(
     decompose,
     out,
     xlsx,
+    scheduler,
     province,
     explain_why,
     scenario,
@@ -134,6 +141,8 @@ def solve(
     An instance with periods (periods.csv) is planned over its periods: --scenario, --myopic and
     --baseline choose what is planned and compared.
     """
+    if workers and scheduler:
+        raise click.UsageError("--workers and --scheduler exclude each other")
     from ..core.interrupts import exit_code as interrupt_code
     from ..core.interrupts import signal_name
 
@@ -157,6 +166,7 @@ def solve(
                 threads=threads,
                 seed=seed,
                 workers=workers,
+                scheduler=scheduler,
                 log=log,
                 decompose=decompose,
             ),

@@ -4,7 +4,7 @@ end with their parent.
 SIGINT already raises KeyboardInterrupt. SIGTERM (sent by `kill`, schedulers and container
 runtimes) and SIGHUP (a closed terminal or SSH session) would end the process at once, leaving
 worker processes behind; here they raise Terminated, a KeyboardInterrupt, so the same clean-up
-runs (see solve.highs._map_jobs). A parent killed outright (SIGKILL) runs no clean-up at all:
+runs (see solve.schedule.run_blocks). A parent killed outright (SIGKILL) runs no clean-up at all:
 its workers ask the kernel to kill them when it dies (:func:`die_with_parent`).
 """
 

@@ -27,7 +27,7 @@ from .horizon import (
     read_horizon_tables,
 )
 from .tables import Column, duplicates, read_table, typed
-from .travel import matrix_travel_times, network_travel_times
+from .travel import TravelTimes, network_problems
 
 # Upper limits far beyond any real instance: they stop absurd numbers (1e300) before they
 # overflow whole numbers or reach HiGHS as coefficients it would take for infinity.
@@ -133,11 +133,16 @@ class Instance:
     sites: pd.DataFrame  # index site: name, municipality, province, kind, status, min_size, capacity, ...
     links: pd.DataFrame | None  # from, to, minutes, mode (network mode)
     matrix: pd.DataFrame | None  # municipality, site, minutes (matrix mode)
-    travel: np.ndarray  # minutes, municipalities (rows, index order) x sites (columns); inf = unreachable
+    travel_times: TravelTimes  # computed when first asked for (whole, or within limits)
     source: str
     fingerprint: str
     groups: Groups | None = None  # demand groups (groups.csv); None: one undifferentiated demand
     horizon: Horizon | None = None  # periods, scenarios and site life cycles (instances/README.md, "Periods")
+
+    @property
+    def travel(self) -> np.ndarray:
+        """Minutes, municipalities (rows, index order) x sites (columns); inf = unreachable."""
+        return self.travel_times.full()
 
     @property
     def total_demand(self) -> int:
@@ -232,12 +237,13 @@ def build_instance(
     travel_cfg = settings["travel"]
     if mode == "network":
         links = typed(links, LINK_COLUMNS).drop(columns="row").reset_index(drop=True)
-        travel = network_travel_times(
-            municipalities, sites, links, travel_cfg["speed_kmh"], travel_cfg["detour_factor"], problems
+        network_problems(municipalities, links, problems)
+        travel = TravelTimes.from_network(
+            municipalities, sites, links, travel_cfg["speed_kmh"], travel_cfg["detour_factor"]
         )
     else:
         matrix = typed(matrix, MATRIX_COLUMNS).drop(columns="row").reset_index(drop=True)
-        travel = matrix_travel_times(municipalities, sites, matrix)
+        travel = TravelTimes.from_matrix(municipalities, sites, matrix)
     groups = build_groups(group_tables or {}, municipalities, sites, problems)
     horizon = finish_horizon(horizon_parts, provinces, municipalities, demand_given, problems)
     if problems:
@@ -258,7 +264,7 @@ def build_instance(
         sites=sites,
         links=links,
         matrix=matrix,
-        travel=travel,
+        travel_times=travel,
         source=source,
         fingerprint=fingerprint_of(),
         groups=groups,

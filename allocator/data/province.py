@@ -42,7 +42,7 @@ def province_instance(instance: Instance, province: str | list[str]) -> Instance
         provinces=instance.provinces.loc[[p for p in instance.provinces.index if p in provinces]],
         municipalities=municipalities,
         sites=sites,
-        travel=instance.travel[muni_rows][:, site_cols],
+        travel_times=instance.travel_times.subset(muni_rows, site_cols),
         budget=None if instance.budget is None else instance.budget * share,
         groups=_task_groups(instance.groups, municipalities.index, sites.index),
     )

@@ -66,13 +66,13 @@ def model_data(instance: Instance, policy: Policy) -> ModelData:
     """Apply the policy to the instance: scaled demand, eligible arcs, budget (per group with demand groups)."""
     muni = instance.municipalities
     sites = instance.sites
-    muni_ids, site_ids = list(muni.index), list(sites.index)
+    site_ids = list(sites.index)
     province_of = muni["province"].to_dict()
     if instance.groups is None:
         demand = scale_demand({i: int(d) for i, d in muni["demand"].items()}, policy.demand_scale)
-        rows, cols = np.nonzero(eligible_arcs(instance, policy, demand))
-        arcs = [(muni_ids[r], site_ids[c]) for r, c in zip(rows.tolist(), cols.tolist())]
-        minutes = instance.travel[rows, cols].tolist()
+        rows, cols, found = eligible_arcs(instance, policy, demand)
+        arcs = list(zip(muni.index.to_numpy()[rows].tolist(), sites.index.to_numpy()[cols].tolist()))
+        minutes = found.tolist()
         grouped = {}
     else:
         demand, arcs, minutes, grouped = _group_arcs(instance, policy)
@@ -127,13 +127,14 @@ def _group_arcs(instance: Instance, policy: Policy):
         own = scaled[g] = scale_demand({i: int(d) for i, d in groups.demand[g].items()}, policy.demand_scale)
         takes = np.zeros(len(site_ids), dtype=bool)
         takes[[column[s] for s in eligible.loc[eligible["group"] == g, "site"]]] = True
-        ok = eligible_arcs(instance, policy, own) & takes[None, :]
+        rows, cols, found = eligible_arcs(instance, policy, own)
+        ok = takes[cols]
         limit = groups.table.at[g, "max_travel_minutes"]
         if not np.isnan(limit):
-            ok &= instance.travel <= limit
-        rows, cols = np.nonzero(ok)
+            ok &= found <= limit
+        rows, cols, found = rows[ok], cols[ok], found[ok]
         arcs += [(muni_ids[r], site_ids[c], g) for r, c in zip(rows.tolist(), cols.tolist())]
-        minutes += instance.travel[rows, cols].tolist()
+        minutes += found.tolist()
     demand: dict[Unit, int] = {(i, g): scaled[g][i] for i in muni_ids for g in groups.ids}
     order = sorted(range(len(arcs)), key=lambda k: (row[arcs[k][0]], column[arcs[k][1]], groups.ids.index(arcs[k][2])))
     arcs = [arcs[k] for k in order]
@@ -151,34 +152,35 @@ def _group_arcs(instance: Instance, policy: Policy):
     return demand, arcs, minutes, grouped
 
 
-def eligible_arcs(instance: Instance, policy: Policy, demand: dict[str, int]) -> np.ndarray:
-    """Municipalities (rows) × sites (columns) that may be joined: reachable, within the travel limits, in the province, with demand."""
+def eligible_arcs(
+    instance: Instance, policy: Policy, demand: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, columns, minutes) of the municipality × site pairs that may be joined, row-major:
+    reachable, within the travel limits, in the province, with demand, among the nearest regular sites."""
     muni = instance.municipalities
     sites = instance.sites
-    minutes = instance.travel
-    eligible = np.isfinite(minutes)
-    if policy.max_travel_minutes is not None:
-        eligible &= minutes <= policy.max_travel_minutes
     regular = (sites["kind"] == "regular").to_numpy()
+    limit = np.full(len(sites), np.inf)
+    if policy.max_travel_minutes is not None:
+        limit[:] = policy.max_travel_minutes
     if policy.max_travel_minutes_regular is not None:
-        eligible &= ~regular[None, :] | (minutes <= policy.max_travel_minutes_regular)
+        limit[regular] = np.minimum(limit[regular], policy.max_travel_minutes_regular)
+    rows, cols, minutes = instance.travel_times.within(limit)
+    keep = np.array([demand[i] > 0 for i in muni.index], dtype=bool)[rows]
     if not policy.allow_cross_province:
-        eligible &= muni["province"].to_numpy()[:, None] == sites["province"].to_numpy()[None, :]
-    eligible &= np.array([demand[i] > 0 for i in muni.index])[:, None]
+        keep &= muni["province"].to_numpy()[rows] == sites["province"].to_numpy()[cols]
+    rows, cols, minutes = rows[keep], cols[keep], minutes[keep]
     if policy.nearest_regular_sites is not None:
-        eligible &= ~regular[None, :] | _nearest(
-            np.where(eligible & regular[None, :], minutes, np.inf), policy.nearest_regular_sites
-        )
-    return eligible
+        keep = ~regular[cols]
+        keep[_nearest(rows, cols, minutes, regular[cols], policy.nearest_regular_sites)] = True
+        rows, cols, minutes = rows[keep], cols[keep], minutes[keep]
+    return rows, cols, minutes
 
 
-def _nearest(minutes: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the k finite entries with the least minutes (ties by column order)."""
-    keep = np.zeros(minutes.shape, dtype=bool)
-    if minutes.shape[1] == 0:
-        return keep
-    k = min(k, minutes.shape[1])
-    order = np.argsort(minutes, axis=1, kind="stable")[:, :k]
-    rows = np.arange(minutes.shape[0])[:, None]
-    keep[rows, order] = True
-    return keep & np.isfinite(minutes)
+def _nearest(rows: np.ndarray, cols: np.ndarray, minutes: np.ndarray, among: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the pairs, of those ``among``, that are the k nearest of their row (ties by column)."""
+    candidates = np.flatnonzero(among)
+    order = candidates[np.lexsort((cols[candidates], minutes[candidates], rows[candidates]))]
+    grouped = rows[order]
+    first = np.searchsorted(grouped, grouped, side="left")
+    return order[np.arange(len(order)) - first < k]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import pyomo.environ as pyo
 
 from ..data.demand import scale_demand
@@ -107,10 +106,9 @@ def horizon_data(
     # The static rules decide which arcs exist, for a demand unit with demand in some case.
     any_demand = {i: int(any(demand[c][i] > 0 for c in demand)) for i in instance.municipalities.index}
     static = model_data(instance, policy)
-    rows, cols = np.nonzero(eligible_arcs(instance, policy, any_demand))
-    muni_ids, site_ids = list(instance.municipalities.index), list(sites.index)
-    arcs = [(muni_ids[r], site_ids[c]) for r, c in zip(rows.tolist(), cols.tolist())]
-    travel_minutes = dict(zip(arcs, instance.travel[rows, cols].tolist()))
+    rows, cols, minutes = eligible_arcs(instance, policy, any_demand)
+    arcs = list(zip(instance.municipalities.index.to_numpy()[rows].tolist(), sites.index.to_numpy()[cols].tolist()))
+    travel_minutes = dict(zip(arcs, minutes.tolist()))
 
     def value(site: str, column: str, default: float = 0.0) -> float:
         v = life.at[site, column] if site in life.index else None

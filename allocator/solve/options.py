@@ -30,6 +30,7 @@ class SolveOptions:
     threads: int = 1  # HiGHS threads per block
     seed: int = 0
     workers: int = 0  # worker processes for independent blocks; 0 = one per core
+    scheduler: str | None = None  # a Dask scheduler's address: independent blocks run on its cluster
     decompose: bool = True
     log: bool = False
     track_progress: bool = False  # record objective and bound over time (SolveResult.progress)
