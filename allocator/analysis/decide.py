@@ -20,7 +20,7 @@ from ..data.policy import Policy, site_fixings
 from ..data.province import province_instance
 from ..model.decision import Commitments, build_decision_model
 from ..model.heuristic import greedy_start
-from ..results.decision import Decision
+from ..results.decision import DECISION_TABLES, Decision
 from ..results.extract import versions
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions, SolveResult, Status
@@ -186,7 +186,7 @@ def _placements(instance, verdicts, decided, values: _Values, policy) -> pd.Data
                         "plan",
                     )
                 )
-    table = pd.DataFrame(rows, columns=["municipality", "site", "group", "places", "travel_minutes", "source"])
+    table = pd.DataFrame(rows, columns=DECISION_TABLES["placements"])
     table["travel_minutes"] = table["travel_minutes"].round(4)
     return table.sort_values(["municipality", "site", "group"], kind="stable").reset_index(drop=True)
 
@@ -235,23 +235,7 @@ def _sites(instance, committed: dict, decided: set, values: _Values) -> pd.DataF
                 added * price,
             )
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "site",
-            "name",
-            "municipality",
-            "municipality_name",
-            "province",
-            "kind",
-            "group",
-            "committed",
-            "added",
-            "new",
-            "fixed_cost",
-            "place_cost",
-        ],
-    )
+    return pd.DataFrame(rows, columns=DECISION_TABLES["sites"])
 
 
 def _group_name(instance, group: str) -> str:
@@ -281,20 +265,7 @@ def _groups(instance, verdicts, decided, placements: pd.DataFrame, sites: pd.Dat
                     r.task - got,
                 )
             )
-    columns = [
-        "province",
-        "name",
-        "group",
-        "group_name",
-        "task",
-        "committed",
-        "within_reach",
-        "short",
-        "added",
-        "placed",
-        "unmet",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=DECISION_TABLES["groups"])
 
 
 def _provinces(instance, plan, verdicts, committed, groups, sites, placements, policy) -> pd.DataFrame:
@@ -333,22 +304,7 @@ def _provinces(instance, plan, verdicts, committed, groups, sites, placements, p
                 cost,
             )
         )
-    columns = [
-        "province",
-        "name",
-        "plan",
-        "status",
-        "task",
-        "committed",
-        "within_reach",
-        "short",
-        "added",
-        "unmet",
-        "new_sites",
-        "committed_cost",
-        "decision_cost",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=DECISION_TABLES["provinces"])
 
 
 def _assigned(instance, sites: pd.DataFrame) -> pd.DataFrame:
@@ -367,4 +323,4 @@ def _assigned(instance, sites: pd.DataFrame) -> pd.DataFrame:
                 ";".join(part["site"]),
             )
         )
-    return pd.DataFrame(rows, columns=["municipality", "name", "province", "group", "group_name", "places", "sites"])
+    return pd.DataFrame(rows, columns=DECISION_TABLES["assigned"])

@@ -24,6 +24,7 @@ from ..results.horizon import HorizonSolution
 from ..results.horizon_extract import extract_horizon, site_events, state_of
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions, SolveResult, Status
+from .pipeline import verify
 
 ORDER = [
     Status.INFEASIBLE,
@@ -125,21 +126,8 @@ def _finish(instance, policy, parts, result: SolveResult, plan: str, scenario: s
     t = time.perf_counter()
     solution = extract_horizon(instance, policy, parts, result, plan, scenario, options, timings)
     timings["extract"] = time.perf_counter() - t
-    t = time.perf_counter()
-    report = check_horizon_solution(solution, instance, policy)
-    timings["check"] = time.perf_counter() - t
-    summary = solution.summary
-    summary["timings"] = {k: round(v, 4) for k, v in {**timings, **result.timings}.items()}
-    summary["check"] = {"passed": report.passed, "violations": report.violations, "objective": report.objective}
-    if not report.passed:
-        result = dataclasses.replace(
-            result,
-            status=Status.ERROR,
-            message="the plan failed the independent check: " + "; ".join(report.violations[:5]),
-        )
-        summary["status"] = result.status.value
-        summary["message"] = result.message
-    return HorizonOutcome(result, solution, report, parts, summary["timings"])
+    result, report = verify(solution, lambda: check_horizon_solution(solution, instance, policy), result, timings)
+    return HorizonOutcome(result, solution, report, parts, solution.summary["timings"])
 
 
 def myopic_states(

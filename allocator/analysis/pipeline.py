@@ -77,8 +77,15 @@ def finish(
     t = time.perf_counter()
     solution = extract_solution(instance, model, result, options, timings)
     timings["extract"] = time.perf_counter() - t
+    result, report = verify(solution, lambda: check_solution(solution, instance, policy), result, timings)
+    return Outcome(result, solution, report, model, solution.summary["timings"])
+
+
+def verify(solution, check, result: SolveResult, timings: dict):
+    """Run the independent ``check()`` of an extracted plan and record it, with the timings, in its summary;
+    a plan that fails the check makes the result an error. Returns (result, check report)."""
     t = time.perf_counter()
-    report = check_solution(solution, instance, policy)
+    report = check()
     timings["check"] = time.perf_counter() - t
     summary = solution.summary
     summary["timings"] = {k: round(v, 4) for k, v in {**timings, **result.timings}.items()}
@@ -91,4 +98,4 @@ def finish(
         )
         summary["status"] = result.status.value
         summary["message"] = result.message
-    return Outcome(result, solution, report, model, summary["timings"])
+    return result, report

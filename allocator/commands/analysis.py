@@ -15,7 +15,6 @@ from .common import (
     EXIT_INTERRUPTED,
     instance_path,
     limit_options,
-    make_policy,
     one_snapshot,
     policy_options,
     statuses_exit,
@@ -54,10 +53,7 @@ def whatif(
     instance,
     province,
     candidates,
-    policy_name,
-    assignments,
-    force_sites,
-    forbid_sites,
+    choice,
     time_limit,
     gap,
     seed,
@@ -78,7 +74,7 @@ def whatif(
         check_folder_target(out, "whatif", inputs=[source])
     inst = load_instance(source)
     one_snapshot(inst, "whatif")
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
+    policy = choice.policy(inst)
     province = resolve_province(inst, province)
     sites = (
         None

@@ -5,7 +5,9 @@ This module imports only click and the ground floor, so that `allocator --help` 
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -34,9 +36,51 @@ def instance_path(instance: str | None) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class PolicyChoice:
+    """What the policy options chose: a preset or file, --set overrides, sites forced and forbidden."""
+
+    name: str
+    assignments: tuple[str, ...] = ()
+    force_sites: tuple[str, ...] = ()
+    forbid_sites: tuple[str, ...] = ()
+
+    def policy(self, instance=None):
+        """The preset with the overrides and fixings applied (sites by id, or by name when ``instance`` is given)."""
+        from ..data.names import resolve_sites
+        from ..data.policy import load_policy, parse_assignments, with_fixings
+
+        policy = load_policy(self.name, parse_assignments(self.assignments))
+        force, forbid = self.force_sites, self.forbid_sites
+        if instance is not None:
+            force = resolve_sites(instance, force, "--force-site")
+            forbid = resolve_sites(instance, forbid, "--forbid-site")
+        return with_fixings(policy, force, forbid)
+
+
+def gathered(into: str, names: tuple[str, ...], make):
+    """Hand a command the options ``names`` as one argument ``into``, made by ``make(**values)``."""
+
+    def decorate(f):
+        @functools.wraps(f)
+        def command(*args, **kwargs):
+            kwargs[into] = make(**{n: kwargs.pop(n) for n in names})
+            return f(*args, **kwargs)
+
+        return command
+
+    return decorate
+
+
+POLICY_OPTIONS = ("policy_name", "assignments", "force_sites", "forbid_sites")
+
+
 def policy_options(f, default: str = "default"):
-    """--policy (preset ``default``), --set, --force-site and --forbid-site."""
+    """--policy (preset ``default``), --set, --force-site and --forbid-site, handed over as ``choice``
+    (a :class:`PolicyChoice`)."""
     from ..data.policy import KEYS
+
+    f = gathered("choice", POLICY_OPTIONS, lambda policy_name, **rest: PolicyChoice(policy_name, **rest))(f)
 
     keys = ", ".join(k for k in KEYS if k not in ("name", "description"))
     f = click.option(
@@ -114,8 +158,13 @@ def limit_options(what: str = "the whole solve", gap: float | None = None):
     return decorate
 
 
+SOLVER_OPTIONS = ("time_limit", "gap", "threads", "seed", "workers", "log", "decompose")
+
+
 def solver_options(f):
-    """The limits plus --threads, --workers, --log and --decompose."""
+    """The limits plus --threads, --workers, --log and --decompose, handed over as ``options``
+    (:class:`SolveOptions`)."""
+    f = gathered("options", SOLVER_OPTIONS, SolveOptions)(f)
     f = click.option(
         "--decompose/--no-decompose",
         default=True,
@@ -134,19 +183,6 @@ def solver_options(f):
         "--threads", type=click.IntRange(min=1), default=1, show_default=True, help="HiGHS threads per block."
     )(f)
     return limit_options()(f)
-
-
-def make_policy(policy_name, assignments, force_sites=(), forbid_sites=(), instance=None):
-    """The policy preset with --set overrides and the sites forced or forbidden on the command line
-    (given by id, or by name when ``instance`` is given)."""
-    from ..data.names import resolve_sites
-    from ..data.policy import load_policy, parse_assignments, with_fixings
-
-    policy = load_policy(policy_name, parse_assignments(assignments))
-    if instance is not None:
-        force_sites = resolve_sites(instance, force_sites, "--force-site")
-        forbid_sites = resolve_sites(instance, forbid_sites, "--forbid-site")
-    return with_fixings(policy, force_sites, forbid_sites)
 
 
 def exit_code(status: str, unmet: float) -> int:

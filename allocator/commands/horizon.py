@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_BAD_INPUT, exit_code, limit_options, make_policy, policy_options
+from .common import EXIT_BAD_INPUT, exit_code, limit_options, policy_options
 
 
 def describe_horizon(inst) -> list[str]:
@@ -110,10 +110,7 @@ def _refused(inst, scenario, province, xlsx) -> str | None:
 def backtest(
     ctx,
     instance,
-    policy_name,
-    assignments,
-    force_sites,
-    forbid_sites,
+    choice,
     time_limit,
     gap,
     seed,
@@ -135,7 +132,7 @@ def backtest(
 
     inst = load_instance(Path(instance) if instance else bundled_instance("nl-2024-horizon"))
     data = load_backtest(inst)
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites)
+    policy = choice.policy()
     options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed, workers=workers)
     result = replay(inst, data, policy, options, horizon_periods, progress=lambda text: click.echo(text, err=True))
     if out:

@@ -12,7 +12,6 @@ from .common import (
     EXIT_OPTIMAL,
     exit_code,
     instance_path,
-    make_policy,
     policy_options,
     solver_options,
 )
@@ -23,7 +22,7 @@ from .common import (
 @click.argument("instance", required=False)
 @policy_options
 @click.pass_context
-def check_plan_command(ctx, plan, instance, policy_name, assignments, force_sites, forbid_sites):
+def check_plan_command(ctx, plan, instance, choice):
     """Check a provincial plan (a CSV file, a workbook with a sheet 'plan', or a folder of them) against its task and every hard rule."""
     from ..check.plans import check_plan
     from ..data.load import load_instance
@@ -31,7 +30,7 @@ def check_plan_command(ctx, plan, instance, policy_name, assignments, force_site
     from ..reports.plans import format_verdict
 
     inst = load_instance(instance_path(instance))
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
+    policy = choice.policy(inst)
     verdicts = check_plan(read_plans([plan], inst), inst, policy)
     click.echo("\n\n".join(format_verdict(v) for v in verdicts))
     ctx.exit(EXIT_OPTIMAL if all(v.complete for v in verdicts) else EXIT_INFEASIBLE_OR_UNMET)
@@ -45,7 +44,7 @@ def check_plan_command(ctx, plan, instance, policy_name, assignments, force_site
 @policy_options
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="National solution folder to write.")
 @click.pass_context
-def merge(ctx, plans, instance, policy_name, assignments, force_sites, forbid_sites, out):
+def merge(ctx, plans, instance, choice, out):
     """Assemble provincial plans (folders of `solve --province`, or plan tables) into one national solution folder and check it."""
     from ..analysis.merge import merge_plans
     from ..data.load import load_instance
@@ -53,7 +52,7 @@ def merge(ctx, plans, instance, policy_name, assignments, force_sites, forbid_si
     from ..results.solution import write_solution
 
     inst = load_instance(instance_path(instance))
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
+    policy = choice.policy(inst)
     merged = merge_plans(plans, inst, policy)
     names = inst.provinces["name"]
     for p, source in merged.sources.items():
@@ -88,17 +87,8 @@ def decide(
     ctx,
     instance,
     plans,
-    policy_name,
-    assignments,
-    force_sites,
-    forbid_sites,
-    time_limit,
-    gap,
-    threads,
-    seed,
-    workers,
-    log,
-    decompose,
+    choice,
+    options,
     out,
 ):
     """The allocation decision: keep every committed place, close each province's shortfall at least cost."""
@@ -108,13 +98,9 @@ def decide(
     from ..reports.decision import format_decision, letters
     from ..reports.plans import format_verdict
     from ..results.decision import letter_name, write_decision
-    from ..solve.options import SolveOptions
 
     inst = load_instance(instance_path(instance))
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
-    options = SolveOptions(
-        time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
-    )
+    policy = choice.policy(inst)
     outcome = run(inst, policy, read_plans([plans], inst, allow_none=True), options)
     if outcome.blocked:
         click.echo("No decision can keep these plans' committed places as they are:\n")

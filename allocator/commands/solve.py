@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -14,7 +15,6 @@ from .common import (
     EXIT_OPTIMAL,
     exit_code,
     instance_path,
-    make_policy,
     one_snapshot,
     policy_options,
     solver_options,
@@ -116,17 +116,8 @@ def validate(instance):
 def solve(
     ctx,
     instance,
-    policy_name,
-    assignments,
-    force_sites,
-    forbid_sites,
-    time_limit,
-    gap,
-    threads,
-    seed,
-    workers,
-    log,
-    decompose,
+    choice,
+    options,
     out,
     xlsx,
     scheduler,
@@ -141,7 +132,7 @@ def solve(
     An instance with periods (periods.csv) is planned over its periods: --scenario, --myopic and
     --baseline choose what is planned and compared.
     """
-    if workers and scheduler:
+    if options.workers and scheduler:
         raise click.UsageError("--workers and --scheduler exclude each other")
     from ..core.interrupts import exit_code as interrupt_code
     from ..core.interrupts import signal_name
@@ -151,25 +142,13 @@ def solve(
         code = _solve(
             progress,
             instance,
-            policy_name,
-            assignments,
-            force_sites,
-            forbid_sites,
+            choice,
             out,
             xlsx,
             explain_why,
             province,
             {"scenario": scenario, "myopic": myopic, "baseline": baseline},
-            dict(
-                time_limit=time_limit,
-                gap=gap,
-                threads=threads,
-                seed=seed,
-                workers=workers,
-                scheduler=scheduler,
-                log=log,
-                decompose=decompose,
-            ),
+            dataclasses.replace(options, scheduler=scheduler),
         )
     except KeyboardInterrupt as exc:
         done, written = progress["done"], progress["written"]
@@ -183,16 +162,13 @@ def solve(
 def _solve(
     progress,
     instance,
-    policy_name,
-    assignments,
-    force_sites,
-    forbid_sites,
+    choice,
     out,
     xlsx,
     explain_why,
     province,
     horizon,
-    settings,
+    options,
 ) -> int:
     from ..analysis.explain import explain
     from ..analysis.pipeline import solve as run
@@ -202,15 +178,14 @@ def _solve(
     from ..data.province import province_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
-    from ..solve.options import SolveOptions, Status
+    from ..solve.options import Status
 
     source = instance_path(instance)
     t = time.perf_counter()
     inst = load_instance(source)
     timings = {"load": time.perf_counter() - t}
     progress["done"].append(f"load {timings['load']:.2f}s")
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
-    options = SolveOptions(**settings)
+    policy = choice.policy(inst)
     if inst.horizon is not None or horizon["scenario"] is not None or horizon["myopic"]:
         from .horizon import solve_horizon
 
@@ -292,29 +267,16 @@ def check(ctx, solution, instance):
 def explain_command(
     ctx,
     instance,
-    policy_name,
-    assignments,
-    force_sites,
-    forbid_sites,
-    time_limit,
-    gap,
-    threads,
-    seed,
-    workers,
-    log,
-    decompose,
+    choice,
+    options,
 ):
     """Explain why an instance is infeasible under a policy, or why demand stays unmet."""
     from ..analysis.explain import explain
     from ..data.load import load_instance
-    from ..solve.options import SolveOptions
 
     inst = load_instance(instance_path(instance))
     one_snapshot(inst, "explain")
-    policy = make_policy(policy_name, assignments, force_sites, forbid_sites, inst)
-    options = SolveOptions(
-        time_limit=time_limit, gap=gap, threads=threads, seed=seed, workers=workers, log=log, decompose=decompose
-    )
+    policy = choice.policy(inst)
     explanation = explain(inst, policy, options)
     click.echo(explanation.render())
     ctx.exit(

@@ -44,6 +44,19 @@ def extract_solution(instance, model, result, options=None, timings: dict | None
             for row in provinces.itertuples()
         },
         "policy": policy.to_dict(),
+        **run_summary(instance, options),
+        **({"groups": group_summary(groups)} if groups is not None else {}),
+        "blocks": result.blocks,
+        "block_gaps": block_gaps(model, result),
+        "timings": {k: round(v, 4) for k, v in {**(timings or {}), **result.timings}.items()},
+        "versions": versions(),
+    }
+    return Solution(summary, sites, placements, municipalities, provinces, groups)
+
+
+def run_summary(instance, options) -> dict:
+    """The summary's record of what was solved and how: the solver options and the instance."""
+    return {
         "options": None
         if options is None
         else {k: getattr(options, k) for k in ("time_limit", "gap", "threads", "seed", "workers", "decompose")},
@@ -55,13 +68,7 @@ def extract_solution(instance, model, result, options=None, timings: dict | None
             "currency": instance.currency,
             "planning_period": instance.planning_period,
         },
-        **({"groups": group_summary(groups)} if groups is not None else {}),
-        "blocks": result.blocks,
-        "block_gaps": block_gaps(model, result),
-        "timings": {k: round(v, 4) for k, v in {**(timings or {}), **result.timings}.items()},
-        "versions": versions(),
     }
-    return Solution(summary, sites, placements, municipalities, provinces, groups)
 
 
 def block_gaps(model, result) -> list[dict]:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..core.errors import Problem, SolutionError
 from ..core.outputs import Claim, write_folder
-from .solution import _jsonable, _portable, number_text
+from .solution import Summarised, _jsonable, _portable, number_text
 
 STATES = ("closed", "open", "standby")
 EVENTS = ("opening", "closing", "extension")
@@ -112,7 +112,7 @@ TEXT_COLUMNS = ("site", "name", "province", "kind", "status", "period", "scenari
 
 
 @dataclass(frozen=True, eq=False)
-class HorizonSolution:
+class HorizonSolution(Summarised):
     """Summary (status, objective, plan, KPIs, policy, provenance), the seven tables and, when
     computed, the comparisons with the baselines (``baseline`` holds the myopic plan's solution)."""
 
@@ -127,21 +127,6 @@ class HorizonSolution:
     comparison: pd.DataFrame | None = None  # integrated against myopic, per scenario
     robustness: pd.DataFrame | None = None  # band plan against the mid-only plan, per scenario
     baseline: HorizonSolution | None = field(default=None)
-
-    @property
-    def status(self) -> str:
-        """The solve status as written in summary.json."""
-        return self.summary["status"]
-
-    @property
-    def objective(self) -> float | None:
-        """The objective the solve claims."""
-        return self.summary.get("objective")
-
-    @property
-    def kpis(self) -> dict:
-        """The KPIs of summary.json."""
-        return self.summary["kpis"]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, with the comparisons where present."""

@@ -14,7 +14,7 @@ from collections import defaultdict
 import pandas as pd
 
 from ..data.policy import Risk
-from .extract import versions
+from .extract import run_summary, versions
 from .horizon import COLUMNS, HorizonSolution
 
 
@@ -82,17 +82,7 @@ def extract_horizon(
         ],
         "kpis": kpis,
         "policy": policy.to_dict(),
-        "options": None
-        if options is None
-        else {k: getattr(options, k) for k in ("time_limit", "gap", "threads", "seed", "workers", "decompose")},
-        "instance": {
-            "name": instance.name,
-            "source": instance.source,
-            "fingerprint": instance.fingerprint,
-            "units": instance.units,
-            "currency": instance.currency,
-            "planning_period": instance.planning_period,
-        },
+        **run_summary(instance, options),
         "blocks": result.blocks,
         "timings": {k: round(v, 4) for k, v in {**(timings or {}), **result.timings}.items()},
         "versions": versions(),

@@ -85,16 +85,10 @@ PROVINCE_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
-class Solution:
-    """Summary (status, objective, KPIs, policy, provenance) and the four tables (five with demand groups)."""
+class Summarised:
+    """What a solution's summary.json states: status, claimed objective, KPIs."""
 
     summary: dict
-    sites: pd.DataFrame
-    placements: pd.DataFrame
-    municipalities: pd.DataFrame
-    provinces: pd.DataFrame
-    groups: pd.DataFrame | None = None  # per province and group: demand, placed, unmet (demand groups only)
 
     @property
     def status(self) -> str:
@@ -110,6 +104,18 @@ class Solution:
     def kpis(self) -> dict:
         """The KPIs of summary.json."""
         return self.summary["kpis"]
+
+
+@dataclass(frozen=True, eq=False)
+class Solution(Summarised):
+    """Summary (status, objective, KPIs, policy, provenance) and the four tables (five with demand groups)."""
+
+    summary: dict
+    sites: pd.DataFrame
+    placements: pd.DataFrame
+    municipalities: pd.DataFrame
+    provinces: pd.DataFrame
+    groups: pd.DataFrame | None = None  # per province and group: demand, placed, unmet (demand groups only)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name (groups last, when there are demand groups)."""
