@@ -61,7 +61,9 @@ def test_time_limit_on_the_whole_national_model(tmp_path):
     if r.exit_code == 4:
         assert "Status     time limit reached: best plan found, not proven optimal" in r.output
         summary = json.loads((out / "summary.json").read_text())
-        assert summary["status"] == "time_limit" and summary["gap"] > 0 and summary["check"]["passed"]
+        # no bound yet (before the root LP ends) leaves the gap unknown, which is shown as such
+        assert summary["status"] == "time_limit" and summary["check"]["passed"]
+        assert summary["gap"] is None or summary["gap"] > 0
         assert f"gap {100 * summary['gap']:.2f}%" in r.output
     else:
         assert r.exit_code == 3, r.output

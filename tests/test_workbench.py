@@ -485,6 +485,15 @@ def test_serve_validates_the_instance_first(tmp_path):
     assert r.exit_code == 2 and "no such instance folder" in r.output
 
 
+def test_serve_refuses_an_instance_with_periods():
+    from click.testing import CliRunner
+
+    from allocator.commands.main import cli
+
+    r = CliRunner().invoke(cli, ["serve", "tiny-horizon-standby"])
+    assert r.exit_code == 2 and "plans one snapshot and the instance has periods" in r.output
+
+
 def test_serve_without_its_extra_says_how_to_install_it(monkeypatch):
     import sys
 

@@ -144,7 +144,17 @@ def create_app(
     if own:  # also when the application never started (interrupted before)
         atexit.register(store.close)
     path = Path(instance)
-    store.add_instance(path, load_instance(path), uploaded=False)
+    loaded = load_instance(path)
+    if loaded.horizon is not None:
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "the workbench plans one snapshot and the instance has periods (periods.csv); use `allocator solve` on it",
+                )
+            ]
+        )
+    store.add_instance(path, loaded, uploaded=False)
     runner = JobRunner(root / "jobs", lambda job: _keep_plans(store, job), max_running=max_running)
 
     @asynccontextmanager
