@@ -28,6 +28,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from allocator.data.instance import SITE_COLUMNS
+
 CAPACITY_WORD = "capacity"
 
 
@@ -182,20 +184,7 @@ def write_instance(cap_file: str | Path, folder: str | Path, capacity: float | N
     home = customer_id(0, n)  # every site needs a municipality; in matrix mode it is only a label
     _write_csv(
         folder / "sites.csv",
-        [
-            "site",
-            "name",
-            "municipality",
-            "province",
-            "kind",
-            "status",
-            "min_size",
-            "capacity",
-            "fixed_cost",
-            "cost_per_place",
-            "lat",
-            "lon",
-        ],
+        [c.name for c in SITE_COLUMNS if c.required],
         [
             [
                 warehouse_id(i, m),

@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 from ..core.outputs import check_folder_target, write_folder
 from ..core.paths import bundled_instance
 from .demand import split_task
+from .instance import SITE_COLUMNS
 
 KM_PER_DEG_LAT = 111.32
 REGULAR_SITE_SHARE = 0.875  # 300 regular sites for 342 units at scale 1
@@ -144,20 +145,7 @@ def _sites(units: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
                 u.lon,
             )
         )
-    columns = [
-        "site",
-        "name",
-        "municipality",
-        "province",
-        "kind",
-        "status",
-        "min_size",
-        "capacity",
-        "fixed_cost",
-        "cost_per_place",
-        "lat",
-        "lon",
-    ]
+    columns = [c.name for c in SITE_COLUMNS if c.required]
     return pd.DataFrame(rows, columns=columns).sort_values("site", kind="stable").reset_index(drop=True)
 
 
