@@ -10,14 +10,16 @@ Every output block of README.md is preceded by a marker naming the commands that
 
 Options go in brackets after ``run``, separated by commas: ``slow`` (left out of ``--check``,
 which the test suite runs), ``head=N`` (keep the first N lines of each output, then ``...``),
-``grep=TEXT`` (keep the lines holding TEXT, after ``...``), ``interrupt=S`` (send Ctrl-C after S
-seconds), ``setup=NAME`` (a preparation step below, not shown). Several commands are separated
-by `` ;; ``. Blocks run in order in one scratch folder (with ``instances`` linked into it), so a
-later block can use what an earlier one wrote.
+``tail=N`` (keep the last N lines, after ``...``; with ``head``, both ends), ``grep=TEXT`` (keep
+the lines holding TEXT, after ``...``), ``interrupt=S`` (send Ctrl-C after S seconds),
+``setup=NAME`` (a preparation step below, not shown). Several commands are separated by `` ;; ``.
+Blocks run in order in one scratch folder (with ``instances`` linked into it), so a later block
+can use what an earlier one wrote.
 
     python docs/readme.py            # rewrite every block in README.md
     python docs/readme.py --check    # rerun the blocks not marked slow and compare (timings masked)
     python docs/readme.py --only horizon   # rewrite only the blocks whose commands hold "horizon"
+    python docs/readme.py --skip backtest  # rewrite every block but those (repeatable)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 MARKER = re.compile(r"^<!-- run(?: \[(?P<options>[^\]]*)\])?: (?P<commands>.*?) -->$")
 # Figures that change from run to run: durations and elapsed times.
+# The candidate site a province adds to its copy of nl-2024 (the README shows this row).
+EDE_SITE = "L-EDE2,Ede Kazerne (large candidate),GM0228,PV25,large,candidate,1000,2000,4000000,26900,52.0500,5.6900"
 TIMING = re.compile(r"\d+(?:\.\d+)?\s?s\b|\d+m\d+s|\d+(?:\.\d+)? MB")
 
 
@@ -53,6 +58,9 @@ class Block:
     @property
     def slow(self) -> bool:
         return "slow" in self.options
+
+    def holds(self, text: str) -> bool:
+        return any(text in c for c in self.commands)
 
 
 def blocks(lines: list[str]) -> list[Block]:
@@ -88,11 +96,13 @@ def setup(name: str, cwd: Path) -> None:
     elif name == "province-site":
         import shutil
 
-        shutil.copytree(ROOT / "instances" / "nl-2024", cwd / "nl-2024-ede", dirs_exist_ok=True)
-        with open(cwd / "nl-2024-ede" / "sites.csv", "a", encoding="utf-8") as f:
-            f.write(
-                "L-EDE2,Ede Kazerne (large candidate),GM0228,PV25,large,candidate,1000,2000,4000000,26900,52.0500,5.6900\n"
-            )
+        # The steps the README shows: copy nl-2024, give the copy its own name, add one site row.
+        copy = cwd / "nl-2024-ede"
+        shutil.copytree(ROOT / "instances" / "nl-2024", copy, dirs_exist_ok=True)
+        toml = copy / "instance.toml"
+        toml.write_text(toml.read_text(encoding="utf-8").replace('name = "nl-2024"', 'name = "nl-2024-ede"', 1))
+        with open(copy / "sites.csv", "a", encoding="utf-8") as f:
+            f.write(f"{EDE_SITE}\n")
     else:
         raise SystemExit(f"unknown setup step {name!r}")
 
@@ -102,23 +112,36 @@ def run(command: str, cwd: Path, interrupt: float | None) -> str:
     parts = shlex.split(command.split("  #")[0])
     if parts[0] == "allocator":
         parts = [sys.executable, "-m", "allocator.commands.main", *parts[1:]]
-    env = {**os.environ, "COLUMNS": "120", "PYTHONHASHSEED": "0"}
+    # Unbuffered, so that what was printed before a Ctrl-C comes before the ^C.
+    env = {**os.environ, "COLUMNS": "120", "PYTHONHASHSEED": "0", "PYTHONUNBUFFERED": "1"}
     env.pop("ALLOCATOR_HOME", None)
     proc = subprocess.Popen(parts, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read)
+    reader.start()
     if interrupt is not None:
         time.sleep(interrupt)
+        lines.append("^C\n")  # where a terminal shows it
         proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=3600)
-    text = out.replace(str(cwd) + "/", "").replace(str(cwd), ".").replace(str(ROOT) + "/", "")
-    return text.rstrip("\n") + ("\n^C" if interrupt is not None and "^C" not in text else "")
+    proc.wait(timeout=3600)
+    reader.join()
+    text = "".join(lines)
+    text = text.replace(str(cwd) + "/", "").replace(str(cwd), ".").replace(str(ROOT) + "/", "")
+    return text.rstrip("\n")
 
 
 def shape(output: str, options: dict[str, str]) -> list[str]:
     lines = output.splitlines()
     if "grep" in options:
         lines = ["...", *[line for line in lines if options["grep"] in line]]
-    if "head" in options and len(lines) > int(options["head"]):
-        lines = [*lines[: int(options["head"])], "..."]
+    head, tail = int(options.get("head", 0)), int(options.get("tail", 0))
+    if (head or tail) and len(lines) > head + tail:
+        lines = [*lines[:head], "...", *(lines[-tail:] if tail else [])]
     return lines
 
 
@@ -140,6 +163,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="rerun the blocks not marked slow and compare")
     parser.add_argument("--only", default=None, metavar="TEXT", help="only the blocks whose commands hold TEXT")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="keep the blocks whose commands hold TEXT as they are",
+    )
     args = parser.parse_args()
     lines = README.read_text(encoding="utf-8").splitlines()
     found = blocks(lines)
@@ -149,7 +179,11 @@ def main() -> int:
         (cwd / "instances").symlink_to(ROOT / "instances")
         replaced: dict[int, list[str]] = {}
         for block in found:
-            if (args.check and block.slow) or (args.only and not any(args.only in c for c in block.commands)):
+            if (
+                (args.check and block.slow)
+                or (args.only and not block.holds(args.only))
+                or any(map(block.holds, args.skip))
+            ):
                 replaced[block.start] = lines[block.start + 1 : block.end]
                 continue
             print(f"running: {' ;; '.join(block.commands)}", file=sys.stderr)
