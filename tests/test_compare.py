@@ -157,3 +157,16 @@ def test_missing_folder(folders, tmp_path):
 def test_needs_two_solutions(folders):
     r = invoke("compare", folders / "a")
     assert r.exit_code == 2 and "compare needs at least two solution folders" in r.output
+
+
+def test_a_site_serving_several_groups_of_a_municipality_is_named_once():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from allocator.analysis.compare import _site_sets
+
+    placements = pd.DataFrame(
+        {"municipality": ["A", "A", "A"], "site": ["S2", "S1", "S2"], "group": ["asylum", "asylum", "amv"]}
+    )
+    assert _site_sets(SimpleNamespace(placements=placements)) == {"A": "S1;S2"}

@@ -64,7 +64,9 @@ def test_cli_provincial_plan_and_its_check(tmp_path):
     assert "Plan       provincial plan for South (S)" in r.output
     assert json.loads((tmp_path / "s" / "summary.json").read_text())["province"]["province"] == "S"
     assert invoke("check", tmp_path / "s", DECISION).exit_code == 0
-    assert "unknown province" in invoke("solve", DECISION, "--province", "X", *SET).output
+    assert "no province with this id or name" in invoke("solve", DECISION, "--province", "X", *SET).output
+    by_name = invoke("solve", DECISION, "--province", "South", *SET, "--out", tmp_path / "by-name")
+    assert by_name.exit_code == 0 and "Plan       provincial plan for South (S)" in by_name.output
 
 
 def test_plan_check_in_planners_words(instance):

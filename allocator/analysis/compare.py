@@ -190,8 +190,9 @@ def _side_by_side(tables: list[pd.DataFrame], names: list[str], key: str, column
 
 
 def _site_sets(solution: Solution) -> dict[str, str]:
+    """The sites serving each municipality, ";"-joined (once each, whatever the groups placed there)."""
     grouped = solution.placements.groupby("municipality")["site"]
-    return {i: ";".join(sorted(sites)) for i, sites in grouped}
+    return {i: ";".join(sorted(set(sites))) for i, sites in grouped}
 
 
 def _changes(base_name: str, base: Solution, other_name: str, other: Solution) -> Changes:

@@ -88,7 +88,7 @@ def validate(instance):
 )
 @click.option(
     "--province",
-    metavar="CODE",
+    metavar="CODE|NAME",
     default=None,
     help="Plan one province on its own (its municipalities, sites and share of a budget): a provincial plan.",
 )
@@ -175,6 +175,7 @@ def _solve(
     from ..analysis.pipeline import solve_province
     from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
+    from ..data.names import resolve_province
     from ..data.province import province_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
@@ -190,6 +191,8 @@ def _solve(
         from .horizon import solve_horizon
 
         return solve_horizon(progress, source, inst, policy, options, horizon, out, xlsx, province, timings)
+    if province is not None:
+        province = resolve_province(inst, province)
     name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
     target = Path(out) if out else Path("solutions") / safe_name(name)
     if xlsx:
