@@ -27,6 +27,7 @@ from ..results.extract import (
     groups_table,
     municipalities_table,
     provinces_table,
+    site_rows,
     versions,
 )
 from ..results.solution import GROUP_PLACEMENT_COLUMNS, PLACEMENT_COLUMNS, Solution, read_solution
@@ -245,25 +246,10 @@ def _priced(instance, placements: pd.DataFrame, policy: Policy) -> pd.DataFrame:
 
 
 def _sites(instance, placements: pd.DataFrame, open_sites: set) -> pd.DataFrame:
-    sites = instance.sites
-    by_site = placements.groupby("site")[["placed", "place_cost", "travel_value"]].sum()
-    table = pd.DataFrame(
-        {
-            "site": sites.index,
-            "name": sites["name"].to_numpy(),
-            "municipality": sites["municipality"].to_numpy(),
-            "province": sites["province"].to_numpy(),
-            "kind": sites["kind"].to_numpy(),
-            "status": sites["status"].to_numpy(),
-            "fixing": ["existing" if s == "existing" else "" for s in sites["status"]],
-            "open_site": [int(s in open_sites) for s in sites.index],
-            "placed": by_site["placed"].reindex(sites.index, fill_value=0.0).to_numpy(),
-            "min_size": sites["min_size"].to_numpy(),
-            "capacity": sites["capacity"].to_numpy(),
-        }
+    status = instance.sites["status"]
+    return site_rows(
+        instance,
+        ["existing" if v == "existing" else "" for v in status],
+        [int(s in open_sites) for s in instance.sites.index],
+        placements,
     )
-    table["utilisation"] = (table["placed"] / table["capacity"]).round(4)
-    table["fixed_cost"] = table["open_site"] * sites["fixed_cost"].to_numpy()
-    table["place_cost"] = by_site["place_cost"].reindex(sites.index, fill_value=0.0).to_numpy()
-    table["travel_value"] = by_site["travel_value"].reindex(sites.index, fill_value=0.0).to_numpy()
-    return table

@@ -125,10 +125,20 @@ def placements_table(model) -> pd.DataFrame:
 
 def sites_table(instance, model, placements: pd.DataFrame) -> pd.DataFrame:
     """sites.csv: every site with its fixing, whether it is open, its places, utilisation and costs."""
-    sites = instance.sites
     fixed = site_fixings(instance, model.policy)
+    sites = instance.sites
+    return site_rows(
+        instance,
+        [fixed[s].reason if s in fixed else "" for s in sites.index],
+        [int(round(model.open_site[s].value or 0)) for s in sites.index],
+        placements,
+    )
+
+
+def site_rows(instance, fixing: list[str], open_site: list[int], placements: pd.DataFrame) -> pd.DataFrame:
+    """The rows of sites.csv from each site's fixing and open state and the (priced) placements."""
+    sites = instance.sites
     by_site = placements.groupby("site")[["placed", "place_cost", "travel_value"]].sum()
-    open_site = pd.Series({s: int(round(model.open_site[s].value or 0)) for s in sites.index})
     table = pd.DataFrame(
         {
             "site": sites.index,
@@ -137,8 +147,8 @@ def sites_table(instance, model, placements: pd.DataFrame) -> pd.DataFrame:
             "province": sites["province"].to_numpy(),
             "kind": sites["kind"].to_numpy(),
             "status": sites["status"].to_numpy(),
-            "fixing": [fixed[s].reason if s in fixed else "" for s in sites.index],
-            "open_site": open_site.reindex(sites.index).to_numpy(),
+            "fixing": fixing,
+            "open_site": open_site,
             "placed": by_site["placed"].reindex(sites.index, fill_value=0.0).to_numpy(),
             "min_size": sites["min_size"].to_numpy(),
             "capacity": sites["capacity"].to_numpy(),
