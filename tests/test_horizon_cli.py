@@ -40,6 +40,18 @@ def test_solve_a_horizon_with_its_baseline_and_check_it(tmp_path):
     assert checked.exit_code == 0 and "passed" in checked.output
 
 
+def test_report_of_a_horizon_plan(tmp_path):
+    out = tmp_path / "sol"
+    assert run("solve", INSTANCES / "tiny-horizon-standby", *HAND, "--out", out).exit_code == 0
+    html, figures = tmp_path / "report.html", tmp_path / "figures"
+    result = run("report", out, "--out", html, "--png", figures)
+    assert result.exit_code == 0, result.output
+    page = html.read_text()
+    assert "<svg" in page and "tiny-horizon-standby (fingerprint" in page
+    assert str(INSTANCES) not in page  # no machine path
+    assert sorted(p.name for p in figures.iterdir()) == ["band.png", "comparison.png", "timeline.png"]
+
+
 def test_check_finds_a_tampered_timeline(tmp_path):
     out = tmp_path / "sol"
     run("solve", INSTANCES / "tiny-horizon-standby", *HAND, "--no-baseline", "--out", out)

@@ -12,12 +12,12 @@ from pathlib import Path
 from ..core.errors import Problem, SolutionError
 from ..core.files import write_bytes
 from ..core.fmt import amount, money, percent, places, signed
-from ..data.load import load_instance
+from ..data.load import find_instance
 from ..results.horizon import HorizonSolution, read_horizon_solution
 from .console import STATUS_TEXT
 from .horizon import shown_scenario
 from .horizon_figures import band_figure, comparison_figure, gantt_figure
-from .html import CSS, PNG_DPI, _plain, _source, _status_badge, svg_markup
+from .html import CSS, PNG_DPI, _plain, _status_badge, svg_markup
 
 e = html.escape
 
@@ -39,15 +39,14 @@ def write_horizon_report(
     """Draw every figure of the plan in ``folder``, then write the HTML file (and the PNG files) atomically."""
     folder = Path(folder)
     solution = read_horizon_solution(folder)
-    source = Path(instance) if instance else _source(solution.summary, folder)
-    inst = load_instance(source)
+    inst = find_instance(solution.summary, folder, instance)
     claimed = (solution.summary.get("instance") or {}).get("fingerprint")
     if claimed != inst.fingerprint:
         raise SolutionError(
             [
                 Problem(
                     str(folder / "summary.json"),
-                    f"the solution was made for another version of the instance at {source} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
+                    f"the solution was made for another version of the instance at {inst.source} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
                     column="instance.fingerprint",
                 )
             ]
@@ -279,6 +278,6 @@ def _policy(solution: HorizonSolution) -> str:
 
 def _footer(inst) -> str:
     return (
-        f"<footer><p>Instance {e(inst.name)}: {e(inst.source)} (fingerprint {e(inst.fingerprint[:12])}); its data sources "
+        f"<footer><p>Instance {e(inst.name)} (fingerprint {e(inst.fingerprint[:12])}): its data sources "
         "and their attribution are listed in the instance's README.</p><p>Made with reception-allocator (Pyomo + HiGHS).</p></footer>"
     )
