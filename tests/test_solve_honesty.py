@@ -171,3 +171,14 @@ def test_presolve_and_a_starting_plan_together(tmp_path, monkeypatch):
     assert result.status is Status.OPTIMAL, result.message
     assert result.objective == pytest.approx(932_615.75, abs=1e-3)
     assert not switched_off
+
+
+def test_a_small_block_among_large_ones_gets_time_to_start():
+    """By size alone a block of 50 nonzeros beside a million gets milliseconds, pass after pass, and ends
+    without a bound (synthetic x10 ended with no gap at all); it gets MIN_SHARE, or an even part of the time."""
+    from allocator.solve.schedule import MIN_SHARE, _share
+
+    assert _share(0.0, 60.0, 50, 1e6, 2, 14) == MIN_SHARE
+    assert _share(0.0, 1.0, 50, 1e6, 1, 4) == 0.25  # a short limit is shared evenly, never spent on one block
+    assert _share(0.0, 60.0, 1e6, 1e6, 2, 14) == 60.0  # a block that is most of the work keeps its part
+    assert _share(59.5, 60.0, 50, 1e6, 2, 14) <= 60.0  # never beyond the user's limit

@@ -65,7 +65,7 @@ def run_blocks(jobs: list, sizes: list[float], workers: int, final: float, solve
         slots = [0.0] * n
         results = []
         for k, job in enumerate(jobs):
-            slots[k] = _share(time.monotonic(), final, sizes[k], sum(sizes[k:]), 1)
+            slots[k] = _share(time.monotonic(), final, sizes[k], sum(sizes[k:]), 1, n - k)
             results.append(solve(job, Deadline(slots, k, final)))
         return results, [slots[k] < final for k in range(n)]
     context = multiprocessing.get_context("fork")
@@ -80,7 +80,7 @@ def run_blocks(jobs: list, sizes: list[float], workers: int, final: float, solve
         now = time.monotonic()
         active = sum(sizes[k] for k in pending) + sum(sizes[k] for k in running.values())
         for k in running.values():
-            share = final if not pending else _share(now, final, sizes[k], active, workers)
+            share = final if not pending else _share(now, final, sizes[k], active, workers, len(pending) + len(running))
             slots[k] = max(slots[k], share)
 
     try:
@@ -140,6 +140,13 @@ def _on_cluster(solve: Callable, job, until: float):
     return solve(job, Deadline.fixed(time.monotonic() + max(until - time.time(), 0.0)))
 
 
-def _share(now: float, final: float, size: float, active: float, workers: int) -> float:
-    """A block's deadline: its part of the time left, as the work still to do queues on ``workers``."""
-    return min(final, now + max(final - now, 0.0) * size / max(size, active / workers))
+MIN_SHARE = 2.0  # seconds: a small block needs its start-up and presolve whatever its size
+
+
+def _share(now: float, final: float, size: float, active: float, workers: int, count: int) -> float:
+    """A block's deadline: its part of the time left, as the work still to do (``active``, ``count`` blocks)
+    queues on ``workers``; at least MIN_SHARE or an even part of the time left, whichever is less (by size
+    alone, a block of a few hundred nonzeros among large ones gets milliseconds, pass after pass)."""
+    left = max(final - now, 0.0)
+    floor = min(MIN_SHARE, left * workers / max(count, workers))
+    return min(final, now + max(left * size / max(size, active / workers), floor))
