@@ -161,6 +161,23 @@ def test_backtest(tmp_path):
     assert "2016            50              7" in result.output
 
 
+def test_backtest_step_without_a_plan_is_retried_then_named(tmp_path, monkeypatch):
+    from allocator.solve.highs import SolveSession
+    from allocator.solve.options import SolveResult, Status
+
+    calls = []
+
+    def no_plan(self, *args, **kwargs):
+        calls.append(kwargs.get("start") is not None)
+        return SolveResult(status=Status.TIME_LIMIT_NO_PLAN, objective=None, bound=None, gap=None, message="")
+
+    monkeypatch.setattr(SolveSession, "solve", no_plan)
+    result = run("backtest", tiny_backtest(tmp_path), "--policy", "default", *HAND, "--time-limit", "5")
+    assert result.exit_code == 5 and "internal error" not in result.output
+    assert "the rolling plan for 2015 found no plan within twice the time limit of 5 s" in result.output
+    assert calls == [True, False]  # from the greedy start, then once more from scratch
+
+
 def test_backtest_needs_its_data(tmp_path):
     result = run("backtest", INSTANCES / "tiny-horizon-standby")
     assert result.exit_code == 2

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..core.errors import AllocatorError
 from ..data.backtest import Backtest
 from ..data.horizon import Horizon, split_need
 from ..data.instance import Instance
@@ -92,6 +93,17 @@ def with_need(instance: Instance, need: dict[tuple[str, str], int]) -> Instance:
     return dataclasses.replace(instance, horizon=dataclasses.replace(h, demand=demand))
 
 
+class BacktestError(AllocatorError):
+    """A step of the replay ended without a plan, so the replay cannot go on from it."""
+
+
+def _solve_step(model, options: SolveOptions):
+    """One step from the greedy start; if that ends without a plan, once more from scratch (presolve and
+    HiGHS' own heuristics without a start) for the same time."""
+    result = SolveSession(model, options).solve(start=horizon_start(model))
+    return result if result.has_plan else SolveSession(model, options).solve()
+
+
 def replay(
     instance: Instance, data: Backtest, policy: Policy, options: SolveOptions, horizon: int = 4, progress=None
 ) -> Replay:
@@ -113,10 +125,13 @@ def replay(
                 for w in scenarios
             }
             model = build_horizon_model(with_need(base, need), policy, scenarios, periods, history[plan])
-            result = SolveSession(model, options).solve(start=horizon_start(model))
+            result = _solve_step(model, options)
             statuses[plan].append(result.status.value)
             if not result.has_plan:
-                raise RuntimeError(f"{plan} plan for {made}: {result.status.value} ({result.message})")
+                raise BacktestError(
+                    f"the {plan} plan for {made} found no plan within twice the time limit of "
+                    f"{options.time_limit:g} s ({result.status.value}); give each solve more time with --time-limit"
+                )
             rows.append(
                 {"period": made, "plan": plan, "arrived": data.arrived[made], **first_period(model, made, scenarios[0])}
             )
