@@ -41,26 +41,16 @@ def main() -> None:
     parser.add_argument("--only", default=None)
     parser.add_argument("--limit", type=float, default=300.0)
     args = parser.parse_args()
-    from orlib import write_instance
+    from orlib import orlib_policy, write_instance
 
     from allocator.analysis.pipeline import solve
     from allocator.data.load import load_instance
-    from allocator.data.policy import load_policy
     from allocator.solve.options import SolveOptions
 
     optima = {r["instance"]: float(r["optimal_value"]) for r in csv.DictReader((args.data / "optima.csv").open())}
     small = sorted((p.stem for p in args.data.glob("cap[0-9]*.txt")), key=lambda n: int(re.sub(r"\D", "", n)))
     names = args.only.split(",") if args.only else LARGE + small
-    policy = load_policy(
-        "default",
-        {
-            "large_site_rule": "off",
-            "max_travel_minutes": "none",
-            "max_travel_minutes_regular": "none",
-            "travel_value": 1,
-            "unmet_penalty": 1e9,
-        },
-    )
+    policy = orlib_policy()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:

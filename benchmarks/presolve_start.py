@@ -33,22 +33,13 @@ def before(h, x) -> None:
 
 
 def cases(tmp: Path):
-    from orlib import write_instance
+    from orlib import orlib_policy, write_instance
 
     from allocator.data.generate import generate
     from allocator.data.load import load_instance
     from allocator.data.policy import load_policy
 
-    orlib = load_policy(
-        "default",
-        {
-            "large_site_rule": "off",
-            "max_travel_minutes": "none",
-            "max_travel_minutes_regular": "none",
-            "travel_value": 1,
-            "unmet_penalty": 1e9,
-        },
-    )
+    orlib = orlib_policy()
     nl = load_instance(ROOT / "instances" / "nl-2024")
     yield "nl-2024, gap 1e-6", nl, load_policy(), 1e-6
     yield "nl-2024, nearest_regular_sites=2, gap 1e-9", nl, load_policy("default", {"nearest_regular_sites": 2}), 1e-9

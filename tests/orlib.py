@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from allocator.data.instance import SITE_COLUMNS
+from allocator.data.policy import load_policy
 
 CAPACITY_WORD = "capacity"
 
@@ -232,3 +233,19 @@ def read_optima(path: str | Path) -> dict[str, float]:
     """``optima.csv`` (instance, optimal_value, source) as {instance: value}."""
     with Path(path).open(encoding="utf-8", newline="") as fh:
         return {row["instance"]: float(row["optimal_value"]) for row in csv.DictReader(fh)}
+
+
+def orlib_policy(whole_places: bool = True):
+    """OR-Library's problem as a policy: no large-site rule or travel limits, travel minutes are the cost
+    per unit of demand, and unmet demand is never worth it."""
+    return load_policy(
+        "default",
+        {
+            "large_site_rule": "off",
+            "max_travel_minutes": "none",
+            "max_travel_minutes_regular": "none",
+            "travel_value": 1,
+            "unmet_penalty": 1e9,
+            "whole_places": whole_places,
+        },
+    )

@@ -12,11 +12,19 @@ import re
 from pathlib import Path
 
 import pytest
-from orlib import customer_id, expected_tokens, parse_cap, parse_cap_text, read_optima, warehouse_id, write_instance
+from orlib import (
+    customer_id,
+    expected_tokens,
+    orlib_policy,
+    parse_cap,
+    parse_cap_text,
+    read_optima,
+    warehouse_id,
+    write_instance,
+)
 
 from allocator.analysis.pipeline import solve
 from allocator.data.load import load_instance
-from allocator.data.policy import load_policy
 from allocator.solve.options import SolveOptions, Status
 
 DATA = Path(__file__).resolve().parents[1] / "instances" / "orlib"
@@ -27,20 +35,6 @@ BINDING = ["cap41", "cap44", "cap51", "cap81", "cap84", "cap111", "cap114"]
 # ... and never in these (capacity 58268 = total demand): the uncapacitated case.
 UNCAPACITATED = ["cap71", "cap131"]
 TOTAL_DEMAND = 58268
-
-
-def orlib_policy(whole_places: bool):
-    return load_policy(
-        "default",
-        {
-            "large_site_rule": "off",
-            "max_travel_minutes": "none",
-            "max_travel_minutes_regular": "none",
-            "travel_value": 1,
-            "unmet_penalty": 1e9,
-            "whole_places": whole_places,
-        },
-    )
 
 
 @pytest.fixture(scope="module")

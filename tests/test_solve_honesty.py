@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import INSTANCES, write_matrix_instance
-from orlib import read_optima, write_instance
+from orlib import orlib_policy, read_optima, write_instance
 
 from allocator.analysis.pipeline import solve
 from allocator.data.load import load_instance
@@ -23,20 +23,6 @@ from allocator.solve.options import SolveOptions, Status
 from allocator.solve.schedule import Deadline
 
 ORLIB = Path(__file__).resolve().parents[1] / "instances" / "orlib"
-
-
-def orlib_policy(whole_places: bool):
-    return load_policy(
-        "default",
-        {
-            "large_site_rule": "off",
-            "max_travel_minutes": "none",
-            "max_travel_minutes_regular": "none",
-            "travel_value": 1,
-            "unmet_penalty": 1e9,
-            "whole_places": whole_places,
-        },
-    )
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from ..results.extract import (
     compute_kpis,
     group_summary,
     groups_table,
+    instance_summary,
     municipalities_table,
     provinces_table,
     site_rows,
@@ -196,14 +197,7 @@ def _solution(instance, policy: Policy, parts: list[_Part], gaps: list[str]) -> 
         **({"groups": group_summary(groups)} if groups is not None else {}),
         "merged": {"plans": {p.province: p.source for p in parts}, "gaps": gaps},
         "policy": policy.to_dict(),
-        "instance": {
-            "name": instance.name,
-            "source": instance.source,
-            "fingerprint": instance.fingerprint,
-            "units": instance.units,
-            "currency": instance.currency,
-            "planning_period": instance.planning_period,
-        },
+        "instance": instance_summary(instance),
         "versions": versions(),
     }
     return Solution(summary, sites, placements, municipalities, provinces, groups)

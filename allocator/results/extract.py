@@ -60,14 +60,19 @@ def run_summary(instance, options) -> dict:
         "options": None
         if options is None
         else {k: getattr(options, k) for k in ("time_limit", "gap", "threads", "seed", "workers", "decompose")},
-        "instance": {
-            "name": instance.name,
-            "source": instance.source,
-            "fingerprint": instance.fingerprint,
-            "units": instance.units,
-            "currency": instance.currency,
-            "planning_period": instance.planning_period,
-        },
+        "instance": instance_summary(instance),
+    }
+
+
+def instance_summary(instance) -> dict:
+    """The summary's record of the instance a plan was made for."""
+    return {
+        "name": instance.name,
+        "source": instance.source,
+        "fingerprint": instance.fingerprint,
+        "units": instance.units,
+        "currency": instance.currency,
+        "planning_period": instance.planning_period,
     }
 
 
