@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from ..check import CheckReport, check_solution
 from ..data.instance import Instance
+from ..data.plans import plan_table
 from ..data.policy import Policy, load_policy
-from ..data.province import province_instance, province_policy, province_share
+from ..data.province import province_policy, scope_record, scoped_instance, task_scope
 from ..model.build import build_model
 from ..model.heuristic import greedy_start
 from ..results.extract import extract_solution
@@ -53,17 +54,16 @@ def solve(
 def solve_province(
     instance: Instance, policy: Policy, province: str, options: SolveOptions | None = None, timings: dict | None = None
 ) -> Outcome:
-    """Plan one province on its own (its municipalities, its sites, the groups of its task, its share of a
-    budget); the solution is marked as a provincial plan (summary.json ``province``)."""
-    share = province_share(instance, province)
+    """Plan one province on its own (its municipalities, the groups of its task, the sites that take them, its share
+    of a budget). The solution records its scope (summary.json ``scope``, with what lies outside it) and carries
+    its plan table (plan.csv)."""
+    scope = task_scope(instance, province)
     own_policy = province_policy(instance, policy, province)
-    outcome = solve(province_instance(instance, province), own_policy, options, timings)
+    own = scoped_instance(instance, scope)
+    outcome = solve(own, own_policy, options, timings)
     if outcome.solution is not None:
-        outcome.solution.summary["province"] = {
-            "province": province,
-            "name": str(instance.provinces.at[province, "name"]),
-            "share": share,
-        }
+        outcome.solution.summary["scope"] = scope_record(instance, scope)
+        outcome.solution = dataclasses.replace(outcome.solution, plan=plan_table(outcome.solution.placements, own))
     return outcome
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..data.policy import load_policy_dict
-from ..data.province import province_instance
+from ..data.province import scope_of, scoped_instance
 from ..results.solution import Solution
 from . import families, tables
 from .context import Context
@@ -52,23 +52,24 @@ class CheckReport:
         self.violations.append(f"{constraint}: {message}")
 
 
-def check_solution(solution: Solution, instance, policy=None) -> CheckReport:
+def check_solution(solution: Solution, instance, policy=None, spare: dict | None = None) -> CheckReport:
     """Every violation of the instance's constraints under ``policy`` (default: the one in summary.json), and every
     table or summary figure that differs from its recomputation.
 
+    ``spare``: places per site that exist beyond those placed for municipalities (an allocation decision keeps a
+    plan's committed places even where nobody needs them); they count towards a site's minimum size.
     Raises SolutionError when the folder does not describe a plan of this instance (unknown or missing rows).
     """
     report = CheckReport()
     if policy is None:
         policy = load_policy_dict(solution.summary.get("policy") or {})
-    province = (solution.summary.get("province") or {}).get("province")
-    if province is not None:
-        # A provincial plan answers for its own province only (its policy holds the province's budget share).
-        instance = province_instance(instance, province)
-    elif "merged" in solution.summary:
-        # Merged provincial plans answer for the provinces' task: every province, without national groups.
-        instance = province_instance(instance, list(instance.provinces.index))
+    scope = scope_of(solution.summary)
+    if scope is not None:
+        # A provincial plan, merged plans and a decision answer for their scope only: its provinces, the groups of
+        # the provinces' task and the sites that take them (the policy holds the provinces' budget share).
+        instance = scoped_instance(instance, scope)
     ctx = Context.of(solution, instance, policy)
+    ctx.spare = dict(spare or {})
     families.check_rows(ctx)
     report.policy = policy.name
     families.check_instance(ctx, report)

@@ -3,10 +3,14 @@
 A plan row commits places of one group at one site of the province, optionally for one
 municipality. Unknown ids and bad cells are input errors (file, row, column and value, all at
 once); whether the commitments keep the rules and meet the task is the plan check's business.
+
+A solution folder is a plan too: its ``plan.csv`` (``allocator solve --province`` writes one), or,
+in folders without one, the plan table derived from its ``placements.csv`` (:func:`plan_table`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +22,8 @@ from .tables import Column, check_table, read_table, typed
 MAX_PLACES = 1e9
 MAX_PLAN_ROWS = 1_000_000
 PLAN_SHEET = "plan"
+PLAN_FILE = "plan.csv"  # the plan table in a solution folder
+SUMMARY = "summary.json"  # what makes a folder a solution folder
 # The one group of an instance without groups.
 ALL = "all"
 
@@ -60,11 +66,47 @@ class Plan:
         return c.groupby(["site", "group"], sort=True)["places"].sum()
 
 
+def is_solution_folder(path: Path) -> bool:
+    """A folder that holds a solution (its summary.json), not a folder of plan files."""
+    return path.is_dir() and (path / SUMMARY).is_file()
+
+
+def plan_table(placements: pd.DataFrame, instance) -> pd.DataFrame:
+    """The plan table of a solution's placements (municipality, site, [group,] placed): one row per placement of
+    a group of the provinces' task, the province the site's, the places those placed, named for the municipality
+    (left empty when it lies in another province). Columns: province, site, group (with groups), places,
+    municipality; rows in the placements' order."""
+    rows = placements
+    grouped = instance.groups is not None
+    if grouped:
+        rows = rows[rows["group"].isin(instance.groups.province_groups)]
+    rows = rows[rows["placed"] > 0]
+    site_province = instance.sites["province"]
+    muni_province = instance.municipalities["province"]
+    province = [site_province.get(s, "") for s in rows["site"]]
+    same = [muni_province.get(m) == p for m, p in zip(rows["municipality"], province)]
+    places = [int(q) if float(q).is_integer() else float(q) for q in rows["placed"]]
+    table = pd.DataFrame(
+        {
+            "province": province,
+            "site": rows["site"].to_numpy(),
+            **({"group": rows["group"].to_numpy()} if grouped else {}),
+            "places": pd.Series(places, dtype=object).to_numpy(),
+            "municipality": [m if keep else "" for m, keep in zip(rows["municipality"], same)],
+        },
+        index=rows.index,
+    )
+    return table
+
+
 def plan_files(paths) -> list[Path]:
-    """The plan files named: files as given; for a folder, every .csv and .xlsx file in it (sorted)."""
+    """The plan files named: files as given; a solution folder as itself; for another folder, every .csv and .xlsx
+    file in it (sorted)."""
     out = []
     for path in map(Path, paths):
-        if path.is_dir():
+        if is_solution_folder(path):
+            out.append(path)
+        elif path.is_dir():
             out += sorted(
                 p
                 for p in path.iterdir()
@@ -93,9 +135,8 @@ def read_plans(paths, instance, allow_none: bool = False) -> Plan:
             )
         raise PlanError([Problem("plans", "no plan files (.csv or .xlsx) given")])
     for path in paths:
-        label = path.name
         found: list[Problem] = []
-        table, locate = _read_one(path, grouped, found)
+        label, table, locate = _read_source(path, instance, found)
         if table is not None:
             table = table.assign(file=label)
             _validate(table, instance, label, found)
@@ -135,6 +176,13 @@ def read_plans(paths, instance, allow_none: bool = False) -> Plan:
             )
         )
     return Plan(pd.concat(rows, ignore_index=True), files)
+
+
+def _read_source(path: Path, instance, problems: list[Problem]):
+    """(label, table, locate) of one plan source: a solution folder, or a plan file."""
+    if is_solution_folder(path):
+        return _read_folder(path, instance, problems)
+    return (path.name, *_read_one(path, instance.groups is not None, problems))
 
 
 def _read_one(path: Path, grouped: bool, problems: list[Problem]):
@@ -178,17 +226,107 @@ def _as_is(p: Problem) -> Problem:
     return p
 
 
+def _read_folder(path: Path, instance, problems: list[Problem]):
+    """A solution folder's plan table: its plan.csv, else derived from its placements.csv; (label, table, locate)."""
+    columns = plan_columns(instance.groups is not None)
+    _same_instance(path, instance, problems)
+    if (path / PLAN_FILE).is_file():
+        label = f"{path.name}/{PLAN_FILE}"
+        return label, read_table(path / PLAN_FILE, columns, problems, label=label, max_rows=MAX_PLAN_ROWS), _as_is
+    label = f"{path.name}/placements.csv"
+    placements = _placements(path / "placements.csv", instance, label, problems)
+    if placements is None:
+        return label, None, _as_is
+    table = plan_table(placements, instance).astype(str)
+    if table.empty:
+        problems.append(Problem(label, "no places of the provinces' task: the solution holds no plan"))
+        return label, None, _as_is
+    rows = [int(k) + 2 for k in table.index]
+    return label, check_table(table, columns, problems, label, rows), _as_is
+
+
+def _same_instance(path: Path, instance, problems: list[Problem]) -> None:
+    """The solution folder was made for this version of the instance."""
+    label = f"{path.name}/{SUMMARY}"
+    try:
+        summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        problems.append(Problem(label, f"not readable: {exc}"))
+        return
+    facts = summary.get("instance") if isinstance(summary, dict) else None
+    fingerprint = facts.get("fingerprint") if isinstance(facts, dict) else None
+    if fingerprint != instance.fingerprint:
+        name = facts.get("name") if isinstance(facts, dict) else None
+        problems.append(
+            Problem(
+                label,
+                f"made for instance {name} (fingerprint {str(fingerprint)[:12]}), not for {instance.name} "
+                f"({instance.fingerprint[:12]}): give its instance as the first argument",
+                column="instance.fingerprint",
+            )
+        )
+
+
+def _placements(path: Path, instance, label: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """A solution's placements.csv as municipality, site, [group,] placed (numbers), or None with the problems."""
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(label, "file not found (a solution folder without plan.csv needs it)"))
+        return None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        problems.append(Problem(label, f"not a readable CSV table: {exc}"))
+        return None
+    needed = ["municipality", "site", "placed"] + (["group"] if instance.groups is not None else [])
+    missing = [c for c in needed if c not in table]
+    problems += [Problem(label, "required column is missing", row=1, column=c) for c in missing]
+    if missing:
+        return None
+    placed = pd.to_numeric(table["placed"], errors="coerce")
+    bad = placed.isna() | ~placed.abs().lt(MAX_PLACES)
+    problems += [
+        Problem(label, "not a number of places", row=int(k) + 2, column="placed", value=table.at[k, "placed"])
+        for k in table.index[bad]
+    ]
+    return None if bad.any() else table.assign(placed=placed)
+
+
 def _validate(table: pd.DataFrame, instance, label: str, problems: list[Problem]) -> None:
     """Unknown ids, and sites or municipalities of another province than the row's."""
     municipality = table["municipality"] if "municipality" in table else [None] * len(table)
+    outside = _national_sites(instance)
     for row, province, site, muni in zip(table["row"], table["province"], table["site"], municipality):
         if province is not None and province not in instance.provinces.index:
             problems.append(Problem(label, "unknown province (not in the instance)", row, "province", province))
             continue
         _located(instance.sites, "site", site, province, label, row, problems)
         _located(instance.municipalities, "municipality", muni, province, label, row, problems)
+        if site in outside:
+            problems.append(
+                Problem(
+                    label,
+                    f"the site takes only groups with a national target ({outside[site]}): it is outside provincial plans",
+                    row,
+                    "site",
+                    site,
+                )
+            )
     if "group" in table:
         _validate_groups(table, instance.groups, label, problems)
+
+
+def _national_sites(instance) -> dict[str, str]:
+    """Sites that take no group of the provinces' task, with the names of the groups they take."""
+    groups = instance.groups
+    if groups is None:
+        return {}
+    e = groups.eligible
+    task = set(e.loc[e["group"].isin(groups.province_groups), "site"])
+    out: dict[str, list[str]] = {}
+    for site, group in zip(e["site"], e["group"]):
+        if site not in task:
+            out.setdefault(site, []).append(groups.name(group))
+    return {s: ", ".join(names) for s, names in out.items()}
 
 
 def _located(df: pd.DataFrame, column: str, value, province, label: str, row: int, problems: list[Problem]) -> None:

@@ -14,7 +14,7 @@ STATUS_TEXT = {
     Status.UNBOUNDED: "unbounded",
     Status.INTERRUPTED: "interrupted",
     Status.ERROR: "error",
-    "merged": "assembled from provincial plans (optimality of the whole not claimed)",
+    "merged": "assembled from provincial plans",
 }
 
 # The status in a word or two, where space is short (report cards).
@@ -49,11 +49,7 @@ def format_summary(solution: Solution) -> str:
     ]
     if k.get("budget") is not None:
         lines.append(f"Budget     {money(k['budget'], cur)}, used {percent(k['budget_used'])}")
-    province = s.get("province")
-    if province:
-        lines.append(
-            f"Plan       provincial plan for {province['name']} ({province['province']}): its municipalities and sites, {percent(province['share'])} of the task"
-        )
+    lines += scope_lines(s, cur)
     check = s.get("check")
     if check is not None:
         lines.append(
@@ -78,6 +74,56 @@ def format_summary(solution: Solution) -> str:
     if phases:
         lines += ["", "Time       " + ", ".join(phases)]
     return "\n".join(lines)
+
+
+def scope_lines(summary: dict, cur: str) -> list[str]:
+    """What a plan of part of an instance answers for (``Plan``) and what lies outside it (``Outside``)."""
+    scope = summary.get("scope")
+    legacy = summary.get("province")
+    if not isinstance(scope, dict):
+        if isinstance(legacy, dict):
+            return [
+                f"Plan       provincial plan for {legacy['name']} ({legacy['province']}): its municipalities and sites, {percent(legacy['share'])} of the task"
+            ]
+        return []
+    names = scope.get("names") or {}
+    share = percent(scope.get("share"))
+    merged = summary.get("merged")
+    if isinstance(merged, dict):
+        what = f"merged plans of {_listing(names)}: {share} of the task"
+        gaps = merged.get("gaps") or []
+        if gaps:
+            what += f"; {len(gaps)} {'province has' if len(gaps) == 1 else 'provinces have'} no plan and {'is' if len(gaps) == 1 else 'are'} left out"
+    elif isinstance(summary.get("decision"), dict):
+        what = "the allocation decision: every province's plan kept, its shortfall closed"
+    elif len(names) == 1:
+        what = f"provincial plan for {_listing(names)}: its municipalities, the groups of its task and the sites that take them, {share} of the task"
+    else:
+        what = f"plan of {_listing(names)}: {share} of the task"
+    lines = [f"Plan       {what}"]
+    outside = scope.get("outside") or {}
+    groups = outside.get("groups") or {}
+    for g in groups.values():
+        lines.append(
+            f"Outside    {g['name']} ({g['target']} target): {places(g['demand'])} places in these provinces, planned nationally"
+        )
+    if outside.get("sites"):
+        existing = outside.get("existing_sites", 0)
+        lines.append(
+            f"           {outside['sites']} sites that take only {'this group' if len(groups) == 1 else 'these groups'}"
+            + (
+                f", {existing} of them existing (fixed cost {money(outside['existing_fixed_cost'], cur)})"
+                if existing
+                else ""
+            )
+            + ": outside this plan, costs included"
+        )
+    return lines
+
+
+def _listing(names: dict) -> str:
+    shown = [f"{n} ({p})" for p, n in names.items()]
+    return ", ".join(shown) if len(shown) <= 4 else ", ".join(shown[:3]) + f" and {len(shown) - 3} more provinces"
 
 
 def _province_table(solution: Solution, cur: str) -> str:

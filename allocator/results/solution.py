@@ -23,6 +23,11 @@ from ..core.outputs import Claim, write_folder
 TABLES = ("sites", "placements", "municipalities", "provinces")
 # With demand groups: placements.csv gains a group column and groups.csv is written.
 GROUP_TABLE = "groups"
+# A provincial plan's plan table (allocator check-plan reads it): province, site, group, places, municipality.
+PLAN_TABLE = "plan"
+# The version of summary.json: 2 added ``scope`` (the provinces and groups a plan answers for) in place of the
+# ``province`` of a provincial plan. Folders without ``format`` are format 1; both are read.
+FORMAT = 2
 SITE_COLUMNS = [
     "site",
     "name",
@@ -116,12 +121,15 @@ class Solution(Summarised):
     municipalities: pd.DataFrame
     provinces: pd.DataFrame
     groups: pd.DataFrame | None = None  # per province and group: demand, placed, unmet (demand groups only)
+    plan: pd.DataFrame | None = None  # a provincial plan's plan table (plan.csv), written, not read back
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables by name (groups last, when there are demand groups)."""
+        """The tables by name (groups after the four, when there are demand groups; then the plan table)."""
         out = {name: getattr(self, name) for name in TABLES}
         if self.groups is not None:
             out[GROUP_TABLE] = self.groups
+        if self.plan is not None:
+            out[PLAN_TABLE] = self.plan
         return out
 
 
@@ -134,17 +142,23 @@ def write_solution(solution: Solution, folder: str | Path | Claim, inputs: Itera
     """
 
     target = folder.target if isinstance(folder, Claim) else Path(folder)
-    summary = _portable(solution.summary, target)
 
     def fill(staging: Path) -> None:
-        text = json.dumps(_jsonable(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-        (staging / "summary.json").write_text(text, encoding="utf-8")
-        for name, table in solution.tables().items():
-            table.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n", float_format=number_text)
+        fill_solution(staging, solution, target)
 
     if isinstance(folder, Claim):
         return folder.write(fill)
     return write_folder(folder, "solution", fill, inputs)
+
+
+def fill_solution(staging: Path, solution: Solution, target: Path) -> None:
+    """Write summary.json (in the current format) and the tables of ``solution`` into ``staging``, the folder
+    that becomes ``target``."""
+    summary = {"format": FORMAT, **_portable(solution.summary, target)}
+    text = json.dumps(_jsonable(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    (staging / "summary.json").write_text(text, encoding="utf-8")
+    for name, table in solution.tables().items():
+        table.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n", float_format=number_text)
 
 
 def _portable(summary: dict, target: Path) -> dict:
@@ -243,6 +257,16 @@ def _read_summary(root: Path, problems: list[Problem]) -> dict:
     if not isinstance(summary, dict):
         problems.append(Problem("summary.json", f"must be a JSON object, is {type(summary).__name__}"))
         return {}
+    version = summary.get("format", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= FORMAT:
+        problems.append(
+            Problem(
+                "summary.json",
+                f"a format this version does not read (it reads formats 1 to {FORMAT}; a newer allocator wrote it?)",
+                column="format",
+                value=version,
+            )
+        )
     if not isinstance(summary.get("status"), str):
         problems.append(
             Problem("summary.json", "must give the status as text", column="status", value=summary.get("status"))
