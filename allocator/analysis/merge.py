@@ -1,8 +1,10 @@
-"""Provincial plans assembled into one national solution folder, with its gaps and overlaps by province.
+"""Provincial plans assembled into one solution folder, with the provinces without a plan and the overlaps.
 
-A plan is a solution folder marked as a provincial plan (``allocator solve --province``) or a
-plan table (CSV or workbook); a table's committed places are counted for municipalities as the
-plan check's flows count them. The merged solution is checked like any other.
+A plan is a provincial solution folder (``allocator solve --province``), a plan table (CSV or
+workbook, or a folder of them) or another solution folder read as a plan table (its plan.csv, or
+its placements); a table's committed places are counted for municipalities as the plan check's
+flows count them. The merged solution answers for the provinces with a plan (its scope: they, the
+groups of the provinces' task and the sites that take them) and is checked like any other.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ import pandas as pd
 from ..check import CheckReport, check_solution
 from ..check.demand import scaled_demand
 from ..check.plans import check_plan
-from ..check.travel import placement_minutes
-from ..core.errors import Problem
-from ..data.plans import ALL, PlanError, read_plans
+from ..core.errors import Problem, SolutionError
+from ..data.plans import ALL, PlanError, is_solution_folder, read_plans
 from ..data.policy import Policy, load_policy_dict, site_fixings
-from ..data.province import province_instance
+from ..data.province import province_policy, scope_of, scope_record, scoped_instance, task_scope
 from ..results.extract import (
     compute_kpis,
     group_summary,
@@ -41,7 +42,7 @@ class Merged:
 
     solution: Solution
     sources: dict[str, str]  # province -> plan
-    gaps: list[str]  # provinces with demand and no plan
+    gaps: list[str]  # provinces with demand and no plan: outside the merged plan
     check: CheckReport
 
 
@@ -54,13 +55,15 @@ class _Part:
     policy: Policy | None
     status: str
     bound: float | None
+    table: bool = True  # a plan table: its places counted by the plan check's flows, no bound
+    earlier: bool = False  # a folder of an earlier version, without a scope (summary.json format 1)
 
 
 def merge_plans(paths, instance, policy: Policy) -> Merged:
-    """Assemble the plans at ``paths``; PlanError when two plans claim one province or a folder is no provincial plan."""
+    """Assemble the plans at ``paths``; PlanError when two plans claim one province or a plan cannot be read."""
     parts, problems = [], []
     for path in map(Path, paths):
-        if path.is_dir():
+        if _provincial(path):
             parts.append(_folder_part(path, instance, problems))
         else:
             parts += _table_parts(path, instance, policy)
@@ -79,11 +82,14 @@ def merge_plans(paths, instance, policy: Policy) -> Merged:
         seen.setdefault(part.province, part.source)
     if problems:
         raise PlanError(problems)
-    merged_policy = _common_policy(parts, policy)
+    if not parts:
+        raise PlanError([Problem("plans", "no province has a plan in the files given")])
+    planned = [p for p in instance.provinces.index if p in seen]
+    merged_policy = _common_policy(parts, province_policy(instance, policy, planned))
     gaps = [p for p in instance.provinces.index if p not in seen and _has_demand(instance, p)]
-    # The provinces' task: every province, the groups of the task only.
-    task = province_instance(instance, list(instance.provinces.index))
-    solution = _solution(task, merged_policy, parts, gaps)
+    scope = task_scope(instance, planned)
+    solution = _solution(scoped_instance(instance, scope), merged_policy, parts, gaps)
+    solution.summary["scope"] = scope_record(instance, scope)
     report = check_solution(solution, instance, merged_policy)
     solution.summary["check"] = {
         "passed": report.passed,
@@ -97,24 +103,44 @@ def _has_demand(instance, province: str) -> bool:
     return bool(instance.municipalities.loc[instance.municipalities["province"] == province, "demand"].sum() > 0)
 
 
+def _provincial(path: Path) -> bool:
+    """A solution folder of one province on its own (``allocator solve --province``)."""
+    if not is_solution_folder(path):
+        return False
+    try:
+        summary = read_solution(path).summary
+    except SolutionError:
+        return False  # read as a plan table, whose reading names what is wrong
+    scope = scope_of(summary)
+    return scope is not None and len(scope.provinces) == 1 and "merged" not in summary and "decision" not in summary
+
+
 def _folder_part(path: Path, instance, problems: list[Problem]) -> _Part | None:
     solution = read_solution(path)
-    marker = solution.summary.get("province") or {}
-    if "province" not in marker:
-        problems.append(Problem(str(path), "not a provincial plan (solve it with allocator solve --province)"))
-        return None
+    scope = scope_of(solution.summary)
+    (province,) = scope.provinces
     if (solution.summary.get("instance") or {}).get("fingerprint") != instance.fingerprint:
-        problems.append(Problem(str(path), "made for another version of the instance"))
+        problems.append(
+            Problem(
+                str(path / "summary.json"),
+                f"made for another version of the instance than {instance.name}: give its instance as the first argument",
+                column="instance.fingerprint",
+            )
+        )
         return None
     sites = solution.sites
     return _Part(
-        marker["province"],
+        province,
         str(path),
         solution.placements,
         set(sites.loc[sites["open_site"] == 1, "site"]),
         load_policy_dict(solution.summary.get("policy") or {}),
         solution.summary.get("status", ""),
-        solution.summary.get("bound"),
+        # An earlier version's plan held the sites that take only national groups (with their costs): its bound
+        # is not one of the scope's.
+        None if scope.every_site else solution.summary.get("bound"),
+        table=False,
+        earlier=scope.every_site,
     )
 
 
@@ -127,7 +153,6 @@ def _table_parts(path: Path, instance, policy: Policy) -> list[_Part]:
         flows = verdict.attribution.rename(columns={"places": "placed"})
         if instance.groups is None:
             flows = flows.drop(columns="group")
-        flows["travel_minutes"] = placement_minutes(instance, flows) if len(flows) else []
         sites = set(verdict.sites["site"]) | {
             s for s, f in fixed.items() if f.value == 1 and instance.sites.at[s, "province"] == verdict.province
         }
@@ -151,18 +176,19 @@ def _common_policy(parts: list[_Part], policy: Policy) -> Policy:
 
 
 def _solution(instance, policy: Policy, parts: list[_Part], gaps: list[str]) -> Solution:
+    """The merged plan over ``instance``, the scope of the plans (their provinces, the task's groups)."""
     grouped = instance.groups is not None
     frames = [p.placements for p in parts if len(p.placements)]
     columns = GROUP_PLACEMENT_COLUMNS if grouped else PLACEMENT_COLUMNS
     placements = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     placements = (
-        _priced(instance, placements, policy)[columns]
+        priced(instance, placements, policy)[columns]
         .sort_values(columns[: columns.index("placed")], kind="stable")
         .reset_index(drop=True)
     )
     open_sites = set().union(*(p.open_sites for p in parts)) if parts else set()
-    sites = _sites(instance, placements, open_sites)
-    demand = _unit_demand(instance, policy)
+    sites = _sites(instance, policy, placements, open_sites)
+    demand = unit_demand(instance, policy)
     by_municipality: dict[str, float] = {}
     for (i, _), d in demand.items():
         by_municipality[i] = by_municipality.get(i, 0) + d
@@ -172,13 +198,14 @@ def _solution(instance, policy: Policy, parts: list[_Part], gaps: list[str]) -> 
     kpis = compute_kpis(
         sites, placements, municipalities, policy.unmet_penalty, policy.effective_budget(instance.budget)
     )
+    placements["travel_minutes"] = placements["travel_minutes"].round(4)
     objective = kpis["total_cost"] + kpis["travel_value"] + kpis["unmet_penalty"]
-    proven = not gaps and all(p.status == Status.OPTIMAL.value for p in parts) and _decoupled(instance, policy)
+    unproven = _unproven(instance, policy, parts)
     bounds = [p.bound for p in parts]
-    bound = sum(bounds) if proven and all(b is not None for b in bounds) else None
+    bound = sum(bounds) if not unproven and all(b is not None for b in bounds) else None
     summary = {
-        "status": Status.OPTIMAL.value if proven else "merged",
-        "message": "" if proven else "assembled from provincial plans; optimality of the whole is not claimed",
+        "status": Status.OPTIMAL.value if not unproven else "merged",
+        "message": unproven and f"optimality of the whole not claimed: {unproven}",
         "objective": objective,
         "bound": bound,
         "gap": None if bound is None else max(objective - bound, 0.0) / max(abs(objective), 1e-9),
@@ -203,18 +230,23 @@ def _solution(instance, policy: Policy, parts: list[_Part], gaps: list[str]) -> 
     return Solution(summary, sites, placements, municipalities, provinces, groups)
 
 
-def _decoupled(instance, policy: Policy) -> bool:
-    """Provinces independent of each other: then the provincial optima together are the national optimum."""
-    national = instance.groups is not None and bool(instance.groups.national_groups)
-    return (
-        policy.effective_budget(instance.budget) is None
-        and not policy.allow_cross_province
-        and policy.mean_travel_limit_minutes is None
-        and not national
-    )
+def _unproven(instance, policy: Policy, parts: list[_Part]) -> str:
+    """Why the merged plan is not the proven optimum of its scope ("" when it is: the provinces of the scope do
+    not interact, and each plan is its province's proven optimum)."""
+    if any(p.table for p in parts):
+        return "a plan table carries no bound"
+    if any(p.earlier for p in parts):
+        return "a plan of an earlier version was solved with the sites that take only national groups"
+    if any(p.status != Status.OPTIMAL.value for p in parts):
+        return "not every plan is proven optimal"
+    if policy.effective_budget(instance.budget) is not None:
+        return "a budget couples the provinces"
+    if policy.allow_cross_province or policy.mean_travel_limit_minutes is not None:
+        return "the policy couples the provinces (cross-province placements or a mean-travel limit)"
+    return ""
 
 
-def _unit_demand(instance, policy: Policy) -> dict:
+def unit_demand(instance, policy: Policy) -> dict:
     """Demand per (municipality, group) as the policy scales it."""
     if instance.groups is None:
         own = scaled_demand({i: int(d) for i, d in instance.municipalities["demand"].items()}, policy.demand_scale)
@@ -226,8 +258,13 @@ def _unit_demand(instance, policy: Policy) -> dict:
     return out
 
 
-def _priced(instance, placements: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+def priced(instance, placements: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """The placements with their exact travel minutes, place cost (c_sg, or c_s) and travel value; round the minutes
+    to four decimals (as solution folders hold them) once every figure is taken from them."""
     out = placements.copy()
+    rows = instance.municipalities.index.get_indexer(out["municipality"])
+    columns = instance.sites.index.get_indexer(out["site"])
+    out["travel_minutes"] = instance.travel[rows, columns] if len(out) else []
     price = instance.sites["cost_per_place"]
     if instance.groups is not None and len(out):
         e = instance.groups.eligible.set_index(["site", "group"])["cost_per_place"]
@@ -239,11 +276,11 @@ def _priced(instance, placements: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return out
 
 
-def _sites(instance, placements: pd.DataFrame, open_sites: set) -> pd.DataFrame:
-    status = instance.sites["status"]
+def _sites(instance, policy: Policy, placements: pd.DataFrame, open_sites: set) -> pd.DataFrame:
+    fixed = site_fixings(instance, policy)
     return site_rows(
         instance,
-        ["existing" if v == "existing" else "" for v in status],
+        [fixed[s].reason if s in fixed else "" for s in instance.sites.index],
         [int(s in open_sites) for s in instance.sites.index],
         placements,
     )
