@@ -24,6 +24,7 @@ class Context:
     municipalities: pd.DataFrame  # the solution's municipalities.csv indexed by municipality
     placed_by_municipality: pd.Series = field(default=None)  # by demand unit
     placed_by_site: pd.Series = field(default=None)
+    spare: dict = field(default_factory=dict)  # site -> places there beyond those placed (a decision's)
     site_groups: dict = field(default_factory=dict)  # (site, group) -> (C_sg, c_sg) for each group a site takes
     prices: list[float] = field(default_factory=list)  # the instance's cost of one place on each placement row
     minutes: list[float] = field(default_factory=list)  # recomputed travel time per placement row

@@ -1,19 +1,23 @@
 """The independent check of an allocation decision, from its tables, the plans and the instance (no model, no solver).
 
-One check per row family of the decision model (models/README.md, "The allocation decision"):
-committed places kept, plans that were complete left untouched, capacities and minimum sizes of
-committed plus added places, places counted only where they exist, demand, travel limits, the
-large-site rule, the budget and the decision's cost.
+The decided plan in the standard tables is checked like any solution (``check_solution``, over
+the decision's scope); then one check per row family of the decision model (models/README.md,
+"The allocation decision"): committed places kept, plans that were complete left untouched, sites
+opened only where the decision opens them, capacities and minimum sizes of committed plus added
+places, places counted only where they exist, demand, travel limits, the large-site rule, the
+budget and the decision's cost.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from pathlib import Path
 
-from ..data.plans import ALL
-from ..data.policy import LargeSiteRule, site_fixings
-from .checker import CheckReport
+from ..data.plans import ALL, Plan, read_plans
+from ..data.policy import LargeSiteRule, load_policy_dict, site_fixings
+from ..data.province import scoped_instance, task_scope
+from .checker import CheckReport, check_solution
 from .families import ABS_TOL, REL_TOL
 from .plans import check_plan
 from .travel import placement_minutes
@@ -23,7 +27,9 @@ class _View:
     """What every check of a decision needs, recomputed once."""
 
     def __init__(self, decision, instance, policy, plan):
-        self.decision, self.instance, self.policy, self.plan = decision, instance, policy, plan
+        # The decision answers for the provinces' task: the groups with a provincial target and their sites.
+        task = scoped_instance(instance, task_scope(instance))
+        self.decision, self.instance, self.policy, self.plan = decision, task, policy, plan
         verdicts = check_plan(plan, instance, policy, provinces=list(instance.provinces.index))
         self.decided = {v.province for v in verdicts if not v.complete}
         self.verdicts = {v.province: v for v in verdicts}
@@ -36,10 +42,12 @@ class _View:
         for (s, _), q in self.load.items():
             self.site_load[s] += q
         self.new = set(sites.loc[sites["new"] == 1, "site"])
-        fixed = site_fixings(instance, policy)
-        self.open_anyway = {s for s, f in fixed.items() if f.value == 1}
+        fixed = site_fixings(task, policy)
+        self.open_anyway = {s for s, f in fixed.items() if f.value == 1 and s in task.sites.index}
         self.committed_sites = set(plan.commitments["site"])
-        self.takes = _takes(instance)
+        self.takes = _takes(task)
+        pl = decision.placements
+        self.placements = pl if "group" in pl else pl.assign(group=ALL)
 
     def province_of_site(self, s: str) -> str:
         return self.instance.sites.at[s, "province"]
@@ -60,15 +68,39 @@ def _takes(instance) -> dict:
     return {(s, g): (int(c), float(p)) for s, g, c, p in zip(e["site"], e["group"], e["capacity"], e["cost_per_place"])}
 
 
+def check_decision_folder(decision, instance, submitted: Path) -> CheckReport:
+    """:func:`check_decision` of a decision read from its folder, under the policy its summary.json states and
+    with the plans as it kept them (``submitted``: its submitted_plans.csv)."""
+    policy = load_policy_dict(decision.summary.get("policy") or {})
+    if decision.submitted.empty:
+        plan = Plan(decision.submitted.assign(file="", row=0), {})
+    else:
+        plan = read_plans([submitted], instance)
+        files = dict(zip(decision.submitted["province"], decision.submitted["source"]))
+        plan = Plan(plan.commitments.assign(file=plan.commitments["province"].map(files)), files)
+    report = check_decision(decision, instance, policy, plan)
+    report.policy = policy.name
+    return report
+
+
+def spare_places(decision) -> dict[str, float]:
+    """Per site, the places the decision keeps or adds (decision_sites.csv) beyond those placed (placements.csv)."""
+    kept = decision.sites.groupby("site")[["committed", "added"]].sum().sum(axis=1)
+    placed = decision.placements.groupby("site")["placed"].sum()
+    spare = {s: q - float(placed.get(s, 0.0)) for s, q in kept.items()}
+    return {s: q for s, q in spare.items() if q > ABS_TOL}
+
+
 def check_decision(decision, instance, policy, plan) -> CheckReport:
-    """Every violation of the decision's rules, recomputed from its tables."""
-    report = CheckReport()
+    """Every violation of the decided plan (as a solution) and of the decision's rules, recomputed from its tables."""
+    report = check_solution(decision.solution, instance, policy, spare_places(decision))
     if (decision.summary.get("instance") or {}).get("fingerprint") != instance.fingerprint:
         report.add("instance", "the decision was made for another version of the instance")
     view = _View(decision, instance, policy, plan)
     for check in (
         check_commitments_kept,
         check_untouched,
+        check_new_sites,
         check_site_capacity,
         check_site_min_size,
         check_place_supply,
@@ -102,6 +134,22 @@ def check_untouched(view, report) -> None:
             report.add(f"province[{p}]", "its plan is complete, yet the decision adds places or opens sites there")
 
 
+def check_new_sites(view, report) -> None:
+    """A site the decision opens (``new``) is neither open in any case (existing, forced) nor committed by a plan,
+    holds places, or is the one large site its province needs under the large-site rule."""
+    kind = view.instance.sites["kind"]
+    for s in sorted(view.new):
+        if s in view.open_anyway or s in view.committed_sites:
+            report.add(
+                f"decision_sites.csv[{s}]", "marked new, but the site is open in any case or committed by a plan"
+            )
+        elif view.site_load.get(s, 0.0) <= ABS_TOL:
+            p = view.province_of_site(s)
+            others = [t for t in view.open_sites(p) if t != s and kind[t] == "large"]
+            if kind[s] != "large" or others or not LargeSiteRule(view.policy.large_site_rule).needs_one:
+                report.add(f"decision_sites.csv[{s}]", "marked new, but the decision places nobody there")
+
+
 def check_site_capacity(view, report) -> None:
     """site_capacity and group_capacity: committed plus added places within C_s and C_sg; only groups a site takes."""
     for (s, g), q in view.load.items():
@@ -126,8 +174,8 @@ def check_site_min_size(view, report) -> None:
 
 def check_place_supply(view, report) -> None:
     """place_supply: the places counted for municipalities at a site exist there (committed or added)."""
-    pl = view.decision.placements
-    counted = pl.groupby(["site", "group"])["places"].sum()
+    pl = view.placements
+    counted = pl.groupby(["site", "group"])["placed"].sum()
     for (s, g), q in counted.items():
         if q > view.load.get((s, g), 0.0) + ABS_TOL:
             report.add(f"place_supply[{s},{g}]", f"{q:g} places counted, {view.load.get((s, g), 0.0):g} exist")
@@ -145,8 +193,8 @@ def _demand(instance) -> dict:
 def check_demand_balance(view, report) -> None:
     """demand_balance: no municipality gets more than its demand per group; groups.csv states placed and unmet truly."""
     demand = _demand(view.instance)
-    pl = view.decision.placements
-    placed = pl.groupby(["municipality", "group"])["places"].sum()
+    pl = view.placements
+    placed = pl.groupby(["municipality", "group"])["placed"].sum()
     for (i, g), q in placed.items():
         if q > demand.get((i, g), 0) + ABS_TOL:
             report.add(f"demand_balance[{i},{g}]", f"{q:g} places counted, demand {demand.get((i, g), 0)}")
@@ -165,7 +213,7 @@ def check_demand_balance(view, report) -> None:
 
 def check_arcs(view, report) -> None:
     """Travel times as claimed and within the limits (the policy's and the group's), inside the province."""
-    pl, instance, policy = view.decision.placements, view.instance, view.policy
+    pl, instance, policy = view.placements, view.instance, view.policy
     minutes = placement_minutes(instance, pl) if len(pl) else []
     for row, t in zip(pl.itertuples(), minutes):
         name = f"placed[{row.municipality},{row.site},{row.group}]"
@@ -195,12 +243,10 @@ def check_large_site_per_province(view, report) -> None:
 
 
 def _spend(view) -> tuple[float, float]:
-    """(committed cost of every plan, the decision's fixed and place cost), at the instance's prices."""
+    """(the cost of what the decision keeps: every plan's commitments and the sites open in any case; the
+    decision's fixed and place cost), at the instance's prices."""
     sites = view.instance.sites
-    committed = 0.0
-    for p in view.plan.provinces:
-        own = view.committed_sites | {s for s in view.open_anyway if view.province_of_site(s) == p}
-        committed += sum(float(sites.at[s, "fixed_cost"]) for s in own if view.province_of_site(s) == p)
+    committed = sum(float(sites.at[s, "fixed_cost"]) for s in view.committed_sites | view.open_anyway)
     for r in view.plan.commitments.groupby(["site", "group"])["places"].sum().items():
         (s, g), q = r
         committed += q * view.takes.get((s, g), (0, float(sites.at[s, "cost_per_place"])))[1]
@@ -221,14 +267,17 @@ def check_budget_limit(view, report) -> None:
 
 
 def check_decision_cost(view, report) -> None:
-    """decision_cost: the claimed cost equals the one recomputed from the tables at the instance's prices."""
-    _, spend = _spend(view)
-    pl = view.decision.placements
+    """decision_cost: the claimed cost equals the one recomputed from the tables at the instance's prices, and so
+    does the cost of what it keeps."""
+    committed, spend = _spend(view)
+    pl = view.placements
     minutes = placement_minutes(view.instance, pl) if len(pl) else []
     decided = pl["municipality"].map(view.instance.municipalities["province"]).isin(view.decided)
-    travel = sum(q * t for q, t, keep in zip(pl["places"], minutes, decided) if keep and math.isfinite(t))
+    travel = sum(q * t for q, t, keep in zip(pl["placed"], minutes, decided) if keep and math.isfinite(t))
     unmet = float(view.decision.groups.loc[view.decision.groups["province"].isin(view.decided), "unmet"].sum())
     cost = spend + view.policy.travel_value * travel + view.policy.unmet_penalty * unmet
-    claimed = view.decision.summary.get("objective")
-    if claimed is None or abs(claimed - cost) > REL_TOL * max(1.0, abs(cost)) + 1e-6:
-        report.add("decision_cost", f"the decision claims {claimed}, recomputed {cost:.6f}")
+    stated = view.decision.summary.get("decision") or {}
+    for key, value, name in ((("cost", cost, "decision_cost")), ("committed_cost", committed, "committed_cost")):
+        claimed = stated.get(key)
+        if claimed is None or abs(claimed - value) > REL_TOL * max(1.0, abs(value)) + 1e-6:
+            report.add(name, f"the decision claims {claimed}, recomputed {value:.6f}")

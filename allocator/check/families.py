@@ -180,10 +180,10 @@ def check_groups_table(ctx, report) -> None:
 
 
 def check_site_min_size(ctx, report) -> None:
-    """site_min_size[s]: an open site holds at least m_s places."""
+    """site_min_size[s]: an open site holds at least m_s places (placed, and any spare places a decision keeps)."""
     sites, st = ctx.instance.sites, ctx.sites
     for s in sites.index:
-        load = float(ctx.placed_by_site.get(s, 0.0))
+        load = float(ctx.placed_by_site.get(s, 0.0)) + float(ctx.spare.get(s, 0.0))
         low = int(sites.at[s, "min_size"])
         if int(st.at[s, "open_site"]) == 1 and load < low - ABS_TOL:
             report.add(f"site_min_size[{s}]", f"holds {load:g} places, minimum {low}")

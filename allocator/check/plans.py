@@ -126,7 +126,8 @@ def _site_table(instance, committed: pd.Series) -> pd.DataFrame:
 def _site_findings(instance, policy, committed: pd.Series) -> list[Finding]:
     """Eligibility, group and site capacity, minimum size and forbidden sites, site by site."""
     takes = _takes(instance)
-    forbidden = {s for s, f in site_fixings(instance, policy).items() if f.value == 0}
+    fixings = site_fixings(instance, policy)
+    forbidden = {s for s, f in fixings.items() if f.value == 0}
     out = []
     for (s, g), q in committed.items():
         label = _site_label(instance, s)
@@ -167,6 +168,17 @@ def _site_findings(instance, policy, committed: pd.Series) -> list[Finding]:
         if s in forbidden:
             out.append(
                 Finding(f"open_site[{s}]", f"{label} may not open under policy '{policy.name}' (forbidden)", True)
+            )
+    held = set(committed.index.get_level_values(0))
+    for s, f in fixings.items():
+        if f.value == 1 and s in instance.sites.index and s not in held and instance.sites.at[s, "min_size"] > 0:
+            out.append(
+                Finding(
+                    f"site_min_size[{s}]",
+                    f"{_site_label(instance, s)} stays open ({f.reason}) and holds at least "
+                    f"{instance.sites.at[s, 'min_size']:,} places; the plan commits none",
+                    False,
+                )
             )
     return out
 

@@ -238,22 +238,37 @@ def _solve(
 def check(ctx, solution, instance):
     """Re-check a solution folder against its instance, independently of the model."""
     from ..check import check_solution
+    from ..check.decision import check_decision_folder
     from ..check.horizon import check_horizon_solution
     from ..data.load import find_instance
+    from ..results.decision import SUBMITTED, is_decision_folder, read_decision
     from ..results.horizon import is_horizon_folder, read_horizon_solution
     from ..results.solution import read_solution
 
     horizon = is_horizon_folder(solution)
-    sol = read_horizon_solution(solution) if horizon else read_solution(solution)
+    decision = not horizon and is_decision_folder(solution)
+    if decision:
+        sol = read_decision(solution)
+    else:
+        sol = read_horizon_solution(solution) if horizon else read_solution(solution)
     inst = find_instance(sol.summary, solution, instance)
-    report = check_horizon_solution(sol, inst) if horizon else check_solution(sol, inst)
+    if decision:
+        report = check_decision_folder(sol, inst, Path(solution) / f"{SUBMITTED}.csv")
+    else:
+        report = check_horizon_solution(sol, inst) if horizon else check_solution(sol, inst)
     if horizon and sol.baseline is not None:
         report.violations += [f"baseline: {v}" for v in check_horizon_solution(sol.baseline, inst).violations]
     against = f"instance {inst.name} ({inst.fingerprint[:12]}), policy '{report.policy}' as summary.json states it"
     if report.passed:
+        own = (
+            " The decision keeps every committed place, opens and adds only where a plan falls short, and its cost "
+            "agrees with its recomputation."
+            if decision
+            else ""
+        )
         click.echo(
             f"{solution}: passed against {against}. Every constraint holds and every table and summary figure agrees "
-            f"with its recomputation; objective recomputed {report.objective:,.2f} (claimed {sol.objective:,.2f})."
+            f"with its recomputation; objective recomputed {report.objective:,.2f} (claimed {sol.summary['objective'] if decision else sol.objective:,.2f}).{own}"
         )
         ctx.exit(0)
     click.echo(f"{solution}: FAILED against {against}: {len(report.violations)} violations:")

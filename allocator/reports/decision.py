@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core.fmt import amount, places, table
+from .console import scope_lines
 
 
 def letters(decision) -> dict[str, str]:
@@ -16,8 +17,8 @@ def letter(decision, province: str) -> str:
     cur = decision.summary["instance"].get("currency", "EUR")
     period = decision.summary["instance"].get("planning_period", "planning period")
     lines = [f"# Allocation decision: {row['name']} ({province})", ""]
-    plan = f"plan submitted: {row['plan']}" if row["plan"] else "no plan submitted"
-    lines += [f"Instance {decision.summary['instance']['name']}; {plan}; plan {row['status']}.", ""]
+    plan = f"plan submitted: {row['plan']}; plan {row['status']}" if row["plan"] else "no plan submitted"
+    lines += [f"Instance {decision.summary['instance']['name']}; {plan}.", ""]
     if row["status"] == "complete":
         lines.append(
             f"The plan of {row['name']} meets its task for every group and keeps every rule: this decision changes nothing in {row['name']}."
@@ -45,14 +46,23 @@ def _group_table(decision, province: str) -> str:
 
 
 def _assignments(decision, province: str) -> list[str]:
-    """Per municipality that must realise places, per site: new or committed, and the places per group."""
+    """Per municipality that must realise places, per site: new, existing or committed, and the places per group."""
     sites = decision.sites[(decision.sites["province"] == province) & (decision.sites["added"] > 0)]
     names = dict(zip(decision.groups["group"], decision.groups["group_name"]))
+    committed = set(decision.submitted["site"])
+    fixing = dict(zip(decision.solution.sites["site"], decision.solution.sites["fixing"]))
     out = []
     for (m, who), part in sites.groupby(["municipality", "municipality_name"], sort=True):
         out.append(f"- {who} ({m}), {places(part['added'].sum())} places:")
         for site, rows in part.groupby("site", sort=False):
-            where = "a new location" if rows["new"].iloc[0] else "added to a committed location"
+            if rows["new"].iloc[0]:
+                where = "a new location"
+            elif site in committed:
+                where = "added to a committed location"
+            elif fixing.get(site) == "existing":
+                where = "added to an existing location"
+            else:
+                where = f"added to a location open in any case ({fixing.get(site) or 'fixed'})"
             what = ", ".join(f"{places(q)} {names.get(g, g)}" for q, g in zip(rows["added"], rows["group"]))
             out.append(f"  - {rows['name'].iloc[0]} [{site}], {where}: {what}")
     return out
@@ -77,7 +87,7 @@ def _cost(decision, province: str, row, cur: str) -> list[str]:
         f"- locations opened by this decision: {opened}, fixed cost {cur} {amount(sites['fixed_cost'].sum())}",
         f"- places added: {places(row['added'])}, cost {cur} {amount(sites['place_cost'].sum())}",
         f"- decision cost (with travel valued and any unmet place penalised): {cur} {amount(row['decision_cost'])}",
-        f"- cost of the plan's own commitments: {cur} {amount(row['committed_cost'])}",
+        f"- cost of what stays as it is (the plan's commitments and the sites open in any case): {cur} {amount(row['committed_cost'])}",
         f"- places still unmet after this decision: {places(row['unmet'])}",
     ]
 
@@ -112,11 +122,21 @@ def format_decision(decision) -> str:
         ]
     )
     check = s.get("check") or {}
+    d = s["decision"]
     lines = [
-        f"Decision   {s['instance']['name']}  (policy: {s['policy']['name']}; plans: {', '.join(s['plans'].values()) or 'none'})",
+        f"Decision   {s['instance']['name']}  (policy: {s['policy']['name']}; plans: {', '.join(d['plans'].values()) or 'none'})",
         f"Status     {s['status']}" + (f" ({s['message']})" if s.get("message") else ""),
-        f"Cost       decision {cur} {amount(s['objective'])}; the plans' own commitments {cur} {amount(s['committed_cost'])}",
-        "Check      passed (independent recomputation of every rule and of the decision's cost)"
+        f"Cost       decision {cur} {amount(d['cost'])}; what stays as it is (the plans' commitments and the sites open in any case) {cur} {amount(d['committed_cost'])}",
+        *[line for line in scope_lines(s, cur) if not line.startswith("Plan ")],
+        *(
+            [
+                f"Spare      {places(d['spare_places'])} places kept or added serve nobody within reach (cost {cur} "
+                f"{amount(d['spare_cost'])}): in decision_sites.csv, not in the solution tables"
+            ]
+            if d.get("spare_places")
+            else []
+        ),
+        "Check      passed (independent recomputation of the decided plan, every rule and the decision's cost)"
         if check.get("passed")
         else f"Check      FAILED: {len(check.get('violations', []))} violations",
         "",
