@@ -207,6 +207,11 @@ def statuses_exit(statuses: list[str]) -> int:
     return EXIT_OPTIMAL
 
 
+def deprecated(old: str, new: str) -> None:
+    """Say on stderr that the spelling ``old`` still works, for one release, and that ``new`` replaces it."""
+    click.echo(f"deprecated: {old}; use {new}", err=True)
+
+
 def one_snapshot(inst, command: str) -> None:
     """Refuse an instance with periods for a command that plans one snapshot (exit code 2)."""
     if getattr(inst, "horizon", None) is not None:

@@ -20,7 +20,7 @@ from .common import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_ERROR
 from .files import export_instance_command, report_command
 from .horizon import backtest
 from .lookup import instances_command, list_command, policies_command
-from .plans import check_plan_command, decide, merge
+from .plans import check_plan_command, decide, merge, plan_command
 from .serve import serve
 from .solve import check, explain_command, generate, solve, validate
 
@@ -88,6 +88,7 @@ COMMANDS = {
     check_plan_command: "Check a province's plan against its task and the rules.",
     merge: "Assemble provincial plans into one national plan.",
     decide: "Close the provinces' shortfalls: the allocation decision.",
+    plan_command: "Write a solution's plan table, as check-plan reads it.",
     serve: "Start the planning workbench in the browser.",
     backtest: "Replay 2015-2024: a rolling plan against a myopic one.",
 }
