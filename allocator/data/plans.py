@@ -24,6 +24,8 @@ MAX_PLAN_ROWS = 1_000_000
 PLAN_SHEET = "plan"
 PLAN_FILE = "plan.csv"  # the plan table in a solution folder
 SUMMARY = "summary.json"  # what makes a folder a solution folder
+# A solution folder's tables other than its plan table: given as a plan, they are a mistake worth naming.
+SOLUTION_TABLES = ("sites.csv", "placements.csv", "municipalities.csv", "provinces.csv", "groups.csv")
 # The one group of an instance without groups.
 ALL = "all"
 
@@ -182,6 +184,15 @@ def _read_source(path: Path, instance, problems: list[Problem]):
     """(label, table, locate) of one plan source: a solution folder, or a plan file."""
     if is_solution_folder(path):
         return _read_folder(path, instance, problems)
+    if path.name in SOLUTION_TABLES and is_solution_folder(path.parent):
+        problems.append(
+            Problem(
+                f"{path.parent.name}/{path.name}",
+                f"a table of a solution folder, not a plan table: give the folder itself ({path.parent}), "
+                f"whose {PLAN_FILE} (or placements) is its plan",
+            )
+        )
+        return path.name, None, _as_is
     return (path.name, *_read_one(path, instance.groups is not None, problems))
 
 
