@@ -1,6 +1,7 @@
 """Provincial plans and the allocation decision on tiny-decision (worked out by hand in its README): one province
 on its own, plan checks in planners' words, merging, and the decision with its independent check."""
 
+import dataclasses
 import json
 import shutil
 
@@ -49,7 +50,7 @@ def test_one_province_on_its_own(instance, province, objective):
     out = solve_province(instance, hand_policy(), province, OPTIONS)
     assert out.status.value == "optimal" and out.check.passed
     assert out.solution.objective == pytest.approx(objective)
-    assert out.solution.summary["province"]["province"] == province
+    assert out.solution.summary["scope"]["provinces"] == [province]
     assert set(out.solution.municipalities["province"]) == {province}
 
 
@@ -62,7 +63,7 @@ def test_cli_provincial_plan_and_its_check(tmp_path):
     r = invoke("solve", DECISION, "--province", "S", *SET, "--out", tmp_path / "s")
     assert r.exit_code == 0, r.output
     assert "Plan       provincial plan for South (S)" in r.output
-    assert json.loads((tmp_path / "s" / "summary.json").read_text())["province"]["province"] == "S"
+    assert json.loads((tmp_path / "s" / "summary.json").read_text())["scope"]["provinces"] == ["S"]
     assert invoke("check", tmp_path / "s", DECISION).exit_code == 0
     assert "no province with this id or name" in invoke("solve", DECISION, "--province", "X", *SET).output
     by_name = invoke("solve", DECISION, "--province", "South", *SET, "--out", tmp_path / "by-name")
@@ -155,7 +156,10 @@ def decided(instance):
 def test_decision_closes_the_shortfall_at_least_cost(decided):
     d = decided.decision
     assert decided.check.passed, decided.check.violations
-    assert d.summary["objective"] == pytest.approx(240) and d.summary["committed_cost"] == pytest.approx(490)
+    assert d.summary["decision"]["cost"] == pytest.approx(240)
+    assert d.summary["decision"]["committed_cost"] == pytest.approx(490)
+    # The decided plan as a solution: North's plan (920 above its optimum of 390) and South's optimum (420).
+    assert d.summary["objective"] == pytest.approx(390 + 920 + 420)
     provinces = d.provinces.set_index("province")
     assert provinces.loc["N", "status"] == "complete" and provinces.loc["N", "decision_cost"] == 0
     assert provinces.loc["S", ["short", "added", "unmet", "new_sites"]].tolist() == [60, 60, 0, 3]
@@ -180,14 +184,12 @@ def test_decision_check_finds_planted_violations(decided, instance):
     plan = read_plans([PLANS], instance)
     moved = d.sites.copy()
     moved.loc[moved["site"] == "LS", "committed"] = 70
-    found = check_decision(
-        type(d)(d.summary, d.provinces, d.groups, moved, d.assigned, d.placements), instance, hand_policy(), plan
-    ).violations
+    found = check_decision(dataclasses.replace(d, sites=moved), instance, hand_policy(), plan).violations
     assert "committed[LS,reg]: the plan commits 80 places, the decision keeps 70" in found
     assert any(v.startswith("place_supply[LS,reg]") for v in found)
-    cheap = dict(d.summary, objective=200)
+    cheap = dict(d.summary, decision={**d.summary["decision"], "cost": 200})
     found = check_decision(
-        type(d)(cheap, d.provinces, d.groups, d.sites, d.assigned, d.placements), instance, hand_policy(), plan
+        dataclasses.replace(d, solution=dataclasses.replace(d.solution, summary=cheap)), instance, hand_policy(), plan
     ).violations
     assert found == ["decision_cost: the decision claims 200, recomputed 240.000000"]
 
@@ -197,7 +199,7 @@ def test_decide_cli_writes_the_decision_folder(tmp_path):
     assert r.exit_code == 0, r.output
     assert "Check      passed" in r.output
     d = read_decision(tmp_path / "d")
-    assert d.summary["objective"] == pytest.approx(240)
+    assert d.summary["decision"]["cost"] == pytest.approx(240)
     text = d.letters["S"]
     assert (
         "- Sudby (S2), 50 places:\n  - Sudby minors unit [AS], a new location: 10 unaccompanied minors\n"
@@ -211,7 +213,7 @@ def test_decide_cli_writes_the_decision_folder(tmp_path):
 def test_without_plans_the_decision_is_the_national_optimum(tmp_path):
     (tmp_path / "none").mkdir()
     r = invoke("decide", DECISION, "--plans", tmp_path / "none", *SET, "--out", tmp_path / "d")
-    assert r.exit_code == 0 and read_decision(tmp_path / "d").summary["objective"] == pytest.approx(810)
+    assert r.exit_code == 0 and read_decision(tmp_path / "d").summary["decision"]["cost"] == pytest.approx(810)
 
 
 def test_a_plan_no_decision_can_keep_is_refused(tmp_path):
@@ -238,9 +240,13 @@ def test_merging_the_provincial_optima(instance, provincial, tmp_path):
 
 
 def test_merge_reports_gaps_and_overlaps(instance, provincial, tmp_path):
-    r = invoke("merge", provincial["N"], "--instance", DECISION, *SET, "--out", tmp_path / "m")
-    assert r.exit_code == 1 and "South (S): no plan (gap)" in r.output
-    r = invoke("merge", provincial["N"], provincial["N"], "--instance", DECISION, *SET, "--out", tmp_path / "m2")
+    # A province without a plan is outside the merged plan, listed, not a violation; North's plan is its optimum.
+    r = invoke("merge", DECISION, "--plans", provincial["N"], *SET, "--out", tmp_path / "m")
+    assert r.exit_code == 0 and "South (S): no plan; outside the merged plan" in r.output
+    assert "Status     optimal" in r.output and "Check      passed" in r.output
+    r = invoke(
+        "merge", DECISION, "--plans", provincial["N"], "--plans", provincial["N"], *SET, "--out", tmp_path / "m2"
+    )
     assert r.exit_code == 2 and "province N also has a plan" in r.output
 
 

@@ -158,7 +158,7 @@ def test_a_complete_plan_gets_an_empty_decision(tables, policy):
         assert decision.result is None  # nothing to decide
         d = decision.decision
         assert decision.check.passed, decision.check.violations
-        assert d.sites["added"].sum() == 0 and d.sites["new"].sum() == 0 and d.summary["objective"] == 0
+        assert d.sites["added"].sum() == 0 and d.sites["new"].sum() == 0 and d.summary["decision"]["cost"] == 0
         assert d.groups["unmet"].sum() == 0
         event("complete plan decided")
 
@@ -206,7 +206,10 @@ def test_committing_one_more_site_never_raises_the_decision_cost(data, tables, p
         assert after.decision is not None and after.check.passed, (
             after.check.violations if after.check else after.result
         )
-        cost_before, cost_after = before.decision.summary["objective"], after.decision.summary["objective"]
+        cost_before, cost_after = (
+            before.decision.summary["decision"]["cost"],
+            after.decision.summary["decision"]["cost"],
+        )
         assert cost_after <= cost_before + 1e-6 * max(1.0, cost_before), (cost_before, cost_after, extra)
         event("decision costs compared")
 
