@@ -18,7 +18,7 @@ can use what an earlier one wrote.
 
     python docs/readme.py            # rewrite every block in README.md
     python docs/readme.py --check    # rerun the blocks not marked slow and compare (timings masked)
-    python docs/readme.py --only horizon   # rewrite only the blocks whose commands hold "horizon"
+    python docs/readme.py --only horizon   # rewrite only the blocks whose commands hold "horizon" (repeatable)
     python docs/readme.py --skip backtest  # rewrite every block but those (repeatable)
 """
 
@@ -162,7 +162,13 @@ def masked(lines: list[str]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="rerun the blocks not marked slow and compare")
-    parser.add_argument("--only", default=None, metavar="TEXT", help="only the blocks whose commands hold TEXT")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="only the blocks whose commands hold TEXT (repeatable)",
+    )
     parser.add_argument(
         "--skip",
         action="append",
@@ -181,7 +187,7 @@ def main() -> int:
         for block in found:
             if (
                 (args.check and block.slow)
-                or (args.only and not block.holds(args.only))
+                or (args.only and not any(map(block.holds, args.only)))
                 or any(map(block.holds, args.skip))
             ):
                 replaced[block.start] = lines[block.start + 1 : block.end]
