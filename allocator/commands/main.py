@@ -86,7 +86,7 @@ COMMANDS = {
     list_command: "List provinces, municipalities or sites.",
     generate: "Write a synthetic instance for benchmarks.",
     check_plan_command: "Check a province's plan against its task and the rules.",
-    merge: "Assemble provincial plans into one national plan.",
+    merge: "Assemble provincial plans into one plan of their provinces.",
     decide: "Close the provinces' shortfalls: the allocation decision.",
     plan_command: "Write a solution's plan table, as check-plan reads it.",
     serve: "Start the planning workbench in the browser.",

@@ -177,7 +177,7 @@ def decide(ctx, args, plans, choice, options, out):
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Plan table to write (a new CSV file).")
 def plan_command(solution, instance, provinces, out):
     """Write the plan table of a solution folder (what check-plan, merge and decide read): per province, the places
-    its plan places at each site for each group of the provinces' task, and for which municipality."""
+    at each site for each group of the provinces' task, and the municipality they serve."""
     from ..core.errors import OutputError, Problem
     from ..core.files import write_text
     from ..core.fmt import places
