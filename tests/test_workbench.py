@@ -40,9 +40,12 @@ def solve(client, **request):
     return wait(client, r.json())
 
 
-def problems(response) -> list[str]:
-    assert response.status_code == 422, response.text
-    return [p["text"] for p in response.json()["problems"]]
+def problems(response, status=422) -> list[str]:
+    """The problems of an error answer, which has the workbench's format whoever raised it."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"message", "problems"} and isinstance(body["message"], str), body
+    return [p["text"] for p in body["problems"]]
 
 
 @pytest.fixture(scope="module")
@@ -213,10 +216,56 @@ def test_sites_and_provinces_by_name_as_on_the_command_line(client):
 
 def test_request_fields_are_checked(client):
     r = client.post("/api/solve", json={"instance": "tiny-two-provinces", "time_limit": -1, "colour": "red"})
-    assert r.status_code == 422
-    assert {tuple(d["loc"]) for d in r.json()["detail"]} == {("body", "time_limit"), ("body", "colour")}
-    assert client.post("/api/solve", json={"preset": "default"}).status_code == 422  # no instance
-    assert client.post("/api/solve", json={"instance": "nope"}).status_code == 404
+    assert problems(r) == [
+        "time_limit: must be greater than or equal to 0 (value: -1)",
+        "colour: unknown field (value: 'red')",
+    ]
+    assert r.json()["message"].startswith("2 problems in the request:\n  - time_limit: must be greater")
+    assert problems(client.post("/api/solve", json={"preset": "default"})) == ["instance: required"]
+    assert problems(client.post("/api/solve", json={"instance": "nope"}), 404) == []
+
+
+@pytest.mark.parametrize("endpoint", ["/api/solve", "/api/whatif"])
+@pytest.mark.parametrize("field", ["time_limit", "gap"])
+@pytest.mark.parametrize(("literal", "shown"), [("NaN", "nan"), ("Infinity", "inf"), ("-Infinity", "-inf")])
+def test_numbers_that_are_not_finite_are_refused_naming_field_and_value(client, endpoint, field, literal, shown):
+    # Python's JSON reads these literals as floats; they cannot be written back as JSON.
+    province = ', "province": "P1"' if endpoint == "/api/whatif" else ""
+    body = f'{{"instance": "tiny-two-provinces"{province}, "{field}": {literal}}}'
+    r = client.post(endpoint, content=body, headers={"Content-Type": "application/json"})
+    assert problems(r) == [f"{field}: must be a finite number (value: {shown})"]
+    assert r.json()["problems"][0]["file"] == field and r.json()["problems"][0]["value"] == shown
+
+
+def test_the_frameworks_own_errors_have_the_workbench_format(client):
+    assert problems(client.get("/api/nothing"), 404) == []
+    assert client.get("/api/nothing").json()["message"] == "no such address: GET /api/nothing (GET /docs lists the API)"
+    r = client.put("/api/solve", json={"instance": "tiny-two-provinces"})
+    assert problems(r, 405) == [] and r.headers["allow"] == "POST"
+    assert r.json()["message"] == "method not allowed: PUT /api/solve (allowed: POST)"
+    r = client.post("/api/solve", content='{"instance": ', headers={"Content-Type": "application/json"})
+    assert problems(r, 400) == ["request body: not valid JSON: Expecting value at character 13"]
+    r = client.post("/api/solve", content="[1, 2]", headers={"Content-Type": "application/json"})
+    assert problems(r) == ["request body: must be a JSON object"]
+    assert problems(client.get("/api/report")) == ["plans: required"]
+    assert problems(client.get("/api/plans/P1/download?format=pdf")) == [
+        "format: must be 'zip', 'xlsx' or 'html' (value: 'pdf')"
+    ]
+    assert problems(client.post("/api/instances")) == ["file: required"]
+
+
+def test_the_api_documents_its_error_format(client):
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and set(schemas["ErrorBody"]["properties"]) == {"message", "problems"}
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            for code, answer in op["responses"].items():
+                if code.startswith("4"):
+                    assert answer["content"]["application/json"]["schema"] == error, (method, path, code)
+    assert set(spec["paths"]["/api/solve"]["post"]["responses"]) == {"202", "400", "404", "422"}
+    assert set(spec["paths"]["/api/jobs/{job_id}"]["get"]["responses"]) == {"200", "404", "422"}
 
 
 # ---------------------------------------------------------------- solve jobs

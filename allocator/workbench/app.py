@@ -3,7 +3,8 @@
 validate (instances, policies), solve and whatif (jobs in worker processes), compare, and report
 and downloads. The API is described at ``/docs`` (OpenAPI); every input is validated by the same
 functions as on the command line, and bad input is answered with status 422 and every problem
-(file or sheet, row, column, cell, value).
+(file or sheet, row, column, cell, value). Every error, the framework's own included (an unknown
+address, a method not allowed, a body that is not JSON), is answered as ``{"message", "problems"}``.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ import threading
 import zipfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.errors import InputError, PolicyError, Problem
 from ..data.load import load_instance
@@ -44,7 +48,7 @@ from ..data.policy import (
 )
 from ..solve.options import SolveOptions
 from .jobs import JobRunner
-from .jsonable import problem_dict
+from .jsonable import MAX_PROBLEMS, error_dict
 from .store import Workspace, describe, instance_map, plan_detail
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # as a table file of an instance folder
@@ -84,8 +88,14 @@ class PolicyRequest(BaseModel):
 class SolveRequest(PolicyRequest):
     """A solve: the policy, limits, and a label for the plan."""
 
-    time_limit: float = Field(300.0, ge=0, le=1e7, description="Seconds for the whole solve.")
-    gap: float = Field(SolveOptions.gap, ge=0, le=1, description="Relative MIP gap at which a plan counts as optimal.")
+    time_limit: float = Field(300.0, ge=0, le=1e7, allow_inf_nan=False, description="Seconds for the whole solve.")
+    gap: float = Field(
+        SolveOptions.gap,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Relative MIP gap at which a plan counts as optimal.",
+    )
     label: str = Field("", max_length=120, description="Name of the plan in the session (default: from the policy).")
 
 
@@ -96,8 +106,8 @@ class WhatIfRequest(PolicyRequest):
     candidates: list[str] | None = Field(
         None, description="Large sites to test, by id or name (default: all of the province's)."
     )
-    time_limit: float = Field(300.0, ge=0, le=1e7, description="Seconds for each solve.")
-    gap: float = Field(SolveOptions.gap, ge=0, le=1, description="Relative MIP gap of each solve.")
+    time_limit: float = Field(300.0, ge=0, le=1e7, allow_inf_nan=False, description="Seconds for each solve.")
+    gap: float = Field(SolveOptions.gap, ge=0, le=1, allow_inf_nan=False, description="Relative MIP gap of each solve.")
 
 
 class CompareRequest(BaseModel):
@@ -109,6 +119,49 @@ class CompareRequest(BaseModel):
         ["provinces", "costs", "travel"],
         description="The report's figures to draw, side by side on the same scales (inline SVG; the map is the slowest).",
     )
+
+
+class ProblemBody(BaseModel):
+    """One problem: where (a file or sheet, or the request's field), row, column, cell, the value, what is wrong."""
+
+    file: str
+    message: str
+    row: int | None
+    column: str | None
+    value: str | None
+    cell: str | None
+    text: str = Field(description="The problem as one line.")
+
+
+class ErrorBody(BaseModel):
+    """Every error: a message, and the problems found."""
+
+    message: str = Field(description="The error as text, every problem listed on a line of its own.")
+    problems: list[ProblemBody] = Field(
+        description=f"At most {MAX_PROBLEMS} (the message counts the rest); none for an unknown id or address."
+    )
+
+
+ERRORS = {
+    400: "The body is not JSON",
+    404: "No such instance, job or plan",
+    422: "Bad input: every problem, with its field and value",
+}
+
+
+def errors(*codes: int) -> dict:
+    """The error answers of a route, for its OpenAPI description."""
+    return {code: {"model": ErrorBody, "description": ERRORS[code]} for code in codes}
+
+
+ID = errors(404, 422)  # a route with an id in its path
+BODY = errors(400, 404, 422)  # a route with a JSON body that names an instance or plans
+
+
+class RequestError(InputError):
+    """Problems in the fields of a request, as the framework's checks of the request models find them."""
+
+    what = "request"
 
 
 @dataclass
@@ -177,6 +230,9 @@ def create_app(
     )
     app.state.context = Context(store, runner, workers)
     app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(RequestValidationError, _request_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(router)
     return app
@@ -189,12 +245,78 @@ STATIC = resources.files("allocator.workbench") / "static"
 FIELD_NAMES = {"--set": "overrides", "--province": "province", "--candidates": "candidates"}
 
 
-async def _input_error(request: Request, exc: InputError):
+async def _input_error(request: Request, exc: InputError, status: int = 422):
     problems = [dataclasses.replace(p, file=FIELD_NAMES.get(p.file, p.file)) for p in exc.problems]
-    error = type(exc)(problems)
-    return JSONResponse(
-        status_code=422, content={"message": error.render(), "problems": [problem_dict(p) for p in problems]}
-    )
+    return JSONResponse(status_code=status, content=error_dict(type(exc)(problems)))
+
+
+async def _request_error(request: Request, exc: RequestValidationError):
+    """The framework's checks of a request (its models, parameters and JSON), as problems naming field and value."""
+    errors = exc.errors()
+    bad_json = [e for e in errors if e["type"] == "json_invalid"]
+    if bad_json:
+        e = bad_json[0]
+        where = f" at character {e['loc'][1]}" if len(e["loc"]) > 1 else ""
+        problem = Problem("request body", f"not valid JSON: {(e.get('ctx') or {}).get('error', e['msg'])}{where}")
+        return await _input_error(request, RequestError([problem]), 400)
+    return await _input_error(request, RequestError([_request_problem(e) for e in errors]))
+
+
+def _request_problem(error: dict) -> Problem:
+    where, *path = error["loc"]
+    name = ""
+    for part in path:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part == "[key]":
+            name += " (key)"
+        else:
+            name += f".{part}" if name else str(part)
+    value = error.get("input")
+    shown = error["type"] not in ("missing", "too_long") and isinstance(value, (str, int, float, bool))
+    return Problem(name or f"request {where}", _request_message(error), value=value if shown else None)
+
+
+def _request_message(error: dict) -> str:
+    """The framework's message in the words of the command line's problems."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        return "must be a JSON object"
+    if kind == "too_long":
+        items = "entries" if ctx.get("field_type") == "Dictionary" else "items"
+        return f"at most {ctx['max_length']:,} {items} (the API's limit), not {ctx['actual_length']:,}"
+    if kind == "string_too_long":
+        return f"at most {ctx['max_length']:,} characters (the API's limit)"
+    message = error["msg"]
+    for lead in ("Input should", "List should", "String should", "Dictionary should", "Value should"):
+        if message.startswith(lead):
+            return "must" + message[len(lead) :]
+    return message[:1].lower() + message[1:]
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    """HTTP errors (unknown ids and addresses, methods not allowed, ...) as a message without problems."""
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    message = exc.detail
+    if message == HTTPStatus(exc.status_code).phrase:  # the framework's own: say what was asked
+        what = f"{request.method} {request.url.path}"
+        if exc.status_code == 404:
+            message = f"no such address: {what} (GET /docs lists the API)"
+        elif exc.status_code == 405:
+            message = f"method not allowed: {what} (allowed: {(exc.headers or {}).get('Allow', 'none')})"
+        else:
+            message = f"{message.lower()}: {what}"
+    return JSONResponse({"message": message, "problems": []}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _internal_error(request: Request, exc: Exception):
+    """An error of the server itself (its traceback goes to the server's log)."""
+    return JSONResponse({"message": f"internal error: {type(exc).__name__}: {exc}", "problems": []}, status_code=500)
 
 
 @router.get("/", include_in_schema=False)
@@ -218,7 +340,7 @@ def list_instances(ctx: Ctx):
     return [describe(e) for e in list(ctx.store.instances.values())]
 
 
-@router.post("/api/instances", status_code=201)
+@router.post("/api/instances", status_code=201, responses=errors(422))
 def upload_instance(ctx: Ctx, file: Annotated[UploadFile, File(description="An instance workbook (.xlsx).")]):
     """Upload an instance workbook (.xlsx); validated as by the CLI."""
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
@@ -227,13 +349,13 @@ def upload_instance(ctx: Ctx, file: Annotated[UploadFile, File(description="An i
     return describe(ctx.store.upload(file.filename or "upload.xlsx", data))
 
 
-@router.get("/api/instances/{instance_id}")
+@router.get("/api/instances/{instance_id}", responses=ID)
 def get_instance(ctx: Ctx, instance_id: str):
     """An instance described (as `allocator validate`)."""
     return describe(_instance(ctx.store, instance_id))
 
 
-@router.get("/api/instances/{instance_id}/map")
+@router.get("/api/instances/{instance_id}/map", responses=ID)
 def get_map(ctx: Ctx, instance_id: str):
     """The instance in SVG coordinates: boundaries, points, sites."""
     return instance_map(_instance(ctx.store, instance_id))
@@ -246,7 +368,7 @@ def policies():
     return {"presets": presets, "keys": [_key_spec(k) for k in FORM_KEYS]}
 
 
-@router.post("/api/validate")
+@router.post("/api/validate", responses=BODY)
 def validate(ctx: Ctx, request: PolicyRequest):
     """Validate an instance id and a policy (as the CLI would, before solving)."""
     entry, policy = _policy(ctx.store, request)
@@ -256,7 +378,7 @@ def validate(ctx: Ctx, request: PolicyRequest):
 # ---------------------------------------------------------------- jobs
 
 
-@router.post("/api/solve", status_code=202)
+@router.post("/api/solve", status_code=202, responses=BODY)
 def solve(ctx: Ctx, request: SolveRequest):
     """Start a solve job; poll GET /api/jobs/{id}."""
     entry, policy = _policy(ctx.store, request)
@@ -274,7 +396,7 @@ def solve(ctx: Ctx, request: SolveRequest):
     return job.view()
 
 
-@router.post("/api/whatif", status_code=202)
+@router.post("/api/whatif", status_code=202, responses=BODY)
 def whatif(ctx: Ctx, request: WhatIfRequest):
     """Start a what-if ranking job; poll GET /api/jobs/{id}."""
     from ..analysis.whatif import candidate_sites
@@ -307,13 +429,13 @@ def list_jobs(ctx: Ctx):
     return [j.view() for j in reversed(list(ctx.runner.jobs.values()))]
 
 
-@router.get("/api/jobs/{job_id}")
+@router.get("/api/jobs/{job_id}", responses=ID)
 def get_job(ctx: Ctx, job_id: str):
     """A job: status, phase, progress, and its result when done."""
     return _job(ctx.runner, job_id).view()
 
 
-@router.post("/api/jobs/{job_id}/cancel")
+@router.post("/api/jobs/{job_id}/cancel", responses=ID)
 def cancel_job(ctx: Ctx, job_id: str):
     """Cancel a job: stops its worker (and only its worker)."""
     _job(ctx.runner, job_id)
@@ -329,13 +451,13 @@ def list_plans(ctx: Ctx):
     return [p.view() for p in list(ctx.store.plans.values())]
 
 
-@router.get("/api/plans/{plan_id}")
+@router.get("/api/plans/{plan_id}", responses=ID)
 def get_plan(ctx: Ctx, plan_id: str):
     """A plan with its open sites, flows, municipalities and provinces."""
     return plan_detail(_plan(ctx.store, plan_id))
 
 
-@router.delete("/api/plans/{plan_id}", status_code=204)
+@router.delete("/api/plans/{plan_id}", status_code=204, responses=ID)
 def delete_plan(ctx: Ctx, plan_id: str):
     """Forget a plan."""
     _plan(ctx.store, plan_id)
@@ -343,7 +465,7 @@ def delete_plan(ctx: Ctx, plan_id: str):
     return Response(status_code=204)
 
 
-@router.get("/api/plans/{plan_id}/download")
+@router.get("/api/plans/{plan_id}/download", responses=ID)
 def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "zip"):
     """A plan as a solution folder (zip), a workbook or the HTML report."""
     entry = _plan(ctx.store, plan_id)
@@ -363,7 +485,7 @@ def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "z
     return _report(ctx, [entry.id], folder, cleanup)
 
 
-@router.get("/api/report")
+@router.get("/api/report", responses=ID)
 def report(ctx: Ctx, plans: Annotated[list[str], Query(min_length=1, max_length=8, description="Plan ids.")]):
     """One HTML report of one or more plans, side by side (as `allocator report`)."""
     for plan_id in plans:
@@ -372,7 +494,7 @@ def report(ctx: Ctx, plans: Annotated[list[str], Query(min_length=1, max_length=
     return _report(ctx, plans, folder, BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
-@router.post("/api/compare")
+@router.post("/api/compare", responses=BODY)
 def compare(ctx: Ctx, request: CompareRequest):
     """Compare plans (as `allocator compare`), with the report's figures."""
     from ..analysis.compare import compare_solutions, recheck, sections, to_dict

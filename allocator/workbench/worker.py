@@ -31,7 +31,7 @@ from ..model.heuristic import greedy_start
 from ..results.solution import read_solution, write_solution
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions
-from .jsonable import plain, problem_dict, records
+from .jsonable import error_dict, plain, records
 
 
 def main(connection, lifeline) -> None:
@@ -66,7 +66,7 @@ def run_job(kept: Kept, job: dict, report) -> dict:
             result = rank(kept, job, report)
         return {"type": "done", "result": result}
     except InputError as exc:
-        return {"type": "problems", "message": exc.render(), "problems": [problem_dict(p) for p in exc.problems]}
+        return {"type": "problems", **error_dict(exc)}
     except Exception as exc:  # the job failed; the worker and the server go on
         return {"type": "error", "message": f"{type(exc).__name__}: {exc}"}
 

@@ -13,7 +13,7 @@ const state = {
 
 class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || (typeof body?.detail === "string" ? body.detail : `HTTP ${status}`));
+    super(body?.message || `HTTP ${status}`);
     this.status = status;
     this.body = body;
   }
@@ -55,10 +55,7 @@ function showProblems(error) {
   const box = $("#problems");
   if (!error) { box.hidden = true; return; }
   const body = error.body || {};
-  let problems = body.problems || [];
-  if (!problems.length && Array.isArray(body.detail)) {  // the framework's own request checks
-    problems = body.detail.map((d) => ({ file: "request", column: (d.loc || []).slice(1).join("."), message: d.msg }));
-  }
+  const problems = body.problems || [];
   $("#problems-message").textContent = problems.length ? `${problems.length} problem${problems.length === 1 ? "" : "s"}:` : error.message;
   $("#problems-table tbody").innerHTML = problems.map((p) => `<tr><td>${esc(p.file)}</td><td class="n">${esc(p.row ?? "")}</td><td>${esc(p.column ?? "")}</td><td>${esc(p.cell ?? "")}</td><td>${esc(p.value ?? "")}</td><td>${esc(p.message)}</td></tr>`).join("");
   $("#problems-table").hidden = !problems.length;
