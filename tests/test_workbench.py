@@ -254,6 +254,43 @@ def test_the_frameworks_own_errors_have_the_workbench_format(client):
     assert problems(client.post("/api/instances")) == ["file: required"]
 
 
+def test_a_request_too_large_is_refused_at_once_naming_the_limit(client):
+    many = [f"L-GM{k:06d}" for k in range(200_000)]
+    for endpoint in ("/api/validate", "/api/solve", "/api/whatif"):
+        r = client.post(endpoint, json={"instance": "tiny-two-provinces", "province": "P1", "forbid_sites": many})
+        assert problems(r, 413) == []
+        assert r.json()["message"] == ("the request body is larger than the API takes: at most 1,048,576 bytes (1 MB)")
+    # Without a declared length (chunked), refused on reaching the limit.
+    chunks = iter([b'{"instance": "tiny-two-provinces", "forbid_sites": ["'] + [b"x" * 65536] * 20 + [b'"]}'])
+    r = client.post("/api/validate", content=chunks, headers={"Content-Type": "application/json"})
+    assert problems(r, 413) == [] and "at most 1,048,576 bytes" in r.json()["message"]
+
+
+def test_lists_and_texts_have_a_limit_and_errors_list_at_most_50_problems(client):
+    r = client.post("/api/validate", json={"instance": "tiny-two-provinces", "force_sites": ["LA"] * 5001})
+    assert problems(r) == ["force_sites: at most 5,000 items (the API's limit), not 5,001"]
+    r = client.post(
+        "/api/whatif", json={"instance": "tiny-two-provinces", "province": "P1", "candidates": ["LA"] * 5001}
+    )
+    assert problems(r) == ["candidates: at most 5,000 items (the API's limit), not 5,001"]
+    r = client.post("/api/validate", json={"instance": "tiny-two-provinces", "forbid_sites": ["x" * 201] * 60})
+    found = problems(r)
+    assert len(found) == 50 and found[0] == (
+        f"forbid_sites[0]: at most 200 characters (the API's limit) (value: '{'x' * 100}... (201 characters)')"
+    )
+    assert r.json()["message"].startswith("60 problems in the request:\n")
+    assert r.json()["message"].endswith(
+        "\n  - forbid_sites[49]" + found[-1][len("forbid_sites[49]") :] + "\n  ... and 10 more"
+    )
+
+
+def test_unknown_sites_are_looked_up_until_20_are_found(client):
+    r = client.post("/api/validate", json={"instance": "tiny-two-provinces", "forbid_sites": ["LA"] + ["NOPE"] * 4999})
+    found = problems(r)
+    assert len(found) == 21 and found[0].startswith("forbid_sites: no site with this id or name; known: LA (Aburg")
+    assert found[-1] == "forbid_sites: 4979 more not looked up after 20 unknown sites"
+
+
 def test_the_api_documents_its_error_format(client):
     spec = client.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
@@ -264,7 +301,7 @@ def test_the_api_documents_its_error_format(client):
             for code, answer in op["responses"].items():
                 if code.startswith("4"):
                     assert answer["content"]["application/json"]["schema"] == error, (method, path, code)
-    assert set(spec["paths"]["/api/solve"]["post"]["responses"]) == {"202", "400", "404", "422"}
+    assert set(spec["paths"]["/api/solve"]["post"]["responses"]) == {"202", "400", "404", "413", "422"}
     assert set(spec["paths"]["/api/jobs/{job_id}"]["get"]["responses"]) == {"200", "404", "422"}
 
 

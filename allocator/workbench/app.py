@@ -30,11 +30,12 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.errors import InputError, PolicyError, Problem
 from ..data.load import load_instance
-from ..data.names import resolve_province, resolve_sites
+from ..data.names import UnknownName, resolve_province, resolve_sites
 from ..data.policy import (
     BOOLEAN,
     KEYS,
@@ -52,6 +53,10 @@ from .jsonable import MAX_PROBLEMS, error_dict
 from .store import Workspace, describe, instance_map, plan_detail
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # as a table file of an instance folder
+MAX_BODY_BYTES = 1024 * 1024  # any other request (every site of nl-2024 by name is some 50 kB)
+MAX_SITES = 5000  # sites in one list of a request (nl-2024 has 1,517)
+MAX_TEXT = 200  # characters of an id or a name
+MAX_UNKNOWN_SITES = 20  # unknown names looked up per list: each is a fuzzy search through every site's name
 # The policy keys the page offers, in this order (the rest keep the preset's values).
 FORM_KEYS = (
     "budget",
@@ -68,20 +73,25 @@ FORM_KEYS = (
     "whole_places",
 )
 Value = str | float | int | bool | None
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
 class PolicyRequest(BaseModel):
     """An instance and a policy: a preset, key overrides (as `--set`), sites forced and forbidden."""
 
     model_config = ConfigDict(extra="forbid")
-    instance: str = Field(description="Instance id (GET /api/instances).")
-    preset: str = Field("default", description="Policy preset name (GET /api/policies).")
+    instance: Text = Field(description="Instance id (GET /api/instances).")
+    preset: Text = Field("default", description="Policy preset name (GET /api/policies).")
     overrides: dict[str, Value] = Field(
         default_factory=dict, description='Policy keys to override, as `--set key=value`; null means "none".'
     )
-    force_sites: list[str] = Field(default_factory=list, description="Sites to open, by id or name (as --force-site).")
-    forbid_sites: list[str] = Field(
-        default_factory=list, description="Sites to keep closed, by id or name (as --forbid-site)."
+    force_sites: list[Text] = Field(
+        default_factory=list, max_length=MAX_SITES, description="Sites to open, by id or name (as --force-site)."
+    )
+    forbid_sites: list[Text] = Field(
+        default_factory=list,
+        max_length=MAX_SITES,
+        description="Sites to keep closed, by id or name (as --forbid-site).",
     )
 
 
@@ -102,9 +112,9 @@ class SolveRequest(PolicyRequest):
 class WhatIfRequest(PolicyRequest):
     """A ranking of a province's candidate large sites (as `allocator whatif`)."""
 
-    province: str = Field(description="Province, by code (PV25) or name (Gelderland).")
-    candidates: list[str] | None = Field(
-        None, description="Large sites to test, by id or name (default: all of the province's)."
+    province: Text = Field(description="Province, by code (PV25) or name (Gelderland).")
+    candidates: list[Text] | None = Field(
+        None, max_length=MAX_SITES, description="Large sites to test, by id or name (default: all of the province's)."
     )
     time_limit: float = Field(300.0, ge=0, le=1e7, allow_inf_nan=False, description="Seconds for each solve.")
     gap: float = Field(SolveOptions.gap, ge=0, le=1, allow_inf_nan=False, description="Relative MIP gap of each solve.")
@@ -114,9 +124,10 @@ class CompareRequest(BaseModel):
     """Plans to compare, the first as the base."""
 
     model_config = ConfigDict(extra="forbid")
-    plans: list[str] = Field(min_length=2, max_length=8, description="Plan ids (GET /api/plans).")
+    plans: list[Text] = Field(min_length=2, max_length=8, description="Plan ids (GET /api/plans).")
     figures: list[Literal["map", "provinces", "costs", "travel"]] = Field(
         ["provinces", "costs", "travel"],
+        max_length=4,
         description="The report's figures to draw, side by side on the same scales (inline SVG; the map is the slowest).",
     )
 
@@ -145,6 +156,7 @@ class ErrorBody(BaseModel):
 ERRORS = {
     400: "The body is not JSON",
     404: "No such instance, job or plan",
+    413: f"The body is larger than the API takes ({MAX_BODY_BYTES // 1024} kB; an uploaded workbook {MAX_UPLOAD_BYTES // 2**20} MB)",
     422: "Bad input: every problem, with its field and value",
 }
 
@@ -155,7 +167,41 @@ def errors(*codes: int) -> dict:
 
 
 ID = errors(404, 422)  # a route with an id in its path
-BODY = errors(400, 404, 422)  # a route with a JSON body that names an instance or plans
+BODY = errors(400, 404, 413, 422)  # a route with a JSON body that names an instance or plans
+
+
+class BodyLimit:
+    """Refuses a request body over the API's limit with 413: at once when its length is declared, else on reaching it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        upload = scope["method"] == "POST" and scope["path"] == "/api/instances"
+        # A workbook comes wrapped in a form; the route itself refuses one over MAX_UPLOAD_BYTES.
+        limit = MAX_UPLOAD_BYTES + MAX_BODY_BYTES if upload else MAX_BODY_BYTES
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await JSONResponse({"message": _too_large(limit), "problems": []}, status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:  # the framework answers this when it reads the body
+                raise HTTPException(413, _too_large(limit))
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than the API takes: at most {limit:,} bytes ({limit / 2**20:g} MB)"
 
 
 class RequestError(InputError):
@@ -233,6 +279,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _request_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(router)
     return app
@@ -340,7 +387,7 @@ def list_instances(ctx: Ctx):
     return [describe(e) for e in list(ctx.store.instances.values())]
 
 
-@router.post("/api/instances", status_code=201, responses=errors(422))
+@router.post("/api/instances", status_code=201, responses=errors(413, 422))
 def upload_instance(ctx: Ctx, file: Annotated[UploadFile, File(description="An instance workbook (.xlsx).")]):
     """Upload an instance workbook (.xlsx); validated as by the CLI."""
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
@@ -403,9 +450,7 @@ def whatif(ctx: Ctx, request: WhatIfRequest):
 
     entry, policy = _policy(ctx.store, request)
     province = resolve_province(entry.instance, request.province, "province")
-    candidates = (
-        None if request.candidates is None else list(resolve_sites(entry.instance, request.candidates, "candidates"))
-    )
+    candidates = None if request.candidates is None else list(_sites(entry.instance, request.candidates, "candidates"))
     candidate_sites(entry.instance, policy, province, candidates)
     job = ctx.runner.submit(
         "whatif",
@@ -553,11 +598,27 @@ def _policy(store: Workspace, request: PolicyRequest):
         )
     overrides = {k: "none" if v is None else v for k, v in request.overrides.items()}
     policy = load_policy(request.preset, overrides)
-    force = resolve_sites(entry.instance, request.force_sites, "force_sites")
-    forbid = resolve_sites(entry.instance, request.forbid_sites, "forbid_sites")
+    force = _sites(entry.instance, request.force_sites, "force_sites")
+    forbid = _sites(entry.instance, request.forbid_sites, "forbid_sites")
     policy = with_fixings(policy, force, forbid)
     check_policy(policy, entry.instance)
     return entry, policy
+
+
+def _sites(instance, texts: list[str], name: str) -> tuple[str, ...]:
+    """Site ids for ids or names, as the command line finds them; after MAX_UNKNOWN_SITES unknown ones the rest are not looked up."""
+    found, problems = [], []
+    for k, text in enumerate(texts):
+        if len(problems) >= MAX_UNKNOWN_SITES:
+            problems.append(Problem(name, f"{len(texts) - k} more not looked up after {len(problems)} unknown sites"))
+            break
+        try:
+            found += resolve_sites(instance, [text], name)
+        except UnknownName as exc:
+            problems += exc.problems
+    if problems:
+        raise UnknownName(problems)
+    return tuple(found)
 
 
 def _key_spec(key: str) -> dict:
