@@ -345,6 +345,28 @@ def test_a_changed_fixing_is_a_warm_re_solve_and_other_values_a_cold_one(client,
 def test_infeasible_solve_is_reported_without_a_plan(client):
     job = solve(client, forbid_sites=["LC"])  # P2's only large site, under "exactly one"
     assert job["status"] == "done" and job["result"]["status"] == "infeasible" and job["result"]["plans"] == []
+    assert [f["sentence"] for f in job["result"]["why"]] == [
+        "South: every large site is forbidden (Ceestad large (LC)), but the rule requires exactly one large site",
+        "South: the sites that may open within reach hold at most 100 places, below the demand they could serve (200); at least 100 places stay unmet",
+    ]
+
+
+def test_a_group_that_no_site_takes_is_named_under_its_plan(tmp_path):
+    app = workbench.create_app(INSTANCES / "tiny-groups", tmp_path, workers=1)
+    with TestClient(app) as c:
+        request = {"instance": "tiny-groups", "overrides": HAND, **EXACT}
+        job = wait(c, c.post("/api/solve", json={**request, "forbid_sites": ["AU", "RA"]}).json())
+        assert job["status"] == "done" and job["result"]["status"] == "optimal"
+        plan = c.get(f"/api/plans/{job['result']['plans'][0]}").json()
+        assert plan["kpis"]["unmet"] == 20
+        (why,) = plan["why"]
+        assert why["sentence"] == (
+            "unaccompanied minors (amv): no site takes its 20 places: every site that takes the group is forbidden "
+            "(Bury minors unit (AU), Aby regular (RA)); they stay unmet"
+        )
+        assert why["objects"] == ["amv", "AU", "RA"] and job["result"]["why"] == plan["why"]
+        free = wait(c, c.post("/api/solve", json=request).json())  # every place placed: nothing to explain
+        assert free["result"]["why"] == [] and c.get(f"/api/plans/{free['result']['plans'][0]}").json()["why"] == []
 
 
 def test_jobs_list_and_unknown_job(client, two_plans):
