@@ -237,6 +237,31 @@ def test_numbers_that_are_not_finite_are_refused_naming_field_and_value(client, 
     assert r.json()["problems"][0]["file"] == field and r.json()["problems"][0]["value"] == shown
 
 
+def test_any_json_value_is_answered_with_its_problem_not_a_server_error(client):
+    def sent(endpoint, body):
+        return problems(client.post(endpoint, content=body, headers={"Content-Type": "application/json"}))
+
+    huge = "1" + "0" * 400  # JSON takes it; no float holds it
+    base = '{"instance": "tiny-two-provinces", '
+    assert sent("/api/validate", base + f'"overrides": {{"budget": {huge}}}}}') == [
+        "overrides, column 'budget': must be a finite number (value: inf)"
+    ]
+    assert sent("/api/validate", base + f'"overrides": {{"scenario_weights": {{"low": -{huge}}}}}}}') == [
+        "overrides, column 'scenario_weights': must be a finite number (value: {'low': -inf})"
+    ]
+    assert sent("/api/validate", base + '"overrides": {"budget": [1]}}') == [
+        "overrides, column 'budget': must be a number (value: [1])"
+    ]
+    assert sent("/api/solve", base + '"gap": true, "time_limit": "60"}') == [
+        "time_limit: must be a valid number (value: '60')",
+        "gap: must be a valid number (value: True)",
+    ]
+    many = {f"key{k}": 1 for k in range(101)}
+    assert problems(client.post("/api/validate", json={"instance": "tiny-two-provinces", "overrides": many})) == [
+        "overrides: at most 100 entries (the API's limit), not 101"
+    ]
+
+
 def test_the_frameworks_own_errors_have_the_workbench_format(client):
     assert problems(client.get("/api/nothing"), 404) == []
     assert client.get("/api/nothing").json()["message"] == "no such address: GET /api/nothing (GET /docs lists the API)"
@@ -252,6 +277,14 @@ def test_the_frameworks_own_errors_have_the_workbench_format(client):
         "format: must be 'zip', 'xlsx' or 'html' (value: 'pdf')"
     ]
     assert problems(client.post("/api/instances")) == ["file: required"]
+    # A path with routes for several methods names them all.
+    r = client.delete("/api/instances")
+    assert problems(r, 405) == [] and r.headers["allow"] == "GET, POST"
+    assert r.json()["message"] == "method not allowed: DELETE /api/instances (allowed: GET, POST)"
+    assert client.put("/api/plans/P1").headers["allow"] == "DELETE, GET"
+    broken = "--b\r\nNone--b--\r\n"  # declared a form, and not one
+    r = client.post("/api/instances", content=broken, headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert problems(r, 400) == []
 
 
 def test_a_request_too_large_is_refused_at_once_naming_the_limit(client):
@@ -303,6 +336,17 @@ def test_the_api_documents_its_error_format(client):
                     assert answer["content"]["application/json"]["schema"] == error, (method, path, code)
     assert set(spec["paths"]["/api/solve"]["post"]["responses"]) == {"202", "400", "404", "413", "422"}
     assert set(spec["paths"]["/api/jobs/{job_id}"]["get"]["responses"]) == {"200", "404", "422"}
+    assert set(spec["paths"]["/api/instances"]["post"]["responses"]) == {"201", "400", "413", "422"}
+    # Files are described as what they are, and the presets by name.
+    download = spec["paths"]["/api/plans/{plan_id}/download"]["get"]["responses"]["200"]["content"]
+    assert set(download) == {"application/zip", workbench.XLSX, "text/html"}
+    assert set(spec["paths"]["/api/report"]["get"]["responses"]["200"]["content"]) == {"text/html"}
+    assert schemas["PolicyRequest"]["properties"]["preset"]["enum"] == [
+        "backtest",
+        "default",
+        "no-large-rule",
+        "regional",
+    ]
 
 
 # ---------------------------------------------------------------- solve jobs

@@ -13,6 +13,7 @@ import atexit
 import dataclasses
 import io
 import json
+import math
 import shutil
 import tempfile
 import threading
@@ -22,16 +23,17 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.background import BackgroundTask
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..core.errors import InputError, PolicyError, Problem
 from ..data.load import load_instance
@@ -56,6 +58,7 @@ MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # as a table file of an instance folder
 MAX_BODY_BYTES = 1024 * 1024  # any other request (every site of nl-2024 by name is some 50 kB)
 MAX_SITES = 5000  # sites in one list of a request (nl-2024 has 1,517)
 MAX_TEXT = 200  # characters of an id or a name
+MAX_OVERRIDES = 100  # policy keys overridden in one request (a policy has some 20)
 MAX_UNKNOWN_SITES = 20  # unknown names looked up per list: each is a fuzzy search through every site's name
 # The policy keys the page offers, in this order (the rest keep the preset's values).
 FORM_KEYS = (
@@ -72,8 +75,9 @@ FORM_KEYS = (
     "demand_scale",
     "whole_places",
 )
-Value = str | float | int | bool | None
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
+# Checked by the policy's own rules, which name the key and the value, as for `--set`.
+Value = Annotated[Any, WithJsonSchema({"anyOf": [{"type": t} for t in ("string", "number", "boolean", "null")]})]
 
 
 class PolicyRequest(BaseModel):
@@ -81,9 +85,15 @@ class PolicyRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     instance: Text = Field(description="Instance id (GET /api/instances).")
-    preset: Text = Field("default", description="Policy preset name (GET /api/policies).")
-    overrides: dict[str, Value] = Field(
-        default_factory=dict, description='Policy keys to override, as `--set key=value`; null means "none".'
+    preset: Text = Field(
+        "default",
+        description="Policy preset name (GET /api/policies).",
+        json_schema_extra={"enum": available_presets()},  # checked by _policy, in the command line's words
+    )
+    overrides: dict[Text, Value] = Field(
+        default_factory=dict,
+        max_length=MAX_OVERRIDES,
+        description='Policy keys to override, as `--set key=value`; null means "none".',
     )
     force_sites: list[Text] = Field(
         default_factory=list, max_length=MAX_SITES, description="Sites to open, by id or name (as --force-site)."
@@ -98,11 +108,14 @@ class PolicyRequest(BaseModel):
 class SolveRequest(PolicyRequest):
     """A solve: the policy, limits, and a label for the plan."""
 
-    time_limit: float = Field(300.0, ge=0, le=1e7, allow_inf_nan=False, description="Seconds for the whole solve.")
+    time_limit: float = Field(
+        300.0, ge=0, le=1e7, strict=True, allow_inf_nan=False, description="Seconds for the whole solve."
+    )
     gap: float = Field(
         SolveOptions.gap,
         ge=0,
         le=1,
+        strict=True,
         allow_inf_nan=False,
         description="Relative MIP gap at which a plan counts as optimal.",
     )
@@ -116,8 +129,17 @@ class WhatIfRequest(PolicyRequest):
     candidates: list[Text] | None = Field(
         None, max_length=MAX_SITES, description="Large sites to test, by id or name (default: all of the province's)."
     )
-    time_limit: float = Field(300.0, ge=0, le=1e7, allow_inf_nan=False, description="Seconds for each solve.")
-    gap: float = Field(SolveOptions.gap, ge=0, le=1, allow_inf_nan=False, description="Relative MIP gap of each solve.")
+    time_limit: float = Field(
+        300.0, ge=0, le=1e7, strict=True, allow_inf_nan=False, description="Seconds for each solve."
+    )
+    gap: float = Field(
+        SolveOptions.gap,
+        ge=0,
+        le=1,
+        strict=True,
+        allow_inf_nan=False,
+        description="Relative MIP gap of each solve.",
+    )
 
 
 class CompareRequest(BaseModel):
@@ -154,7 +176,7 @@ class ErrorBody(BaseModel):
 
 
 ERRORS = {
-    400: "The body is not JSON",
+    400: "The body cannot be read (not JSON, or for an upload not a form)",
     404: "No such instance, job or plan",
     413: f"The body is larger than the API takes ({MAX_BODY_BYTES // 1024} kB; an uploaded workbook {MAX_UPLOAD_BYTES // 2**20} MB)",
     422: "Bad input: every problem, with its field and value",
@@ -168,6 +190,12 @@ def errors(*codes: int) -> dict:
 
 ID = errors(404, 422)  # a route with an id in its path
 BODY = errors(400, 404, 413, 422)  # a route with a JSON body that names an instance or plans
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def files(description: str, *types: str) -> dict:
+    """The answer of a route that sends a file, for its OpenAPI description."""
+    return {200: {"description": description, "content": {t: {} for t in types}}}
 
 
 class BodyLimit:
@@ -335,7 +363,8 @@ def _request_message(error: dict) -> str:
         return "must be a JSON object"
     if kind == "too_long":
         items = "entries" if ctx.get("field_type") == "Dictionary" else "items"
-        return f"at most {ctx['max_length']:,} {items} (the API's limit), not {ctx['actual_length']:,}"
+        given = ctx.get("actual_length") or len(error["input"])  # not counted for a dictionary
+        return f"at most {ctx['max_length']:,} {items} (the API's limit), not {given:,}"
     if kind == "string_too_long":
         return f"at most {ctx['max_length']:,} characters (the API's limit)"
     message = error["msg"]
@@ -349,16 +378,28 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
     """HTTP errors (unknown ids and addresses, methods not allowed, ...) as a message without problems."""
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
-    message = exc.detail
+    message, headers = exc.detail, exc.headers
     if message == HTTPStatus(exc.status_code).phrase:  # the framework's own: say what was asked
         what = f"{request.method} {request.url.path}"
         if exc.status_code == 404:
             message = f"no such address: {what} (GET /docs lists the API)"
         elif exc.status_code == 405:
-            message = f"method not allowed: {what} (allowed: {(exc.headers or {}).get('Allow', 'none')})"
+            # The framework names the methods of the first route of this path only.
+            routes = [*router.routes, *request.app.router.routes]
+            allowed = ", ".join(
+                sorted(
+                    {
+                        method
+                        for route in routes
+                        if getattr(route, "methods", None) and route.matches(request.scope)[0] is not Match.NONE
+                        for method in route.methods
+                    }
+                )
+            )
+            message, headers = f"method not allowed: {what} (allowed: {allowed})", {**(headers or {}), "Allow": allowed}
         else:
             message = f"{message.lower()}: {what}"
-    return JSONResponse({"message": message, "problems": []}, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"message": message, "problems": []}, status_code=exc.status_code, headers=headers)
 
 
 async def _internal_error(request: Request, exc: Exception):
@@ -387,7 +428,7 @@ def list_instances(ctx: Ctx):
     return [describe(e) for e in list(ctx.store.instances.values())]
 
 
-@router.post("/api/instances", status_code=201, responses=errors(413, 422))
+@router.post("/api/instances", status_code=201, responses=errors(400, 413, 422))
 def upload_instance(ctx: Ctx, file: Annotated[UploadFile, File(description="An instance workbook (.xlsx).")]):
     """Upload an instance workbook (.xlsx); validated as by the CLI."""
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
@@ -510,7 +551,11 @@ def delete_plan(ctx: Ctx, plan_id: str):
     return Response(status_code=204)
 
 
-@router.get("/api/plans/{plan_id}/download", responses=ID)
+@router.get(
+    "/api/plans/{plan_id}/download",
+    response_class=Response,
+    responses={**files("The file", "application/zip", XLSX, "text/html"), **ID},
+)
 def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "zip"):
     """A plan as a solution folder (zip), a workbook or the HTML report."""
     entry = _plan(ctx.store, plan_id)
@@ -525,12 +570,11 @@ def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "z
         from ..results.solution import read_solution
 
         target = write_solution_workbook(read_solution(entry.folder), folder / f"{entry.id}.xlsx")
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return FileResponse(str(target), media_type=media, filename=target.name, background=cleanup)
+        return FileResponse(str(target), media_type=XLSX, filename=target.name, background=cleanup)
     return _report(ctx, [entry.id], folder, cleanup)
 
 
-@router.get("/api/report", responses=ID)
+@router.get("/api/report", response_class=Response, responses={**files("The report", "text/html"), **ID})
 def report(ctx: Ctx, plans: Annotated[list[str], Query(min_length=1, max_length=8, description="Plan ids.")]):
     """One HTML report of one or more plans, side by side (as `allocator report`)."""
     for plan_id in plans:
@@ -596,13 +640,27 @@ def _policy(store: Workspace, request: PolicyRequest):
                 )
             ]
         )
-    overrides = {k: "none" if v is None else v for k, v in request.overrides.items()}
+    overrides = {k: "none" if v is None else _float_range(v) for k, v in request.overrides.items()}
     policy = load_policy(request.preset, overrides)
     force = _sites(entry.instance, request.force_sites, "force_sites")
     forbid = _sites(entry.instance, request.forbid_sites, "forbid_sites")
     policy = with_fixings(policy, force, forbid)
     check_policy(policy, entry.instance)
     return entry, policy
+
+
+def _float_range(value):
+    """Integers beyond a float's range as the infinity JSON makes of 1e999 (the policy reads numbers as floats)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, dict):
+        return {k: _float_range(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_float_range(v) for v in value]
+    return value
 
 
 def _sites(instance, texts: list[str], name: str) -> tuple[str, ...]:
