@@ -256,6 +256,14 @@ def test_any_json_value_is_answered_with_its_problem_not_a_server_error(client):
         "time_limit: must be a valid number (value: '60')",
         "gap: must be a valid number (value: True)",
     ]
+    # JSON's \\u escapes spell lone surrogates too, which no UTF-8 answer can hold: refused, and named escaped.
+    assert sent("/api/solve", base + '"label": "a\\udc00", "force_sites": ["\\ud800"]}') == [
+        "force_sites[0]: must be text without lone surrogates (value: '\\ud800')",
+        "label: must be text without lone surrogates (value: 'a\\udc00')",
+    ]
+    assert sent("/api/validate", base + '"overrides": {"name": ["\\udc00"]}}') == [
+        "overrides.name: must be text without lone surrogates"
+    ]
     many = {f"key{k}": 1 for k in range(101)}
     assert problems(client.post("/api/validate", json={"instance": "tiny-two-provinces", "overrides": many})) == [
         "overrides: at most 100 entries (the API's limit), not 101"

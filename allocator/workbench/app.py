@@ -29,7 +29,7 @@ from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Req
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.background import BackgroundTask
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -51,7 +51,7 @@ from ..data.policy import (
 )
 from ..solve.options import SolveOptions
 from .jobs import JobRunner
-from .jsonable import MAX_PROBLEMS, error_dict
+from .jsonable import MAX_PROBLEMS, error_dict, writable
 from .store import Workspace, describe, instance_map, plan_detail
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # as a table file of an instance folder
@@ -75,9 +75,36 @@ FORM_KEYS = (
     "demand_scale",
     "whole_places",
 )
+
+
+UNICODE = "must be text without lone surrogates"
+
+
+def _unicode(value):
+    """Text that can be written back, also inside an override's value (the framework checks the typed fields):
+    JSON's \\u escapes also spell lone surrogates, which UTF-8 cannot hold."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(UNICODE) from None
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _unicode(k)
+            _unicode(v)
+    elif isinstance(value, list):
+        for v in value:
+            _unicode(v)
+    return value
+
+
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 # Checked by the policy's own rules, which name the key and the value, as for `--set`.
-Value = Annotated[Any, WithJsonSchema({"anyOf": [{"type": t} for t in ("string", "number", "boolean", "null")]})]
+Value = Annotated[
+    Any,
+    AfterValidator(_unicode),
+    WithJsonSchema({"anyOf": [{"type": t} for t in ("string", "number", "boolean", "null")]}),
+]
 
 
 class PolicyRequest(BaseModel):
@@ -365,9 +392,11 @@ def _request_message(error: dict) -> str:
         items = "entries" if ctx.get("field_type") == "Dictionary" else "items"
         given = ctx.get("actual_length") or len(error["input"])  # not counted for a dictionary
         return f"at most {ctx['max_length']:,} {items} (the API's limit), not {given:,}"
+    if kind == "string_unicode":
+        return UNICODE
     if kind == "string_too_long":
         return f"at most {ctx['max_length']:,} characters (the API's limit)"
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     for lead in ("Input should", "List should", "String should", "Dictionary should", "Value should"):
         if message.startswith(lead):
             return "must" + message[len(lead) :]
@@ -399,7 +428,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
             message, headers = f"method not allowed: {what} (allowed: {allowed})", {**(headers or {}), "Allow": allowed}
         else:
             message = f"{message.lower()}: {what}"
-    return JSONResponse({"message": message, "problems": []}, status_code=exc.status_code, headers=headers)
+    return JSONResponse({"message": writable(message), "problems": []}, status_code=exc.status_code, headers=headers)
 
 
 async def _internal_error(request: Request, exc: Exception):

@@ -33,7 +33,12 @@ def problem_dict(problem) -> dict:
     out = dataclasses.asdict(problem)
     out["value"] = None if problem.value is None else str(problem.value)
     out["text"] = str(problem)
-    return out
+    return {k: writable(v) if isinstance(v, str) else v for k, v in out.items()}
+
+
+def writable(text: str) -> str:
+    """Text as UTF-8 can hold it: a lone surrogate (from a JSON \\u escape) spelled as its escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def error_dict(error) -> dict:
@@ -43,7 +48,7 @@ def error_dict(error) -> dict:
     lines = [f"{n} problem{'s' if n != 1 else ''} in the {error.what}:"] + [f"  - {p}" for p in shown]
     if n > len(shown):
         lines.append(f"  ... and {n - len(shown)} more")
-    return {"message": "\n".join(lines), "problems": [problem_dict(p) for p in shown]}
+    return {"message": writable("\n".join(lines)), "problems": [problem_dict(p) for p in shown]}
 
 
 def _cut(problem):
