@@ -332,6 +332,15 @@ def test_unknown_sites_are_looked_up_until_20_are_found(client):
     assert found[-1] == "forbid_sites: 4979 more not looked up after 20 unknown sites"
 
 
+def test_an_internal_error_has_the_workbench_format_too(client, monkeypatch):
+    def broken(entry):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(workbench, "describe", broken)
+    r = TestClient(client.app, raise_server_exceptions=False).get("/api/instances")
+    assert problems(r, 500) == [] and r.json()["message"] == "internal error: RuntimeError: broken on purpose"
+
+
 def test_the_api_documents_its_error_format(client):
     spec = client.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]

@@ -205,7 +205,7 @@ class ErrorBody(BaseModel):
 ERRORS = {
     400: "The body cannot be read (not JSON, or for an upload not a form)",
     404: "No such instance, job or plan",
-    413: f"The body is larger than the API takes ({MAX_BODY_BYTES // 1024} kB; an uploaded workbook {MAX_UPLOAD_BYTES // 2**20} MB)",
+    413: f"The body is larger than the API takes ({MAX_BODY_BYTES / 2**20:g} MB, an uploaded workbook {MAX_UPLOAD_BYTES / 2**20:g} MB)",
     422: "Bad input: every problem, with its field and value",
 }
 
@@ -433,7 +433,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
 
 async def _internal_error(request: Request, exc: Exception):
     """An error of the server itself (its traceback goes to the server's log)."""
-    return JSONResponse({"message": f"internal error: {type(exc).__name__}: {exc}", "problems": []}, status_code=500)
+    message = writable(f"internal error: {type(exc).__name__}: {exc}")
+    return JSONResponse({"message": message, "problems": []}, status_code=500)
 
 
 @router.get("/", include_in_schema=False)
