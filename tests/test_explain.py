@@ -317,3 +317,47 @@ def test_national_instance_with_every_large_candidate_of_zeeland_forbidden():
     assert relaxed.constraint in ["large_site_per_province[PV29]"] + [f"open_site[{s}]" for s in zeeland]
     (iis,) = [f for f in e.findings if f.source == "iis"]
     assert iis.objects[0] == "large_site_per_province[PV29]"
+
+
+FAR = {("A", "RA"): "50", ("B", "RA"): "50", ("A", "AU"): "50", ("B", "AU"): "50"}
+
+
+@pytest.mark.parametrize(
+    ("forbid", "far", "takers", "expected"),
+    [
+        (
+            "AU,RA",
+            (),
+            None,
+            "every site that takes the group is forbidden (Bury minors unit (AU), Aby regular (RA))",
+        ),
+        (
+            "AU",
+            (("A", "RA"), ("B", "RA")),
+            None,
+            "the sites that take the group are forbidden (Bury minors unit (AU)) or beyond the travel limits or outside the province of its municipalities",
+        ),
+        (
+            "",
+            tuple(FAR),
+            None,
+            "the 2 sites that take the group are all beyond the travel limits or outside the province of its municipalities",
+        ),
+        ("", (), [], "no site takes the group (site_groups.csv, and the group's sites rule)"),
+    ],
+)
+def test_a_demand_group_that_no_site_takes_is_named(copy_instance, forbid, far, takers, expected):
+    folder, edit = copy_instance("tiny-groups")
+    edit(
+        "travel_times",
+        lambda df: df.assign(
+            minutes=[FAR[(i, s)] if (i, s) in far else m for i, s, m in zip(df.municipality, df.site, df.minutes)]
+        ),
+    )
+    if takers is not None:
+        edit("site_groups", lambda df: df[df.group != "amv"])
+    fixings = {"forbid_sites": forbid} if forbid else {}
+    e = why(load_instance(folder), max_travel_minutes_regular=30, **fixings)
+    (finding,) = [f for f in e.findings if f.source == "check"]
+    assert e.verdict == "unmet" and finding.effect == "unmet" and finding.amount == 20
+    assert finding.sentence == f"unaccompanied minors (amv): no site takes its 20 places: {expected}; they stay unmet"

@@ -40,9 +40,12 @@ def solve(client, **request):
     return wait(client, r.json())
 
 
-def problems(response) -> list[str]:
-    assert response.status_code == 422, response.text
-    return [p["text"] for p in response.json()["problems"]]
+def problems(response, status=422) -> list[str]:
+    """The problems of an error answer, which has the workbench's format whoever raised it."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"message", "problems"} and isinstance(body["message"], str), body
+    return [p["text"] for p in body["problems"]]
 
 
 @pytest.fixture(scope="module")
@@ -213,10 +216,154 @@ def test_sites_and_provinces_by_name_as_on_the_command_line(client):
 
 def test_request_fields_are_checked(client):
     r = client.post("/api/solve", json={"instance": "tiny-two-provinces", "time_limit": -1, "colour": "red"})
-    assert r.status_code == 422
-    assert {tuple(d["loc"]) for d in r.json()["detail"]} == {("body", "time_limit"), ("body", "colour")}
-    assert client.post("/api/solve", json={"preset": "default"}).status_code == 422  # no instance
-    assert client.post("/api/solve", json={"instance": "nope"}).status_code == 404
+    assert problems(r) == [
+        "time_limit: must be greater than or equal to 0 (value: -1)",
+        "colour: unknown field (value: 'red')",
+    ]
+    assert r.json()["message"].startswith("2 problems in the request:\n  - time_limit: must be greater")
+    assert problems(client.post("/api/solve", json={"preset": "default"})) == ["instance: required"]
+    assert problems(client.post("/api/solve", json={"instance": "nope"}), 404) == []
+
+
+@pytest.mark.parametrize("endpoint", ["/api/solve", "/api/whatif"])
+@pytest.mark.parametrize("field", ["time_limit", "gap"])
+@pytest.mark.parametrize(("literal", "shown"), [("NaN", "nan"), ("Infinity", "inf"), ("-Infinity", "-inf")])
+def test_numbers_that_are_not_finite_are_refused_naming_field_and_value(client, endpoint, field, literal, shown):
+    # Python's JSON reads these literals as floats; they cannot be written back as JSON.
+    province = ', "province": "P1"' if endpoint == "/api/whatif" else ""
+    body = f'{{"instance": "tiny-two-provinces"{province}, "{field}": {literal}}}'
+    r = client.post(endpoint, content=body, headers={"Content-Type": "application/json"})
+    assert problems(r) == [f"{field}: must be a finite number (value: {shown})"]
+    assert r.json()["problems"][0]["file"] == field and r.json()["problems"][0]["value"] == shown
+
+
+def test_any_json_value_is_answered_with_its_problem_not_a_server_error(client):
+    def sent(endpoint, body):
+        return problems(client.post(endpoint, content=body, headers={"Content-Type": "application/json"}))
+
+    huge = "1" + "0" * 400  # JSON takes it; no float holds it
+    base = '{"instance": "tiny-two-provinces", '
+    assert sent("/api/validate", base + f'"overrides": {{"budget": {huge}}}}}') == [
+        "overrides, column 'budget': must be a finite number (value: inf)"
+    ]
+    assert sent("/api/validate", base + f'"overrides": {{"scenario_weights": {{"low": -{huge}}}}}}}') == [
+        "overrides, column 'scenario_weights': must be a finite number (value: {'low': -inf})"
+    ]
+    assert sent("/api/validate", base + '"overrides": {"budget": [1]}}') == [
+        "overrides, column 'budget': must be a number (value: [1])"
+    ]
+    assert sent("/api/solve", base + '"gap": true, "time_limit": "60"}') == [
+        "time_limit: must be a valid number (value: '60')",
+        "gap: must be a valid number (value: True)",
+    ]
+    # JSON's \\u escapes spell lone surrogates too, which no UTF-8 answer can hold: refused, and named escaped.
+    assert sent("/api/solve", base + '"label": "a\\udc00", "force_sites": ["\\ud800"]}') == [
+        "force_sites[0]: must be text without lone surrogates (value: '\\ud800')",
+        "label: must be text without lone surrogates (value: 'a\\udc00')",
+    ]
+    assert sent("/api/validate", base + '"overrides": {"name": ["\\udc00"]}}') == [
+        "overrides.name: must be text without lone surrogates"
+    ]
+    many = {f"key{k}": 1 for k in range(101)}
+    assert problems(client.post("/api/validate", json={"instance": "tiny-two-provinces", "overrides": many})) == [
+        "overrides: at most 100 entries (the API's limit), not 101"
+    ]
+
+
+def test_the_frameworks_own_errors_have_the_workbench_format(client):
+    assert problems(client.get("/api/nothing"), 404) == []
+    assert client.get("/api/nothing").json()["message"] == "no such address: GET /api/nothing (GET /docs lists the API)"
+    r = client.put("/api/solve", json={"instance": "tiny-two-provinces"})
+    assert problems(r, 405) == [] and r.headers["allow"] == "POST"
+    assert r.json()["message"] == "method not allowed: PUT /api/solve (allowed: POST)"
+    r = client.post("/api/solve", content='{"instance": ', headers={"Content-Type": "application/json"})
+    assert problems(r, 400) == ["request body: not valid JSON: Expecting value at character 13"]
+    r = client.post("/api/solve", content="[1, 2]", headers={"Content-Type": "application/json"})
+    assert problems(r) == ["request body: must be a JSON object"]
+    assert problems(client.get("/api/report")) == ["plans: required"]
+    assert problems(client.get("/api/plans/P1/download?format=pdf")) == [
+        "format: must be 'zip', 'xlsx' or 'html' (value: 'pdf')"
+    ]
+    assert problems(client.post("/api/instances")) == ["file: required"]
+    # A path with routes for several methods names them all.
+    r = client.delete("/api/instances")
+    assert problems(r, 405) == [] and r.headers["allow"] == "GET, POST"
+    assert r.json()["message"] == "method not allowed: DELETE /api/instances (allowed: GET, POST)"
+    assert client.put("/api/plans/P1").headers["allow"] == "DELETE, GET"
+    broken = "--b\r\nNone--b--\r\n"  # declared a form, and not one
+    r = client.post("/api/instances", content=broken, headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert problems(r, 400) == []
+
+
+def test_a_request_too_large_is_refused_at_once_naming_the_limit(client):
+    many = [f"L-GM{k:06d}" for k in range(200_000)]
+    for endpoint in ("/api/validate", "/api/solve", "/api/whatif"):
+        r = client.post(endpoint, json={"instance": "tiny-two-provinces", "province": "P1", "forbid_sites": many})
+        assert problems(r, 413) == []
+        assert r.json()["message"] == ("the request body is larger than the API takes: at most 1,048,576 bytes (1 MB)")
+    # Without a declared length (chunked), refused on reaching the limit.
+    chunks = iter([b'{"instance": "tiny-two-provinces", "forbid_sites": ["'] + [b"x" * 65536] * 20 + [b'"]}'])
+    r = client.post("/api/validate", content=chunks, headers={"Content-Type": "application/json"})
+    assert problems(r, 413) == [] and "at most 1,048,576 bytes" in r.json()["message"]
+
+
+def test_lists_and_texts_have_a_limit_and_errors_list_at_most_50_problems(client):
+    r = client.post("/api/validate", json={"instance": "tiny-two-provinces", "force_sites": ["LA"] * 5001})
+    assert problems(r) == ["force_sites: at most 5,000 items (the API's limit), not 5,001"]
+    r = client.post(
+        "/api/whatif", json={"instance": "tiny-two-provinces", "province": "P1", "candidates": ["LA"] * 5001}
+    )
+    assert problems(r) == ["candidates: at most 5,000 items (the API's limit), not 5,001"]
+    r = client.post("/api/validate", json={"instance": "tiny-two-provinces", "forbid_sites": ["x" * 201] * 60})
+    found = problems(r)
+    assert len(found) == 50 and found[0] == (
+        f"forbid_sites[0]: at most 200 characters (the API's limit) (value: '{'x' * 100}... (201 characters)')"
+    )
+    assert r.json()["message"].startswith("60 problems in the request:\n")
+    assert r.json()["message"].endswith(
+        "\n  - forbid_sites[49]" + found[-1][len("forbid_sites[49]") :] + "\n  ... and 10 more"
+    )
+
+
+def test_unknown_sites_are_looked_up_until_20_are_found(client):
+    r = client.post("/api/validate", json={"instance": "tiny-two-provinces", "forbid_sites": ["LA"] + ["NOPE"] * 4999})
+    found = problems(r)
+    assert len(found) == 21 and found[0].startswith("forbid_sites: no site with this id or name; known: LA (Aburg")
+    assert found[-1] == "forbid_sites: 4979 more not looked up after 20 unknown sites"
+
+
+def test_an_internal_error_has_the_workbench_format_too(client, monkeypatch):
+    def broken(entry):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(workbench, "describe", broken)
+    r = TestClient(client.app, raise_server_exceptions=False).get("/api/instances")
+    assert problems(r, 500) == [] and r.json()["message"] == "internal error: RuntimeError: broken on purpose"
+
+
+def test_the_api_documents_its_error_format(client):
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and set(schemas["ErrorBody"]["properties"]) == {"message", "problems"}
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            for code, answer in op["responses"].items():
+                if code.startswith("4"):
+                    assert answer["content"]["application/json"]["schema"] == error, (method, path, code)
+    assert set(spec["paths"]["/api/solve"]["post"]["responses"]) == {"202", "400", "404", "413", "422"}
+    assert set(spec["paths"]["/api/jobs/{job_id}"]["get"]["responses"]) == {"200", "404", "422"}
+    assert set(spec["paths"]["/api/instances"]["post"]["responses"]) == {"201", "400", "413", "422"}
+    # Files are described as what they are, and the presets by name.
+    download = spec["paths"]["/api/plans/{plan_id}/download"]["get"]["responses"]["200"]["content"]
+    assert set(download) == {"application/zip", workbench.XLSX, "text/html"}
+    assert set(spec["paths"]["/api/report"]["get"]["responses"]["200"]["content"]) == {"text/html"}
+    assert schemas["PolicyRequest"]["properties"]["preset"]["enum"] == [
+        "backtest",
+        "default",
+        "no-large-rule",
+        "regional",
+    ]
 
 
 # ---------------------------------------------------------------- solve jobs
@@ -259,6 +406,28 @@ def test_a_changed_fixing_is_a_warm_re_solve_and_other_values_a_cold_one(client,
 def test_infeasible_solve_is_reported_without_a_plan(client):
     job = solve(client, forbid_sites=["LC"])  # P2's only large site, under "exactly one"
     assert job["status"] == "done" and job["result"]["status"] == "infeasible" and job["result"]["plans"] == []
+    assert [f["sentence"] for f in job["result"]["why"]] == [
+        "South: every large site is forbidden (Ceestad large (LC)), but the rule requires exactly one large site",
+        "South: the sites that may open within reach hold at most 100 places, below the demand they could serve (200); at least 100 places stay unmet",
+    ]
+
+
+def test_a_group_that_no_site_takes_is_named_under_its_plan(tmp_path):
+    app = workbench.create_app(INSTANCES / "tiny-groups", tmp_path, workers=1)
+    with TestClient(app) as c:
+        request = {"instance": "tiny-groups", "overrides": HAND, **EXACT}
+        job = wait(c, c.post("/api/solve", json={**request, "forbid_sites": ["AU", "RA"]}).json())
+        assert job["status"] == "done" and job["result"]["status"] == "optimal"
+        plan = c.get(f"/api/plans/{job['result']['plans'][0]}").json()
+        assert plan["kpis"]["unmet"] == 20
+        (why,) = plan["why"]
+        assert why["sentence"] == (
+            "unaccompanied minors (amv): no site takes its 20 places: every site that takes the group is forbidden "
+            "(Bury minors unit (AU), Aby regular (RA)); they stay unmet"
+        )
+        assert why["objects"] == ["amv", "AU", "RA"] and job["result"]["why"] == plan["why"]
+        free = wait(c, c.post("/api/solve", json=request).json())  # every place placed: nothing to explain
+        assert free["result"]["why"] == [] and c.get(f"/api/plans/{free['result']['plans'][0]}").json()["why"] == []
 
 
 def test_jobs_list_and_unknown_job(client, two_plans):

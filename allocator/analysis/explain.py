@@ -5,8 +5,9 @@ Three sources, each reported as findings that name the rule, the objects and a s
 1. Checks before any solve: per province the large-site rule against its candidates (missing,
    forbidden, forced twice, or every candidate's minimum size above the demand within reach),
    sites that must open but cannot fill their minimum size, municipalities that no site may
-   serve (which travel limit or province rule cuts them off, and the nearest site), the capacity
-   within reach, and a lower bound on the spend of any plan against the budget.
+   serve (which travel limit or province rule cuts them off, and the nearest site), demand groups
+   that no site takes, the capacity within reach, and a lower bound on the spend of any plan
+   against the budget.
 2. An elastic model: the same model with a penalised slack on every hard rule (the large-site
    rule, minimum sizes, budget, mean travel limit, and the fixings of existing, forced and
    forbidden sites). It finds the fewest rules to relax (ties broken by the smallest relative
@@ -205,6 +206,8 @@ def presolve_findings(instance: Instance, policy: Policy, data, words: _Words | 
     if not data.groups:  # per municipality; with demand groups the elastic model finds these causes
         found += _cut_off_municipalities(w)
         found += _capacity_checks(w)
+    else:
+        found += _groups_placed_nowhere(w)
     found += _penalty_check(w)
     return found
 
@@ -471,6 +474,48 @@ def _cut_off_municipalities(w: _Words) -> list[Finding]:
                 "check",
                 "unmet",
                 float(d),
+            )
+        )
+    return out
+
+
+def _groups_placed_nowhere(w: _Words) -> list[Finding]:
+    """Demand groups that no site can take: none takes the group, every one that does is forbidden, or none is within reach."""
+    groups, d = w.instance.groups, w.data
+    reached = {arc[2] for arc in d.arcs if arc[1] not in w.forbidden}
+    out = []
+    for g in d.groups:
+        demand = sum(v for (_, h), v in d.demand.items() if h == g)
+        if demand == 0 or g in reached:
+            continue
+        takers = list(groups.eligible.loc[groups.eligible["group"] == g, "site"])
+        forbidden = [s for s in takers if s in w.forbidden]
+        named = forbidden[:8]
+        listed = ", ".join(w.site(s) for s in named) + (f" and {len(forbidden) - 8} more" if len(forbidden) > 8 else "")
+        if not takers:
+            rule, why = "site_groups", "no site takes the group (site_groups.csv, and the group's sites rule)"
+        elif len(forbidden) == len(takers):
+            rule, why = "forbid_sites", f"every site that takes the group is forbidden ({listed})"
+        elif forbidden:
+            rule, why = (
+                "forbid_sites",
+                f"the sites that take the group are forbidden ({listed}) or beyond the travel limits or outside the province of its municipalities",
+            )
+        else:
+            rule, why = (
+                "unreachable",
+                f"the {len(takers)} sites that take the group are all beyond the travel limits or outside the province of its municipalities",
+            )
+            named = takers[:8]
+        out.append(
+            Finding(
+                rule,
+                f"demand_balance[*,{g}]",
+                (g, *named),
+                f"{groups.name(g)} ({g}): no site takes its {w.places(demand)} places: {why}; they stay unmet",
+                "check",
+                "unmet",
+                float(demand),
             )
         )
     return out

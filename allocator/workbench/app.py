@@ -3,7 +3,8 @@
 validate (instances, policies), solve and whatif (jobs in worker processes), compare, and report
 and downloads. The API is described at ``/docs`` (OpenAPI); every input is validated by the same
 functions as on the command line, and bad input is answered with status 422 and every problem
-(file or sheet, row, column, cell, value).
+(file or sheet, row, column, cell, value). Every error, the framework's own included (an unknown
+address, a method not allowed, a body that is not JSON), is answered as ``{"message", "problems"}``.
 """
 
 from __future__ import annotations
@@ -12,25 +13,31 @@ import atexit
 import dataclasses
 import io
 import json
+import math
 import shutil
 import tempfile
 import threading
 import zipfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.background import BackgroundTask
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..core.errors import InputError, PolicyError, Problem
 from ..data.load import load_instance
-from ..data.names import resolve_province, resolve_sites
+from ..data.names import UnknownName, resolve_province, resolve_sites
 from ..data.policy import (
     BOOLEAN,
     KEYS,
@@ -44,10 +51,15 @@ from ..data.policy import (
 )
 from ..solve.options import SolveOptions
 from .jobs import JobRunner
-from .jsonable import problem_dict
+from .jsonable import MAX_PROBLEMS, error_dict, writable
 from .store import Workspace, describe, instance_map, plan_detail
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # as a table file of an instance folder
+MAX_BODY_BYTES = 1024 * 1024  # any other request (every site of nl-2024 by name is some 50 kB)
+MAX_SITES = 5000  # sites in one list of a request (nl-2024 has 1,517)
+MAX_TEXT = 200  # characters of an id or a name
+MAX_OVERRIDES = 100  # policy keys overridden in one request (a policy has some 20)
+MAX_UNKNOWN_SITES = 20  # unknown names looked up per list: each is a fuzzy search through every site's name
 # The policy keys the page offers, in this order (the rest keep the preset's values).
 FORM_KEYS = (
     "budget",
@@ -63,52 +75,194 @@ FORM_KEYS = (
     "demand_scale",
     "whole_places",
 )
-Value = str | float | int | bool | None
+
+
+UNICODE = "must be text without lone surrogates"
+
+
+def _unicode(value):
+    """Text that can be written back, also inside an override's value (the framework checks the typed fields):
+    JSON's \\u escapes also spell lone surrogates, which UTF-8 cannot hold."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(UNICODE) from None
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _unicode(k)
+            _unicode(v)
+    elif isinstance(value, list):
+        for v in value:
+            _unicode(v)
+    return value
+
+
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+# Checked by the policy's own rules, which name the key and the value, as for `--set`.
+Value = Annotated[
+    Any,
+    AfterValidator(_unicode),
+    WithJsonSchema({"anyOf": [{"type": t} for t in ("string", "number", "boolean", "null")]}),
+]
 
 
 class PolicyRequest(BaseModel):
     """An instance and a policy: a preset, key overrides (as `--set`), sites forced and forbidden."""
 
     model_config = ConfigDict(extra="forbid")
-    instance: str = Field(description="Instance id (GET /api/instances).")
-    preset: str = Field("default", description="Policy preset name (GET /api/policies).")
-    overrides: dict[str, Value] = Field(
-        default_factory=dict, description='Policy keys to override, as `--set key=value`; null means "none".'
+    instance: Text = Field(description="Instance id (GET /api/instances).")
+    preset: Text = Field(
+        "default",
+        description="Policy preset name (GET /api/policies).",
+        json_schema_extra={"enum": available_presets()},  # checked by _policy, in the command line's words
     )
-    force_sites: list[str] = Field(default_factory=list, description="Sites to open, by id or name (as --force-site).")
-    forbid_sites: list[str] = Field(
-        default_factory=list, description="Sites to keep closed, by id or name (as --forbid-site)."
+    overrides: dict[Text, Value] = Field(
+        default_factory=dict,
+        max_length=MAX_OVERRIDES,
+        description='Policy keys to override, as `--set key=value`; null means "none".',
+    )
+    force_sites: list[Text] = Field(
+        default_factory=list, max_length=MAX_SITES, description="Sites to open, by id or name (as --force-site)."
+    )
+    forbid_sites: list[Text] = Field(
+        default_factory=list,
+        max_length=MAX_SITES,
+        description="Sites to keep closed, by id or name (as --forbid-site).",
     )
 
 
 class SolveRequest(PolicyRequest):
     """A solve: the policy, limits, and a label for the plan."""
 
-    time_limit: float = Field(300.0, ge=0, le=1e7, description="Seconds for the whole solve.")
-    gap: float = Field(SolveOptions.gap, ge=0, le=1, description="Relative MIP gap at which a plan counts as optimal.")
+    time_limit: float = Field(
+        300.0, ge=0, le=1e7, strict=True, allow_inf_nan=False, description="Seconds for the whole solve."
+    )
+    gap: float = Field(
+        SolveOptions.gap,
+        ge=0,
+        le=1,
+        strict=True,
+        allow_inf_nan=False,
+        description="Relative MIP gap at which a plan counts as optimal.",
+    )
     label: str = Field("", max_length=120, description="Name of the plan in the session (default: from the policy).")
 
 
 class WhatIfRequest(PolicyRequest):
     """A ranking of a province's candidate large sites (as `allocator whatif`)."""
 
-    province: str = Field(description="Province, by code (PV25) or name (Gelderland).")
-    candidates: list[str] | None = Field(
-        None, description="Large sites to test, by id or name (default: all of the province's)."
+    province: Text = Field(description="Province, by code (PV25) or name (Gelderland).")
+    candidates: list[Text] | None = Field(
+        None, max_length=MAX_SITES, description="Large sites to test, by id or name (default: all of the province's)."
     )
-    time_limit: float = Field(300.0, ge=0, le=1e7, description="Seconds for each solve.")
-    gap: float = Field(SolveOptions.gap, ge=0, le=1, description="Relative MIP gap of each solve.")
+    time_limit: float = Field(
+        300.0, ge=0, le=1e7, strict=True, allow_inf_nan=False, description="Seconds for each solve."
+    )
+    gap: float = Field(
+        SolveOptions.gap,
+        ge=0,
+        le=1,
+        strict=True,
+        allow_inf_nan=False,
+        description="Relative MIP gap of each solve.",
+    )
 
 
 class CompareRequest(BaseModel):
     """Plans to compare, the first as the base."""
 
     model_config = ConfigDict(extra="forbid")
-    plans: list[str] = Field(min_length=2, max_length=8, description="Plan ids (GET /api/plans).")
+    plans: list[Text] = Field(min_length=2, max_length=8, description="Plan ids (GET /api/plans).")
     figures: list[Literal["map", "provinces", "costs", "travel"]] = Field(
         ["provinces", "costs", "travel"],
+        max_length=4,
         description="The report's figures to draw, side by side on the same scales (inline SVG; the map is the slowest).",
     )
+
+
+class ProblemBody(BaseModel):
+    """One problem: where (a file or sheet, or the request's field), row, column, cell, the value, what is wrong."""
+
+    file: str
+    message: str
+    row: int | None
+    column: str | None
+    value: str | None
+    cell: str | None
+    text: str = Field(description="The problem as one line.")
+
+
+class ErrorBody(BaseModel):
+    """Every error: a message, and the problems found."""
+
+    message: str = Field(description="The error as text, every problem listed on a line of its own.")
+    problems: list[ProblemBody] = Field(
+        description=f"At most {MAX_PROBLEMS} (the message counts the rest); none for an unknown id or address."
+    )
+
+
+ERRORS = {
+    400: "The body cannot be read (not JSON, or for an upload not a form)",
+    404: "No such instance, job or plan",
+    413: f"The body is larger than the API takes ({MAX_BODY_BYTES / 2**20:g} MB, an uploaded workbook {MAX_UPLOAD_BYTES / 2**20:g} MB)",
+    422: "Bad input: every problem, with its field and value",
+}
+
+
+def errors(*codes: int) -> dict:
+    """The error answers of a route, for its OpenAPI description."""
+    return {code: {"model": ErrorBody, "description": ERRORS[code]} for code in codes}
+
+
+ID = errors(404, 422)  # a route with an id in its path
+BODY = errors(400, 404, 413, 422)  # a route with a JSON body that names an instance or plans
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def files(description: str, *types: str) -> dict:
+    """The answer of a route that sends a file, for its OpenAPI description."""
+    return {200: {"description": description, "content": {t: {} for t in types}}}
+
+
+class BodyLimit:
+    """Refuses a request body over the API's limit with 413: at once when its length is declared, else on reaching it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        upload = scope["method"] == "POST" and scope["path"] == "/api/instances"
+        # A workbook comes wrapped in a form; the route itself refuses one over MAX_UPLOAD_BYTES.
+        limit = MAX_UPLOAD_BYTES + MAX_BODY_BYTES if upload else MAX_BODY_BYTES
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await JSONResponse({"message": _too_large(limit), "problems": []}, status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:  # the framework answers this when it reads the body
+                raise HTTPException(413, _too_large(limit))
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than the API takes: at most {limit:,} bytes ({limit / 2**20:g} MB)"
+
+
+class RequestError(InputError):
+    """Problems in the fields of a request, as the framework's checks of the request models find them."""
+
+    what = "request"
 
 
 @dataclass
@@ -177,6 +331,10 @@ def create_app(
     )
     app.state.context = Context(store, runner, workers)
     app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(RequestValidationError, _request_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(router)
     return app
@@ -189,12 +347,94 @@ STATIC = resources.files("allocator.workbench") / "static"
 FIELD_NAMES = {"--set": "overrides", "--province": "province", "--candidates": "candidates"}
 
 
-async def _input_error(request: Request, exc: InputError):
+async def _input_error(request: Request, exc: InputError, status: int = 422):
     problems = [dataclasses.replace(p, file=FIELD_NAMES.get(p.file, p.file)) for p in exc.problems]
-    error = type(exc)(problems)
-    return JSONResponse(
-        status_code=422, content={"message": error.render(), "problems": [problem_dict(p) for p in problems]}
-    )
+    return JSONResponse(status_code=status, content=error_dict(type(exc)(problems)))
+
+
+async def _request_error(request: Request, exc: RequestValidationError):
+    """The framework's checks of a request (its models, parameters and JSON), as problems naming field and value."""
+    errors = exc.errors()
+    bad_json = [e for e in errors if e["type"] == "json_invalid"]
+    if bad_json:
+        e = bad_json[0]
+        where = f" at character {e['loc'][1]}" if len(e["loc"]) > 1 else ""
+        problem = Problem("request body", f"not valid JSON: {(e.get('ctx') or {}).get('error', e['msg'])}{where}")
+        return await _input_error(request, RequestError([problem]), 400)
+    return await _input_error(request, RequestError([_request_problem(e) for e in errors]))
+
+
+def _request_problem(error: dict) -> Problem:
+    where, *path = error["loc"]
+    name = ""
+    for part in path:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part == "[key]":
+            name += " (key)"
+        else:
+            name += f".{part}" if name else str(part)
+    value = error.get("input")
+    shown = error["type"] not in ("missing", "too_long") and isinstance(value, (str, int, float, bool))
+    return Problem(name or f"request {where}", _request_message(error), value=value if shown else None)
+
+
+def _request_message(error: dict) -> str:
+    """The framework's message in the words of the command line's problems."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        return "must be a JSON object"
+    if kind == "too_long":
+        items = "entries" if ctx.get("field_type") == "Dictionary" else "items"
+        given = ctx.get("actual_length") or len(error["input"])  # not counted for a dictionary
+        return f"at most {ctx['max_length']:,} {items} (the API's limit), not {given:,}"
+    if kind == "string_unicode":
+        return UNICODE
+    if kind == "string_too_long":
+        return f"at most {ctx['max_length']:,} characters (the API's limit)"
+    message = error["msg"].removeprefix("Value error, ")
+    for lead in ("Input should", "List should", "String should", "Dictionary should", "Value should"):
+        if message.startswith(lead):
+            return "must" + message[len(lead) :]
+    return message[:1].lower() + message[1:]
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    """HTTP errors (unknown ids and addresses, methods not allowed, ...) as a message without problems."""
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    message, headers = exc.detail, exc.headers
+    if message == HTTPStatus(exc.status_code).phrase:  # the framework's own: say what was asked
+        what = f"{request.method} {request.url.path}"
+        if exc.status_code == 404:
+            message = f"no such address: {what} (GET /docs lists the API)"
+        elif exc.status_code == 405:
+            # The framework names the methods of the first route of this path only.
+            routes = [*router.routes, *request.app.router.routes]
+            allowed = ", ".join(
+                sorted(
+                    {
+                        method
+                        for route in routes
+                        if getattr(route, "methods", None) and route.matches(request.scope)[0] is not Match.NONE
+                        for method in route.methods
+                    }
+                )
+            )
+            message, headers = f"method not allowed: {what} (allowed: {allowed})", {**(headers or {}), "Allow": allowed}
+        else:
+            message = f"{message.lower()}: {what}"
+    return JSONResponse({"message": writable(message), "problems": []}, status_code=exc.status_code, headers=headers)
+
+
+async def _internal_error(request: Request, exc: Exception):
+    """An error of the server itself (its traceback goes to the server's log)."""
+    message = writable(f"internal error: {type(exc).__name__}: {exc}")
+    return JSONResponse({"message": message, "problems": []}, status_code=500)
 
 
 @router.get("/", include_in_schema=False)
@@ -218,7 +458,7 @@ def list_instances(ctx: Ctx):
     return [describe(e) for e in list(ctx.store.instances.values())]
 
 
-@router.post("/api/instances", status_code=201)
+@router.post("/api/instances", status_code=201, responses=errors(400, 413, 422))
 def upload_instance(ctx: Ctx, file: Annotated[UploadFile, File(description="An instance workbook (.xlsx).")]):
     """Upload an instance workbook (.xlsx); validated as by the CLI."""
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
@@ -227,13 +467,13 @@ def upload_instance(ctx: Ctx, file: Annotated[UploadFile, File(description="An i
     return describe(ctx.store.upload(file.filename or "upload.xlsx", data))
 
 
-@router.get("/api/instances/{instance_id}")
+@router.get("/api/instances/{instance_id}", responses=ID)
 def get_instance(ctx: Ctx, instance_id: str):
     """An instance described (as `allocator validate`)."""
     return describe(_instance(ctx.store, instance_id))
 
 
-@router.get("/api/instances/{instance_id}/map")
+@router.get("/api/instances/{instance_id}/map", responses=ID)
 def get_map(ctx: Ctx, instance_id: str):
     """The instance in SVG coordinates: boundaries, points, sites."""
     return instance_map(_instance(ctx.store, instance_id))
@@ -246,7 +486,7 @@ def policies():
     return {"presets": presets, "keys": [_key_spec(k) for k in FORM_KEYS]}
 
 
-@router.post("/api/validate")
+@router.post("/api/validate", responses=BODY)
 def validate(ctx: Ctx, request: PolicyRequest):
     """Validate an instance id and a policy (as the CLI would, before solving)."""
     entry, policy = _policy(ctx.store, request)
@@ -256,7 +496,7 @@ def validate(ctx: Ctx, request: PolicyRequest):
 # ---------------------------------------------------------------- jobs
 
 
-@router.post("/api/solve", status_code=202)
+@router.post("/api/solve", status_code=202, responses=BODY)
 def solve(ctx: Ctx, request: SolveRequest):
     """Start a solve job; poll GET /api/jobs/{id}."""
     entry, policy = _policy(ctx.store, request)
@@ -274,16 +514,14 @@ def solve(ctx: Ctx, request: SolveRequest):
     return job.view()
 
 
-@router.post("/api/whatif", status_code=202)
+@router.post("/api/whatif", status_code=202, responses=BODY)
 def whatif(ctx: Ctx, request: WhatIfRequest):
     """Start a what-if ranking job; poll GET /api/jobs/{id}."""
     from ..analysis.whatif import candidate_sites
 
     entry, policy = _policy(ctx.store, request)
     province = resolve_province(entry.instance, request.province, "province")
-    candidates = (
-        None if request.candidates is None else list(resolve_sites(entry.instance, request.candidates, "candidates"))
-    )
+    candidates = None if request.candidates is None else list(_sites(entry.instance, request.candidates, "candidates"))
     candidate_sites(entry.instance, policy, province, candidates)
     job = ctx.runner.submit(
         "whatif",
@@ -307,13 +545,13 @@ def list_jobs(ctx: Ctx):
     return [j.view() for j in reversed(list(ctx.runner.jobs.values()))]
 
 
-@router.get("/api/jobs/{job_id}")
+@router.get("/api/jobs/{job_id}", responses=ID)
 def get_job(ctx: Ctx, job_id: str):
     """A job: status, phase, progress, and its result when done."""
     return _job(ctx.runner, job_id).view()
 
 
-@router.post("/api/jobs/{job_id}/cancel")
+@router.post("/api/jobs/{job_id}/cancel", responses=ID)
 def cancel_job(ctx: Ctx, job_id: str):
     """Cancel a job: stops its worker (and only its worker)."""
     _job(ctx.runner, job_id)
@@ -329,13 +567,13 @@ def list_plans(ctx: Ctx):
     return [p.view() for p in list(ctx.store.plans.values())]
 
 
-@router.get("/api/plans/{plan_id}")
+@router.get("/api/plans/{plan_id}", responses=ID)
 def get_plan(ctx: Ctx, plan_id: str):
     """A plan with its open sites, flows, municipalities and provinces."""
     return plan_detail(_plan(ctx.store, plan_id))
 
 
-@router.delete("/api/plans/{plan_id}", status_code=204)
+@router.delete("/api/plans/{plan_id}", status_code=204, responses=ID)
 def delete_plan(ctx: Ctx, plan_id: str):
     """Forget a plan."""
     _plan(ctx.store, plan_id)
@@ -343,7 +581,11 @@ def delete_plan(ctx: Ctx, plan_id: str):
     return Response(status_code=204)
 
 
-@router.get("/api/plans/{plan_id}/download")
+@router.get(
+    "/api/plans/{plan_id}/download",
+    response_class=Response,
+    responses={**files("The file", "application/zip", XLSX, "text/html"), **ID},
+)
 def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "zip"):
     """A plan as a solution folder (zip), a workbook or the HTML report."""
     entry = _plan(ctx.store, plan_id)
@@ -358,12 +600,11 @@ def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "z
         from ..results.solution import read_solution
 
         target = write_solution_workbook(read_solution(entry.folder), folder / f"{entry.id}.xlsx")
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return FileResponse(str(target), media_type=media, filename=target.name, background=cleanup)
+        return FileResponse(str(target), media_type=XLSX, filename=target.name, background=cleanup)
     return _report(ctx, [entry.id], folder, cleanup)
 
 
-@router.get("/api/report")
+@router.get("/api/report", response_class=Response, responses={**files("The report", "text/html"), **ID})
 def report(ctx: Ctx, plans: Annotated[list[str], Query(min_length=1, max_length=8, description="Plan ids.")]):
     """One HTML report of one or more plans, side by side (as `allocator report`)."""
     for plan_id in plans:
@@ -372,7 +613,7 @@ def report(ctx: Ctx, plans: Annotated[list[str], Query(min_length=1, max_length=
     return _report(ctx, plans, folder, BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
-@router.post("/api/compare")
+@router.post("/api/compare", responses=BODY)
 def compare(ctx: Ctx, request: CompareRequest):
     """Compare plans (as `allocator compare`), with the report's figures."""
     from ..analysis.compare import compare_solutions, recheck, sections, to_dict
@@ -429,13 +670,43 @@ def _policy(store: Workspace, request: PolicyRequest):
                 )
             ]
         )
-    overrides = {k: "none" if v is None else v for k, v in request.overrides.items()}
+    overrides = {k: "none" if v is None else _float_range(v) for k, v in request.overrides.items()}
     policy = load_policy(request.preset, overrides)
-    force = resolve_sites(entry.instance, request.force_sites, "force_sites")
-    forbid = resolve_sites(entry.instance, request.forbid_sites, "forbid_sites")
+    force = _sites(entry.instance, request.force_sites, "force_sites")
+    forbid = _sites(entry.instance, request.forbid_sites, "forbid_sites")
     policy = with_fixings(policy, force, forbid)
     check_policy(policy, entry.instance)
     return entry, policy
+
+
+def _float_range(value):
+    """Integers beyond a float's range as the infinity JSON makes of 1e999 (the policy reads numbers as floats)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, dict):
+        return {k: _float_range(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_float_range(v) for v in value]
+    return value
+
+
+def _sites(instance, texts: list[str], name: str) -> tuple[str, ...]:
+    """Site ids for ids or names, as the command line finds them; after MAX_UNKNOWN_SITES unknown ones the rest are not looked up."""
+    found, problems = [], []
+    for k, text in enumerate(texts):
+        if len(problems) >= MAX_UNKNOWN_SITES:
+            problems.append(Problem(name, f"{len(texts) - k} more not looked up after {len(problems)} unknown sites"))
+            break
+        try:
+            found += resolve_sites(instance, [text], name)
+        except UnknownName as exc:
+            problems += exc.problems
+    if problems:
+        raise UnknownName(problems)
+    return tuple(found)
 
 
 def _key_spec(key: str) -> dict:

@@ -50,9 +50,10 @@ class PlanEntry:
     summary: dict = field(default_factory=dict)
     check: bool = False
     violations: list = field(default_factory=list)
+    why: list = field(default_factory=list)  # causes of unmet demand found before solving (allocator explain)
 
     def view(self) -> dict:
-        """The plan as the API lists it: status, objective, KPIs and its check."""
+        """The plan as the API lists it: status, objective, KPIs, its check, and why demand stays unmet."""
         s = self.summary
         return {
             "id": self.id,
@@ -73,6 +74,7 @@ class PlanEntry:
                 "violations": self.violations or (s.get("check") or {}).get("violations", []),
             },
             "timings": s.get("timings", {}),
+            "why": self.why,
         }
 
 
@@ -146,7 +148,16 @@ class Workspace:
         folder.rename(target)
         solution = read_solution(target)
         entry = PlanEntry(
-            ident, target, label, instance, job, made, solution.summary, record["check"], record["violations"]
+            ident,
+            target,
+            label,
+            instance,
+            job,
+            made,
+            solution.summary,
+            record["check"],
+            record["violations"],
+            record.get("why", []),
         )
         with self.lock:
             self.plans[ident] = entry

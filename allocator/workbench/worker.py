@@ -5,7 +5,8 @@ values: a re-solve with other sites forced or forbidden then changes the fixings
 model (:func:`allocator.model.build.refix`) and re-solves only the blocks that changed, warm,
 as ``allocator whatif`` does. Every plan goes through :func:`allocator.analysis.pipeline.finish`
 (extract and the independent check), is written as a solution folder, read back and checked
-again from that folder, as ``allocator check`` would.
+again from that folder, as ``allocator check`` would. A plan that leaves demand unmet, or a solve
+without a plan, carries the causes ``allocator explain`` finds before solving (no further solve).
 
 The worker leads its own process group, so that cancelling a job kills the worker with every
 block process it started; and it ends itself (with that group) when the server's end of its
@@ -20,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..analysis.explain import presolve_findings
 from ..analysis.pipeline import finish
 from ..analysis.whatif import rank_sites
 from ..check import check_solution
@@ -31,7 +33,7 @@ from ..model.heuristic import greedy_start
 from ..results.solution import read_solution, write_solution
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions
-from .jsonable import plain, problem_dict, records
+from .jsonable import error_dict, plain, records
 
 
 def main(connection, lifeline) -> None:
@@ -66,7 +68,7 @@ def run_job(kept: Kept, job: dict, report) -> dict:
             result = rank(kept, job, report)
         return {"type": "done", "result": result}
     except InputError as exc:
-        return {"type": "problems", "message": exc.render(), "problems": [problem_dict(p) for p in exc.problems]}
+        return {"type": "problems", **error_dict(exc)}
     except Exception as exc:  # the job failed; the worker and the server go on
         return {"type": "error", "message": f"{type(exc).__name__}: {exc}"}
 
@@ -117,12 +119,21 @@ class Kept:
             result = self.session.solve(options)
         report(phase="checking the plan")
         outcome = finish(inst, policy, self.model, result, options, timings)
+        why = []
+        if outcome.solution is None or outcome.solution.kpis["unmet"] > 0:
+            why = [
+                {"rule": f.rule, "constraint": f.constraint, "objects": list(f.objects), "sentence": f.sentence}
+                for f in presolve_findings(inst, policy, self.model.data)
+            ]
         plans = (
-            [plan_record(inst, outcome.solution, Path(job["folder"]) / "plan", how, report)] if outcome.solution else []
+            [{**plan_record(inst, outcome.solution, Path(job["folder"]) / "plan", how, report), "why": why}]
+            if outcome.solution
+            else []
         )
         return {
             "status": outcome.status.value,
             "message": outcome.result.message,
+            "why": why,
             "how": how,
             "blocks": outcome.result.blocks,
             "blocks_solved": result.timings.get("blocks_solved", 0),

@@ -20,7 +20,7 @@ function fields(schema) {
 async function start() {
   const spec = await (await fetch("/openapi.json")).json();
   document.querySelector("#api-intro").innerHTML = `<h2>${esc(spec.info.title)} (version ${esc(spec.info.version)})</h2><p>${esc(spec.info.description || "")}</p>
-    <p class="note">JSON in and out. Bad input is answered with status 422 and <code>{"message", "problems": [{"file", "row", "column", "cell", "value", "message", "text"}]}</code>; unknown ids with 404. Solves and rankings are jobs: POST returns the job (status 202); poll <code>GET /api/jobs/{id}</code> until its status is done, failed or cancelled. Fields marked * are required.</p>`;
+    <p class="note">JSON in and out. Every error is answered with <code>{"message", "problems": [{"file", "row", "column", "cell", "value", "message", "text"}]}</code>: bad input with status 422 and every problem (its field and value), a body that is not JSON with 400, unknown ids and addresses with 404 (no problems listed). Solves and rankings are jobs: POST returns the job (status 202); poll <code>GET /api/jobs/{id}</code> until its status is done, failed or cancelled. Fields marked * are required.</p>`;
   const blocks = [];
   for (const [path, methods] of Object.entries(spec.paths)) {
     for (const [method, op] of Object.entries(methods)) {
@@ -35,8 +35,8 @@ async function start() {
     }
   }
   document.querySelector("#api-paths").innerHTML = `<h2>Endpoints</h2>${blocks.join("")}`;
-  const schemas = Object.entries(spec.components?.schemas || {}).filter(([name]) => !name.includes("ValidationError"));
-  document.querySelector("#api-schemas").innerHTML = `<h2>Request bodies</h2>` + schemas.map(([name, s]) => `<article id="schema-${esc(name)}"><h3>${esc(name)}</h3><p>${esc(s.description || "")}</p>${fields(s)}</article>`).join("");
+  const schemas = Object.entries(spec.components?.schemas || {});
+  document.querySelector("#api-schemas").innerHTML = `<h2>Request and error bodies</h2>` + schemas.map(([name, s]) => `<article id="schema-${esc(name)}"><h3>${esc(name)}</h3><p>${esc(s.description || "")}</p>${fields(s)}</article>`).join("");
   document.body.dataset.ready = "true";
 }
 

@@ -13,7 +13,7 @@ const state = {
 
 class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || (typeof body?.detail === "string" ? body.detail : `HTTP ${status}`));
+    super(body?.message || `HTTP ${status}`);
     this.status = status;
     this.body = body;
   }
@@ -55,10 +55,7 @@ function showProblems(error) {
   const box = $("#problems");
   if (!error) { box.hidden = true; return; }
   const body = error.body || {};
-  let problems = body.problems || [];
-  if (!problems.length && Array.isArray(body.detail)) {  // the framework's own request checks
-    problems = body.detail.map((d) => ({ file: "request", column: (d.loc || []).slice(1).join("."), message: d.msg }));
-  }
+  const problems = body.problems || [];
   $("#problems-message").textContent = problems.length ? `${problems.length} problem${problems.length === 1 ? "" : "s"}:` : error.message;
   $("#problems-table tbody").innerHTML = problems.map((p) => `<tr><td>${esc(p.file)}</td><td class="n">${esc(p.row ?? "")}</td><td>${esc(p.column ?? "")}</td><td>${esc(p.cell ?? "")}</td><td>${esc(p.value ?? "")}</td><td>${esc(p.message)}</td></tr>`).join("");
   $("#problems-table").hidden = !problems.length;
@@ -172,9 +169,16 @@ function redraw() {
   drawLegend($("#legend"), state.map, plan);
   const where = state.province ? state.instance.provinces.find((p) => p.id === state.province).name : state.instance.name;
   $("#map-title").innerHTML = plan
-    ? `${esc(where)} · plan <b>${esc(plan.id)}</b> ${esc(plan.label)} ${badge(plan.status)} objective ${fmtMoney(plan.objective)}, cost ${fmtMoney(plan.kpis.total_cost)}, unmet ${fmtPlaces(plan.kpis.unmet)} places`
+    ? `${esc(where)} · plan <b>${esc(plan.id)}</b> ${esc(plan.label)} ${badge(plan.status)} objective ${fmtMoney(plan.objective)}, cost ${fmtMoney(plan.kpis.total_cost)}, unmet ${fmtPlaces(plan.kpis.unmet)} places${whyUnmet(plan)}`
     : `${esc(where)} · candidate and existing sites`;
   renderSiteCard();
+}
+
+// The causes of unmet demand that `allocator explain` finds before solving, under the plan's title.
+function whyUnmet(plan) {
+  if (!(plan.kpis.unmet > 0)) return "";
+  if (!plan.why?.length) return `<p class="note" id="plan-why">Unmet demand: no cause found before solving; <code>allocator explain</code> looks further (its elastic model).</p>`;
+  return `<ul class="note" id="plan-why">${plan.why.map((f) => `<li>${esc(f.sentence)}</li>`).join("")}</ul>`;
 }
 
 function selectSite(id) {
@@ -239,7 +243,7 @@ async function followJob(job) {
   await refreshPlans();
   if (job.kind === "solve") {
     if (job.result.plans.length) await showPlan(job.result.plans[0]);
-    else showProblems(new ApiError(200, { message: `No plan: ${job.result.status}${job.result.message ? ` (${job.result.message})` : ""}` }));
+    else showProblems(new ApiError(200, { message: `No plan: ${job.result.status}${job.result.message ? ` (${job.result.message})` : ""}${job.result.why.length ? `. Found before solving: ${job.result.why.map((f) => f.sentence).join("; ")}` : ""}` }));
   } else {
     state.rank = job.result;
     renderRank();
