@@ -27,7 +27,7 @@ FORMATS = ("text", "csv", "markdown", "json")
 KPI_ROWS = (
     ("instance", "Instance", "text"),
     ("policy", "Policy", "text"),
-    ("status", "Status", "text"),
+    ("status", "Status", "status"),
     ("check", "Check (re-run now)", "text"),
     ("gap", "Gap", "gap"),
     ("absolute_gap", "Absolute gap", "money"),
@@ -407,6 +407,8 @@ def _fmt(value, kind: str) -> str:
         return fmt.MISSING
     if kind == "text":
         return str(value)
+    if kind == "status":
+        return fmt.status_word(value)
     if kind == "minutes":
         return fmt.number(value, 1)
     if kind == "places":
@@ -415,7 +417,7 @@ def _fmt(value, kind: str) -> str:
 
 
 def _delta(value, first, kind: str) -> str:
-    if kind in ("text", "gap"):
+    if kind in ("text", "status", "gap"):
         return ""
     if fmt.missing(value) or fmt.missing(first):
         return fmt.MISSING

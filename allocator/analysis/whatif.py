@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import InputError, Problem
-from ..core.fmt import amount, number, signed, signed_percent, table
+from ..core.fmt import amount, number, signed, signed_percent, status_word, table
 from ..core.outputs import safe_name, write_folder
 from ..data.instance import Instance
 from ..data.policy import Policy
@@ -283,10 +283,14 @@ def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 
         f"What-if for {result.province_name} ({result.province}): {n} candidate large site{'s' if n != 1 else ''}, policy {result.policy.name}"
     ]
     if free["objective"] is None:
-        lines.append(f"Free optimum: none ({free['status']}{': ' + free['message'] if free['message'] else ''})")
+        lines.append(
+            f"Free optimum: none ({status_word(free['status'])}{': ' + free['message'] if free['message'] else ''})"
+        )
     else:
         chosen = f"{free['site_name']} [{free['site']}]" if free["site_name"] else (free["site"] or "no large site")
-        lines.append(f"Free optimum: {currency} {amount(free['objective'])} ({free['status']}), large site {chosen}")
+        lines.append(
+            f"Free optimum: {currency} {amount(free['objective'])} ({status_word(free['status'])}), large site {chosen}"
+        )
     lines.append(
         f"Cold solve {result.cold_seconds:.2f} s ({result.blocks} block{'s' if result.blocks != 1 else ''}; model built in {result.build_seconds:.2f} s, once)"
     )
@@ -298,7 +302,7 @@ def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 
                 "-" if pd.isna(r.rank) else str(r.rank),
                 r.site + (" *" if r.site == free["site"] else ""),
                 str(r.municipality),
-                r.status + (" (check failed)" if r.check == "failed" else ""),
+                status_word(r.status) + (" (check failed)" if r.check == "failed" else ""),
                 amount(r.objective),
                 signed(r.difference),
                 signed_percent(r.difference_pct),

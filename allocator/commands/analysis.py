@@ -200,6 +200,7 @@ def sweep(
 ):
     """Solve a grid or list of policy scenarios; write a folder each and a sweep table."""
     from ..analysis.sweep import SweepInterrupted, format_sweep, run_sweep, scenarios_from
+    from ..core.fmt import status_word
     from ..core.outputs import safe_name
     from ..data.load import load_instance
     from ..data.policy import load_policy, parse_assignments
@@ -232,7 +233,7 @@ def sweep(
                 )
                 bar["bar"].__enter__()
             return
-        note = f"{_clock(time.perf_counter() - started)} elapsed; {scenario.id}: {run.status}"
+        note = f"{_clock(time.perf_counter() - started)} elapsed; {scenario.id}: {status_word(run.status)}"
         if "bar" in bar:
             bar["bar"].update(1, note)
             if done == total:

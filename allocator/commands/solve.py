@@ -173,6 +173,7 @@ def _solve(
     from ..analysis.explain import explain
     from ..analysis.pipeline import solve as run
     from ..analysis.pipeline import solve_province
+    from ..core.fmt import status_text
     from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
     from ..data.names import resolve_province
@@ -207,7 +208,9 @@ def _solve(
         progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
-            click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
+            click.echo(
+                f"{inst.name}: {status_text(result.status)}" + (f" ({result.message})" if result.message else "")
+            )
             click.echo("no plan, so no solution folder was written")
             if explain_why and result.status is Status.INFEASIBLE:
                 progress["phase"] = "explaining the infeasibility"

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from ..core.fmt import minutes, money, percent, places, table
+from ..core import fmt
+from ..core.fmt import minutes, money, percent, places, status_text, table
 from ..results.solution import Solution
-from ..solve.options import Status
 
-STATUS_TEXT = {
-    Status.OPTIMAL: "optimal",
-    Status.TIME_LIMIT: "time limit reached: best plan found, not proven optimal",
-    Status.TIME_LIMIT_NO_PLAN: "time limit reached before any plan was found",
-    Status.INFEASIBLE: "infeasible: no plan satisfies every hard rule",
-    Status.UNBOUNDED: "unbounded",
-    Status.INTERRUPTED: "interrupted",
-    Status.ERROR: "error",
-    "merged": "assembled from provincial plans (optimality of the whole not claimed)",
-}
-
-# The status in a word or two, where space is short (report cards).
-STATUS_WORD = {
-    Status.OPTIMAL: "optimal",
-    Status.TIME_LIMIT: "not proven",
-    Status.TIME_LIMIT_NO_PLAN: "no plan",
-    Status.INFEASIBLE: "infeasible",
-    Status.UNBOUNDED: "unbounded",
-    Status.INTERRUPTED: "interrupted",
-    Status.ERROR: "error",
-}
+# One table of status words for every command (core.fmt); kept here under their old names.
+STATUS_TEXT, STATUS_WORD = fmt.STATUS_TEXT, fmt.STATUS_WORD
 
 
 def format_summary(solution: Solution) -> str:
@@ -40,7 +21,7 @@ def format_summary(solution: Solution) -> str:
     )
     lines = [
         f"Instance   {s['instance']['name']}  (policy: {s['policy']['name']}; costs per {s['instance'].get('planning_period', 'planning period')})",
-        f"Status     {STATUS_TEXT.get(s['status'], s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
+        f"Status     {status_text(s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
         f"Objective  {money(s['objective'], cur)} = cost {money(k['total_cost'], cur)} + travel value {money(k['travel_value'], cur)} + unmet penalty {unmet_term}",
         f"Bound      {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
         f"Cost       {money(k['total_cost'], cur)} = fixed {money(k['fixed_cost'], cur)} + places {money(k['place_cost'], cur)}",

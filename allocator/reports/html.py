@@ -21,14 +21,13 @@ from matplotlib import rc_context
 from ..check import check_solution
 from ..core.errors import Problem, SolutionError
 from ..core.files import write_bytes
-from ..core.fmt import MISSING, minutes, missing, money, percent, places
+from ..core.fmt import MISSING, minutes, missing, money, percent, places, status_text, status_word
 from ..core.outputs import SIGNATURE, check_file_target, check_folder_target, write_folder
 from ..data.geo import boundaries_for
 from ..data.instance import Instance
 from ..data.load import find_instance
 from ..results.solution import read_solution
 from ..solve.options import Status
-from .console import STATUS_TEXT, STATUS_WORD
 from .figures import Panel, cost_components, costs_figure, map_figure, provinces_figure, travel_figure
 
 FIGURES = ("map", "provinces", "costs", "travel")
@@ -272,7 +271,7 @@ def _body_many(panels: list[Panel], svgs: dict[str, str]) -> list[str]:
 
 def _status_badge(status: str) -> str:
     cls = "ok" if status == Status.OPTIMAL else "warn" if status == Status.TIME_LIMIT else "bad"
-    return f'<span class="status {cls}">{e(STATUS_TEXT.get(status, status))}</span>'
+    return f'<span class="status {cls}">{e(status_text(status))}</span>'
 
 
 def _header(panels: list[Panel], title: str) -> str:
@@ -300,7 +299,7 @@ def _banners(panels: list[Panel]) -> str:
                 else ""
             )
             out.append(
-                f'<p class="banner{"" if s["status"] == Status.TIME_LIMIT else " bad"}">{e(who)}this plan is <strong>not proven optimal</strong> ({e(STATUS_TEXT.get(s["status"], s["status"]))}).{e(gap)}{(" " + e(s["message"])) if s.get("message") else ""}</p>'
+                f'<p class="banner{"" if s["status"] == Status.TIME_LIMIT else " bad"}">{e(who)}this plan is <strong>not proven optimal</strong> ({e(status_text(s["status"]))}).{e(gap)}{(" " + e(s["message"])) if s.get("message") else ""}</p>'
             )
         if not p.check.passed:
             out.append(
@@ -318,8 +317,8 @@ def _cards(panel: Panel) -> str:
     cards = [
         (
             "Status",
-            STATUS_WORD.get(s["status"], s["status"]),
-            f"{STATUS_TEXT.get(s['status'], s['status'])}; gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), cur)})",
+            status_word(s["status"]),
+            f"{status_text(s['status'])}; gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), cur)})",
         ),
         (
             "Total cost",
