@@ -76,8 +76,11 @@ class Comparison:
     changes: tuple[Changes, ...]  # one per solution after the first
 
 
-def compare_folders(folders: list[str | Path], allow_different_instances: bool = False) -> Comparison:
-    """Read the folders and compare them; every unreadable folder is reported at once."""
+def compare_folders(
+    folders: list[str | Path], allow_different_instances: bool = False, instance: str | Path | None = None
+) -> Comparison:
+    """Read the folders and compare them; every unreadable folder is reported at once. Each folder is re-checked
+    against ``instance`` when given, else against the instance its summary.json names."""
     solutions, problems = [], []
     for folder in folders:
         try:
@@ -95,14 +98,14 @@ def compare_folders(folders: list[str | Path], allow_different_instances: bool =
             ]
     if problems:
         raise SolutionError(problems)
-    checks = [recheck(solution, folder) for solution, folder in zip(solutions, folders)]
+    checks = [recheck(solution, folder, instance) for solution, folder in zip(solutions, folders)]
     return compare_solutions(solutions, [str(f) for f in folders], allow_different_instances, checks)
 
 
-def recheck(solution: Solution, folder: str | Path) -> str:
+def recheck(solution: Solution, folder: str | Path, instance: str | Path | None = None) -> str:
     """The independent check re-run on a solution folder, in a word: passed, FAILED (n violations), or why it could not run."""
     try:
-        report = check_solution(solution, find_instance(solution.summary, folder))
+        report = check_solution(solution, find_instance(solution.summary, folder, instance))
     except SolutionError as exc:
         return f"not re-checked: {exc.problems[0].message}"
     return "passed" if report.passed else f"FAILED ({len(report.violations)} violations)"

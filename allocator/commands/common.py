@@ -26,6 +26,11 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
+def deprecated(old: str, new: str) -> None:
+    """Say on stderr, in one line, that a spelling still works for now and which one replaces it."""
+    click.echo(f"deprecated: {old} (still accepted for one release); use {new}", err=True)
+
+
 def instance_path(instance: str | None) -> Path:
     """The instance given on the command line (a folder, a workbook, or the name of a bundled instance), else nl-2024."""
     if not instance:
@@ -34,6 +39,35 @@ def instance_path(instance: str | None) -> Path:
     if not path.exists() and "/" not in instance and bundled_instance(instance).is_dir():
         return bundled_instance(instance)
     return path
+
+
+def given_instance(instance: str | None) -> Path | None:
+    """An instance named after the solution folders (a folder, a workbook or a bundled name); None: the one
+    each folder's summary.json names."""
+    return instance_path(instance) if instance else None
+
+
+def solutions_and_instance(arguments: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """SOLUTION... [INSTANCE]: the last argument is the instance when it is not a solution folder (no
+    summary.json) but names an instance (a bundled name, a workbook, or a folder with instance.toml)."""
+    if len(arguments) < 2:
+        return tuple(arguments), None
+    last = Path(arguments[-1])
+    if (last / "summary.json").is_file():
+        return tuple(arguments), None
+    is_instance = (
+        (last / "instance.toml").is_file()
+        or (last.suffix.lower() == ".xlsx" and last.is_file())
+        or (not last.exists() and "/" not in arguments[-1] and bundled_instance(arguments[-1]).is_dir())
+    )
+    return (tuple(arguments[:-1]), arguments[-1]) if is_instance else (tuple(arguments), None)
+
+
+def existing_folders(folders: tuple[str, ...], hint: str = "SOLUTION") -> None:
+    """Refuse, as a usage error, a solution folder that does not exist."""
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise click.BadParameter(f"{folder}: no such solution folder", param_hint=hint)
 
 
 @dataclass(frozen=True)

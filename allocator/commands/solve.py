@@ -14,6 +14,7 @@ from .common import (
     EXIT_NO_PLAN,
     EXIT_OPTIMAL,
     exit_code,
+    given_instance,
     instance_path,
     one_snapshot,
     policy_options,
@@ -248,7 +249,7 @@ def check(ctx, solution, instance):
 
     horizon = is_horizon_folder(solution)
     sol = read_horizon_solution(solution) if horizon else read_solution(solution)
-    inst = find_instance(sol.summary, solution, instance)
+    inst = find_instance(sol.summary, solution, given_instance(instance))
     report = check_horizon_solution(sol, inst) if horizon else check_solution(sol, inst)
     if horizon and sol.baseline is not None:
         report.violations += [f"baseline: {v}" for v in check_horizon_solution(sol.baseline, inst).violations]
