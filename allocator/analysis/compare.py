@@ -36,14 +36,22 @@ KPI_ROWS = (
     ("fixed_cost", "  fixed", "money"),
     ("place_cost", "  places", "money"),
     ("travel_value", "Travel value", "money"),
+    ("demand", "Demand", "places"),
+    ("task", "  task", "places"),  # the provinces' own groups (shown when a solution has national groups)
+    ("national", "  national groups", "places"),
     ("placed", "Placed", "places"),
     ("unmet", "Unmet", "places"),
+    ("task_unmet", "  task", "places"),
+    ("national_unmet", "  national groups", "places"),
     ("open_sites", "Open sites", "count"),
     ("open_large_sites", "  large", "count"),
     ("open_regular_sites", "  regular", "count"),
     ("mean_travel_minutes", "Mean travel (min)", "minutes"),
     ("max_travel_minutes", "Max travel (min)", "minutes"),
 )
+
+
+SPLIT = ("task", "national", "task_unmet", "national_unmet")  # rows of the task and the national groups apart
 
 
 class CompareError(InputError):
@@ -176,10 +184,14 @@ def _kpis(solution: Solution, check: str) -> dict:
         "policy": (s.get("policy") or {}).get("name"),
         "check": check,
     }
+    split = solution.by_target().sum()
     for key, _, _ in KPI_ROWS[2:]:
         if key == "check":
             continue
-        out[key] = s.get(key) if key in ("status", "gap", "absolute_gap", "objective") else k.get(key)
+        if key in SPLIT:
+            out[key] = float(split[key])
+        else:
+            out[key] = s.get(key) if key in ("status", "gap", "absolute_gap", "objective") else k.get(key)
     return out
 
 
@@ -264,6 +276,14 @@ def _facts(solutions: list[Solution], names: list[str], kpis: pd.DataFrame) -> p
     for field in ("demand", "placed", "unmet", "realisation", "cost", "large_sites"):
         table = _side_by_side([s.provinces for s in solutions], names, "province", field)
         rows += [[f"province.{field}", p, r["name"], *[r[n] for n in names]] for p, r in table.iterrows()]
+        if field == "demand":  # the task and the national groups apart
+            for part in ("task", "national"):
+                split = [
+                    s.provinces[["province", "name"]].assign(**{part: s.by_target()[part].to_numpy()})
+                    for s in solutions
+                ]
+                table = _side_by_side(split, names, "province", part)
+                rows += [[f"province.{part}", p, r["name"], *[r[n] for n in names]] for p, r in table.iterrows()]
     sites = _side_by_side([s.sites for s in solutions], names, "site", "open_site").fillna(0)
     for s, r in sites.iterrows():
         if len({int(r[n]) for n in names}) > 1:
@@ -285,8 +305,9 @@ def sections(comparison: Comparison) -> list[tuple[str, list[str], list[list[str
         headers += [n] + (["change"] if k else [])
         align += "r" + ("r" if k else "")
     rows = []
+    national = any(comparison.kpis.loc["national"].fillna(0) > 0)
     for key, label, kind in KPI_ROWS:
-        if key == "absolute_gap":  # shown with the relative gap
+        if key == "absolute_gap" or (key in SPLIT and not national):  # the gap: with the relative gap
             continue
         first = comparison.kpis.at[key, names[0]]
         row = [label]

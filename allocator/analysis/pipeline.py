@@ -63,6 +63,10 @@ def solve_province(
             "province": province,
             "name": str(instance.provinces.at[province, "name"]),
             "share": share,
+            # Left out of a provincial plan: the groups with a national target.
+            "national_groups": [instance.groups.name(g) for g in instance.groups.national_groups]
+            if instance.groups is not None
+            else [],
         }
     return outcome
 

@@ -33,20 +33,22 @@ def validate(instance):
     sites = inst.sites
     kinds = sites.groupby(["kind", "status"]).size()
     click.echo(f"{inst.name}: valid ({path})")
+    split = inst.demand_by_target().sum()
+    national = (
+        f": the provinces' task {split['task']:,} + national groups {split['national']:,}" if split["national"] else ""
+    )
     click.echo(
-        f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {inst.total_demand:,} {inst.units}"
+        f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {split['demand']:,} {inst.units}{national}"
     )
     click.echo("  sites: " + ", ".join(f"{n} {k} {s}" for (k, s), n in kinds.items()))
     if inst.groups is not None:
         totals = inst.groups.demand.sum()
-        click.echo(
-            "  demand groups: "
-            + "; ".join(
-                f"{inst.groups.name(g)} {int(totals[g]):,}"
-                + (" (national target)" if g in inst.groups.national_groups else "")
-                for g in inst.groups.ids
-            )
-        )
+        for label, ids in (
+            ("task groups", inst.groups.province_groups),
+            ("national groups", inst.groups.national_groups),
+        ):
+            if ids:
+                click.echo(f"  {label}: " + "; ".join(f"{inst.groups.name(g)} {int(totals[g]):,}" for g in ids))
     if inst.travel_mode == "network":
         modes = inst.links.groupby("mode").size()
         click.echo(
