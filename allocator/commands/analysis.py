@@ -69,7 +69,7 @@ def whatif(
     from ..check import check_solution
     from ..core.outputs import check_folder_target
     from ..data.load import load_instance
-    from ..data.names import resolve_province, resolve_sites
+    from ..data.names import resolve_province, resolve_sites, sites_of_province
     from ..results.solution import read_solution
     from ..solve.options import SolveOptions
 
@@ -80,6 +80,13 @@ def whatif(
     one_snapshot(inst, "whatif")
     policy = choice.policy(inst)
     province = resolve_province(inst, province)
+    if not policy.allow_cross_province:
+        sites_of_province(
+            inst,
+            choice.fixings(inst, policy),
+            province,
+            f"without cross-province placements it does not bear on the plan of {inst.provinces.at[province, 'name']}",
+        )
     sites = (
         None
         if candidates is None

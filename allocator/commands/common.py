@@ -79,6 +79,20 @@ class PolicyChoice:
     force_sites: tuple[str, ...] = ()
     forbid_sites: tuple[str, ...] = ()
 
+    def fixings(self, instance, policy) -> dict[str, tuple[str, ...]]:
+        """The sites ``policy`` forces and forbids, by where they were given: the options, or the policy's keys."""
+        from ..data.names import resolve_sites
+
+        force = resolve_sites(instance, self.force_sites, "--force-site")
+        forbid = resolve_sites(instance, self.forbid_sites, "--forbid-site")
+        label = f"policy '{policy.name}'"
+        return {
+            "--force-site": force,
+            "--forbid-site": forbid,
+            f"{label} (force_sites)": tuple(s for s in policy.force_sites if s not in force),
+            f"{label} (forbid_sites)": tuple(s for s in policy.forbid_sites if s not in forbid),
+        }
+
     def policy(self, instance=None):
         """The preset with the overrides and fixings applied (sites by id, or by name when ``instance`` is given)."""
         from ..data.names import resolve_sites

@@ -179,7 +179,7 @@ def _solve(
     from ..core.fmt import status_text
     from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
-    from ..data.names import resolve_province
+    from ..data.names import resolve_province, sites_of_province
     from ..data.province import province_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
@@ -197,6 +197,7 @@ def _solve(
         return solve_horizon(progress, source, inst, policy, options, horizon, out, xlsx, province, timings)
     if province is not None:
         province = resolve_province(inst, province)
+        sites_of_province(inst, choice.fixings(inst, policy), province, "a provincial plan holds its own sites only")
     name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
     target = Path(out) if out else Path("solutions") / safe_name(name)
     if xlsx:
