@@ -209,9 +209,9 @@ def limit_options(what: str = "the whole solve", gap: float | None = None):
 SOLVER_OPTIONS = ("time_limit", "gap", "threads", "seed", "workers", "log", "decompose")
 
 
-def solver_options(f):
-    """The limits plus --threads, --workers, --log and --decompose, handed over as ``options``
-    (:class:`SolveOptions`)."""
+def solver_options(f, what: str = "the whole solve"):
+    """The limits (--time-limit: seconds for ``what``) plus --threads, --workers, --log and --decompose, handed
+    over as ``options`` (:class:`SolveOptions`)."""
     f = gathered("options", SOLVER_OPTIONS, SolveOptions)(f)
     f = click.option(
         "--decompose/--no-decompose",
@@ -230,7 +230,7 @@ def solver_options(f):
     f = click.option(
         "--threads", type=click.IntRange(min=1), default=1, show_default=True, help="HiGHS threads per block."
     )(f)
-    return limit_options()(f)
+    return limit_options(what)(f)
 
 
 def exit_code(status: str, unmet: float) -> int:

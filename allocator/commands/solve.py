@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from pathlib import Path
 
@@ -70,7 +71,10 @@ def validate(instance):
 @click.command()
 @click.argument("instance", required=False)
 @policy_options
-@solver_options
+@functools.partial(
+    solver_options,
+    what="the solve and, when its plan leaves demand unmet, the explanation (with a budget a third is kept for it)",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -140,7 +144,7 @@ def solve(
     from ..core.interrupts import exit_code as interrupt_code
     from ..core.interrupts import signal_name
 
-    progress = {"phase": "loading the instance", "done": [], "written": None}
+    progress = {"phase": "loading the instance", "done": [], "written": None, "started": time.monotonic()}
     try:
         code = _solve(
             progress,
@@ -204,11 +208,13 @@ def _solve(
         check_file_target(xlsx, inputs=[source])
     with claim_folder(target, "solution", inputs=[source]) as claim:
         progress["phase"] = "building and solving the model"
+        budgeted = policy.effective_budget(inst.budget) is not None
+        own, explaining = time_split(options, progress["started"], budgeted and explain_why)
         if province is not None:
-            outcome = solve_province(inst, policy, province, options, timings)
+            outcome = solve_province(inst, policy, province, own, timings)
             inst, policy = province_instance(inst, province), outcome.model.policy
         else:
-            outcome = run(inst, policy, options, timings)
+            outcome = run(inst, policy, own, timings)
         progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
@@ -218,7 +224,7 @@ def _solve(
             click.echo("no plan, so no solution folder was written")
             if explain_why and result.status is Status.INFEASIBLE:
                 progress["phase"] = "explaining the infeasibility"
-                click.echo("\n" + explain(inst, policy, options, feasible=False).render())
+                click.echo("\n" + explain(inst, policy, explaining(), feasible=False).render())
             return exit_code(result.status.value, 0)
         solution = outcome.solution
         progress["phase"] = "writing the solution folder"
@@ -234,8 +240,24 @@ def _solve(
         click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx, inputs=[source])}")
     if explain_why and solution.kpis["unmet"] > 0:
         progress["phase"] = "explaining the unmet demand"
-        click.echo("\n" + explain(inst, policy, options, feasible=True).render())
+        click.echo("\n" + explain(inst, policy, explaining(), feasible=True, plan=solution).render())
     return exit_code(solution.status, solution.kpis["unmet"])
+
+
+# With a budget, the explanation of a plan that leaves demand unmet needs solves of its own (the bound on the
+# fewest unmet places, the least spend that places everyone): this share of --time-limit is kept for it.
+EXPLAIN_SHARE = 1 / 3
+
+
+def time_split(options, started: float, budget_explained: bool):
+    """The options of the solve, and a function giving the explanation's: --time-limit covers the command from
+    ``started`` (time.monotonic()), the explanation included; with a budget to explain, the solve has
+    1 - EXPLAIN_SHARE of it."""
+    end = started + options.time_limit
+    own = dataclasses.replace(options, time_limit=options.time_limit * (1 - EXPLAIN_SHARE))
+    return own if budget_explained else options, lambda: dataclasses.replace(
+        options, time_limit=max(end - time.monotonic(), 0.0)
+    )
 
 
 @click.command()
@@ -272,7 +294,7 @@ def check(ctx, solution, instance):
 @click.command("explain")
 @click.argument("instance", required=False)
 @policy_options
-@solver_options
+@functools.partial(solver_options, what="the whole explanation")
 @click.pass_context
 def explain_command(
     ctx,
