@@ -20,6 +20,8 @@ can use what an earlier one wrote.
     python docs/readme.py --check    # rerun the blocks not marked slow and compare (timings masked)
     python docs/readme.py --only horizon   # rewrite only the blocks whose commands hold "horizon" (repeatable)
     python docs/readme.py --skip backtest  # rewrite every block but those (repeatable)
+    python docs/readme.py --only ede --keep "--province PV25 --out solutions/gelderland"
+        # run the kept blocks too (later blocks need what they write), but leave their output as it is
 """
 
 from __future__ import annotations
@@ -88,16 +90,16 @@ def setup(name: str, cwd: Path) -> None:
     if name == "edit-workbook":
         from openpyxl import load_workbook
 
-        book = load_workbook(cwd / "nl-2024.xlsx")
+        book = load_workbook(cwd / "solutions" / "nl-2024.xlsx")
         sites = book["sites"]
         sites["H12"] = "2,000"  # capacity typed as text with a thousands separator
         sites["F13"] = "open"  # a status that does not exist
-        book.save(cwd / "plan-edited.xlsx")
+        book.save(cwd / "solutions" / "plan-edited.xlsx")
     elif name == "province-site":
         import shutil
 
-        # The steps the README shows: copy nl-2024, give the copy its own name, add one site row.
-        copy = cwd / "nl-2024-ede"
+        # The steps the README shows: copy nl-2024 into solutions/, give the copy its own name, add one site row.
+        copy = cwd / "solutions" / "nl-2024-ede"
         shutil.copytree(ROOT / "instances" / "nl-2024", copy, dirs_exist_ok=True)
         toml = copy / "instance.toml"
         toml.write_text(toml.read_text(encoding="utf-8").replace('name = "nl-2024"', 'name = "nl-2024-ede"', 1))
@@ -176,6 +178,13 @@ def main() -> int:
         metavar="TEXT",
         help="keep the blocks whose commands hold TEXT as they are",
     )
+    parser.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="run the blocks whose commands hold TEXT (for the blocks after them) but keep their output as it is",
+    )
     args = parser.parse_args()
     lines = README.read_text(encoding="utf-8").splitlines()
     found = blocks(lines)
@@ -185,16 +194,20 @@ def main() -> int:
         (cwd / "instances").symlink_to(ROOT / "instances")
         replaced: dict[int, list[str]] = {}
         for block in found:
+            old = lines[block.start + 1 : block.end]
+            kept = any(map(block.holds, args.keep)) and not (args.only and any(map(block.holds, args.only)))
             if (
                 (args.check and block.slow)
-                or (args.only and not any(map(block.holds, args.only)))
+                or (args.only and not any(map(block.holds, args.only)) and not kept)
                 or any(map(block.holds, args.skip))
             ):
-                replaced[block.start] = lines[block.start + 1 : block.end]
+                replaced[block.start] = old
                 continue
             print(f"running: {' ;; '.join(block.commands)}", file=sys.stderr)
             new = render(block, cwd)
-            old = lines[block.start + 1 : block.end]
+            if kept:
+                replaced[block.start] = old
+                continue
             if args.check and masked(new) != masked(old):
                 stale.append(
                     "\n".join(difflib.unified_diff(old, new, f"README.md line {block.start + 2}", "now", lineterm=""))

@@ -118,7 +118,7 @@ def test_markdown_format(folders):
 
 def test_json_format_to_a_file(folders, tmp_path):
     out = tmp_path / "report" / "cmp.json"
-    r = invoke("compare", folders / "a", folders / "b", "--format", "json", "--output", out)
+    r = invoke("compare", folders / "a", folders / "b", "--format", "json", "--out", out)
     assert r.exit_code == 0 and f"Comparison written to {out}" in r.output
     data = json.loads(out.read_text())
     assert [s["objective"] for s in data["solutions"]] == [8100, 9300]

@@ -1,8 +1,10 @@
 """Explanations of infeasibility and unmet demand: one planted cause per rule, each named."""
 
+import dataclasses
+
 import pytest
 from click.testing import CliRunner
-from helpers import HAND_ARGS, INSTANCES, hand_policy, write_matrix_instance
+from helpers import HAND_ARGS, INSTANCES, hand_policy, run, write_matrix_instance
 
 from allocator.analysis.explain import explain
 from allocator.commands.main import cli
@@ -361,3 +363,96 @@ def test_a_demand_group_that_no_site_takes_is_named(copy_instance, forbid, far, 
     (finding,) = [f for f in e.findings if f.source == "check"]
     assert e.verdict == "unmet" and finding.effect == "unmet" and finding.amount == 20
     assert finding.sentence == f"unaccompanied minors (amv): no site takes its 20 places: {expected}; they stay unmet"
+
+
+# ------------------------------------------------------------------ unmet places under a budget
+
+
+def test_solve_says_how_many_unmet_places_the_budget_forces_proven(tmp_path):
+    # tiny-budget (README): S1 must open (fixed 1,000), so the budget of 2,500 pays 150 places at 10; no plan
+    # within it places more (the LP relaxation shows as much), and the optimal plan leaves exactly 50.
+    r = CliRunner().invoke(cli, ["solve", str(INSTANCES / "tiny-budget"), *HAND, "--out", str(tmp_path / "s")])
+    assert r.exit_code == 1, r.output
+    assert (
+        "  - 50 places unmet, proven: no plan within the budget places more than 150 of 200 (proven by the LP "
+        "relaxation of the fewest unmet places under every rule and the budget), and this plan leaves that many\n"
+        "  - unmet in this plan by province: Only 50 of 200 (25.00%)\n"
+    ) in r.output
+    assert r.output.index("Under the budget") < r.output.index("Elastic model")
+
+
+def test_a_plan_that_leaves_more_than_the_budget_forces(tmp_path):
+    # With a penalty of 15 a place, below the cheapest place (10 + 10 minutes of travel at S1), the optimal plan
+    # leaves all 200 unmet; the budget forces only 50, and branch and bound finds a plan within it leaving 50.
+    args = [*HAND, "--set", "unmet_penalty=15", "--out", str(tmp_path / "s")]
+    r = CliRunner().invoke(cli, ["solve", str(INSTANCES / "tiny-budget"), *args])
+    assert r.exit_code == 1, r.output
+    assert (
+        "  - 50 places unmet, proven: no plan within the budget places more than 150 of 200 (proven by the LP "
+        "relaxation of the fewest unmet places under every rule and the budget), and a plan within the budget that "
+        "leaves that many exists; this plan leaves 200, 150 more: the plan is proven optimal, so placing them within "
+        "the budget would cost more than their unmet penalty\n"
+    ) in r.output
+
+
+def test_at_least_and_at_most_when_the_plan_is_not_proven():
+    # The same plan of 200 unmet, as if a time limit had stopped its solve; no time left for branch and bound.
+    inst = load_instance(INSTANCES / "tiny-budget")
+    policy = hand_policy(unmet_penalty=15)
+    plan = run(INSTANCES / "tiny-budget", unmet_penalty=15).solution
+    plan = dataclasses.replace(plan, summary={**plan.summary, "status": "time_limit"})
+    e = explain(inst, policy, SolveOptions(workers=1, time_limit=5), feasible=True, plan=plan)
+    (head, province) = [f.sentence for f in e.findings if f.source == "budget"]
+    assert head == (
+        "at least 50 and at most 200 places unmet: no plan within the budget places more than 150 of 200 (proven by "
+        "the LP relaxation of the fewest unmet places under every rule and the budget; the time left was too short "
+        "for branch and bound); this plan leaves 200, up to 150 of them may be the plan's, not the budget's: the plan "
+        "is not proven optimal"
+    )
+    assert province == "unmet in this plan by province: Only 200 of 200 (100%)"
+
+
+def test_the_groups_a_budget_cuts_with_their_rates(tmp_path):
+    # tiny-groups (README): placing everyone costs at least 320 (L with all 100 asylum seekers 200, the 20 minors
+    # at AU 100, Ukraine at U 20). A budget of 300 saves 20 most cheaply by leaving 5 minors unmet at AU (4 a
+    # place); the LP relaxation allows fewer, branch and bound proves 5.
+    args = [*HAND, "--set", "budget=300", "--out", str(tmp_path / "s")]
+    r = CliRunner().invoke(cli, ["solve", str(INSTANCES / "tiny-groups"), *args])
+    assert r.exit_code == 1, r.output
+    assert (
+        "  - 5 places unmet, proven: no plan within the budget places more than 135 of 140 (proven by branch and "
+        "bound of the fewest unmet places under every rule and the budget), and this plan leaves that many\n"
+        "  - unmet in this plan by group: unaccompanied minors 5 of 20 (25.00%); asylum seekers 0 of 100 (0.00%); "
+        "displaced from Ukraine (national target) 0 of 20 (0.00%)\n"
+        "  - by province: Pland 5 of 140 (3.57%)\n"
+    ) in r.output
+    assert "EUR 320 (proven optimal within a gap of 1e-06), EUR 20 more" in r.output
+
+
+def test_explain_without_a_plan_states_the_bound(tmp_path):
+    r = CliRunner().invoke(cli, ["explain", str(INSTANCES / "tiny-budget"), *HAND])
+    assert r.exit_code == 1, r.output
+    assert "  - 50 places unmet, proven: no plan within the budget places more than 150 of 200" in r.output
+    assert "a plan within the budget that leaves that many exists" in r.output
+
+
+def test_the_time_limit_covers_the_explanation(monkeypatch, tmp_path):
+    # Every solve of the explanation gets what is left of --time-limit, counted from the start of the command
+    # (SolveSession.solve is shared by the solve and the explanation).
+    from allocator.analysis import explain as module
+
+    seen = []
+    real = module.SolveSession.solve
+
+    def record(session, options=None, *args, **kwargs):
+        seen.append((options or session.options).time_limit)
+        return real(session, options, *args, **kwargs)
+
+    monkeypatch.setattr(module.SolveSession, "solve", record)
+    args = [*HAND, "--time-limit", "40", "--out", str(tmp_path / "s")]
+    r = CliRunner().invoke(cli, ["solve", str(INSTANCES / "tiny-budget"), *args])
+    assert r.exit_code == 1, r.output
+    # The solve has two thirds (a budget is to be explained), each solve of the explanation the time left.
+    solve, *explaining = seen
+    assert solve == pytest.approx(80 / 3) and explaining and all(0 <= t <= 40 for t in explaining)
+    assert explaining == sorted(explaining, reverse=True)  # the time left only shrinks

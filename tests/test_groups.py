@@ -190,8 +190,15 @@ def test_console_shows_task_placed_and_unmet_by_province_and_group(tmp_path):
     args = [f"--set={k}={v}" for k, v in HAND.items()]
     r = CliRunner().invoke(cli, ["solve", str(GROUPS), *args, "--out", str(tmp_path / "s")])
     assert r.exit_code == 0, r.output
-    assert "Pland     unaccompanied minors                        20      20      0      100%" in r.output
-    assert "Total     displaced from Ukraine (national target)    20      20      0      100%" in r.output
+    assert "Pland     unaccompanied minors                          20      20      0      100%" in r.output
+    assert "Total     displaced from Ukraine (national target)      20      20      0      100%" in r.output
+    # The task, the national groups and both, labelled, in the summary and the table by province.
+    assert (
+        "Places     140 placed of 140 (task 120 + national groups 20), unmet 0 (task 0, national groups 0)" in r.output
+    )
+    assert "Province  Task  National  Demand  Placed  Unmet  Realised" in r.output
+    assert "Pland      120        20     140     140      0      100%" in r.output
+    assert "Task: the province's own groups (asylum seekers, unaccompanied minors); National:" in r.output
 
 
 def test_groups_with_periods_are_refused(copy_instance):

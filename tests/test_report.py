@@ -198,7 +198,7 @@ def test_side_by_side_uses_the_same_scales(tiny, tmp_path):
     assert ratios == {420 / 400}  # the fullest site of either plan (400 people in plan B) gets the largest marker
 
 
-def test_instance_option_and_missing_instance(tiny, tmp_path):
+def test_instance_argument_and_missing_instance(tiny, tmp_path):
     moved = tmp_path / "sol"
     shutil.copytree(tiny[0], moved)
     summary = json.loads((moved / "summary.json").read_text())
@@ -211,13 +211,29 @@ def test_instance_option_and_missing_instance(tiny, tmp_path):
     (moved / "summary.json").write_text(json.dumps(summary))
     r = invoke("report", moved, "--out", tmp_path / "r.html")
     assert r.exit_code == 2
-    assert "the instance of this solution (not-bundled" in r.output and "give it with --instance PATH" in r.output
-    r = invoke("report", moved, "--out", tmp_path / "r.html", "--instance", INSTANCES / "tiny-two-provinces")
+    assert "the instance of this solution (not-bundled" in r.output
+    assert "name it after the solution folder, e.g. `allocator check SOLUTION INSTANCE`" in r.output
+    r = invoke("report", moved, INSTANCES / "tiny-two-provinces", "--out", tmp_path / "r.html")
+    assert r.exit_code == 0, r.output
+    r = invoke("report", moved, "tiny-two-provinces", "--out", tmp_path / "r.html")  # a bundled instance by name
     assert r.exit_code == 0, r.output
 
 
+def test_the_instance_option_of_report_still_works_and_says_it_is_deprecated(tiny, tmp_path):
+    r = CliRunner().invoke(
+        cli, ["report", str(tiny[0]), "--out", str(tmp_path / "r.html"), "--instance", "tiny-two-provinces"]
+    )
+    assert r.exit_code == 0, r.output + r.stderr
+    assert r.stderr.splitlines()[0] == (
+        "deprecated: report --instance PATH (still accepted for one release); use allocator report SOLUTION... INSTANCE"
+    )
+    assert "deprecated" not in r.stdout
+    r = invoke("report", tiny[0], "tiny-two-provinces", "--instance", "tiny-two-provinces")
+    assert r.exit_code == 2 and "the instance is given twice" in r.output
+
+
 def test_solution_of_another_instance_is_refused(tiny, tmp_path):
-    r = invoke("report", tiny[0], "--out", tmp_path / "r.html", "--instance", INSTANCES / "tiny-budget")
+    r = invoke("report", tiny[0], INSTANCES / "tiny-budget", "--out", tmp_path / "r.html")
     assert r.exit_code == 2
     assert "the solution was made for another version of the instance" in r.output
     assert not (tmp_path / "r.html").exists()

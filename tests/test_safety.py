@@ -210,12 +210,12 @@ def test_two_sweeps_with_different_grids_keep_each_others_rows(tmp_path):
 
 def test_the_input_workbook_is_never_overwritten(tmp_path):
     book = tmp_path / "inst.xlsx"
-    assert invoke("export-instance", TWO, "--xlsx", book).exit_code == 0
+    assert invoke("export-instance", TWO, "--out", book).exit_code == 0
     before = book.read_bytes()
     r = invoke("solve", book, "--out", tmp_path / "sol", "--xlsx", book)
     assert r.exit_code == 2 and "would overwrite an input of this run" in r.output
     assert book.read_bytes() == before and not (tmp_path / "sol").exists()
-    r = invoke("export-instance", book, "--xlsx", book)
+    r = invoke("export-instance", book, "--out", book)
     assert r.exit_code == 2 and book.read_bytes() == before
 
 
@@ -225,7 +225,7 @@ def test_files_that_are_not_ours_are_left_alone_and_ours_are_replaced(tmp_path, 
     mine.write_text("<p>my own page</p>")
     for args in (
         ["report", sol, "--out", mine],
-        ["compare", sol, sol, "--output", mine],
+        ["compare", sol, sol, "--out", mine],
         ["solve", TWO, "--out", tmp_path / "s2", "--xlsx", mine],
         ["report", sol, "--out", sol / "summary.json"],
     ):
@@ -237,8 +237,8 @@ def test_files_that_are_not_ours_are_left_alone_and_ours_are_replaced(tmp_path, 
     assert invoke("report", sol, "--out", ours).exit_code == 0  # a report of ours is replaced
     for style in ("text", "markdown", "csv", "json"):
         path = tmp_path / f"cmp.{style}"
-        assert invoke("compare", sol, sol, "--format", style, "--output", path).exit_code == 0
-        assert invoke("compare", sol, sol, "--format", style, "--output", path).exit_code == 0
+        assert invoke("compare", sol, sol, "--format", style, "--out", path).exit_code == 0
+        assert invoke("compare", sol, sol, "--format", style, "--out", path).exit_code == 0
 
 
 # ------------------------------------------------------------------ the checker checks everything it reads
@@ -494,7 +494,7 @@ def workbook_with(tmp_path, sheet: str, cell: str) -> Path:
     from openpyxl import load_workbook
 
     book_path = tmp_path / "inst.xlsx"
-    assert invoke("export-instance", TWO, "--xlsx", book_path).exit_code == 0
+    assert invoke("export-instance", TWO, "--out", book_path).exit_code == 0
     book = load_workbook(book_path)
     ws = book[sheet] if sheet in book.sheetnames else book.create_sheet(sheet)
     ws[cell] = "far away"

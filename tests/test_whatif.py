@@ -88,7 +88,7 @@ def test_infeasible_candidate_is_listed_not_dropped(copy_instance):
 
 def test_cli_writes_a_checked_folder_per_plan(tmp_path):
     out = tmp_path / "whatif"
-    r = invoke("whatif", TWO, *HAND, "--province", "P1", "--force-site", "RD", "--out", out)
+    r = invoke("whatif", TWO, *HAND, "--province", "P1", "--force-site", "RB", "--out", out)
     assert r.exit_code == 0, r.output
     assert "What-if for North (P1): 2 candidate large sites, policy default" in r.output
     assert "Free optimum: EUR 8,100 (optimal), large site Aburg large [LA]" in r.output
@@ -103,7 +103,7 @@ def test_cli_writes_a_checked_folder_per_plan(tmp_path):
     assert "3 solution folders written to" in r.output and "(each re-checked: 3 passed)" in r.output
     assert sorted(p.name for p in out.iterdir() if p.name != ".allocator.json") == ["LA", "LB", "free"]
     summary = json.loads((out / "LB" / "summary.json").read_text())
-    assert summary["objective"] == 11_950 and summary["policy"]["force_sites"] == ["LB", "RD"]
+    assert summary["objective"] == 11_950 and summary["policy"]["force_sites"] == ["LB", "RB"]
     for name in ("free", "LA", "LB"):
         assert invoke("check", out / name, TWO).exit_code == 0
 

@@ -230,11 +230,11 @@ def test_cli_validate_and_solve_a_workbook(book, tmp_path):
 
 def test_cli_export_instance(tmp_path):
     target = tmp_path / "plan.xlsx"
-    r = invoke("export-instance", TWO, "--xlsx", target)
+    r = invoke("export-instance", TWO, "--out", target)
     assert r.exit_code == 0, r.output
     assert_same_instance(load_instance(TWO), load_instance(target))
     assert [p.name for p in tmp_path.iterdir()] == ["plan.xlsx"]  # no temporary file left behind
-    assert invoke("export-instance", TWO, "--xlsx", tmp_path / "plan.csv").exit_code == 2
+    assert invoke("export-instance", TWO, "--out", tmp_path / "plan.csv").exit_code == 2
 
 
 HOSTILE = ['=HYPERLINK("http://example.com","x")', "+1+1", "-2+3", "@SUM(A1)", "=1+1"]

@@ -27,7 +27,7 @@ FORMATS = ("text", "csv", "markdown", "json")
 KPI_ROWS = (
     ("instance", "Instance", "text"),
     ("policy", "Policy", "text"),
-    ("status", "Status", "text"),
+    ("status", "Status", "status"),
     ("check", "Check (re-run now)", "text"),
     ("gap", "Gap", "gap"),
     ("absolute_gap", "Absolute gap", "money"),
@@ -36,14 +36,22 @@ KPI_ROWS = (
     ("fixed_cost", "  fixed", "money"),
     ("place_cost", "  places", "money"),
     ("travel_value", "Travel value", "money"),
+    ("demand", "Demand", "places"),
+    ("task", "  task", "places"),  # the provinces' own groups (shown when a solution has national groups)
+    ("national", "  national groups", "places"),
     ("placed", "Placed", "places"),
     ("unmet", "Unmet", "places"),
+    ("task_unmet", "  task", "places"),
+    ("national_unmet", "  national groups", "places"),
     ("open_sites", "Open sites", "count"),
     ("open_large_sites", "  large", "count"),
     ("open_regular_sites", "  regular", "count"),
     ("mean_travel_minutes", "Mean travel (min)", "minutes"),
     ("max_travel_minutes", "Max travel (min)", "minutes"),
 )
+
+
+SPLIT = ("task", "national", "task_unmet", "national_unmet")  # rows of the task and the national groups apart
 
 
 class CompareError(InputError):
@@ -76,8 +84,11 @@ class Comparison:
     changes: tuple[Changes, ...]  # one per solution after the first
 
 
-def compare_folders(folders: list[str | Path], allow_different_instances: bool = False) -> Comparison:
-    """Read the folders and compare them; every unreadable folder is reported at once."""
+def compare_folders(
+    folders: list[str | Path], allow_different_instances: bool = False, instance: str | Path | None = None
+) -> Comparison:
+    """Read the folders and compare them; every unreadable folder is reported at once. Each folder is re-checked
+    against ``instance`` when given, else against the instance its summary.json names."""
     solutions, problems = [], []
     for folder in folders:
         try:
@@ -95,14 +106,14 @@ def compare_folders(folders: list[str | Path], allow_different_instances: bool =
             ]
     if problems:
         raise SolutionError(problems)
-    checks = [recheck(solution, folder) for solution, folder in zip(solutions, folders)]
+    checks = [recheck(solution, folder, instance) for solution, folder in zip(solutions, folders)]
     return compare_solutions(solutions, [str(f) for f in folders], allow_different_instances, checks)
 
 
-def recheck(solution: Solution, folder: str | Path) -> str:
+def recheck(solution: Solution, folder: str | Path, instance: str | Path | None = None) -> str:
     """The independent check re-run on a solution folder, in a word: passed, FAILED (n violations), or why it could not run."""
     try:
-        report = check_solution(solution, find_instance(solution.summary, folder))
+        report = check_solution(solution, find_instance(solution.summary, folder, instance))
     except SolutionError as exc:
         return f"not re-checked: {exc.problems[0].message}"
     return "passed" if report.passed else f"FAILED ({len(report.violations)} violations)"
@@ -173,10 +184,14 @@ def _kpis(solution: Solution, check: str) -> dict:
         "policy": (s.get("policy") or {}).get("name"),
         "check": check,
     }
+    split = solution.by_target().sum()
     for key, _, _ in KPI_ROWS[2:]:
         if key == "check":
             continue
-        out[key] = s.get(key) if key in ("status", "gap", "absolute_gap", "objective") else k.get(key)
+        if key in SPLIT:
+            out[key] = float(split[key])
+        else:
+            out[key] = s.get(key) if key in ("status", "gap", "absolute_gap", "objective") else k.get(key)
     return out
 
 
@@ -261,6 +276,14 @@ def _facts(solutions: list[Solution], names: list[str], kpis: pd.DataFrame) -> p
     for field in ("demand", "placed", "unmet", "realisation", "cost", "large_sites"):
         table = _side_by_side([s.provinces for s in solutions], names, "province", field)
         rows += [[f"province.{field}", p, r["name"], *[r[n] for n in names]] for p, r in table.iterrows()]
+        if field == "demand":  # the task and the national groups apart
+            for part in ("task", "national"):
+                split = [
+                    s.provinces[["province", "name"]].assign(**{part: s.by_target()[part].to_numpy()})
+                    for s in solutions
+                ]
+                table = _side_by_side(split, names, "province", part)
+                rows += [[f"province.{part}", p, r["name"], *[r[n] for n in names]] for p, r in table.iterrows()]
     sites = _side_by_side([s.sites for s in solutions], names, "site", "open_site").fillna(0)
     for s, r in sites.iterrows():
         if len({int(r[n]) for n in names}) > 1:
@@ -282,8 +305,9 @@ def sections(comparison: Comparison) -> list[tuple[str, list[str], list[list[str
         headers += [n] + (["change"] if k else [])
         align += "r" + ("r" if k else "")
     rows = []
+    national = any(comparison.kpis.loc["national"].fillna(0) > 0)
     for key, label, kind in KPI_ROWS:
-        if key == "absolute_gap":  # shown with the relative gap
+        if key == "absolute_gap" or (key in SPLIT and not national):  # the gap: with the relative gap
             continue
         first = comparison.kpis.at[key, names[0]]
         row = [label]
@@ -407,6 +431,8 @@ def _fmt(value, kind: str) -> str:
         return fmt.MISSING
     if kind == "text":
         return str(value)
+    if kind == "status":
+        return fmt.status_word(value)
     if kind == "minutes":
         return fmt.number(value, 1)
     if kind == "places":
@@ -415,7 +441,7 @@ def _fmt(value, kind: str) -> str:
 
 
 def _delta(value, first, kind: str) -> str:
-    if kind in ("text", "gap"):
+    if kind in ("text", "status", "gap"):
         return ""
     if fmt.missing(value) or fmt.missing(first):
         return fmt.MISSING

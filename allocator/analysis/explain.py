@@ -16,6 +16,13 @@ Three sources, each reported as findings that name the rule, the objects and a s
    much demand as possible, so the relaxations are what keeps the rest unplaced.
 3. HiGHS' irreducible infeasible subset (IIS) of the LP relaxation, when that relaxation is
    itself infeasible: the rows and bounds that cannot hold together.
+4. Under a budget, the fewest unmet places any plan within the budget can leave: a proven lower
+   bound (the LP relaxation of "minimise unmet places subject to every rule and the budget",
+   raised by branch and bound when time is left), set against the unmet places of the plan a
+   solve found, with the groups and provinces they fall in (models/README.md, "Unmet places
+   under a budget").
+
+The time limit of the options bounds the whole explanation: each solve in it gets the time left.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
@@ -39,6 +47,7 @@ from ..model.build import build_model
 from ..model.data import model_data
 from ..model.elastic import Slack
 from ..model.heuristic import greedy_start
+from ..results.solution import Solution
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions, Status
 
@@ -94,6 +103,10 @@ class Explanation:
         lines = [f"Why: {self.instance} under policy '{self.policy}': {head}."]
         sections = (
             ("check", "Found before solving:"),
+            (
+                "budget",
+                'Under the budget (every rule and the budget; models/README.md, "Unmet places under a budget"):',
+            ),
             ("elastic", "Elastic model (the fewest hard rules to relax):"),
             ("iis", "Infeasible subset of the LP relaxation (HiGHS IIS):"),
         )
@@ -107,52 +120,242 @@ class Explanation:
 
 
 def explain(
-    instance: Instance, policy: Policy, options: SolveOptions | None = None, feasible: bool | None = None
+    instance: Instance,
+    policy: Policy,
+    options: SolveOptions | None = None,
+    feasible: bool | None = None,
+    plan: Solution | None = None,
 ) -> Explanation:
     """Findings that explain infeasibility or unmet demand of ``instance`` under ``policy``.
 
     ``feasible`` may pass on what a solve already found (True: a plan exists, so only unmet
-    demand is explained; False: infeasible), saving the elastic feasibility solve.
+    demand is explained; False: infeasible), saving the elastic feasibility solve. ``plan``: the
+    plan that solve found; under a budget its unmet places are set against the fewest any plan
+    within the budget can leave. ``options.time_limit`` bounds the whole explanation.
     """
     t0 = time.perf_counter()
-    options = options or SolveOptions()
+    clock = _Clock(options or SolveOptions())
     check_policy(policy, instance)
     data = model_data(instance, policy)
     words = _Words(instance, policy, data)
     findings = presolve_findings(instance, policy, data, words)
     notes: list[str] = []
+    # Under a budget the bound comes first: it is what a planner asks of a plan that leaves demand unmet.
+    bound = (
+        UnmetBound(instance, policy, plan, clock)
+        if data.budget is not None and feasible is True and (plan is None or plan.kpis["unmet"] > 0)
+        else None
+    )
 
     verdict = "infeasible" if any(f.effect == "infeasible" for f in findings) else None
     if feasible is not True:
-        relaxed, status = elastic_findings(instance, policy, words, options, place_all=False)
-        if status is None:
-            notes.append("the elastic model did not finish within the time limit; the checks above may be incomplete")
-        elif relaxed:
-            verdict = "infeasible"
-            findings += relaxed
-        elif verdict == "infeasible":
-            notes.append(
-                "the elastic model found a plan although a check says none exists; please report this instance"
-            )
+        verdict = _feasibility(instance, policy, words, clock, verdict, findings, notes)
     if verdict == "infeasible":
-        iis, note = iis_findings(instance, policy, options)
+        iis, note = iis_findings(instance, policy, clock.options())
         findings += iis
         if note:
             notes.append(note)
     else:
-        relaxed, status = elastic_findings(instance, policy, words, options, place_all=True)
-        if status is None:
-            notes.append(
-                "the elastic model did not finish within the time limit; the relaxations that would place all demand are not known"
-            )
-        findings += relaxed
-        if any(f.effect == "unmet" for f in findings):
-            verdict = "unmet"
-        elif status is None:
-            verdict = "unknown"
-        else:
-            verdict = "feasible"
+        verdict = _unmet(instance, policy, words, clock, findings, notes)
+        if bound is None and verdict == "unmet" and data.budget is not None:
+            bound = UnmetBound(instance, policy, plan, clock)
+    if bound is not None:
+        bound.search(clock)
+        findings += bound.findings(words)
     return Explanation(instance.name, policy.name, verdict, tuple(findings), tuple(notes), time.perf_counter() - t0)
+
+
+def _feasibility(
+    instance: Instance, policy: Policy, words: _Words, clock: _Clock, verdict, findings: list, notes: list
+) -> str | None:
+    """The elastic model without placing all demand: "infeasible" when some rule must be relaxed for any plan."""
+    relaxed, status = elastic_findings(instance, policy, words, clock, place_all=False)
+    if status is None:
+        notes.append("the elastic model did not finish within the time limit; the checks above may be incomplete")
+    elif relaxed:
+        findings += relaxed
+        return "infeasible"
+    elif verdict == "infeasible":
+        notes.append("the elastic model found a plan although a check says none exists; please report this instance")
+    return verdict
+
+
+def _unmet(instance: Instance, policy: Policy, words: _Words, clock: _Clock, findings: list, notes: list) -> str:
+    """The elastic model placing all demand it can: "unmet", "feasible", or "unknown" without time."""
+    relaxed, status = elastic_findings(instance, policy, words, clock, place_all=True)
+    if status is None:
+        notes.append(
+            "the elastic model did not finish within the time limit; the relaxations that would place all demand are not known"
+        )
+    findings += relaxed
+    if any(f.effect == "unmet" for f in findings):
+        return "unmet"
+    return "unknown" if status is None else "feasible"
+
+
+class _Clock:
+    """The time an explanation has: every solve in it gets what is left of the time limit."""
+
+    def __init__(self, options: SolveOptions):
+        self.base = options
+        self.end = time.monotonic() + options.time_limit
+
+    def left(self) -> float:
+        return max(self.end - time.monotonic(), 0.0)
+
+    def options(self, at_most: float | None = None, **changes) -> SolveOptions:
+        """The options with the time left (at most ``at_most`` seconds) as their limit."""
+        left = self.left() if at_most is None else min(self.left(), at_most)
+        return dataclasses.replace(self.base, time_limit=left, **changes)
+
+
+# Branch and bound on the fewest unmet places gets at most this long, and only when at least MIN is left
+# (its root LP alone takes about 15 s on nl-2024 with a budget).
+BOUND_SEARCH_SECONDS = 60.0
+BOUND_SEARCH_MIN_SECONDS = 20.0
+
+
+class UnmetBound:
+    """The fewest unmet places of any plan within the budget (models/README.md, "Unmet places under a budget").
+
+    ``lower`` is proven: the optimum of the LP relaxation of "minimise Σ unmet subject to every rule and the
+    budget" (rounded up with whole places), raised to the bound of branch and bound on the same problem when
+    :meth:`search` has time. ``found`` is the fewest unmet places of a plan within the budget that search
+    found; the plan a solve found bounds the least from above as well.
+    """
+
+    def __init__(self, instance: Instance, policy: Policy, plan: Solution | None, clock: _Clock):
+        t = time.perf_counter()
+        self.plan = plan
+        self.whole = policy.whole_places
+        self.model = build_model(instance, policy)
+        self.model.total_cost.deactivate()
+        self.model.fewest_unmet = pyo.Objective(expr=pyo.quicksum(self.model.unmet.values()), sense=pyo.minimize)
+        self.session = SolveSession(self.model, clock.options())
+        relaxed = self.session.relaxation(clock.left())
+        self.lower = None if relaxed is None else self._round(relaxed)
+        self.method = "the LP relaxation" if relaxed is not None else None
+        self.found: float | None = None
+        self.short = False  # branch and bound skipped for want of time
+        self.seconds = time.perf_counter() - t
+
+    def _round(self, value: float) -> float:
+        """Whole places: the least number of places at or above a bound (within HiGHS' tolerance)."""
+        return float(math.ceil(value - 1e-6 * max(1.0, abs(value)))) if self.whole else max(value, 0.0)
+
+    @property
+    def upper(self) -> float | None:
+        """The fewest unmet places of a plan within the budget known: the solve's plan or the search's."""
+        known = [
+            x for x in (self.found, None if self.plan is None else float(self.plan.kpis["unmet"])) if x is not None
+        ]
+        return min(known) if known else None
+
+    def search(self, clock: _Clock) -> None:
+        """Branch and bound on the fewest unmet places, from the solve's plan, with the time left (capped)."""
+        if self.lower is not None and self.lower == self.upper:
+            return
+        if clock.left() < BOUND_SEARCH_MIN_SECONDS:
+            self.short = True
+            return
+        t = time.perf_counter()
+        start = greedy_start(self.model)
+        if self.plan is not None:
+            start.update(plan_start(self.model, self.plan))
+        result = self.session.solve(clock.options(BOUND_SEARCH_SECONDS, gap=0.0), start=start)
+        if result.bound is not None and (self.lower is None or self._round(result.bound) > self.lower):
+            self.lower, self.method = self._round(result.bound), "branch and bound"
+        if result.has_plan:
+            self.found = float(result.objective)
+        self.seconds += time.perf_counter() - t
+
+    def findings(self, w: _Words) -> list[Finding]:
+        """At least N and at most M places unmet (N = M: proven), what this plan leaves, and the plan's unmet
+        places by group and by province."""
+        demand = float(self.plan.kpis["demand"]) if self.plan is not None else float(sum(w.data.demand.values()))
+        low, high = self.lower, self.upper
+        mine = None if self.plan is None else float(self.plan.kpis["unmet"])
+        if low is None:
+            sentence = "no proven bound on the fewest unmet places within the time limit" + (
+                f"; this plan leaves {w.places(mine)}" if mine is not None else ""
+            )
+            return [Finding("budget_limit", "budget_limit", (), sentence, "budget", "note")]
+        how = f"proven by {self.method} of the fewest unmet places under every rule and the budget" + (
+            "; the time left was too short for branch and bound" if self.short and (high is None or high > low) else ""
+        )
+        reach = f"no plan within the budget places more than {w.places(demand - low)} of {w.places(demand)} ({how})"
+        if high is None:
+            sentence = f"at least {w.places(low)} places unmet: {reach}"
+        elif high <= low:
+            sentence = f"{w.places(low)} places unmet, proven: {reach}, and " + (
+                "this plan leaves that many"
+                if mine == high
+                else "a plan within the budget that leaves that many exists"
+            )
+        else:
+            sentence = f"at least {w.places(low)} and at most {w.places(high)} places unmet: {reach}" + (
+                "" if mine == high else f", and a plan within the budget leaves {w.places(high)}"
+            )
+        if mine is not None and mine > low and (high is None or mine > high or high > low):
+            sentence += f"; this plan leaves {w.places(mine)}, {self._excess(mine - (high if mine > high else low), w)}"
+        out = [Finding("budget_limit", "budget_limit", (), sentence, "budget", "unmet", low)]
+        if self.plan is not None:
+            out += [
+                Finding("budget_limit", "demand_balance", (), line, "budget", "note") for line in _breakdown(self.plan)
+            ]
+        return out
+
+    def _excess(self, more: float, w: _Words) -> str:
+        if self.plan.status == Status.OPTIMAL:
+            return (
+                f"{w.places(more)} more: the plan is proven optimal, so placing them within the budget would cost more "
+                "than their unmet penalty"
+                + (
+                    ""
+                    if self.upper is not None and self.upper < float(self.plan.kpis["unmet"])
+                    else ", or the bound is short of the least"
+                )
+            )
+        return f"up to {w.places(more)} of them may be the plan's, not the budget's: the plan is not proven optimal"
+
+
+def _breakdown(plan: Solution) -> list[str]:
+    """The plan's unmet places by group and by province, each with its rate, highest rate first."""
+    lines = []
+    if plan.groups is not None:
+        by_group = plan.groups.groupby(["group_name", "target"], sort=False)[["demand", "unmet"]].sum().reset_index()
+        lines.append("unmet in this plan by group: " + _rates(by_group, "group_name", national=True))
+    by_province = plan.provinces[plan.provinces["unmet"] > 0]
+    if len(by_province):
+        lines.append(("by province: " if lines else "unmet in this plan by province: ") + _rates(by_province, "name"))
+    return lines
+
+
+def _rates(table: pd.DataFrame, label: str, national: bool = False) -> str:
+    rate = table["unmet"] / table["demand"].where(table["demand"] > 0)
+    order = table.assign(rate=rate.fillna(0.0)).sort_values(["rate", label], ascending=[False, True], kind="stable")
+    return "; ".join(
+        f"{r[label]}{' (national target)' if national and r.get('target') == 'national' else ''} "
+        f"{fmt.places(r['unmet'])} of {fmt.places(r['demand'])} ({fmt.percent(r['rate'])})"
+        for _, r in order.iterrows()
+    )
+
+
+def plan_start(model, plan: Solution) -> dict[int, float]:
+    """A solution's sites, placements and unmet places as starting values of ``model`` (keyed by id(VarData))."""
+    pl = plan.placements
+    grouped = "group" in pl
+    keys = zip(pl["municipality"], pl["site"], pl["group"]) if grouped else zip(pl["municipality"], pl["site"])
+    placed = dict(zip(keys, pl["placed"].astype(float)))
+    opened = dict(zip(plan.sites["site"], plan.sites["open_site"].astype(float)))
+    start = {id(v): opened.get(s, 0.0) for s, v in model.open_site.items()}
+    filled: dict = defaultdict(float)
+    for key, v in model.placed.items():
+        start[id(v)] = placed.get(key, 0.0)
+        filled[(key[0], key[2]) if grouped else key[0]] += start[id(v)]
+    for unit, v in model.unmet.items():
+        start[id(v)] = max(float(model.data.demand.get(unit, 0)) - filled[unit], 0.0)
+    return start
 
 
 class _Words:
@@ -598,7 +801,7 @@ def _penalty_check(w: _Words) -> list[Finding]:
 
 
 def elastic_findings(
-    instance: Instance, policy: Policy, words: _Words, options: SolveOptions, place_all: bool
+    instance: Instance, policy: Policy, words: _Words, clock: _Clock, place_all: bool
 ) -> tuple[list[Finding], Status | None]:
     """The fewest relaxations of hard rules that give a plan (``place_all``: that place the most demand).
 
@@ -609,11 +812,11 @@ def elastic_findings(
     """
     budget = words.data.budget
     relaxed, status = _elastic(
-        instance, policy.with_(budget=math.inf) if budget is not None else policy, words, options, place_all
+        instance, policy.with_(budget=math.inf) if budget is not None else policy, words, clock.options(), place_all
     )
     if budget is not None and status is not None and not any(f.effect != "note" for f in relaxed):
         relaxed = [f for f in relaxed if f.effect != "note"] + budget_findings(
-            instance, policy, words, options, place_all
+            instance, policy, words, clock.options(), place_all
         )
         if place_all and any(f.rule == "budget_limit" for f in relaxed):
             relaxed.insert(
@@ -651,18 +854,18 @@ def budget_findings(
     spend = float(pyo.value(model.fixed_cost_total + model.place_cost_total))
     if spend <= budget * (1 + 1e-9):
         return []
-    proven = result.status is Status.OPTIMAL
-    how = (
-        f"proven optimal within a gap of {options.gap:g}"
-        if proven
-        else f"the best plan found in the time limit, not proven (gap {fmt.percent(result.gap)})"
-    )
-    what = (
-        "the least spend of a plan that places all demand that can be placed"
-        if place_all
-        else "the least spend of a plan that meets the other hard rules"
-    )
-    sentence = f"relax budget_limit: budget {words.money(budget)} is below {what}: {words.money(spend)} ({how}), {words.money(spend - budget)} more"
+    what = "places all demand that can be placed" if place_all else "meets the other hard rules"
+    if result.status is Status.OPTIMAL:
+        sentence = (
+            f"relax budget_limit: budget {words.money(budget)} is below the least spend of a plan that {what}: "
+            f"{words.money(spend)} (proven optimal within a gap of {options.gap:g}), {words.money(spend - budget)} more"
+        )
+    else:  # an unproven plan shows what suffices, not what is needed
+        sentence = (
+            f"relax budget_limit: the cheapest plan found within the time limit that {what} spends "
+            f"{words.money(spend)}, {words.money(spend - budget)} above the budget of {words.money(budget)} (not proven "
+            "the least: a cheaper one may exist)"
+        )
     return [
         Finding(
             "budget_limit",

@@ -545,7 +545,7 @@ def format_sweep(result: SweepResult, currency: str = "EUR") -> str:
             [
                 r["scenario"],
                 *[str(r[k]) or "-" for k in keys],
-                r["status"],
+                fmt.status_word(r["status"]),
                 fmt.amount(r["objective"]) if plan else fmt.MISSING,
                 fmt.amount(r["total_cost"]) if plan else fmt.MISSING,
                 fmt.amount(r["unmet"]) if plan else fmt.MISSING,

@@ -9,6 +9,7 @@ previous plan.
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import InputError, Problem
-from ..core.fmt import amount, number, signed, signed_percent, table
+from ..core.fmt import amount, number, signed, signed_percent, status_word, table
 from ..core.outputs import safe_name, write_folder
 from ..data.instance import Instance
 from ..data.policy import Policy
@@ -82,6 +83,10 @@ class WhatIfResult:
     cold_seconds: float  # compile and first solve of the whole model
     blocks: int
     solutions: dict[str, Solution] = field(default_factory=dict)  # "free" and each candidate with a plan
+    # Names of the instance's groups in the provinces' task and with a national target (none without groups):
+    # the figures of the table count both, as the national plan places both.
+    task_groups: tuple[str, ...] = ()
+    national_groups: tuple[str, ...] = ()
 
 
 def candidate_sites(
@@ -176,6 +181,10 @@ def rank_sites(
         cold_seconds=cold_seconds,
         blocks=free_result.blocks,
         solutions=solutions,
+        task_groups=tuple(instance.groups.name(g) for g in instance.groups.province_groups) if instance.groups else (),
+        national_groups=tuple(instance.groups.name(g) for g in instance.groups.national_groups)
+        if instance.groups
+        else (),
     )
 
 
@@ -283,10 +292,14 @@ def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 
         f"What-if for {result.province_name} ({result.province}): {n} candidate large site{'s' if n != 1 else ''}, policy {result.policy.name}"
     ]
     if free["objective"] is None:
-        lines.append(f"Free optimum: none ({free['status']}{': ' + free['message'] if free['message'] else ''})")
+        lines.append(
+            f"Free optimum: none ({status_word(free['status'])}{': ' + free['message'] if free['message'] else ''})"
+        )
     else:
         chosen = f"{free['site_name']} [{free['site']}]" if free["site_name"] else (free["site"] or "no large site")
-        lines.append(f"Free optimum: {currency} {amount(free['objective'])} ({free['status']}), large site {chosen}")
+        lines.append(
+            f"Free optimum: {currency} {amount(free['objective'])} ({status_word(free['status'])}), large site {chosen}"
+        )
     lines.append(
         f"Cold solve {result.cold_seconds:.2f} s ({result.blocks} block{'s' if result.blocks != 1 else ''}; model built in {result.build_seconds:.2f} s, once)"
     )
@@ -298,7 +311,7 @@ def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 
                 "-" if pd.isna(r.rank) else str(r.rank),
                 r.site + (" *" if r.site == free["site"] else ""),
                 str(r.municipality),
-                r.status + (" (check failed)" if r.check == "failed" else ""),
+                status_word(r.status) + (" (check failed)" if r.check == "failed" else ""),
                 amount(r.objective),
                 signed(r.difference),
                 signed_percent(r.difference_pct),
@@ -326,12 +339,23 @@ def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 
         "Serves",
     ]
     lines += ["", table(headers, rows, "rlllrrrrrrrrl", total=False)]
-    lines += [
-        "",
-        "* the free optimum's large site. Cost = the province's fixed + place cost; unmet, mean and max travel are the province's",
-        "municipalities'. Re-solves reuse the model built once: refix + re-solve of the changed blocks only, from the previous plan.",
-    ]
+    lines += ["", *textwrap.wrap(_covers(result), width=120)]
     return "\n".join(lines)
+
+
+def _covers(result: WhatIfResult) -> str:
+    """The footnote: what the figures of the table count."""
+    covers = "the province's fixed + place cost in the national plan; unmet, mean and max travel are the province's municipalities'"
+    if result.national_groups:
+        covers += (
+            f", every group: its task ({', '.join(result.task_groups)}) and its part of the national groups "
+            f"({', '.join(result.national_groups)}), as the national plan places both (`allocator solve --province` "
+            "plans the task alone, so its cost and travel differ)"
+        )
+    return (
+        f"* the free optimum's large site. Cost = {covers}. Re-solves reuse the model built once: refix + re-solve of "
+        "the changed blocks only, from the previous plan."
+    )
 
 
 def _names(serves: str, count: int, max_names: int) -> str:

@@ -13,10 +13,14 @@ from .common import (
     EXIT_ERROR,
     EXIT_INFEASIBLE_OR_UNMET,
     EXIT_INTERRUPTED,
+    deprecated,
+    existing_folders,
+    given_instance,
     instance_path,
     limit_options,
     one_snapshot,
     policy_options,
+    solutions_and_instance,
     statuses_exit,
 )
 
@@ -65,7 +69,7 @@ def whatif(
     from ..check import check_solution
     from ..core.outputs import check_folder_target
     from ..data.load import load_instance
-    from ..data.names import resolve_province, resolve_sites
+    from ..data.names import resolve_province, resolve_sites, sites_of_province
     from ..results.solution import read_solution
     from ..solve.options import SolveOptions
 
@@ -76,6 +80,13 @@ def whatif(
     one_snapshot(inst, "whatif")
     policy = choice.policy(inst)
     province = resolve_province(inst, province)
+    if not policy.allow_cross_province:
+        sites_of_province(
+            inst,
+            choice.fixings(inst, policy),
+            province,
+            f"without cross-province placements it does not bear on the plan of {inst.provinces.at[province, 'name']}",
+        )
     sites = (
         None
         if candidates is None
@@ -105,7 +116,7 @@ def whatif(
 
 
 @click.command()
-@click.argument("solutions", nargs=-1, required=True)
+@click.argument("arguments", nargs=-1, required=True, metavar="SOLUTION SOLUTION... [INSTANCE]")
 @click.option(
     "--format",
     "fmt",
@@ -115,34 +126,47 @@ def whatif(
     help="Output format.",
 )
 @click.option(
-    "--output",
+    "--out",
     type=click.Path(dir_okay=False),
     default=None,
     help="Write to this file (atomically) instead of the terminal.",
 )
+@click.option("--output", "old_out", type=click.Path(dir_okay=False), default=None, hidden=True)
 @click.option("--allow-different-instances", is_flag=True, help="Compare solutions made for different instances.")
-def compare(solutions, fmt, output, allow_different_instances):
-    """Compare solution folders: KPIs side by side, then what changed relative to the first."""
+def compare(arguments, fmt, out, old_out, allow_different_instances):
+    """Compare solution folders: KPIs side by side, then what changed relative to the first.
+
+    Each folder is re-checked against the instance its summary.json names, unless INSTANCE (a folder, a
+    workbook or a bundled name) follows the solution folders.
+    """
     from ..analysis.compare import compare_folders, render
     from ..core.files import write_text
     from ..core.outputs import check_file_target
 
+    solutions, instance = solutions_and_instance(arguments)
+    if old_out is not None:
+        deprecated("compare --output FILE", "--out FILE")
+        if out is not None:
+            raise click.UsageError("the output file is given twice: with --out and with --output")
+        out = old_out
     if len(solutions) < 2:
         raise click.UsageError("compare needs at least two solution folders")
-    if output:
-        check_file_target(output, inputs=solutions)
+    existing_folders(solutions)
+    instance = given_instance(instance)
+    if out:
+        check_file_target(out, inputs=[*solutions, *([instance] if instance else [])])
     from ..results.horizon import is_horizon_folder
 
     for folder in solutions:
         if is_horizon_folder(folder):
             raise click.BadParameter(
                 f"{folder} is a plan over several periods: its comparisons are in comparison.csv and robustness.csv",
-                param_hint="SOLUTIONS",
+                param_hint="SOLUTION",
             )
-    text = render(compare_folders(list(solutions), allow_different_instances), fmt)
-    if output:
-        write_text(text, output)
-        click.echo(f"Comparison written to {output}")
+    text = render(compare_folders(list(solutions), allow_different_instances, instance), fmt)
+    if out:
+        write_text(text, out)
+        click.echo(f"Comparison written to {out}")
     else:
         click.echo(text, nl=False)
 
@@ -200,6 +224,7 @@ def sweep(
 ):
     """Solve a grid or list of policy scenarios; write a folder each and a sweep table."""
     from ..analysis.sweep import SweepInterrupted, format_sweep, run_sweep, scenarios_from
+    from ..core.fmt import status_word
     from ..core.outputs import safe_name
     from ..data.load import load_instance
     from ..data.policy import load_policy, parse_assignments
@@ -232,7 +257,7 @@ def sweep(
                 )
                 bar["bar"].__enter__()
             return
-        note = f"{_clock(time.perf_counter() - started)} elapsed; {scenario.id}: {run.status}"
+        note = f"{_clock(time.perf_counter() - started)} elapsed; {scenario.id}: {status_word(run.status)}"
         if "bar" in bar:
             bar["bar"].update(1, note)
             if done == total:

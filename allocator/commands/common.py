@@ -26,6 +26,11 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
+def deprecated(old: str, new: str) -> None:
+    """Say on stderr, in one line, that a spelling still works for now and which one replaces it."""
+    click.echo(f"deprecated: {old} (still accepted for one release); use {new}", err=True)
+
+
 def instance_path(instance: str | None) -> Path:
     """The instance given on the command line (a folder, a workbook, or the name of a bundled instance), else nl-2024."""
     if not instance:
@@ -36,6 +41,35 @@ def instance_path(instance: str | None) -> Path:
     return path
 
 
+def given_instance(instance: str | None) -> Path | None:
+    """An instance named after the solution folders (a folder, a workbook or a bundled name); None: the one
+    each folder's summary.json names."""
+    return instance_path(instance) if instance else None
+
+
+def solutions_and_instance(arguments: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """SOLUTION... [INSTANCE]: the last argument is the instance when it is not a solution folder (no
+    summary.json) but names an instance (a bundled name, a workbook, or a folder with instance.toml)."""
+    if len(arguments) < 2:
+        return tuple(arguments), None
+    last = Path(arguments[-1])
+    if (last / "summary.json").is_file():
+        return tuple(arguments), None
+    is_instance = (
+        (last / "instance.toml").is_file()
+        or (last.suffix.lower() == ".xlsx" and last.is_file())
+        or (not last.exists() and "/" not in arguments[-1] and bundled_instance(arguments[-1]).is_dir())
+    )
+    return (tuple(arguments[:-1]), arguments[-1]) if is_instance else (tuple(arguments), None)
+
+
+def existing_folders(folders: tuple[str, ...], hint: str = "SOLUTION") -> None:
+    """Refuse, as a usage error, a solution folder that does not exist."""
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise click.BadParameter(f"{folder}: no such solution folder", param_hint=hint)
+
+
 @dataclass(frozen=True)
 class PolicyChoice:
     """What the policy options chose: a preset or file, --set overrides, sites forced and forbidden."""
@@ -44,6 +78,20 @@ class PolicyChoice:
     assignments: tuple[str, ...] = ()
     force_sites: tuple[str, ...] = ()
     forbid_sites: tuple[str, ...] = ()
+
+    def fixings(self, instance, policy) -> dict[str, tuple[str, ...]]:
+        """The sites ``policy`` forces and forbids, by where they were given: the options, or the policy's keys."""
+        from ..data.names import resolve_sites
+
+        force = resolve_sites(instance, self.force_sites, "--force-site")
+        forbid = resolve_sites(instance, self.forbid_sites, "--forbid-site")
+        label = f"policy '{policy.name}'"
+        return {
+            "--force-site": force,
+            "--forbid-site": forbid,
+            f"{label} (force_sites)": tuple(s for s in policy.force_sites if s not in force),
+            f"{label} (forbid_sites)": tuple(s for s in policy.forbid_sites if s not in forbid),
+        }
 
     def policy(self, instance=None):
         """The preset with the overrides and fixings applied (sites by id, or by name when ``instance`` is given)."""
@@ -161,9 +209,9 @@ def limit_options(what: str = "the whole solve", gap: float | None = None):
 SOLVER_OPTIONS = ("time_limit", "gap", "threads", "seed", "workers", "log", "decompose")
 
 
-def solver_options(f):
-    """The limits plus --threads, --workers, --log and --decompose, handed over as ``options``
-    (:class:`SolveOptions`)."""
+def solver_options(f, what: str = "the whole solve"):
+    """The limits (--time-limit: seconds for ``what``) plus --threads, --workers, --log and --decompose, handed
+    over as ``options`` (:class:`SolveOptions`)."""
     f = gathered("options", SOLVER_OPTIONS, SolveOptions)(f)
     f = click.option(
         "--decompose/--no-decompose",
@@ -182,7 +230,7 @@ def solver_options(f):
     f = click.option(
         "--threads", type=click.IntRange(min=1), default=1, show_default=True, help="HiGHS threads per block."
     )(f)
-    return limit_options()(f)
+    return limit_options(what)(f)
 
 
 def exit_code(status: str, unmet: float) -> int:
@@ -206,10 +254,6 @@ def statuses_exit(statuses: list[str]) -> int:
         return EXIT_NOT_PROVEN
     return EXIT_OPTIMAL
 
-
-def deprecated(old: str, new: str) -> None:
-    """Say on stderr that the spelling ``old`` still works, for one release, and that ``new`` replaces it."""
-    click.echo(f"deprecated: {old}; use {new}", err=True)
 
 
 def one_snapshot(inst, command: str) -> None:

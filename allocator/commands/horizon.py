@@ -37,6 +37,7 @@ def describe_horizon(inst) -> list[str]:
 def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, xlsx, province, timings: dict) -> int:
     """Plan the horizon (or its myopic baseline), compare with the baselines, write the folder, print the summary; the exit code."""
     from ..analysis.horizon import plan_horizon, plan_myopic, with_baselines
+    from ..core.fmt import status_text
     from ..core.outputs import claim_folder, safe_name
     from ..reports.horizon import format_horizon_summary
     from ..results.horizon import write_horizon_solution
@@ -55,7 +56,9 @@ def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, x
         progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
-            click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
+            click.echo(
+                f"{inst.name}: {status_text(result.status)}" + (f" ({result.message})" if result.message else "")
+            )
             click.echo("no plan, so no solution folder was written")
             return exit_code(result.status.value, 0)
         solution = outcome.solution

@@ -6,7 +6,7 @@ import click
 
 from .common import instance_path
 
-LISTS = ("provinces", "municipalities", "sites")
+LISTS = ("provinces", "municipalities", "sites", "groups")
 
 
 @click.command("instances")
@@ -19,21 +19,20 @@ def instances_command():
     rows = []
     for name in bundled_instances():
         inst = load_instance(bundled_instance(name))
+        split = inst.demand_by_target().sum()
         rows.append(
             [
                 name,
                 f"{len(inst.provinces)}",
                 f"{len(inst.municipalities):,}",
                 f"{len(inst.sites):,}",
-                f"{inst.total_demand:,}",
-                _short(inst.description),
+                *[f"{split[c]:,}" for c in DEMAND_COLUMNS],
+                _short(inst.description, 60),
             ]
         )
-    click.echo(
-        table(
-            ["Instance", "Provinces", "Municipalities", "Sites", "Demand", "Description"], rows, "lrrrrl", total=False
-        )
-    )
+    headers = ["Instance", "Provinces", "Municipalities", "Sites", *DEMAND_HEADERS, "Description"]
+    click.echo(table(headers, rows, "lrrrrrrl", total=False))
+    click.echo(f"\n{DEMAND_NOTE}")
     click.echo(f"\nBundled in {instances_dir()}")
 
 
@@ -70,7 +69,7 @@ def policies_command():
     help="Sites: only candidates or only existing ones.",
 )
 def list_command(what, instance, province, kind, status):
-    """List the provinces, municipalities or sites of an instance (default: nl-2024): ids with their names."""
+    """List the provinces, municipalities, sites or demand groups of an instance (default: nl-2024): ids with their names."""
     from ..core.fmt import table
     from ..data.load import load_instance
     from ..data.names import resolve_province
@@ -80,21 +79,31 @@ def list_command(what, instance, province, kind, status):
         raise click.UsageError("--kind and --status apply to sites")
     p = resolve_province(inst, province) if province else None
     names = inst.provinces["name"]
-    if what == "provinces":
-        demand = inst.municipalities.groupby("province")["demand"].sum()
+    split = inst.demand_by_target()
+    columns = DEMAND_COLUMNS if split["national"].any() else ("task",)
+    headers = DEMAND_HEADERS[: len(columns)]
+    if what == "groups":
+        out, rows = _groups(inst, p)
+    elif what == "provinces":
+        by_province = split.groupby(inst.municipalities["province"]).sum().reindex(inst.provinces.index, fill_value=0)
         rows = [
-            [code, str(r["name"]), f"{int(demand.get(code, 0)):,}"]
+            [code, str(r["name"]), *[f"{int(by_province.at[code, c]):,}" for c in columns]]
             for code, r in inst.provinces.iterrows()
             if p in (None, code)
         ]
-        out = table(["Province", "Name", "Demand"], rows, "llr", total=False)
+        out = table(["Province", "Name", *headers], rows, "ll" + "r" * len(columns), total=False)
     elif what == "municipalities":
         muni = inst.municipalities if p is None else inst.municipalities[inst.municipalities["province"] == p]
         rows = [
-            [i, str(r["name"]), f"{r['province']} {names[r['province']]}", f"{int(r['demand']):,}"]
+            [
+                i,
+                str(r["name"]),
+                f"{r['province']} {names[r['province']]}",
+                *[f"{int(split.at[i, c]):,}" for c in columns],
+            ]
             for i, r in muni.iterrows()
         ]
-        out = table(["Municipality", "Name", "Province", "Demand"], rows, "lllr", total=False)
+        out = table(["Municipality", "Name", "Province", *headers], rows, "lll" + "r" * len(columns), total=False)
     else:
         sites = inst.sites
         keep = (
@@ -123,7 +132,42 @@ def list_command(what, instance, province, kind, status):
             total=False,
         )
     click.echo(out)
-    click.echo(f"\n{len(rows)} {what}")
+    if what != "groups" or rows:
+        click.echo(f"\n{len(rows)} {what}" + (f"; {DEMAND_NOTE}" if what != "groups" and len(columns) > 1 else ""))
+
+
+def _groups(inst, province: str | None) -> tuple[str, list]:
+    """The demand groups: id, name, target, the sites rule and the demand (of one province, when given)."""
+    from ..core.fmt import table
+
+    if inst.groups is None:
+        demand = inst.municipalities["demand"]
+        if province is not None:
+            demand = demand[inst.municipalities["province"] == province]
+        return (
+            f"{inst.name} has no demand groups (groups.csv): one demand of {int(demand.sum()):,} {inst.units}, the provinces' task",
+            [],
+        )
+    demand = inst.groups.demand
+    if province is not None:
+        demand = demand[inst.municipalities.loc[demand.index, "province"] == province]
+    totals = demand.sum()
+    g = inst.groups.table
+    rows = [[group, str(r["name"]), r["target"], r["sites"], f"{int(totals[group]):,}"] for group, r in g.iterrows()]
+    body = table(["Group", "Name", "Target", "Sites", "Demand"], rows, "llllr", total=False)
+    task = sum(int(totals[x]) for x in inst.groups.province_groups)
+    national = sum(int(totals[x]) for x in inst.groups.national_groups)
+    notes = [
+        "",
+        f"Demand {task + national:,} {inst.units}: the task {task:,} (groups with target province) + national groups {national:,} (target national).",
+        "Sites: all = every site; regular = regular sites only; listed = only the sites site_groups.csv lists for the group.",
+    ]
+    return "\n".join([body, *notes]), rows
+
+
+DEMAND_COLUMNS = ("task", "national", "demand")
+DEMAND_HEADERS = ["Task", "National", "Demand"]
+DEMAND_NOTE = "Task: the provinces' own groups; National: groups with a national target; Demand = Task + National"
 
 
 def _short(text: str, width: int = 70) -> str:

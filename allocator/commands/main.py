@@ -83,7 +83,7 @@ COMMANDS = {
     export_instance_command: "Write an instance as an Excel workbook.",
     instances_command: "List the bundled instances.",
     policies_command: "List the policy presets.",
-    list_command: "List provinces, municipalities or sites.",
+    list_command: "List provinces, municipalities, sites or demand groups.",
     generate: "Write a synthetic instance for benchmarks.",
     check_plan_command: "Check a province's plan against its task and the rules.",
     merge: "Assemble provincial plans into one plan of their provinces.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .common import (
     EXIT_NO_PLAN,
     EXIT_OPTIMAL,
     exit_code,
+    given_instance,
     instance_path,
     one_snapshot,
     policy_options,
@@ -32,20 +34,22 @@ def validate(instance):
     sites = inst.sites
     kinds = sites.groupby(["kind", "status"]).size()
     click.echo(f"{inst.name}: valid ({path})")
+    split = inst.demand_by_target().sum()
+    national = (
+        f": the provinces' task {split['task']:,} + national groups {split['national']:,}" if split["national"] else ""
+    )
     click.echo(
-        f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {inst.total_demand:,} {inst.units}"
+        f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {split['demand']:,} {inst.units}{national}"
     )
     click.echo("  sites: " + ", ".join(f"{n} {k} {s}" for (k, s), n in kinds.items()))
     if inst.groups is not None:
         totals = inst.groups.demand.sum()
-        click.echo(
-            "  demand groups: "
-            + "; ".join(
-                f"{inst.groups.name(g)} {int(totals[g]):,}"
-                + (" (national target)" if g in inst.groups.national_groups else "")
-                for g in inst.groups.ids
-            )
-        )
+        for label, ids in (
+            ("task groups", inst.groups.province_groups),
+            ("national groups", inst.groups.national_groups),
+        ):
+            if ids:
+                click.echo(f"  {label}: " + "; ".join(f"{inst.groups.name(g)} {int(totals[g]):,}" for g in ids))
     if inst.travel_mode == "network":
         modes = inst.links.groupby("mode").size()
         click.echo(
@@ -67,7 +71,10 @@ def validate(instance):
 @click.command()
 @click.argument("instance", required=False)
 @policy_options
-@solver_options
+@functools.partial(
+    solver_options,
+    what="the solve and, when its plan leaves demand unmet, the explanation (with a budget a third is kept for it)",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -137,7 +144,7 @@ def solve(
     from ..core.interrupts import exit_code as interrupt_code
     from ..core.interrupts import signal_name
 
-    progress = {"phase": "loading the instance", "done": [], "written": None}
+    progress = {"phase": "loading the instance", "done": [], "written": None, "started": time.monotonic()}
     try:
         code = _solve(
             progress,
@@ -173,9 +180,10 @@ def _solve(
     from ..analysis.explain import explain
     from ..analysis.pipeline import solve as run
     from ..analysis.pipeline import solve_province
+    from ..core.fmt import status_text
     from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
-    from ..data.names import resolve_province
+    from ..data.names import resolve_province, sites_of_province
     from ..data.province import province_instance
     from ..reports.console import format_summary
     from ..results.solution import write_solution
@@ -193,25 +201,30 @@ def _solve(
         return solve_horizon(progress, source, inst, policy, options, horizon, out, xlsx, province, timings)
     if province is not None:
         province = resolve_province(inst, province)
+        sites_of_province(inst, choice.fixings(inst, policy), province, "a provincial plan holds its own sites only")
     name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
     target = Path(out) if out else Path("solutions") / safe_name(name)
     if xlsx:
         check_file_target(xlsx, inputs=[source])
     with claim_folder(target, "solution", inputs=[source]) as claim:
         progress["phase"] = "building and solving the model"
+        budgeted = policy.effective_budget(inst.budget) is not None
+        own, explaining = time_split(options, progress["started"], budgeted and explain_why)
         if province is not None:
-            outcome = solve_province(inst, policy, province, options, timings)
+            outcome = solve_province(inst, policy, province, own, timings)
             inst, policy = province_instance(inst, province), outcome.model.policy
         else:
-            outcome = run(inst, policy, options, timings)
+            outcome = run(inst, policy, own, timings)
         progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
-            click.echo(f"{inst.name}: {result.status.value}" + (f" ({result.message})" if result.message else ""))
+            click.echo(
+                f"{inst.name}: {status_text(result.status)}" + (f" ({result.message})" if result.message else "")
+            )
             click.echo("no plan, so no solution folder was written")
             if explain_why and result.status is Status.INFEASIBLE:
                 progress["phase"] = "explaining the infeasibility"
-                click.echo("\n" + explain(inst, policy, options, feasible=False).render())
+                click.echo("\n" + explain(inst, policy, explaining(), feasible=False).render())
             return exit_code(result.status.value, 0)
         solution = outcome.solution
         progress["phase"] = "writing the solution folder"
@@ -227,8 +240,24 @@ def _solve(
         click.echo(f"Workbook written to {write_solution_workbook(solution, xlsx, inputs=[source])}")
     if explain_why and solution.kpis["unmet"] > 0:
         progress["phase"] = "explaining the unmet demand"
-        click.echo("\n" + explain(inst, policy, options, feasible=True).render())
+        click.echo("\n" + explain(inst, policy, explaining(), feasible=True, plan=solution).render())
     return exit_code(solution.status, solution.kpis["unmet"])
+
+
+# With a budget, the explanation of a plan that leaves demand unmet needs solves of its own (the bound on the
+# fewest unmet places, the least spend that places everyone): this share of --time-limit is kept for it.
+EXPLAIN_SHARE = 1 / 3
+
+
+def time_split(options, started: float, budget_explained: bool):
+    """The options of the solve, and a function giving the explanation's: --time-limit covers the command from
+    ``started`` (time.monotonic()), the explanation included; with a budget to explain, the solve has
+    1 - EXPLAIN_SHARE of it."""
+    end = started + options.time_limit
+    own = dataclasses.replace(options, time_limit=options.time_limit * (1 - EXPLAIN_SHARE))
+    return own if budget_explained else options, lambda: dataclasses.replace(
+        options, time_limit=max(end - time.monotonic(), 0.0)
+    )
 
 
 @click.command()
@@ -251,7 +280,7 @@ def check(ctx, solution, instance):
         sol = read_decision(solution)
     else:
         sol = read_horizon_solution(solution) if horizon else read_solution(solution)
-    inst = find_instance(sol.summary, solution, instance)
+    inst = find_instance(sol.summary, solution, given_instance(instance))
     if decision:
         report = check_decision_folder(sol, inst, Path(solution) / f"{SUBMITTED}.csv")
     else:
@@ -280,7 +309,7 @@ def check(ctx, solution, instance):
 @click.command("explain")
 @click.argument("instance", required=False)
 @policy_options
-@solver_options
+@functools.partial(solver_options, what="the whole explanation")
 @click.pass_context
 def explain_command(
     ctx,

@@ -6,6 +6,39 @@ import math
 
 MISSING = "-"
 
+# How a solve ended, in every command's words (keys: the status values of summary.json and sweep.csv).
+STATUS_TEXT = {
+    "optimal": "optimal",
+    "time_limit": "time limit reached: best plan found, not proven optimal",
+    "time_limit_no_plan": "time limit reached before any plan was found",
+    "infeasible": "infeasible: no plan satisfies every hard rule",
+    "unbounded": "unbounded",
+    "interrupted": "interrupted",
+    "error": "error",
+    "merged": "assembled from provincial plans (optimality of the whole not claimed)",
+}
+# The same in a word or two, for table cells and report cards.
+STATUS_WORD = {
+    "optimal": "optimal",
+    "time_limit": "not proven",
+    "time_limit_no_plan": "no plan",
+    "infeasible": "infeasible",
+    "unbounded": "unbounded",
+    "interrupted": "interrupted",
+    "error": "error",
+    "merged": "merged",
+}
+
+
+def status_text(status) -> str:
+    """A status as a sentence (the console's Status line, the report's badge)."""
+    return STATUS_TEXT.get(str(status), str(status))
+
+
+def status_word(status) -> str:
+    """A status in a word or two (table cells): optimal, not proven, no plan, infeasible, ..."""
+    return STATUS_WORD.get(str(status), str(status))
+
 
 def missing(value) -> bool:
     """None or NaN: a figure that does not exist (no plan, no bound, nothing placed)."""

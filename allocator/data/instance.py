@@ -146,7 +146,18 @@ class Instance:
 
     @property
     def total_demand(self) -> int:
+        """The provinces' task: the demand of every municipality (with demand groups, of the groups in the task)."""
         return int(self.municipalities["demand"].sum())
+
+    def demand_by_target(self) -> pd.DataFrame:
+        """Per municipality (index order): ``task`` (the groups with a provincial target; without groups, the one
+        demand), ``national`` (the groups with a national target, e.g. displaced people from Ukraine) and
+        ``demand`` (both)."""
+        task = self.municipalities["demand"].astype(int)
+        national = pd.Series(0, index=task.index, dtype=int)
+        if self.groups is not None and self.groups.national_groups:
+            national = self.groups.demand[self.groups.national_groups].sum(axis=1).reindex(task.index).astype(int)
+        return pd.DataFrame({"task": task, "national": national, "demand": task + national})
 
 
 def load_folder_instance(root: Path) -> Instance:

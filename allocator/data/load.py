@@ -44,7 +44,7 @@ def find_instance(summary: dict, folder: str | Path, given: str | Path | None = 
         [
             Problem(
                 str(folder / "summary.json"),
-                f"the instance of this solution ({facts.get('name')}, fingerprint {str(facts.get('fingerprint'))[:12]}) was not found ({where}): give it with --instance PATH",
+                f"the instance of this solution ({facts.get('name')}, fingerprint {str(facts.get('fingerprint'))[:12]}) was not found ({where}): name it after the solution folder, e.g. `allocator check SOLUTION INSTANCE`",
                 column="instance",
             )
         ]

@@ -13,6 +13,12 @@ class UnknownName(InputError):
     what = "names"
 
 
+class SiteElsewhere(InputError):
+    """A site given for one province that lies in another."""
+
+    what = "sites given"
+
+
 def resolve_province(instance, text: str, option: str = "--province") -> str:
     """The province id for a code (PV25) or a name (Gelderland), case-insensitive."""
     provinces = instance.provinces
@@ -29,7 +35,7 @@ def resolve_sites(instance, texts, option: str) -> tuple[str, ...]:
         except UnknownName as exc:
             problems += exc.problems
     if problems:
-        raise UnknownName(problems)
+        raise SiteElsewhere(problems)
     return tuple(out)
 
 
@@ -59,3 +65,22 @@ def _resolve(text: str, ids: list[str], names: list[str], option: str, what: str
     else:
         hint = f"; `allocator list {what}s` lists them"
     raise UnknownName([Problem(option, f"no {what} with this id or name{hint}", value=text)])
+
+
+def sites_of_province(instance, fixings: dict[str, tuple[str, ...]], province: str, why: str) -> None:
+    """Refuse sites (by option, e.g. ``{"--force-site": ("L-GM0687",)}``) that lie in another province than
+    ``province``, naming where each lies and ``why`` that matters."""
+    sites, names = instance.sites, instance.provinces["name"]
+    problems = [
+        Problem(
+            option,
+            f"site {s} ({sites.at[s, 'name']}) lies in province {sites.at[s, 'province']} "
+            f"({names[sites.at[s, 'province']]}), not in {province} ({names[province]}): {why}",
+            value=s,
+        )
+        for option, ids in fixings.items()
+        for s in ids
+        if s in sites.index and sites.at[s, "province"] != province
+    ]
+    if problems:
+        raise SiteElsewhere(problems)

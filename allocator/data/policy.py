@@ -85,6 +85,9 @@ class Policy:
     risk: Risk = Risk.EXPECTED
     scenario_weights: tuple[tuple[str, float], ...] = field(default_factory=tuple)  # empty: equal weights
     discount_rate: float = 0.0
+    # The keys the preset file and the overrides set (not a policy key): a key that does not apply to an
+    # instance is refused only when it was set.
+    keys_set: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self):
         # Accept the rule's name too (Policy(large_site_rule="at_most")), so that it is always the enum.
@@ -94,6 +97,7 @@ class Policy:
     def to_dict(self) -> dict:
         """Every key with a JSON-friendly value (as summary.json stores it)."""
         out = dataclasses.asdict(self)
+        del out["keys_set"]
         out["large_site_rule"] = self.large_site_rule.value
         out["force_sites"] = list(self.force_sites)
         out["forbid_sites"] = list(self.forbid_sites)
@@ -136,7 +140,7 @@ class Policy:
         return None if math.isinf(self.budget) else self.budget
 
 
-KEYS = {f.name: f for f in fields(Policy)}
+KEYS = {f.name: f for f in fields(Policy) if f.name != "keys_set"}
 OPTIONAL_NUMBER = {
     "max_travel_minutes",
     "max_travel_minutes_regular",
@@ -185,7 +189,7 @@ def load_policy(preset: str | Path | None = None, overrides: Mapping[str, object
         _accept(key, raw, "--set", values, problems, from_text=isinstance(raw, str))
     if problems:
         raise PolicyError(problems)
-    policy = Policy(**values)
+    policy = Policy(**values, keys_set=frozenset(values) - {"name"})
     ensure_consistent(policy)
     return policy
 
@@ -397,9 +401,30 @@ def site_fixings(instance, policy: Policy) -> dict[str, Fixing]:
     return dict(sorted(fixed.items(), key=lambda item: order.get(item[0], len(order))))
 
 
+def _has_periods(instance) -> bool:
+    return getattr(instance, "horizon", None) is not None
+
+
+# Keys that bear on some instances only: (whether the instance has what the key is about, why it does not apply).
+APPLIES = {
+    key: (_has_periods, "it applies to plans over several periods only, and the instance has no periods (periods.csv)")
+    for key in ("risk", "scenario_weights", "discount_rate")
+}
+
+
+def not_applying(policy: Policy, instance) -> list[Problem]:
+    """A problem for each key the policy sets that does not apply to ``instance``, with the reason."""
+    return [
+        Problem(f"policy '{policy.name}'", f"does not apply to instance {instance.name}: {why}", column=key)
+        for key, (applies, why) in APPLIES.items()
+        if key in policy.keys_set and not applies(instance)
+    ]
+
+
 def check_policy(policy: Policy, instance) -> None:
-    """Problems that need the instance: unknown site ids, and forbidding a site that must stay open."""
-    problems: list[Problem] = []
+    """Problems that need the instance: keys that do not apply to it, unknown site ids, and forbidding a site
+    that must stay open."""
+    problems: list[Problem] = not_applying(policy, instance)
     sites = instance.sites
     for key in ("force_sites", "forbid_sites"):
         for site in getattr(policy, key):

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from ..core.fmt import minutes, money, percent, places, table
+import textwrap
+
+from ..core import fmt
+from ..core.fmt import minutes, money, percent, places, status_text, table
 from ..results.solution import Solution
-from ..solve.options import Status
 
-STATUS_TEXT = {
-    Status.OPTIMAL: "optimal",
-    Status.TIME_LIMIT: "time limit reached: best plan found, not proven optimal",
-    Status.TIME_LIMIT_NO_PLAN: "time limit reached before any plan was found",
-    Status.INFEASIBLE: "infeasible: no plan satisfies every hard rule",
-    Status.UNBOUNDED: "unbounded",
-    Status.INTERRUPTED: "interrupted",
-    Status.ERROR: "error",
-    "merged": "assembled from provincial plans",
-}
-
-# The status in a word or two, where space is short (report cards).
-STATUS_WORD = {
-    Status.OPTIMAL: "optimal",
-    Status.TIME_LIMIT: "not proven",
-    Status.TIME_LIMIT_NO_PLAN: "no plan",
-    Status.INFEASIBLE: "infeasible",
-    Status.UNBOUNDED: "unbounded",
-    Status.INTERRUPTED: "interrupted",
-    Status.ERROR: "error",
-}
+# One table of status words for every command (core.fmt); kept here under their old names.
+STATUS_TEXT, STATUS_WORD = fmt.STATUS_TEXT, fmt.STATUS_WORD
 
 
 def format_summary(solution: Solution) -> str:
@@ -40,15 +23,18 @@ def format_summary(solution: Solution) -> str:
     )
     lines = [
         f"Instance   {s['instance']['name']}  (policy: {s['policy']['name']}; costs per {s['instance'].get('planning_period', 'planning period')})",
-        f"Status     {STATUS_TEXT.get(s['status'], s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
+        f"Status     {status_text(s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
         f"Objective  {money(s['objective'], cur)} = cost {money(k['total_cost'], cur)} + travel value {money(k['travel_value'], cur)} + unmet penalty {unmet_term}",
         f"Bound      {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
         f"Cost       {money(k['total_cost'], cur)} = fixed {money(k['fixed_cost'], cur)} + places {money(k['place_cost'], cur)}",
-        f"Places     {places(k['placed'])} placed of {places(k['demand'])}, unmet {places(k['unmet'])};  open sites {k['open_sites']} ({k['open_large_sites']} large, {k['open_regular_sites']} regular)",
+        f"Places     {places_line(solution)};  open sites {k['open_sites']} ({k['open_large_sites']} large, {k['open_regular_sites']} regular)",
         f"Travel     mean {minutes(k['mean_travel_minutes'])}, max {minutes(k['max_travel_minutes'])} per placed person",
     ]
     if k.get("budget") is not None:
         lines.append(f"Budget     {money(k['budget'], cur)}, used {percent(k['budget_used'])}")
+    idle = idle_line(solution, cur)
+    if idle:
+        lines.append(idle)
     lines += scope_lines(s, cur)
     check = s.get("check")
     if check is not None:
@@ -58,6 +44,8 @@ def format_summary(solution: Solution) -> str:
             else f"Check      FAILED: {len(check['violations'])} violations"
         )
     lines += ["", _province_table(solution, cur)]
+    if solution.national_groups:
+        lines.append(targets_note(solution))
     shared = [b for b in s.get("block_gaps") or [] if len(b["provinces"]) > 1]
     for b in shared:
         lines.append(
@@ -126,12 +114,52 @@ def _listing(names: dict) -> str:
     return ", ".join(shown) if len(shown) <= 4 else ", ".join(shown[:3]) + f" and {len(shown) - 3} more provinces"
 
 
+def places_line(solution: Solution) -> str:
+    """Placed of demand and unmet; with national groups, the task and the national groups apart as well."""
+    k = solution.kpis
+    line = f"{places(k['placed'])} placed of {places(k['demand'])}"
+    if not solution.national_groups:
+        return f"{line}, unmet {places(k['unmet'])}"
+    t = solution.by_target().sum()
+    return (
+        f"{line} (task {places(t['task'])} + national groups {places(t['national'])}), "
+        f"unmet {places(k['unmet'])} (task {places(t['task_unmet'])}, national groups {places(t['national_unmet'])})"
+    )
+
+
+FIXING_WHY = {"existing": "existing, kept open by keep_existing_open", "forced": "forced open"}
+
+
+def idle_line(solution: Solution, cur: str) -> str | None:
+    """Open sites that hold no place but cost money (e.g. existing sites of groups a provincial plan leaves out)."""
+    sites = solution.sites
+    idle = sites[(sites["open_site"] == 1) & (sites["placed"] == 0) & (sites["fixed_cost"] > 0)]
+    if not len(idle):
+        return None
+    why = ", ".join(
+        f"{n} {FIXING_WHY.get(fixing, 'opened by the plan')}" for fixing, n in idle["fixing"].value_counts().items()
+    )
+    return f"Idle       {len(idle)} open sites hold no place ({why}): {money(idle['fixed_cost'].sum(), cur)} of the fixed cost"
+
+
+def targets_note(solution: Solution) -> str:
+    """What Task, National and Demand mean in the province tables of a plan with national groups."""
+    text = (
+        f"Task: the province's own groups ({', '.join(solution.task_groups)}); National: its part of the groups with a "
+        f"national target ({', '.join(solution.national_groups)}); Demand = Task + National. Placed, unmet, realised "
+        "and cost count every group."
+    )
+    return textwrap.fill(text, width=120)
+
+
 def _province_table(solution: Solution, cur: str) -> str:
-    """Task, placed, unmet, realisation, large site, sites, cost and the absolute gap of each province."""
+    """Task (and national groups), placed, unmet, realisation, large site, sites, cost and the absolute gap of each province."""
     gaps: dict[str, float] = {}  # a province's blocks (one per set of groups that share sites) added up
     for b in solution.summary.get("block_gaps") or []:
         if len(b["provinces"]) == 1 and b["absolute_gap"] is not None:
             gaps[b["provinces"][0]] = gaps.get(b["provinces"][0], 0.0) + b["absolute_gap"]
+    national = bool(solution.national_groups)
+    split = solution.by_target()
     rows = []
     p = solution.provinces
     for r in p.itertuples():
@@ -140,10 +168,13 @@ def _province_table(solution: Solution, cur: str) -> str:
             if r.province in gaps
             else ("shared" if solution.summary.get("block_gaps") else "-")
         )
+        demand = [places(split.at[r.province, "task"])]
+        if national:
+            demand += [places(split.at[r.province, "national"]), places(r.demand)]
         rows.append(
             [
                 r.name,
-                places(r.demand),
+                *demand,
                 places(r.placed),
                 places(r.unmet),
                 percent(r.realisation),
@@ -154,10 +185,13 @@ def _province_table(solution: Solution, cur: str) -> str:
             ]
         )
     total_demand = p["demand"].sum()
+    demand = [places(split["task"].sum())]
+    if national:
+        demand += [places(split["national"].sum()), places(total_demand)]
     rows.append(
         [
             "Total",
-            places(total_demand),
+            *demand,
             places(p["placed"].sum()),
             places(p["unmet"].sum()),
             percent(p["placed"].sum() / total_demand if total_demand else float("nan")),
@@ -167,13 +201,13 @@ def _province_table(solution: Solution, cur: str) -> str:
             money(solution.summary.get("absolute_gap"), "").strip(),
         ]
     )
-    task = "Task" if solution.groups is None else "Demand"
-    headers = ["Province", task, "Placed", "Unmet", "Realised", "Large site", "Sites", f"Cost {cur}", f"Gap {cur}"]
-    return table(headers, rows, "lrrrrlrrr")
+    demand = ["Task", "National", "Demand"] if national else ["Task"]
+    headers = ["Province", *demand, "Placed", "Unmet", "Realised", "Large site", "Sites", f"Cost {cur}", f"Gap {cur}"]
+    return table(headers, rows, "l" + "r" * len(demand) + "rrrlrrr")
 
 
 def format_groups(groups) -> str:
-    """Task (or share of a national target), placed and unmet by province and group, with the national totals."""
+    """Demand (the task of a group, or the province's share of a national target), placed and unmet by province and group, with the national totals."""
     rows = []
     for r in groups.itertuples():
         label = r.group_name + (" (national target)" if r.target == "national" else "")
@@ -183,7 +217,7 @@ def format_groups(groups) -> str:
         label = part["group_name"].iloc[0] + (" (national target)" if part["target"].iloc[0] == "national" else "")
         share = placed / demand if demand else float("nan")
         rows.append(["Total", label, places(demand), places(placed), places(part["unmet"].sum()), percent(share)])
-    body = table(["Province", "Group", "Task", "Placed", "Unmet", "Realised"], rows, "llrrrr", total=False)
+    body = table(["Province", "Group", "Demand", "Placed", "Unmet", "Realised"], rows, "llrrrr", total=False)
     lines = body.split("\n")
     rule = lines[1]
     return "\n".join(

@@ -39,6 +39,9 @@ REGULAR = "#2b83ba"
 PLACED = "#4a78b5"
 UNMET = "#d73027"
 TASK = "#222222"
+NATIONAL_PLACED = "#a9c4e6"  # the national groups' part, lighter than the task's
+NATIONAL_UNMET = "#f2a99f"
+DEMAND = "#8a8a8a"
 COMPONENT_COLOURS = ("#6a51a3", "#4a78b5", "#41ab5d", "#d73027")
 TEXT = "#333333"
 MAX_MARKER_AREA = 420.0  # pt^2 of the site that places the most people in any panel
@@ -431,30 +434,56 @@ def _map_legend(site_max: float, panels: list[Panel]) -> tuple[list, list]:
 
 
 def provinces_figure(panels: list[Panel]) -> Figure:
-    """Per province: placed and unmet (stacked) against the task (tick), same x-axis in every panel."""
+    """Per province: the task placed and unmet (stacked) against the task (tick), then, with national groups, their
+    part placed and unmet in lighter colours up to the demand of both (a second tick); same x-axis in every panel."""
     n = len(panels)
     rows = max(len(p.solution.provinces) for p in panels)
     fig = Figure(figsize=(5.2 * n + 1.4, 1.3 + 0.34 * rows), layout="constrained")
     _style(fig)
     axes = fig.subplots(1, n, squeeze=False)[0]
-    top = max(
-        max(float((p.solution.provinces["placed"] + p.solution.provinces["unmet"]).max()), float(_task(p).max()))
-        for p in panels
-    )
-    for k, (ax, panel) in enumerate(zip(axes, panels)):
+    splits = [p.solution.by_target() for p in panels]
+    top = max(float(max(s["demand"].max(), (s["placed"] + s["unmet"]).max())) for s in splits)
+    for k, (ax, panel, split) in enumerate(zip(axes, panels, splits)):
         prov = panel.solution.provinces
         y = np.arange(len(prov))[::-1]
-        placed, unmet = prov["placed"].to_numpy(dtype=float), prov["unmet"].to_numpy(dtype=float)
-        ax.barh(y, placed, height=0.62, color=PLACED, label="placed")
-        ax.barh(y, unmet, left=placed, height=0.62, color=UNMET, label="unmet")
+        national = bool(panel.solution.national_groups)
+        left = np.zeros(len(prov))
+        parts = [("task_placed", PLACED, "task placed"), ("task_unmet", UNMET, "task unmet")]
+        if national:
+            parts += [
+                ("national_placed", NATIONAL_PLACED, "national groups placed"),
+                ("national_unmet", NATIONAL_UNMET, "national groups unmet"),
+            ]
+        for column, colour, label in parts:
+            width = split[column].to_numpy(dtype=float)
+            ax.barh(y, width, left=left, height=0.62, color=colour, label=label if national else label.split()[-1])
+            left = left + width
         ax.scatter(
-            _task(panel).to_numpy(dtype=float), y, marker="|", s=260, linewidths=2.0, color=TASK, zorder=3, label="task"
+            split["task"].to_numpy(dtype=float),
+            y,
+            marker="|",
+            s=260,
+            linewidths=2.0,
+            color=TASK,
+            zorder=3,
+            label="task",
         )
-        for yy, p, u, r in zip(y, placed, unmet, prov["realisation"]):
+        if national:
+            ax.scatter(
+                split["demand"].to_numpy(dtype=float),
+                y,
+                marker="|",
+                s=260,
+                linewidths=2.0,
+                color=DEMAND,
+                zorder=3,
+                label="task + national groups",
+            )
+        for yy, end, u, r in zip(y, left, prov["unmet"], prov["realisation"]):
             ax.text(
-                p + u + top * 0.015,
+                end + top * 0.015,
                 yy,
-                "-" if pd.isna(r) else f"{100 * r:.0f}%" if r >= 0.995 or r == 0 else f"{100 * r:.1f}%",
+                "-" if pd.isna(r) else f"{100 * r:.0f}%" if r in (0, 1) else f"{min(100 * r, 99.9):.1f}%",
                 va="center",
                 fontsize=8,
                 color=UNMET if u > 0 else "#555555",
@@ -469,15 +498,9 @@ def provinces_figure(panels: list[Panel]) -> Figure:
         ax.set_axisbelow(True)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    axes[0].legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.9, edgecolor="#dddddd")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     return fig
-
-
-def _task(panel: Panel) -> pd.Series:
-    """The province task where the instance gives one, else the demand of its municipalities."""
-    prov = panel.solution.provinces.set_index("province")
-    task = panel.instance.provinces["task"].reindex(prov.index).astype("Float64")
-    return task.fillna(prov["demand"].astype("Float64")).astype(float)
 
 
 def _same_provinces(panels: list[Panel]) -> bool:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..core.fmt import amount, money, percent, places, signed, table
+from ..core.fmt import amount, money, percent, places, signed, status_text, table
 from ..results.horizon import HorizonSolution
-from .console import STATUS_TEXT
 
 
 def shown_scenario(solution: HorizonSolution) -> str:
@@ -31,7 +30,7 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
         f"Instance   {s['instance']['name']}  (policy: {s['policy']['name']}; {len(periods)} periods {periods[0]} … {periods[-1]}; costs per {s['instance'].get('planning_period')})",
         f"Plan       {s['scenario']}: {plan.get(s['plan'], s['plan'])}; scenarios {weights}; risk {s['kpis']['risk']}"
         + (f"; discount {percent(s['policy']['discount_rate'])} a year" if s["policy"].get("discount_rate") else ""),
-        f"Status     {STATUS_TEXT.get(s['status'], s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
+        f"Status     {status_text(s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
         f"Objective  {money(s['objective'], cur)}   bound {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
     ]
     lines += _scenario_lines(solution, cur)

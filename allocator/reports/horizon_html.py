@@ -11,10 +11,9 @@ from pathlib import Path
 
 from ..core.errors import Problem, SolutionError
 from ..core.files import write_bytes
-from ..core.fmt import amount, money, percent, places, signed
+from ..core.fmt import amount, money, percent, places, signed, status_text
 from ..data.load import find_instance
 from ..results.horizon import HorizonSolution, read_horizon_solution
-from .console import STATUS_TEXT
 from .horizon import shown_scenario
 from .horizon_figures import band_figure, comparison_figure, gantt_figure
 from .html import CSS, PNG_DPI, _plain, _status_badge, svg_markup
@@ -157,7 +156,7 @@ def _header(solution: HorizonSolution, title: str, cur: str) -> str:
     )
     return (
         f'<header><h1>{e(title)}</h1><p class="lead">{_status_badge(s["status"])} '
-        f'{e(STATUS_TEXT.get(s["status"], s["status"]))} · {lead}</p></header><div class="kpis">{cards_html}</div>'
+        f'{e(status_text(s["status"]))} · {lead}</p></header><div class="kpis">{cards_html}</div>'
     )
 
 
@@ -170,7 +169,7 @@ def _banners(solution: HorizonSolution) -> str:
             f'<div class="banner bad">The plan failed the independent check: {e("; ".join(check["violations"][:5]))}</div>'
         )
     if s["status"] != "optimal":
-        out.append(f'<div class="banner">Not proven optimal: {e(STATUS_TEXT.get(s["status"], s["status"]))}.</div>')
+        out.append(f'<div class="banner">Not proven optimal: {e(status_text(s["status"]))}.</div>')
     if float(solution.scenarios["unmet"].sum()) > 0:
         out.append('<div class="banner">Some demand is left unmet: see the unmet place-periods per scenario.</div>')
     return "".join(out)

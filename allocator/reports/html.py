@@ -15,20 +15,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 from matplotlib import rc_context
 
 from ..check import check_solution
 from ..core.errors import Problem, SolutionError
 from ..core.files import write_bytes
-from ..core.fmt import MISSING, minutes, missing, money, percent, places
+from ..core.fmt import MISSING, minutes, missing, money, percent, places, status_text, status_word
 from ..core.outputs import SIGNATURE, check_file_target, check_folder_target, write_folder
 from ..data.geo import boundaries_for
 from ..data.instance import Instance
 from ..data.load import find_instance
 from ..results.solution import read_solution
 from ..solve.options import Status
-from .console import STATUS_TEXT, STATUS_WORD
 from .figures import Panel, cost_components, costs_figure, map_figure, provinces_figure, travel_figure
 
 FIGURES = ("map", "provinces", "costs", "travel")
@@ -224,7 +222,18 @@ def _figure(name: str, svgs: dict[str, str], caption: str, cls: str = "") -> str
     return f'<figure id="{name}"{attrs}>{svgs[name]}<figcaption id="{name}-caption">{e(caption)}</figcaption></figure>'
 
 
-PROVINCE_CAPTION = "Placed (blue) and unmet (red) places per province against its task (black tick); the label is the share of the demand placed."
+PROVINCE_CAPTION = "Placed (blue) and unmet (red) places of each province's task against the task (black tick); the label is the share of the demand placed."
+NATIONAL_CAPTION = (
+    "Placed (blue) and unmet (red) places of each province's task against the task (black tick), then its part of the "
+    "national groups placed (light blue) and unmet (light red) up to task + national groups (grey tick); the label is "
+    "the share of all demand placed."
+)
+
+
+def _province_caption(panels: list[Panel]) -> str:
+    return NATIONAL_CAPTION if any(p.solution.national_groups for p in panels) else PROVINCE_CAPTION
+
+
 TRAVEL_CAPTION = (
     "Travel time from each municipality to the site where its people are placed, counted per person placed."
 )
@@ -238,7 +247,7 @@ def _body_one(panels: list[Panel], svgs: dict[str, str]) -> list[str]:
         f'<div class="overview"><div>{_kpi_table(panels)}</div>{_figure("map", svgs, _map_caption(panels), "map")}</div>',
         "</section>",
         '<section id="provinces-section"><h2>Provinces</h2>',
-        _figure("provinces", svgs, PROVINCE_CAPTION),
+        _figure("provinces", svgs, _province_caption(panels)),
         _province_table(panels),
         "</section>",
         '<section id="costs-travel"><h2>Cost breakdown and travel times</h2><div class="pair">',
@@ -258,7 +267,7 @@ def _body_many(panels: list[Panel], svgs: dict[str, str]) -> list[str]:
         _figure("map", svgs, _map_caption(panels), "map"),
         "</section>",
         '<section id="provinces-section"><h2>Provinces</h2>',
-        _figure("provinces", svgs, PROVINCE_CAPTION + " Same axis in every panel."),
+        _figure("provinces", svgs, _province_caption(panels) + " Same axis in every panel."),
         _province_table(panels),
         "</section>",
         '<section id="costs-section"><h2>Cost breakdown</h2>',
@@ -272,7 +281,7 @@ def _body_many(panels: list[Panel], svgs: dict[str, str]) -> list[str]:
 
 def _status_badge(status: str) -> str:
     cls = "ok" if status == Status.OPTIMAL else "warn" if status == Status.TIME_LIMIT else "bad"
-    return f'<span class="status {cls}">{e(STATUS_TEXT.get(status, status))}</span>'
+    return f'<span class="status {cls}">{e(status_text(status))}</span>'
 
 
 def _header(panels: list[Panel], title: str) -> str:
@@ -300,7 +309,7 @@ def _banners(panels: list[Panel]) -> str:
                 else ""
             )
             out.append(
-                f'<p class="banner{"" if s["status"] == Status.TIME_LIMIT else " bad"}">{e(who)}this plan is <strong>not proven optimal</strong> ({e(STATUS_TEXT.get(s["status"], s["status"]))}).{e(gap)}{(" " + e(s["message"])) if s.get("message") else ""}</p>'
+                f'<p class="banner{"" if s["status"] == Status.TIME_LIMIT else " bad"}">{e(who)}this plan is <strong>not proven optimal</strong> ({e(status_text(s["status"]))}).{e(gap)}{(" " + e(s["message"])) if s.get("message") else ""}</p>'
             )
         if not p.check.passed:
             out.append(
@@ -318,15 +327,19 @@ def _cards(panel: Panel) -> str:
     cards = [
         (
             "Status",
-            STATUS_WORD.get(s["status"], s["status"]),
-            f"{STATUS_TEXT.get(s['status'], s['status'])}; gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), cur)})",
+            status_word(s["status"]),
+            f"{status_text(s['status'])}; gap {percent(s.get('gap'))} ({money(s.get('absolute_gap'), cur)})",
         ),
         (
             "Total cost",
             money(k["total_cost"], cur),
             f"per {panel.instance.planning_period}; objective {money(s.get('objective'), cur)}",
         ),
-        ("Placed", places(k["placed"]), f"of {places(k['demand'])} {panel.instance.units}; unmet {places(k['unmet'])}"),
+        (
+            "Placed",
+            places(k["placed"]),
+            f"of {_demand_parts(panel)} {panel.instance.units}; unmet {places(k['unmet'])}",
+        ),
         ("Open sites", str(k["open_sites"]), f"{k['open_large_sites']} large, {k['open_regular_sites']} regular"),
         (
             "Travel",
@@ -356,8 +369,14 @@ def _kpi_rows(panels: list[Panel]) -> list[tuple[str, object, str]]:
     ]
     if any(p.solution.kpis.get("unmet_penalty") for p in panels):
         rows.append(("Unmet penalty", lambda s: s["kpis"]["unmet_penalty"], "money"))
+    national = any(p.solution.national_groups for p in panels)
+    rows.append(("Demand (task + national groups)" if national else "Demand", lambda s: s["kpis"]["demand"], "places"))
+    if national:
+        rows += [
+            ("  task", lambda p: _target_total(p, "task"), "panel"),
+            ("  national groups", lambda p: _target_total(p, "national"), "panel"),
+        ]
     rows += [
-        ("Demand", lambda s: s["kpis"]["demand"], "places"),
         ("Placed", lambda s: s["kpis"]["placed"], "places"),
         ("Unmet", lambda s: s["kpis"]["unmet"], "places"),
         ("Open sites", lambda s: s["kpis"]["open_sites"], "count"),
@@ -394,7 +413,8 @@ def _kpi_table(panels: list[Panel]) -> str:
     )
     body = []
     for label, get, kind in _kpi_rows(panels):
-        values = [get(p) if kind == "check" else get(p.solution.summary) for p in panels]
+        values = [get(p) if kind in ("check", "panel") else get(p.solution.summary) for p in panels]
+        kind = "places" if kind == "panel" else kind
         cells = []
         for k, v in enumerate(values):
             # Status and check texts wrap inside their cell, so that a long status never pushes the figures out of view.
@@ -465,25 +485,63 @@ def _cost_caption(panels: list[Panel]) -> str:
     )
 
 
+def _demand_parts(panel: Panel) -> str:
+    """The demand of a plan, with the task and the national groups apart when it has national groups."""
+    demand = places(panel.solution.kpis["demand"])
+    if not panel.solution.national_groups:
+        return demand
+    return f"{demand} (task {places(_target_total(panel, 'task'))} + national groups {places(_target_total(panel, 'national'))})"
+
+
+def _target_total(panel: Panel, column: str) -> float:
+    return float(panel.solution.by_target()[column].sum())
+
+
+def _targets_note(panels: list[Panel]) -> str:
+    """What the demand columns of the province tables mean."""
+    national = next((p.solution for p in panels if p.solution.national_groups), None)
+    if national is None:
+        return '<p class="note">Task: the demand of the province\'s municipalities.</p>'
+    return (
+        f'<p class="note">Task: the province\'s own groups ({e(", ".join(national.task_groups))}); national groups: its '
+        f"part of the groups with a national target ({e(', '.join(national.national_groups))}); demand = task + national "
+        "groups. Placed, unmet, realised and cost count every group.</p>"
+    )
+
+
+def _demand_headers(national: bool) -> str:
+    names = ["Task", "National groups", "Demand"] if national else ["Task"]
+    return "".join(f'<th class="n">{n}</th>' for n in names)
+
+
+def _demand_cells(split, pid, national: bool) -> str:
+    columns = ("task", "national", "demand") if national else ("task",)
+    return "".join(f'<td class="n">{places(split.at[pid, c])}</td>' for c in columns)
+
+
 def _province_table(panels: list[Panel]) -> str:
     cur = panels[0].instance.currency
-    if len(panels) == 1 or not all(
-        list(p.solution.provinces["province"]) == list(panels[0].solution.provinces["province"]) for p in panels
-    ):
-        return "".join(_province_table_one(p, cur, len(panels) > 1) for p in panels)
+    splits = [p.solution.by_target() for p in panels]
+    same_demand = all(
+        s.index.equals(splits[0].index) and s[["task", "national"]].equals(splits[0][["task", "national"]])
+        for s in splits
+    )
+    if len(panels) == 1 or not same_demand:
+        return "".join(_province_table_one(p, cur, len(panels) > 1) for p in panels) + _targets_note(panels)
+    national = any(p.solution.national_groups for p in panels)
     first = panels[0].solution.provinces
     head = (
-        '<tr><th>Province</th><th class="n">Task</th>'
+        "<tr><th>Province</th>"
+        + _demand_headers(national)
         + "".join(
             f'<th class="n">{e(p.key)} placed</th><th class="n">{e(p.key)} unmet</th><th>{e(p.key)} large site</th><th class="n">{e(p.key)} cost</th>'
             for p in panels
         )
         + "</tr>"
     )
-    tasks = {pid: _task_of(panels[0], pid) for pid in first["province"]}
     rows = []
     for j, pid in enumerate(first["province"]):
-        cells = [f"<td>{e(str(first.iloc[j]['name']))}</td>", f'<td class="n">{places(tasks[pid])}</td>']
+        cells = [f"<td>{e(str(first.iloc[j]['name']))}</td>", _demand_cells(splits[0], pid, national)]
         base = str(first.iloc[j]["large_site_names"] or "-")
         for p in panels:
             r = p.solution.provinces.iloc[j]
@@ -496,33 +554,33 @@ def _province_table(panels: list[Panel]) -> str:
             ]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     note = '<p class="note">Large sites that differ from plan A are highlighted.</p>'
-    return f'<div class="scroll"><table class="province-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>{note}'
-
-
-def _task_of(panel: Panel, pid: str) -> float:
-    task = panel.instance.provinces.at[pid, "task"]
-    if pd.isna(task):
-        prov = panel.solution.provinces.set_index("province")
-        return float(prov.at[pid, "demand"])
-    return float(task)
+    return f'<div class="scroll"><table class="province-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>{note}{_targets_note(panels)}'
 
 
 def _province_table_one(panel: Panel, cur: str, titled: bool) -> str:
     prov = panel.solution.provinces
+    split = panel.solution.by_target()
+    national = bool(panel.solution.national_groups)
     head = (
-        '<tr><th>Province</th><th class="n">Task</th><th class="n">Placed</th><th class="n">Unmet</th><th class="n">Realised</th>'
+        "<tr><th>Province</th>"
+        + _demand_headers(national)
+        + '<th class="n">Placed</th><th class="n">Unmet</th><th class="n">Realised</th>'
         '<th>Large site</th><th class="n">Open sites</th><th class="n">Cost</th><th class="n">Mean travel</th></tr>'
     )
     rows = []
     for r in prov.itertuples():
         rows.append(
-            f'<tr><td>{e(str(r.name))}</td><td class="n">{places(_task_of(panel, r.province))}</td><td class="n">{places(r.placed)}</td>'
+            f'<tr><td>{e(str(r.name))}</td>{_demand_cells(split, r.province, national)}<td class="n">{places(r.placed)}</td>'
             f'<td class="n">{places(r.unmet)}</td><td class="n">{percent(r.realisation)}</td><td>{e(str(r.large_site_names or "-").replace(";", ", "))}</td>'
             f'<td class="n">{int(r.open_sites)}</td><td class="n">{e(money(r.cost, cur))}</td><td class="n">{minutes(r.mean_travel_minutes)}</td></tr>'
         )
     total_demand = float(prov["demand"].sum())
+    totals = split.sum()
+    columns = ("task", "national", "demand") if national else ("task",)
     rows.append(
-        f'<tr class="total"><td>Total</td><td class="n">{places(sum(_task_of(panel, pid) for pid in prov["province"]))}</td><td class="n">{places(prov["placed"].sum())}</td>'
+        '<tr class="total"><td>Total</td>'
+        + "".join(f'<td class="n">{places(totals[c])}</td>' for c in columns)
+        + f'<td class="n">{places(prov["placed"].sum())}</td>'
         f'<td class="n">{places(prov["unmet"].sum())}</td><td class="n">{percent(prov["placed"].sum() / total_demand if total_demand else None)}</td><td></td>'
         f'<td class="n">{int(prov["open_sites"].sum())}</td><td class="n">{e(money(prov["cost"].sum(), cur))}</td><td class="n">{minutes(panel.solution.kpis.get("mean_travel_minutes"))}</td></tr>'
     )

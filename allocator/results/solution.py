@@ -123,6 +123,50 @@ class Solution(Summarised):
     groups: pd.DataFrame | None = None  # per province and group: demand, placed, unmet (demand groups only)
     plan: pd.DataFrame | None = None  # a provincial plan's plan table (plan.csv), written, not read back
 
+    @property
+    def national_groups(self) -> list[str]:
+        """Names of the groups with a national target (none without demand groups)."""
+        if self.groups is None:
+            return []
+        national = self.groups[self.groups["target"] == "national"]
+        return list(dict.fromkeys(national["group_name"]))
+
+    @property
+    def task_groups(self) -> list[str]:
+        """Names of the groups in the provinces' task (none without demand groups)."""
+        if self.groups is None:
+            return []
+        return list(dict.fromkeys(self.groups.loc[self.groups["target"] != "national", "group_name"]))
+
+    def by_target(self) -> pd.DataFrame:
+        """Per province (provinces.csv order): demand, placed and unmet of the task (``task``, ``task_placed``,
+        ``task_unmet``: the groups with a provincial target, or the one demand without groups), of the national
+        groups (``national``, ``national_placed``, ``national_unmet``) and of both (``demand``, ``placed``, ``unmet``)."""
+        prov = self.provinces.set_index("province")
+        figures = ["demand", "placed", "unmet"]
+        if self.groups is None:
+            task = prov[figures].astype(float)
+            national = task * 0.0
+        else:
+            parts = {
+                national: self.groups[(self.groups["target"] == "national") == national]
+                .groupby("province")[figures]
+                .sum()
+                .reindex(prov.index, fill_value=0.0)
+                .astype(float)
+                for national in (False, True)
+            }
+            task, national = parts[False], parts[True]
+        out = pd.concat(
+            [
+                task.set_axis(["task", "task_placed", "task_unmet"], axis=1),
+                national.set_axis(["national", "national_placed", "national_unmet"], axis=1),
+            ],
+            axis=1,
+        )
+        out["demand"], out["placed"], out["unmet"] = out["task"] + out["national"], prov["placed"], prov["unmet"]
+        return out
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name (groups after the four, when there are demand groups; then the plan table)."""
         out = {name: getattr(self, name) for name in TABLES}

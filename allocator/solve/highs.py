@@ -194,6 +194,22 @@ class SolveSession:
             self._load_plan(result, options)
         return result
 
+    def relaxation(self, time_limit: float) -> float | None:
+        """The optimal value of the model's LP relaxation (every integer relaxed), a lower bound on the objective of
+        every plan, by HiGHS' interior point method with crossover; None when not found within ``time_limit``."""
+        if self.message:
+            return None
+        deadline = Deadline.fixed(time.monotonic() + time_limit)
+        total = self.offset
+        for block in self.blocks:
+            h = block_highs(block, self.options, deadline, np.zeros(len(block.cost), dtype=np.int32))
+            h.setOptionValue("solver", "ipm")
+            _run_until(h, deadline)
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            total += h.getInfo().objective_function_value
+        return total
+
     def _jobs(self, todo: list[int], options: SolveOptions, warm_start: bool, start: dict | None) -> list[tuple]:
         """(block, options, starting plan) for each block to solve."""
         start_x = None if not start else np.array([start.get(id(v), np.nan) for v in self.columns], dtype=float)
