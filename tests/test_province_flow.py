@@ -59,8 +59,9 @@ def test_check_plan_of_a_solution_folder_was_an_internal_error(provincial):
     # Before: "internal error: KeyError: 'site'" (the folder's CSV tables read as plan files).
     r = invoke("check-plan", provincial / "S", DECISION, *SET)
     assert r.exit_code == 0 and "Plan for South (S) (S/plan.csv): complete" in r.output
-    assert "deprecated: allocator check-plan PLAN [INSTANCE] (still accepted for one release); use allocator check-plan [INSTANCE] --plans PLAN" in (
-        r.stderr
+    assert (
+        "deprecated: allocator check-plan PLAN [INSTANCE] (still accepted for one release); use allocator check-plan [INSTANCE] --plans PLAN"
+        in (r.stderr)
     )
     # Before: "internal error: KeyError: 'province'" (placements.csv read as a plan table).
     r = invoke("check-plan", DECISION, "--plans", provincial / "S" / "placements.csv", *SET)
@@ -109,7 +110,11 @@ def test_old_spellings_of_merge_still_work(provincial, tmp_path):
     assert r.exit_code == 0 and "deprecated: allocator merge PLAN ... [--instance PATH]" in r.stderr
     assert read_solution(tmp_path / "m").objective == pytest.approx(810)
     r = invoke("merge", "--plans", provincial / "N", "--instance", DECISION, *SET, "--out", tmp_path / "m2")
-    assert r.exit_code == 0 and "deprecated: --instance PATH (still accepted for one release); use the instance as the first argument" in r.stderr
+    assert (
+        r.exit_code == 0
+        and "deprecated: --instance PATH (still accepted for one release); use the instance as the first argument"
+        in r.stderr
+    )
     r = invoke("merge", DECISION, "--plans", provincial / "N", "--instance", DECISION, "--out", tmp_path / "m3")
     assert r.exit_code == 2 and "give the instance once" in r.output
 

@@ -255,7 +255,6 @@ def statuses_exit(statuses: list[str]) -> int:
     return EXIT_OPTIMAL
 
 
-
 def one_snapshot(inst, command: str) -> None:
     """Refuse an instance with periods for a command that plans one snapshot (exit code 2)."""
     if getattr(inst, "horizon", None) is not None:
