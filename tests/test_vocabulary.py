@@ -208,10 +208,10 @@ def test_whatif_says_what_its_figures_count():
 def test_a_provincial_plan_says_what_it_leaves_out(tmp_path):
     r = invoke("solve", GROUPS, *HAND_GROUPS, "--province", "P", "--out", tmp_path / "p")
     assert r.exit_code == 0, r.output
-    assert (
-        "the groups of its task, 100% of the task; not the national groups (displaced from Ukraine), which are "
-        "planned nationally"
-    ) in r.output
+    assert "its municipalities, the groups of its task and the sites that take them, 100% of the task" in r.output
+    assert "Outside    displaced from Ukraine (national target): 20 places in these provinces, planned nationally" in (
+        r.output
+    )
 
 
 # ------------------------------------------------------------------ sites of another province, keys that do not apply

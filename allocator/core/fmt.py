@@ -15,7 +15,7 @@ STATUS_TEXT = {
     "unbounded": "unbounded",
     "interrupted": "interrupted",
     "error": "error",
-    "merged": "assembled from provincial plans (optimality of the whole not claimed)",
+    "merged": "assembled from provincial plans",
 }
 # The same in a word or two, for table cells and report cards.
 STATUS_WORD = {

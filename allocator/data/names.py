@@ -13,7 +13,7 @@ class UnknownName(InputError):
     what = "names"
 
 
-class SiteElsewhere(InputError):
+class SiteElsewhere(UnknownName):
     """A site given for one province that lies in another."""
 
     what = "sites given"
