@@ -201,13 +201,6 @@ def test_console_shows_task_placed_and_unmet_by_province_and_group(tmp_path):
     assert "Task: the province's own groups (asylum seekers, unaccompanied minors); National:" in r.output
 
 
-def test_groups_with_periods_are_refused(copy_instance):
-    folder, _ = copy_instance("tiny-groups")
-    (folder / "periods.csv").write_text("period,start\n2025,2025-01-01\n")
-    with pytest.raises(InstanceError, match="demand groups and periods in one instance are not supported"):
-        load_instance(folder)
-
-
 def test_explain_names_the_rule_with_groups():
     args = [f"--set={k}={v}" for k, v in HAND.items()]
     r = CliRunner().invoke(cli, ["explain", str(GROUPS), *args, "--forbid-site", "AU", "--forbid-site", "RA"])

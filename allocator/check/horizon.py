@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..data.policy import LargeSiteRule, Risk, load_policy_dict
 from .checker import CheckReport
+from .context import site_groups
 from .demand import scaled_demand
 from .families import ABS_TOL, REL_TOL, check_arcs
 from .travel import placement_minutes
@@ -36,11 +37,11 @@ class HorizonContext:
     weights: dict[str, float]
     offset: dict[str, float]
     span: dict[str, float]  # years / years per planning period
-    demand: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    demand: dict[tuple[str, str], dict] = field(default_factory=dict)  # (t, ω) -> unit -> places
     state: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (scenario, site, period)
     events: dict[tuple[str, str, str], str] = field(default_factory=dict)  # derived: (scenario, site, period) -> event
-    placed: dict[tuple[str, str, str, str], float] = field(default_factory=dict)  # (i, s, t, ω)
-    emergency: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (i, t, ω)
+    placed: dict[tuple, float] = field(default_factory=dict)  # (u, s, t, ω); u: i, or (i, g) with demand groups
+    emergency: dict[tuple, float] = field(default_factory=dict)  # (u, t, ω)
     minutes: dict[tuple[str, str], float] = field(default_factory=dict)  # recomputed travel time per arc used
 
     def life(self, s: str, column: str):
@@ -49,6 +50,20 @@ class HorizonContext:
 
     def position(self, t: str | None) -> int | None:
         return None if t is None else self.periods.index(t)
+
+    @property
+    def grouped(self) -> bool:
+        return self.instance.groups is not None
+
+
+def muni(unit) -> str:
+    """The municipality of a demand unit: i, or (i, g)."""
+    return unit if isinstance(unit, str) else unit[0]
+
+
+def label(*parts) -> str:
+    """Indices as a row name shows them: a unit (i, g) as i,g."""
+    return ",".join(",".join(p) if isinstance(p, tuple) else str(p) for p in parts)
 
 
 def check_horizon_solution(solution, instance, policy=None) -> CheckReport:
@@ -96,7 +111,7 @@ def _context(solution, instance, policy, report) -> HorizonContext | None:
         span={t: float(h.periods.at[t, "years"]) * per_year for t in periods},
     )
     ctx.demand = {
-        (t, w): scaled_demand(_split_need(instance, t, w), policy.demand_scale) for t in periods for w in scenarios
+        (t, w): scaled_demand(_case_units(instance, t, w), policy.demand_scale) for t in periods for w in scenarios
     }
     if not _read_rows(ctx, report):
         return None
@@ -148,6 +163,36 @@ def _split_need(instance, t: str, w: str) -> dict[str, int]:
     return {i: out.get(i, 0) for i in muni.index}
 
 
+def _case_units(instance, t: str, w: str) -> dict:
+    """Demand per unit in (t, ω): the need per municipality, or with demand groups per (municipality, group):
+    a group's own rows for the period, the need shared by the province groups without such rows in
+    proportion to their group_demand.csv rows, the national groups' rows in every period."""
+    need = _split_need(instance, t, w)
+    groups = instance.groups
+    if groups is None:
+        return need
+    own: dict[tuple, int] = {}
+    table = groups.periodic
+    periodic = set() if table is None else set(table["group"])
+    if table is not None:
+        for r in table.itertuples(index=False):
+            if r.period == t and r.scenario in (None, w):
+                if r.scenario == w or (r.municipality, r.group) not in own:
+                    own[(r.municipality, r.group)] = int(r.demand)
+    shared = [g for g in groups.ids if g not in periodic and groups.table.at[g, "target"] == "province"]
+    out: dict = {}
+    for i, amount in need.items():
+        split = _split(amount, {g: Fraction(int(groups.demand.at[i, g])) for g in shared})
+        for g in groups.ids:
+            if g in periodic:
+                out[(i, g)] = own.get((i, g), 0)
+            elif g in split:
+                out[(i, g)] = split[g]
+            else:
+                out[(i, g)] = int(groups.demand.at[i, g])
+    return out
+
+
 def _read_rows(ctx: HorizonContext, report) -> bool:
     """The timeline has one row per site, period and scenario; placements name known ids."""
     sol, sites, muni = ctx.solution, ctx.instance.sites, ctx.instance.municipalities
@@ -163,6 +208,11 @@ def _read_rows(ctx: HorizonContext, report) -> bool:
         return False
     ctx.state = dict(zip(keys, tl["state"]))
     pl = sol.placements
+    if ctx.grouped and ("group" not in pl or "group" not in sol.municipalities):
+        report.add(
+            "placements", "the instance has demand groups: placements.csv and municipalities.csv need a group column"
+        )
+        return False
     unknown = sorted(
         (set(pl["site"]) - set(sites.index))
         | (set(pl["municipality"]) - set(muni.index))
@@ -173,13 +223,17 @@ def _read_rows(ctx: HorizonContext, report) -> bool:
         report.add("placements", f"unknown ids in placements.csv: {unknown[:5]}")
         return False
     for row in pl.itertuples():
-        key = (row.municipality, row.site, row.period, row.scenario)
+        key = (_unit(ctx, row), row.site, row.period, row.scenario)
         if key in ctx.placed:
-            report.add(f"placed[{','.join(key)}]", "listed twice in placements.csv")
+            report.add(f"placed[{label(*key)}]", "listed twice in placements.csv")
         ctx.placed[key] = float(row.placed)
     mu = sol.municipalities
-    ctx.emergency = {(r.municipality, r.period, r.scenario): float(r.emergency) for r in mu.itertuples()}
+    ctx.emergency = {(_unit(ctx, r), r.period, r.scenario): float(r.emergency) for r in mu.itertuples()}
     return True
+
+
+def _unit(ctx, row):
+    return (row.municipality, row.group) if ctx.grouped else row.municipality
 
 
 def _in_service(ctx, w: str, s: str, k: int) -> int:
@@ -217,9 +271,9 @@ def check_domains(ctx, report) -> None:
             report.add(f"site_state[{s},{t}]", f"on standby without a standby cost ({w})")
     for key, q in ctx.placed.items():
         if q < -ABS_TOL:
-            report.add(f"placed[{','.join(key)}]", f"negative ({q})")
+            report.add(f"placed[{label(*key)}]", f"negative ({q})")
         if ctx.policy.whole_places and abs(q - round(q)) > ABS_TOL:
-            report.add(f"placed[{','.join(key)}]", f"not a whole number of places ({q})")
+            report.add(f"placed[{label(*key)}]", f"not a whole number of places ({q})")
 
 
 def check_one_site_plan(ctx, report) -> None:
@@ -306,8 +360,8 @@ def check_large_site_per_province(ctx, report) -> None:
     for w in ctx.scenarios:
         for k, t in enumerate(ctx.periods):
             demand = defaultdict(int)
-            for i, d in ctx.demand[(t, w)].items():
-                demand[province_of[i]] += d
+            for u, d in ctx.demand[(t, w)].items():
+                demand[province_of[muni(u)]] += d
             for p in ctx.instance.provinces.index:
                 large = [s for s in sites.index[(sites["kind"] == "large") & (sites["province"] == p)]]
                 available = [
@@ -326,14 +380,18 @@ def check_large_site_per_province(ctx, report) -> None:
 
 
 def check_demand_balance(ctx, report) -> None:
-    """demand_balance[i,t,ω]: placed + emergency + unmet = d_itω, as re-derived; municipalities.csv states them truly."""
+    """demand_balance[i,t,ω] (with demand groups [i,g,t,ω]): placed + emergency + unmet = d_itω, as re-derived;
+    municipalities.csv states them truly."""
     placed = defaultdict(float)
-    for (i, _s, t, w), q in ctx.placed.items():
-        placed[(i, t, w)] += q
+    for (u, _s, t, w), q in ctx.placed.items():
+        placed[(u, t, w)] += q
+    listed = set()
     for r in ctx.solution.municipalities.itertuples():
-        key = (r.municipality, r.period, r.scenario)
-        d = ctx.demand.get((r.period, r.scenario), {}).get(r.municipality)
-        name = f"demand_balance[{r.municipality},{r.period},{r.scenario}]"
+        u = _unit(ctx, r)
+        key = (u, r.period, r.scenario)
+        listed.add(key)
+        d = ctx.demand.get((r.period, r.scenario), {}).get(u)
+        name = f"demand_balance[{label(u, r.period, r.scenario)}]"
         if d is None:
             report.add(name, "not a municipality, period and scenario of the plan")
             continue
@@ -346,14 +404,7 @@ def check_demand_balance(ctx, report) -> None:
             report.add(
                 name, f"placed {r.placed:g} / unmet {r.unmet:g} do not match the placements ({got:g}) and demand {d}"
             )
-    wanted = {(i, t, w) for (t, w), dd in ctx.demand.items() for i in dd}
-    listed = set(
-        zip(
-            ctx.solution.municipalities["municipality"],
-            ctx.solution.municipalities["period"],
-            ctx.solution.municipalities["scenario"],
-        )
-    )
+    wanted = {(u, t, w) for (t, w), dd in ctx.demand.items() for u in dd}
     if wanted - listed:
         report.add(
             "municipalities",
@@ -362,11 +413,22 @@ def check_demand_balance(ctx, report) -> None:
 
 
 def check_site_capacity(ctx, report) -> None:
-    """site_capacity[s,t,ω] and site_min_size[s,t,ω]: places only at open sites, within capacity, at least the minimum size."""
+    """site_capacity[s,t,ω] and site_min_size[s,t,ω]: places only at open sites, within capacity, at least the
+    minimum size; with demand groups group_capacity[s,g,t,ω]: a group's places within its own capacity at the site."""
     sites = ctx.instance.sites
     load = defaultdict(float)
-    for (_i, s, t, w), q in ctx.placed.items():
+    by_group = defaultdict(float)
+    for (u, s, t, w), q in ctx.placed.items():
         load[(w, s, t)] += q
+        if not isinstance(u, str):
+            by_group[(s, u[1], t, w)] += q
+    if ctx.grouped:
+        own = {(r.site, r.group): int(r.capacity) for r in ctx.instance.groups.eligible.itertuples()}
+        for (s, g, t, w), q in by_group.items():
+            if (s, g) in own and q > own[(s, g)] + ABS_TOL:
+                report.add(
+                    f"group_capacity[{s},{g},{t},{w}]", f"holds {q:g} places of group {g}, allowed {own[(s, g)]}"
+                )
     tl = ctx.solution.timeline
     claimed = dict(zip(zip(tl["scenario"], tl["site"], tl["period"]), tl["placed"]))
     for (w, s, t), state in ctx.state.items():
@@ -388,8 +450,8 @@ def check_emergency_capacity(ctx, report) -> None:
     table = ctx.instance.horizon.emergency
     province_of = ctx.instance.municipalities["province"]
     total = defaultdict(float)
-    for (i, t, w), v in ctx.emergency.items():
-        total[(province_of[i], t, w)] += v
+    for (u, t, w), v in ctx.emergency.items():
+        total[(province_of[muni(u)], t, w)] += v
     for (p, t, w), v in total.items():
         cap = int(table.at[(p, t), "capacity"]) if (p, t) in table.index else 0
         if v > cap + ABS_TOL:
@@ -399,12 +461,18 @@ def check_emergency_capacity(ctx, report) -> None:
 def check_horizon_arcs(ctx, report) -> None:
     """Every placement uses an eligible arc (travel recomputed; limits, province, nearest regular sites), as in the static model."""
     pl = ctx.solution.placements
-    arcs = pl.drop_duplicates(["municipality", "site"])[["municipality", "site", "travel_minutes"]].reset_index(
-        drop=True
-    )
+    columns = ["municipality", "site", *(["group"] if ctx.grouped else [])]
+    arcs = pl.drop_duplicates(columns)[[*columns, "travel_minutes"]].reset_index(drop=True)
     arcs["placed"] = 1.0
     minutes = placement_minutes(ctx.instance, arcs)
-    view = SimpleNamespace(instance=ctx.instance, policy=ctx.policy, placements=arcs, minutes=minutes, grouped=False)
+    view = SimpleNamespace(
+        instance=ctx.instance,
+        policy=ctx.policy,
+        placements=arcs,
+        minutes=minutes,
+        grouped=ctx.grouped,
+        site_groups=site_groups(ctx.instance),
+    )
     check_arcs(view, report)
     ctx.minutes = dict(zip(zip(arcs["municipality"], arcs["site"]), view.minutes))
 
@@ -415,8 +483,8 @@ def check_mean_travel_limit(ctx, report) -> None:
     if limit is None:
         return
     minutes, placed = defaultdict(float), defaultdict(float)
-    for (i, s, t, w), q in ctx.placed.items():
-        minutes[(t, w)] += q * ctx.minutes.get((i, s), math.inf)
+    for (u, s, t, w), q in ctx.placed.items():
+        minutes[(t, w)] += q * ctx.minutes.get((muni(u), s), math.inf)
         placed[(t, w)] += q
     for (t, w), pm in minutes.items():
         if pm > limit * placed[(t, w)] + 1e-6 * max(1.0, pm):
@@ -455,17 +523,21 @@ def _place_money(ctx, w: str, out: dict) -> None:
     sites, h, p = ctx.instance.sites, ctx.instance.horizon, ctx.policy
     province_of = ctx.instance.municipalities["province"]
     placed = defaultdict(float)
-    for (i, s, t, scen), q in ctx.placed.items():
+    own = site_groups(ctx.instance)
+    for (u, s, t, scen), q in ctx.placed.items():
         if scen == w:
-            out[t]["place"] += ctx.span[t] * float(sites.at[s, "cost_per_place"]) * q
-            out[t]["travel"] += ctx.span[t] * p.travel_value * ctx.minutes.get((i, s), 0.0) * q
-            placed[(i, t)] += q
-    for (i, t, scen), v in ctx.emergency.items():
+            price = float(sites.at[s, "cost_per_place"])
+            if not isinstance(u, str) and (s, u[1]) in own:  # a site that does not take the group is reported apart
+                price = own[(s, u[1])][1]
+            out[t]["place"] += ctx.span[t] * price * q
+            out[t]["travel"] += ctx.span[t] * p.travel_value * ctx.minutes.get((muni(u), s), 0.0) * q
+            placed[(u, t)] += q
+    for (u, t, scen), v in ctx.emergency.items():
         if scen == w and v > 0:
-            out[t]["emergency"] += ctx.span[t] * float(h.emergency.at[(province_of[i], t), "cost_per_place"]) * v
+            out[t]["emergency"] += ctx.span[t] * float(h.emergency.at[(province_of[muni(u)], t), "cost_per_place"]) * v
     for t in ctx.periods:
         unmet = sum(
-            max(d - placed[(i, t)] - ctx.emergency.get((i, t, w), 0.0), 0.0) for i, d in ctx.demand[(t, w)].items()
+            max(d - placed[(u, t)] - ctx.emergency.get((u, t, w), 0.0), 0.0) for u, d in ctx.demand[(t, w)].items()
         )
         out[t]["unmet"] = unmet
         out[t]["unmet_penalty"] = ctx.span[t] * p.unmet_penalty * unmet
@@ -527,7 +599,7 @@ def _check_period_kpis(ctx, report, periods: pd.DataFrame, t: str, w: str, money
             report.add(f"periods.csv[{t},{w}]", f"{column} says {row[column]}, recomputed {value}")
     reg = ctx.instance.horizon.registration
     if reg is not None:
-        at_centre = sum(q for (_i, s, tt, ww), q in ctx.placed.items() if s == reg.site and tt == t and ww == w)
+        at_centre = sum(q for (_u, s, tt, ww), q in ctx.placed.items() if s == reg.site and tt == t and ww == w)
         above = max(at_centre + money["unmet"] - reg.limit, 0.0)
         nights = round(365.25 * float(ctx.instance.horizon.periods.at[t, "years"]))
         if abs(float(row["person_nights_above_limit"]) - above * nights) > 1e-6 * max(1.0, above * nights):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import Problem
+from .demand import split_task
 from .tables import Column, duplicates, read_table, typed
 
 MAX_PLACES = 1e9
@@ -32,6 +33,8 @@ GROUP_DEMAND_COLUMNS = (
     Column("municipality", "id"),
     Column("group", "id"),
     Column("demand", "int", min=0, max=MAX_PLACES),
+    Column("period", "id", required=False),
+    Column("scenario", "id", required=False),
 )
 SITE_GROUP_COLUMNS = (
     Column("site", "id"),
@@ -50,11 +53,14 @@ class Groups:
     ``demand``: index municipality (instance order), one column per group: places.
     ``eligible``: one row per site and group it takes (instance and group order): site, group,
     capacity (C_sg, the site's capacity when not given), cost_per_place (c_sg), listed (named in site_groups.csv).
+    ``periodic``: the groups with a need of their own per period (rows with a ``period``): municipality,
+    group, period, scenario (None: every scenario), demand; their column of ``demand`` is 0.
     """
 
     table: pd.DataFrame
     demand: pd.DataFrame
     eligible: pd.DataFrame
+    periodic: pd.DataFrame | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -73,16 +79,14 @@ class Groups:
     def name(self, group: str) -> str:
         return str(self.table.at[group, "name"])
 
-
-# Demand groups are planned for one period; a multi-period instance (periods.csv) with groups is refused.
-PERIODS = "periods.csv"
-WITH_PERIODS = "demand groups and periods in one instance are not supported: plan the groups for one period (leave periods.csv out), or the periods without groups"
+    @property
+    def periodic_ids(self) -> list[str]:
+        """Groups with a need of their own per period."""
+        return [] if self.periodic is None else [g for g in self.ids if g in set(self.periodic["group"])]
 
 
 def read_group_tables(root: Path, problems: list[Problem]) -> dict[str, pd.DataFrame | None]:
     """The group tables of an instance folder that exist, checked cell by cell (missing files: None)."""
-    if (root / "groups.csv").is_file() and (root / PERIODS).is_file():
-        problems.append(Problem("groups.csv", WITH_PERIODS))
     return {
         name: read_table(root / name, COLUMNS[name], problems, max_rows=MAX_ROWS[name])
         if (root / name).is_file()
@@ -92,9 +96,15 @@ def read_group_tables(root: Path, problems: list[Problem]) -> dict[str, pd.DataF
 
 
 def build_groups(
-    tables: dict[str, pd.DataFrame | None], municipalities: pd.DataFrame, sites: pd.DataFrame, problems: list[Problem]
+    tables: dict[str, pd.DataFrame | None],
+    municipalities: pd.DataFrame,
+    sites: pd.DataFrame,
+    problems: list[Problem],
+    periods: list[str] | None = None,
+    scenarios: tuple[str, ...] | None = None,
 ) -> Groups | None:
-    """Validate the group tables against the instance's typed ``municipalities`` and ``sites`` (indexed by id).
+    """Validate the group tables against the instance's typed ``municipalities`` and ``sites`` (indexed by id),
+    and the ``periods`` and ``scenarios`` of its horizon (None: a snapshot).
 
     Appends every problem to ``problems``; returns None when the instance has no groups or there are problems.
     """
@@ -109,6 +119,7 @@ def build_groups(
         return None
     start = len(problems)
     _check_ids(groups, demand, site_groups, municipalities, sites, problems)
+    _check_periods(demand, periods, scenarios, problems)
     if len(problems) > start:
         return None
 
@@ -117,6 +128,14 @@ def build_groups(
     table = table[["name", "target", "sites", "max_travel_minutes"]]
 
     demand = typed(demand, GROUP_DEMAND_COLUMNS)
+    periodic = None
+    if "period" in demand and demand["period"].notna().any():
+        own = demand["period"].notna()
+        if "scenario" not in demand:
+            demand["scenario"] = None
+        periodic = demand.loc[own, ["municipality", "group", "period", "scenario", "demand"]].reset_index(drop=True)
+        periodic["demand"] = periodic["demand"].astype("int64")
+        demand = demand.loc[~own]
     wide = demand.pivot(index="municipality", columns="group", values="demand").reindex(
         index=municipalities.index, columns=table.index
     )
@@ -137,7 +156,101 @@ def build_groups(
     eligible = _eligibility(table, site_groups, sites, problems)
     if len(problems) > start:
         return None
-    return Groups(table, wide, eligible)
+    return Groups(table, wide, eligible, periodic)
+
+
+def _check_periods(demand, periods: list[str] | None, scenarios: tuple[str, ...] | None, problems) -> None:
+    """Rows with a period (and scenario) name known ones, and a group has rows either with or without a period."""
+    label = "group_demand.csv"
+    if "period" not in demand and "scenario" in demand:
+        problems.append(Problem(label, "a scenario column needs a period column", row=1, column="scenario"))
+    if "period" not in demand:
+        return
+    with_period: dict[str, int] = {}
+    without: dict[str, int] = {}
+    for r in demand.itertuples(index=False):
+        if r.group is None:
+            continue
+        if r.period is None:
+            without.setdefault(r.group, r.row)
+            if getattr(r, "scenario", None) is not None:
+                problems.append(Problem(label, "a scenario needs a period", r.row, "scenario", r.scenario))
+            continue
+        with_period.setdefault(r.group, r.row)
+        _check_period_row(r, periods, scenarios, problems)
+    for g in sorted(set(with_period) & set(without)):
+        problems.append(
+            Problem(
+                label,
+                f"group {g} has rows with a period (row {with_period[g]}) and without one (row {without[g]}): give its need per period or once",
+                without[g],
+                "period",
+                "",
+            )
+        )
+
+
+def _check_period_row(r, periods: list[str] | None, scenarios: tuple[str, ...] | None, problems) -> None:
+    label = "group_demand.csv"
+    if periods is None:
+        problems.append(
+            Problem(
+                label, "a period needs periods.csv (without it the instance is one snapshot)", r.row, "period", r.period
+            )
+        )
+    elif r.period not in periods:
+        problems.append(Problem(label, "unknown period (not in periods.csv)", r.row, "period", r.period))
+    scenario = getattr(r, "scenario", None)
+    if scenario is not None and scenarios is not None and scenario not in scenarios:
+        problems.append(Problem(label, "unknown scenario (not in need.csv)", r.row, "scenario", scenario))
+
+
+def case_demand(
+    groups: Groups, need: dict[tuple[str, str], dict[str, int]], problems: list[Problem]
+) -> dict[tuple[str, str], dict[tuple[str, str], int]]:
+    """Demand per (period, scenario) and (municipality, group) of a grouped instance with periods.
+
+    A group with rows per period gets those places (none where a municipality has no row). The
+    province groups without such rows share ``need`` (need.csv split over the municipalities) in
+    proportion to their rows in group_demand.csv, largest remainder per municipality; the
+    national groups without such rows need the same places in every period.
+    """
+    periodic = groups.periodic_ids
+    shared = [g for g in groups.province_groups if g not in periodic]
+    national = [g for g in groups.national_groups if g not in periodic]
+    own: dict[tuple, int] = {}
+    if groups.periodic is not None:
+        for r in groups.periodic.itertuples(index=False):
+            own[(r.municipality, r.group, r.period, r.scenario)] = int(r.demand)
+    static = groups.demand
+    out: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
+    reported: set[str] = set()
+    for (t, w), by_municipality in need.items():
+        units: dict[tuple[str, str], int] = {}
+        for i, amount in by_municipality.items():
+            weights = {g: int(static.at[i, g]) for g in shared}
+            if amount > 0 and sum(weights.values()) <= 0:
+                if i not in reported:
+                    reported.add(i)
+                    problems.append(
+                        Problem(
+                            "group_demand.csv",
+                            f"the need of municipality {i} ({amount:,} places in {t}, {w}) cannot be split over the groups {', '.join(shared) or '(none without rows per period)'}: their demand there adds up to 0",
+                            column="demand",
+                            value=i,
+                        )
+                    )
+                continue
+            split = split_task(amount, weights) if weights else {}
+            for g in groups.ids:
+                if g in periodic:
+                    units[(i, g)] = own.get((i, g, t, w), own.get((i, g, t, None), 0))
+                elif g in national:
+                    units[(i, g)] = int(static.at[i, g])
+                else:
+                    units[(i, g)] = split.get(g, 0)
+        out[(t, w)] = units
+    return out
 
 
 def _check_ids(groups, demand, site_groups, municipalities: pd.DataFrame, sites: pd.DataFrame, problems) -> None:
@@ -153,7 +266,7 @@ def _check_ids(groups, demand, site_groups, municipalities: pd.DataFrame, sites:
         problems,
     )
     _references(demand, "group", known_groups, "group_demand.csv", "group (not in groups.csv)", problems)
-    _pairs(demand, ("municipality", "group"), "group_demand.csv", problems)
+    _demand_rows(demand, problems)
     if site_groups is None:
         return
     _references(site_groups, "site", set(sites.index), "site_groups.csv", "site (not in sites.csv)", problems)
@@ -226,6 +339,24 @@ def _references(df, column: str, known: set, label: str, what: str, problems: li
     for row, value in zip(df["row"], df[column]):
         if value is not None and value not in known:
             problems.append(Problem(label, f"unknown {what}", row, column, value))
+
+
+def _demand_rows(demand, problems: list[Problem]) -> None:
+    """A municipality, group, period and scenario appear once in group_demand.csv."""
+    keys = [c for c in ("municipality", "group", "period", "scenario") if c in demand]
+    if not {"municipality", "group"} <= set(keys):
+        return
+    seen: dict[tuple, int] = {}
+    for r in demand[["row", *keys]].itertuples(index=False):
+        key = tuple(r[1:])
+        if key[0] is None or key[1] is None:
+            continue
+        if key in seen:
+            problems.append(
+                Problem("group_demand.csv", f"{' and '.join(keys)} repeat row {seen[key]}", r.row, "group", key[1])
+            )
+        else:
+            seen[key] = r.row
 
 
 def _pairs(df, columns: tuple[str, str], label: str, problems: list[Problem]) -> None:

@@ -86,6 +86,12 @@ class Horizon:
     years_per_planning_period: float
     registration: Registration | None
     key: str  # what splits a province's need over its municipalities: "demand" or "population x weight"
+    # with demand groups: (period, scenario) -> (municipality, group) -> places (data.groups.case_demand)
+    group_demand: dict[tuple[str, str], dict[tuple[str, str], int]] | None = None
+
+    def units(self, t: str, w: str) -> dict:
+        """Demand per unit in (t, w): per municipality, or per (municipality, group) with demand groups."""
+        return self.demand[(t, w)] if self.group_demand is None else self.group_demand[(t, w)]
 
     @property
     def period_ids(self) -> list[str]:

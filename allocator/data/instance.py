@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..core.errors import InstanceError, Problem
 from .demand import split_task
-from .groups import GROUP_FILES, Groups, build_groups, read_group_tables
+from .groups import GROUP_FILES, Groups, build_groups, case_demand, read_group_tables
 from .horizon import (
     HORIZON_FILES,
     LIFECYCLE_COLUMNS,
@@ -255,8 +255,12 @@ def build_instance(
     else:
         matrix = typed(matrix, MATRIX_COLUMNS).drop(columns="row").reset_index(drop=True)
         travel = TravelTimes.from_matrix(municipalities, sites, matrix)
-    groups = build_groups(group_tables or {}, municipalities, sites, problems)
+    periods = None if horizon_parts is None else list(horizon_parts["periods"].index)
+    scenarios = None if horizon_parts is None else horizon_parts["scenarios"]
+    groups = build_groups(group_tables or {}, municipalities, sites, problems, periods, scenarios)
     horizon = finish_horizon(horizon_parts, provinces, municipalities, demand_given, problems)
+    if horizon is not None and groups is not None:
+        horizon = replace(horizon, group_demand=case_demand(groups, horizon.demand, problems))
     if problems:
         fail()
 

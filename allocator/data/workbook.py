@@ -30,7 +30,6 @@ from ..core.files import atomic_file
 from ..core.outputs import SIGNATURE, check_file_target
 from .groups import COLUMNS as GROUP_COLUMNS
 from .groups import MAX_ROWS as GROUP_ROWS
-from .groups import WITH_PERIODS
 from .instance import (
     LINK_COLUMNS,
     MATRIX_COLUMNS,
@@ -125,8 +124,6 @@ def load_workbook_instance(path: str | Path) -> Instance:
             tables[name] = None
         else:
             tables[name] = check_table(sheet.frame(), TABLE_COLUMNS[name], problems, f"{name}.csv", sheet.rows)
-    if "groups" in sheets and "periods" in sheets:
-        problems.append(Problem("groups.csv", WITH_PERIODS))
     group_tables = {
         f"{name}.csv": check_table(
             sheets[name].frame(), TABLE_COLUMNS[name], problems, f"{name}.csv", sheets[name].rows

@@ -62,20 +62,24 @@ class ModelData:
         return min(self.demand[self.unit(arc)], room)
 
 
-def model_data(instance: Instance, policy: Policy) -> ModelData:
-    """Apply the policy to the instance: scaled demand, eligible arcs, budget (per group with demand groups)."""
+def model_data(instance: Instance, policy: Policy, reach: dict | None = None) -> ModelData:
+    """Apply the policy to the instance: scaled demand, eligible arcs, budget (per group with demand groups).
+
+    ``reach`` (demand unit -> places, or 1) replaces the demand in choosing the arcs: a plan over
+    several periods joins a unit with demand in any period and scenario.
+    """
     muni = instance.municipalities
     sites = instance.sites
     site_ids = list(sites.index)
     province_of = muni["province"].to_dict()
     if instance.groups is None:
         demand = scale_demand({i: int(d) for i, d in muni["demand"].items()}, policy.demand_scale)
-        rows, cols, found = eligible_arcs(instance, policy, demand)
+        rows, cols, found = eligible_arcs(instance, policy, demand if reach is None else reach)
         arcs = list(zip(muni.index.to_numpy()[rows].tolist(), sites.index.to_numpy()[cols].tolist()))
         minutes = found.tolist()
         grouped = {}
     else:
-        demand, arcs, minutes, grouped = _group_arcs(instance, policy)
+        demand, arcs, minutes, grouped = _group_arcs(instance, policy, reach)
     arcs_by_municipality: dict[Unit, list[Arc]] = {u: [] for u in demand}
     arcs_by_site: dict[str, list[Arc]] = {s: [] for s in site_ids}
     units = [arc[0] if len(arc) == 2 else (arc[0], arc[2]) for arc in arcs]
@@ -109,7 +113,7 @@ def model_data(instance: Instance, policy: Policy) -> ModelData:
     )
 
 
-def _group_arcs(instance: Instance, policy: Policy):
+def _group_arcs(instance: Instance, policy: Policy, reach: dict | None):
     """Demand per (municipality, group), the arcs (i, s, g) and their minutes, and the group fields of ModelData.
 
     An arc of group g passes every rule of the ungrouped arcs, joins a site that takes g, and
@@ -125,6 +129,8 @@ def _group_arcs(instance: Instance, policy: Policy):
     eligible = groups.eligible
     for g in groups.ids:
         own = scaled[g] = scale_demand({i: int(d) for i, d in groups.demand[g].items()}, policy.demand_scale)
+        if reach is not None:
+            own = {i: reach[(i, g)] for i in muni_ids}
         takes = np.zeros(len(site_ids), dtype=bool)
         takes[[column[s] for s in eligible.loc[eligible["group"] == g, "site"]]] = True
         rows, cols, found = eligible_arcs(instance, policy, own)

@@ -21,7 +21,7 @@ from ..data.demand import scale_demand
 from ..data.instance import Instance
 from ..data.policy import LargeSiteRule, Policy, Risk, check_policy
 from .build import linear
-from .data import eligible_arcs, model_data
+from .data import Unit, model_data
 
 STATES = ("closed", "open", "standby")
 
@@ -50,7 +50,7 @@ class HorizonData:
     discount: dict[str, float]
     scenarios: tuple[str, ...]
     weights: dict[str, float]  # normalised to add up to 1
-    demand: dict[tuple[str, str], dict[str, int]]  # (t, ω) -> municipality -> places (scaled)
+    demand: dict[tuple[str, str], dict]  # (t, ω) -> demand unit (municipality, or (municipality, group)) -> places
     province_of: dict[str, str]
     site_province: dict[str, str]
     site_kind: dict[str, str]
@@ -74,6 +74,28 @@ class HorizonData:
     emergency_capacity: dict[tuple[str, str], int]  # (province, t) with capacity > 0
     emergency_cost: dict[tuple[str, str], float]
     risk: Risk
+    groups: tuple[str, ...] = ()  # GROUPS; empty without demand groups
+    group_capacity: dict[tuple[str, str], int] = field(default_factory=dict)  # C_sg where below C_s
+    group_cost: dict[tuple[str, str], float] = field(default_factory=dict)  # c_sg
+
+    def unit(self, arc: tuple) -> Unit:
+        """The demand unit an arc serves: its municipality, or (municipality, group)."""
+        return arc[0] if len(arc) == 2 else (arc[0], arc[2])
+
+    def place_cost(self, arc: tuple) -> float:
+        """c_s, or c_sg for a group's arc."""
+        return self.cost_per_place[arc[1]] if len(arc) == 2 else self.group_cost[(arc[1], arc[2])]
+
+    def room(self, arc: tuple) -> int:
+        """C_s, or C_sg for a group's arc."""
+        return (
+            self.capacity[arc[1]] if len(arc) == 2 else self.group_capacity.get((arc[1], arc[2]), self.capacity[arc[1]])
+        )
+
+
+def key(unit: Unit) -> tuple:
+    """A demand unit as the leading indices of its rows: (i,) or (i, g)."""
+    return (unit,) if isinstance(unit, str) else unit
 
 
 def horizon_data(
@@ -102,13 +124,12 @@ def horizon_data(
     factor = {t: discount[t] * span[t] for t in window}
     weights = policy.weights_for(scenarios)
 
-    demand = {(t, w): scale_demand(h.demand[(t, w)], policy.demand_scale) for t in window for w in scenarios}
+    demand = {(t, w): scale_demand(h.units(t, w), policy.demand_scale) for t in window for w in scenarios}
     # The static rules decide which arcs exist, for a demand unit with demand in some case.
-    any_demand = {i: int(any(demand[c][i] > 0 for c in demand)) for i in instance.municipalities.index}
-    static = model_data(instance, policy)
-    rows, cols, minutes = eligible_arcs(instance, policy, any_demand)
-    arcs = list(zip(instance.municipalities.index.to_numpy()[rows].tolist(), sites.index.to_numpy()[cols].tolist()))
-    travel_minutes = dict(zip(arcs, minutes.tolist()))
+    any_demand = {u: int(any(demand[c][u] > 0 for c in demand)) for u in demand[(window[0], scenarios[0])]}
+    static = model_data(instance, policy, any_demand)
+    arcs = static.arcs
+    travel_minutes = static.travel_minutes
 
     def value(site: str, column: str, default: float = 0.0) -> float:
         v = life.at[site, column] if site in life.index else None
@@ -185,6 +206,9 @@ def horizon_data(
         emergency_capacity=emergency_capacity,
         emergency_cost=emergency_cost,
         risk=policy.risk,
+        groups=static.groups,
+        group_capacity=static.group_capacity or {},
+        group_cost=static.group_cost or {},
     )
 
 
@@ -211,6 +235,7 @@ def build_horizon_model(
     add_cost_expressions(m, policy)
     add_demand_balance(m)
     add_site_capacity(m)
+    add_group_capacity(m)
     add_site_min_size(m)
     add_open_site_link(m)
     add_emergency_capacity(m)
@@ -239,17 +264,20 @@ def add_sets(m, instance: Instance) -> None:
     m.MUNICIPALITIES = pyo.Set(initialize=list(instance.municipalities.index), ordered=True)
     m.SITES = pyo.Set(initialize=list(instance.sites.index), ordered=True)
     m.LARGE_SITES = pyo.Set(initialize=[s for s in m.SITES if d.site_kind[s] == "large"], ordered=True)
-    m.ARCS = pyo.Set(initialize=d.arcs, dimen=2, ordered=True)
-    arc_cases = [(i, s, t, w) for (i, s) in d.arcs for (t, w) in m.CASES if d.demand[(t, w)][i] > 0]
-    m.ARC_CASES = pyo.Set(initialize=arc_cases, dimen=4, ordered=True)
+    width = 3 if d.groups else 2
+    if d.groups:
+        m.GROUPS = pyo.Set(initialize=list(d.groups), ordered=True)
+    m.ARCS = pyo.Set(initialize=d.arcs, dimen=width, ordered=True)
+    arc_cases = [(*a, t, w) for a in d.arcs for (t, w) in m.CASES if d.demand[(t, w)][d.unit(a)] > 0]
+    m.ARC_CASES = pyo.Set(initialize=arc_cases, dimen=width + 2, ordered=True)
     m.DEMAND_CASES = pyo.Set(
-        initialize=[(i, t, w) for (t, w) in m.CASES for i in m.MUNICIPALITIES if d.demand[(t, w)][i] > 0],
-        dimen=3,
+        initialize=[(*key(u), t, w) for (t, w) in m.CASES for u, v in d.demand[(t, w)].items() if v > 0],
+        dimen=width + 1,
         ordered=True,
     )
     m.EMERGENCY_CASES = pyo.Set(
-        initialize=[(i, t, w) for (i, t, w) in m.DEMAND_CASES if (d.province_of[i], t) in d.emergency_capacity],
-        dimen=3,
+        initialize=[c for c in m.DEMAND_CASES if (d.province_of[c[0]], c[-2]) in d.emergency_capacity],
+        dimen=width + 1,
         ordered=True,
     )
     m.STANDBY_SITES = pyo.Set(initialize=[s for s in m.SITES if s in d.standby_cost], ordered=True)
@@ -258,16 +286,16 @@ def add_sets(m, instance: Instance) -> None:
     by_site: dict[tuple, list] = {}
     by_case: dict[tuple, list] = {c: [] for c in m.CASES}
     for a in arc_cases:
-        i, s, t, w = a
-        by_muni.setdefault((i, t, w), []).append(a)
-        by_site.setdefault((s, t, w), []).append(a)
+        t, w = a[-2:]
+        by_muni.setdefault((*key(d.unit(a[:-2])), t, w), []).append(a)
+        by_site.setdefault((a[1], t, w), []).append(a)
         by_case[(t, w)].append(a)
     m.arcs_by_muni = by_muni
     m.arcs_by_site = by_site
     m.arcs_by_case = by_case
     emergency_by_case: dict[tuple, list] = {c: [] for c in m.CASES}
-    for i, t, w in m.EMERGENCY_CASES:
-        emergency_by_case[(t, w)].append(i)
+    for c in m.EMERGENCY_CASES:
+        emergency_by_case[c[-2:]].append(c)
     m.emergency_by_case = emergency_by_case
     m.previous = {t: (d.periods[k - 1] if k else None) for k, t in enumerate(d.periods)}
 
@@ -282,23 +310,27 @@ def add_variables(m, policy: Policy) -> None:
     m.site_closing = pyo.Var(m.SITES, m.PERIODS, domain=pyo.NonNegativeReals, bounds=(0, 1))
     m.site_extension = pyo.Var(m.EXTENDABLE_SITES, domain=pyo.NonNegativeReals, bounds=(0, 1))
     domain = pyo.NonNegativeIntegers if policy.whole_places else pyo.NonNegativeReals
-    m.placed = pyo.Var(
-        m.ARC_CASES,
-        domain=domain,
-        bounds={a: (0, min(d.demand[(a[2], a[3])][a[0]], d.capacity[a[1]])) for a in m.ARC_CASES},
-    )
+    m.placed = pyo.Var(m.ARC_CASES, domain=domain, bounds={a: (0, arc_bound(d, a)) for a in m.ARC_CASES})
     m.emergency = pyo.Var(
-        m.EMERGENCY_CASES,
-        domain=pyo.NonNegativeReals,
-        bounds={(i, t, w): (0, d.demand[(t, w)][i]) for i, t, w in m.EMERGENCY_CASES},
+        m.EMERGENCY_CASES, domain=pyo.NonNegativeReals, bounds={c: (0, case_demand(d, c)) for c in m.EMERGENCY_CASES}
     )
     m.unmet = pyo.Var(
-        m.DEMAND_CASES,
-        domain=pyo.NonNegativeReals,
-        bounds={(i, t, w): (0, d.demand[(t, w)][i]) for i, t, w in m.DEMAND_CASES},
+        m.DEMAND_CASES, domain=pyo.NonNegativeReals, bounds={c: (0, case_demand(d, c)) for c in m.DEMAND_CASES}
     )
     if d.risk == Risk.WORST:
         m.worst_cost = pyo.Var(domain=pyo.Reals)
+
+
+def case_demand(d: HorizonData, c: tuple) -> int:
+    """d_utω of a demand case (*unit, t, ω)."""
+    unit = c[0] if len(c) == 3 else c[:-2]
+    return d.demand[c[-2:]][unit]
+
+
+def arc_bound(d: HorizonData, a: tuple) -> int:
+    """Most places an arc case (*arc, t, ω) can carry: min(d_utω, C_s or C_sg)."""
+    arc = a[:-2]
+    return min(d.demand[a[-2:]][d.unit(arc)], d.room(arc))
 
 
 def in_service(m, s: str, t: str | None):
@@ -355,12 +387,12 @@ def add_cost_expressions(m, policy: Policy) -> None:
 
     placed, emergency, unmet = m.placed, m.emergency, m.unmet
     cases_of_unmet: dict[tuple, list] = {c: [] for c in m.CASES}
-    for i, t, w in m.DEMAND_CASES:
-        cases_of_unmet[(t, w)].append(i)
+    for c in m.DEMAND_CASES:
+        cases_of_unmet[c[-2:]].append(c)
     m.place_cost = pyo.Expression(
         m.SCENARIOS,
         rule=lambda m, w: over_cases(
-            w, lambda t, w: ((f[t] * d.cost_per_place[a[1]], placed[a]) for a in m.arcs_by_case[(t, w)])
+            w, lambda t, w: ((f[t] * d.place_cost(a[:-2]), placed[a]) for a in m.arcs_by_case[(t, w)])
         ),
     )
     m.emergency_cost = pyo.Expression(
@@ -368,8 +400,7 @@ def add_cost_expressions(m, policy: Policy) -> None:
         rule=lambda m, w: over_cases(
             w,
             lambda t, w: (
-                (f[t] * d.emergency_cost[(d.province_of[i], t)], emergency[i, t, w])
-                for i in m.emergency_by_case[(t, w)]
+                (f[t] * d.emergency_cost[(d.province_of[c[0]], t)], emergency[c]) for c in m.emergency_by_case[(t, w)]
             ),
         ),
     )
@@ -377,16 +408,12 @@ def add_cost_expressions(m, policy: Policy) -> None:
         m.SCENARIOS,
         rule=lambda m, w: over_cases(
             w,
-            lambda t, w: (
-                (f[t] * w_travel * d.travel_minutes[(a[0], a[1])], placed[a]) for a in m.arcs_by_case[(t, w)]
-            ),
+            lambda t, w: ((f[t] * w_travel * d.travel_minutes[a[:-2]], placed[a]) for a in m.arcs_by_case[(t, w)]),
         ),
     )
     m.unmet_penalty = pyo.Expression(
         m.SCENARIOS,
-        rule=lambda m, w: over_cases(
-            w, lambda t, w: ((f[t] * penalty, unmet[i, t, w]) for i in cases_of_unmet[(t, w)])
-        ),
+        rule=lambda m, w: over_cases(w, lambda t, w: ((f[t] * penalty, unmet[c]) for c in cases_of_unmet[(t, w)])),
     )
     m.scenario_cost = pyo.Expression(
         m.SCENARIOS, rule=lambda m, w: m.place_cost[w] + m.emergency_cost[w] + m.travel_value[w] + m.unmet_penalty[w]
@@ -394,16 +421,19 @@ def add_cost_expressions(m, policy: Policy) -> None:
 
 
 def add_demand_balance(m) -> None:
-    """demand_balance[i,t,ω]:  sum_s placed[i,s,t,ω] + emergency[i,t,ω] + unmet[i,t,ω] = d_itω   for d_itω > 0."""
+    """demand_balance[i,t,ω]:  sum_s placed[i,s,t,ω] + emergency[i,t,ω] + unmet[i,t,ω] = d_itω   for d_itω > 0.
+
+    With demand groups, demand_balance[i,g,t,ω] over the arcs (i,s,g) of each (municipality, group).
+    """
     if not len(m.DEMAND_CASES):
         return
     d = m.data
 
-    def rule(m, i, t, w):
-        terms = [(1, m.placed[a]) for a in m.arcs_by_muni.get((i, t, w), [])] + [(1, m.unmet[i, t, w])]
-        if (i, t, w) in m.emergency:
-            terms.append((1, m.emergency[i, t, w]))
-        value = d.demand[(t, w)][i]
+    def rule(m, *c):
+        terms = [(1, m.placed[a]) for a in m.arcs_by_muni.get(c, [])] + [(1, m.unmet[c])]
+        if c in m.emergency:
+            terms.append((1, m.emergency[c]))
+        value = case_demand(d, c)
         return (value, linear(terms), value)
 
     m.demand_balance = pyo.Constraint(m.DEMAND_CASES, rule=rule)
@@ -420,6 +450,24 @@ def add_site_capacity(m) -> None:
         return (None, linear([(1, m.placed[a]) for a in m.arcs_by_site[(s, t, w)]] + [(-cap[s], m.open_site[s, t])]), 0)
 
     m.site_capacity = pyo.Constraint(index, rule=rule)
+
+
+def add_group_capacity(m) -> None:
+    """group_capacity[s,g,t,ω]:  sum_i placed[i,s,g,t,ω] <= C_sg open_site[s,t]   for (s,g) with C_sg < C_s."""
+    d = m.data
+    by_group: dict[tuple, list] = {}
+    for (s, t, w), arcs in m.arcs_by_site.items():
+        for a in arcs:
+            if (s, a[2]) in d.group_capacity:
+                by_group.setdefault((s, a[2], t, w), []).append(a)
+    if not by_group:
+        return
+
+    def rule(m, s, g, t, w):
+        terms = [(1, m.placed[a]) for a in by_group[(s, g, t, w)]] + [(-d.group_capacity[(s, g)], m.open_site[s, t])]
+        return (None, linear(terms), 0)
+
+    m.group_capacity = pyo.Constraint(list(by_group), rule=rule)
 
 
 def add_site_min_size(m) -> None:
@@ -440,16 +488,17 @@ def add_site_min_size(m) -> None:
 
 
 def add_open_site_link(m) -> None:
-    """open_site_link[i,s,t,ω]:  placed[i,s,t,ω] <= min(d_itω, C_s) open_site[s,t]   for ARC_CASES."""
+    """open_site_link[i,s,t,ω]:  placed[i,s,t,ω] <= min(d_itω, C_s) open_site[s,t]   for ARC_CASES
+    (with demand groups, open_site_link[i,s,g,t,ω] with min(d_igtω, C_sg))."""
     d = m.data
-    # Where d_itω >= C_s the row is implied by site_capacity[s,t,ω] and is left out.
-    index = [a for a in m.ARC_CASES if d.demand[(a[2], a[3])][a[0]] < d.capacity[a[1]]]
+    # Where d_itω >= C_s (C_sg) the row is implied by site_capacity (group_capacity) and is left out.
+    index = [a for a in m.ARC_CASES if d.demand[a[-2:]][d.unit(a[:-2])] < d.room(a[:-2])]
     if not index:
         return
     placed, open_site = m.placed, m.open_site
 
-    def rule(m, i, s, t, w):
-        return (None, linear([(1, placed[i, s, t, w]), (-d.demand[(t, w)][i], open_site[s, t])]), 0)
+    def rule(m, *a):
+        return (None, linear([(1, placed[a]), (-arc_bound(d, a), open_site[a[1], a[-2]])]), 0)
 
     m.open_site_link = pyo.Constraint(index, rule=rule)
 
@@ -458,18 +507,18 @@ def add_emergency_capacity(m) -> None:
     """emergency_capacity[p,t,ω]:  sum_{i in I_p} emergency[i,t,ω] <= E_pt   where E_pt is less than p's demand."""
     d = m.data
     members: dict[tuple, list] = {}
-    for i, t, w in m.EMERGENCY_CASES:
-        members.setdefault((d.province_of[i], t, w), []).append(i)
+    for c in m.EMERGENCY_CASES:
+        members.setdefault((d.province_of[c[0]], *c[-2:]), []).append(c)
     index = [
         (p, t, w)
-        for (p, t, w), munis in members.items()
-        if d.emergency_capacity[(p, t)] < sum(d.demand[(t, w)][i] for i in munis)
+        for (p, t, w), cases in members.items()
+        if d.emergency_capacity[(p, t)] < sum(case_demand(d, c) for c in cases)
     ]
     if not index:
         return
 
     def rule(m, p, t, w):
-        return (None, linear([(1, m.emergency[i, t, w]) for i in members[(p, t, w)]]), d.emergency_capacity[(p, t)])
+        return (None, linear([(1, m.emergency[c]) for c in members[(p, t, w)]]), d.emergency_capacity[(p, t)])
 
     m.emergency_capacity = pyo.Constraint(index, rule=rule)
 
@@ -485,7 +534,7 @@ def add_large_site_per_province(m, rule_name: str) -> None:
         return
     d = m.data
     large = d.large_by_province
-    demand_in = {(d.province_of[i], t) for i, t, _ in m.DEMAND_CASES}
+    demand_in = {(d.province_of[c[0]], c[-2]) for c in m.DEMAND_CASES}
     index = []
     for p in m.PROVINCES:
         for t in m.PERIODS:
@@ -516,10 +565,8 @@ def period_money(m, t: str, w: str) -> list:
     terms += [(d.opening_cost[s], m.site_opening[s, t]) for s in m.SITES]
     terms += [(d.closing_cost[(s, t)], m.site_closing[s, t]) for s in m.SITES]
     terms += [(d.extension[s][1], m.site_extension[s]) for s in m.EXTENDABLE_SITES if d.extension[s][0] == t]
-    terms += [(share * d.cost_per_place[a[1]], m.placed[a]) for a in m.arcs_by_case[(t, w)]]
-    terms += [
-        (share * d.emergency_cost[(d.province_of[i], t)], m.emergency[i, t, w]) for i in m.emergency_by_case[(t, w)]
-    ]
+    terms += [(share * d.place_cost(a[:-2]), m.placed[a]) for a in m.arcs_by_case[(t, w)]]
+    terms += [(share * d.emergency_cost[(d.province_of[c[0]], t)], m.emergency[c]) for c in m.emergency_by_case[(t, w)]]
     return terms
 
 
@@ -540,7 +587,7 @@ def add_mean_travel_limit(m, limit: float | None) -> None:
     index = [c for c in m.CASES if m.arcs_by_case[c]]
 
     def rule(m, t, w):
-        return (None, linear([(tm[(a[0], a[1])] - limit, m.placed[a]) for a in m.arcs_by_case[(t, w)]]), 0)
+        return (None, linear([(tm[a[:-2]] - limit, m.placed[a]) for a in m.arcs_by_case[(t, w)]]), 0)
 
     m.mean_travel_limit = pyo.Constraint(index, rule=rule)
 

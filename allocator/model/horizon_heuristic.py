@@ -17,12 +17,13 @@ import heapq
 from collections import defaultdict
 
 from ..data.policy import Risk
+from .horizon import key
 
 
 def horizon_start(model) -> dict[int, float]:
     """Starting values for every variable of a horizon model, keyed by id(VarData)."""
     d = model.data
-    cost = {a: d.cost_per_place[a[1]] + model.policy.travel_value * d.travel_minutes[a] for a in d.arcs}
+    cost = {a: d.place_cost(a) + model.policy.travel_value * d.travel_minutes[a] for a in d.arcs}
     arcs_of_site = defaultdict(list)
     for a in sorted(d.arcs, key=lambda a: (cost[a], a)):
         arcs_of_site[a[1]].append(a)
@@ -52,20 +53,21 @@ def _open_sites(model, arcs_of_site) -> dict[str, set[str]]:
         allowed = {s for s in model.SITES if (model.open_site[s, t].ub or 0) > 0.5}
         forced = {s for s in model.SITES if (model.open_site[s, t].lb or 0) > 0.5}
         is_open = (kept & allowed) | forced
-        demand = {i: max(d.demand[(t, w)][i] for w in d.scenarios) for i in model.MUNICIPALITIES}
+        demand = {u: max(d.demand[(t, w)][u] for w in d.scenarios) for u in d.demand[(t, d.scenarios[0])]}
         left = dict(demand)
-        room = {s: d.capacity[s] for s in model.SITES}
+        room = rooms(d, model.SITES)
         if model.policy.large_site_rule.needs_one:
             for candidates in d.large_by_province.values():
                 usable = [s for s in candidates if s in allowed]
                 if usable and not any(s in is_open for s in usable):
                     is_open.add(
                         max(
-                            sorted(usable), key=lambda s: min(sum(demand[a[0]] for a in arcs_of_site[s]), d.capacity[s])
+                            sorted(usable),
+                            key=lambda s: min(sum(demand[d.unit(a)] for a in arcs_of_site[s]), d.capacity[s]),
                         )
                     )
         for s in _order(d, is_open):
-            _fill(s, arcs_of_site[s], left, room)
+            _fill(d, s, arcs_of_site[s], left, room)
         _open_regular(model, allowed - is_open, arcs_of_site, left, room, is_open)
         kept = is_open
         out[t] = set(is_open)
@@ -76,14 +78,27 @@ def _order(d, sites) -> list[str]:
     return sorted(sites, key=lambda s: (d.site_kind[s] != "large", s))
 
 
-def _fill(site: str, arcs, left: dict, room: dict, placed: dict | None = None, upto: float | None = None) -> float:
+def rooms(d, sites) -> dict:
+    """The room left per site and, where a group has less room of its own, per (site, group)."""
+    room = {s: d.capacity[s] for s in sites}
+    room.update({sg: c for sg, c in d.group_capacity.items() if sg[0] in room})
+    return room
+
+
+def _fill(d, site: str, arcs, left: dict, room: dict, placed: dict | None = None, upto: float | None = None) -> float:
     """Move demand into ``site`` along ``arcs`` (cheapest first), at most ``upto`` places; return how many."""
     moved = 0.0
     for a in arcs:
-        take = min(left[a[0]], room[site], upto - moved if upto is not None else room[site])
+        u = d.unit(a)
+        own = (site, a[2]) if len(a) == 3 and (site, a[2]) in room else None
+        take = min(left[u], room[site], upto - moved if upto is not None else room[site])
+        if own is not None:
+            take = min(take, room[own])
         if take > 0:
-            left[a[0]] -= take
+            left[u] -= take
             room[site] -= take
+            if own is not None:
+                room[own] -= take
             moved += take
             if placed is not None:
                 placed[a] = placed.get(a, 0) + take
@@ -95,7 +110,7 @@ def _open_regular(model, candidates: set[str], arcs_of_site, left: dict, room: d
     d = model.data
 
     def gain(s: str) -> float:
-        return min(sum(left[a[0]] for a in arcs_of_site[s]), d.capacity[s])
+        return min(sum(left[d.unit(a)] for a in arcs_of_site[s]), d.capacity[s])
 
     heap = [(-gain(s) / max(d.fixed_cost[s], 1.0), s) for s in sorted(candidates) if d.site_kind[s] == "regular"]
     heapq.heapify(heap)
@@ -109,7 +124,7 @@ def _open_regular(model, candidates: set[str], arcs_of_site, left: dict, room: d
             heapq.heappush(heap, (score, s))
             continue
         is_open.add(s)
-        _fill(s, arcs_of_site[s], left, room)
+        _fill(d, s, arcs_of_site[s], left, room)
 
 
 def _fill_period(model, t: str, in_service: set[str], arcs_of_site, values: dict) -> set[str]:
@@ -123,16 +138,16 @@ def _fill_period(model, t: str, in_service: set[str], arcs_of_site, values: dict
                 d, t, w, [s for s in _order(d, in_service) if s not in standby], arcs_of_site
             )
             load = defaultdict(float)
-            for (_i, s), q in placed_by[w].items():
-                load[s] += q
+            for a, q in placed_by[w].items():
+                load[a[1]] += q
             short |= {s for s in in_service - standby if load[s] < d.min_size[s]}
         movable = {s for s in short if s in d.standby_cost and (model.open_site[s, t].lb or 0) < 0.5}
         if not movable:
             break
         standby |= movable
     for w in d.scenarios:
-        for (i, s), q in placed_by[w].items():
-            values[id(model.placed[i, s, t, w])] = float(q)
+        for a, q in placed_by[w].items():
+            values[id(model.placed[(*a, t, w)])] = float(q)
         _rest(model, t, w, left_by[w], values)
     return standby
 
@@ -140,12 +155,12 @@ def _fill_period(model, t: str, in_service: set[str], arcs_of_site, values: dict
 def _fill_scenario(d, t: str, w: str, sites: list[str], arcs_of_site) -> tuple[dict, dict]:
     """Every site first takes its minimum size, then what it can, along its cheapest arcs."""
     left = dict(d.demand[(t, w)])
-    room = {s: d.capacity[s] for s in sites}
+    room = rooms(d, sites)
     placed: dict = {}
     for s in sites:
-        _fill(s, arcs_of_site[s], left, room, placed, upto=d.min_size[s])
+        _fill(d, s, arcs_of_site[s], left, room, placed, upto=d.min_size[s])
     for s in sites:
-        _fill(s, arcs_of_site[s], left, room, placed)
+        _fill(d, s, arcs_of_site[s], left, room, placed)
     return placed, left
 
 
@@ -153,14 +168,16 @@ def _rest(model, t: str, w: str, left: dict, values: dict) -> None:
     """What no site took goes to emergency capacity, within each province's, and the rest is unmet."""
     d = model.data
     spare = {p: c for (p, tt), c in d.emergency_capacity.items() if tt == t}
-    for i in model.MUNICIPALITIES:
-        if (i, t, w) not in model.unmet:
+    for u, rest in left.items():
+        c = (*key(u), t, w)
+        if c not in model.unmet:
             continue
-        take = min(left[i], spare.get(d.province_of[i], 0)) if (i, t, w) in model.emergency else 0
-        if (i, t, w) in model.emergency:
-            values[id(model.emergency[i, t, w])] = float(take)
-            spare[d.province_of[i]] -= take
-        values[id(model.unmet[i, t, w])] = float(left[i] - take)
+        p = d.province_of[c[0]]
+        take = min(rest, spare.get(p, 0)) if c in model.emergency else 0
+        if c in model.emergency:
+            values[id(model.emergency[c])] = float(take)
+            spare[p] -= take
+        values[id(model.unmet[c])] = float(rest - take)
 
 
 def _events(model, in_service: dict[str, set[str]], values: dict) -> None:

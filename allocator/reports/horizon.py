@@ -47,6 +47,12 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
         f"Timeline ({shown}): sites open per period, s = on standby, + opened, - closed",
         format_timeline(solution, shown),
     ]
+    if s.get("groups"):
+        lines += [
+            "",
+            f"Groups ({shown}): placed of the need per period, with the places unmet",
+            format_groups(solution, shown),
+        ]
     if solution.comparison is not None:
         lines += [
             "",
@@ -249,3 +255,22 @@ def format_backtest(replay, cur: str = "EUR") -> str:
         lines.append(f"{plan.capitalize():8} solves: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     lines.append(f"{replay.seconds:.0f} s for {2 * len(periods)} plans")
     return "\n".join(lines)
+
+
+def format_groups(solution: HorizonSolution, scenario: str) -> str:
+    """One row per demand group, one column per period: places placed of the need (unmet)."""
+    mu = solution.municipalities[solution.municipalities["scenario"] == scenario]
+    periods = [p["period"] for p in solution.summary["periods"]]
+    totals = mu.groupby(["group", "period"])[["demand", "placed", "emergency", "unmet"]].sum()
+    rows = []
+    for g in solution.summary["groups"]:
+        cells = [g["name"] + (" (national)" if g["target"] == "national" else "")]
+        for t in periods:
+            r = totals.loc[(g["group"], t)] if (g["group"], t) in totals.index else None
+            if r is None:
+                cells.append("0")
+                continue
+            cell = f"{places(r['placed'] + r['emergency'])} of {places(r['demand'])}"
+            cells.append(cell + (f" ({places(r['unmet'])} unmet)" if r["unmet"] > 0 else ""))
+        rows.append(cells)
+    return table(["Group", *periods], rows, "l" + "r" * len(periods), total=False)

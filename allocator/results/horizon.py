@@ -108,7 +108,31 @@ COLUMNS = {
         "standby_capacity",
     ],
 }
-TEXT_COLUMNS = ("site", "name", "province", "kind", "status", "period", "scenario", "state", "event", "municipality")
+TEXT_COLUMNS = (
+    "site",
+    "name",
+    "province",
+    "kind",
+    "status",
+    "period",
+    "scenario",
+    "state",
+    "event",
+    "municipality",
+    "group",
+)
+GROUPED = {
+    "placements": "site",
+    "municipalities": "municipality",
+}  # the tables with demand groups, and the column before
+
+
+def columns(name: str, grouped: bool) -> list[str]:
+    """The columns of table ``name``: with demand groups, placements and municipalities have a ``group`` column."""
+    out = list(COLUMNS[name])
+    if grouped and name in GROUPED:
+        out.insert(out.index(GROUPED[name]) + 1, "group")
+    return out
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,8 +14,9 @@ from collections import defaultdict
 import pandas as pd
 
 from ..data.policy import Risk
+from ..model.horizon import key
 from .extract import run_summary, versions
-from .horizon import COLUMNS, HorizonSolution
+from .horizon import COLUMNS, HorizonSolution, columns
 
 
 def state_of(m, s: str, t: str) -> str:
@@ -80,6 +81,7 @@ def extract_horizon(
             }
             for t in parts[0].data.periods
         ],
+        "groups": _groups(instance),
         "kpis": kpis,
         "policy": policy.to_dict(),
         **run_summary(instance, options),
@@ -88,6 +90,14 @@ def extract_horizon(
         "versions": versions(),
     }
     return HorizonSolution(summary, timeline, events, placements, municipalities, periods, scenarios, provinces)
+
+
+def _groups(instance) -> list[dict]:
+    """The demand groups of the instance, in its order (none without groups)."""
+    groups = instance.groups
+    if groups is None:
+        return []
+    return [{"group": g, "name": groups.name(g), "target": str(groups.table.at[g, "target"])} for g in groups.ids]
 
 
 def _amount(m, value: float | None) -> float:
@@ -126,14 +136,18 @@ def placements_table(m) -> pd.DataFrame:
     """Every positive placement with its travel time and its money in the period (undiscounted)."""
     d, w = m.data, m.policy.travel_value
     rows = []
-    for (i, s, t, scen), var in m.placed.items():
+    for a, var in m.placed.items():
         q = _amount(m, var.value)
         if q > 0:
-            minutes = d.travel_minutes[(i, s)]
+            arc, (t, scen) = a[:-2], a[-2:]
+            minutes = d.travel_minutes[arc]
             rows.append(
-                (i, s, t, scen, q, round(minutes, 4), d.span[t] * d.cost_per_place[s] * q, d.span[t] * w * minutes * q)
+                (*arc, t, scen, q, round(minutes, 4), d.span[t] * d.place_cost(arc) * q, d.span[t] * w * minutes * q)
             )
-    return pd.DataFrame(rows, columns=COLUMNS["placements"])
+    names = COLUMNS["placements"]
+    if d.groups:
+        names = ["municipality", "site", "group", *names[2:]]
+    return pd.DataFrame(rows, columns=names)[columns("placements", bool(d.groups))]
 
 
 def timeline_table(instance, m, placements: pd.DataFrame) -> pd.DataFrame:
@@ -152,21 +166,25 @@ def timeline_table(instance, m, placements: pd.DataFrame) -> pd.DataFrame:
 
 
 def municipalities_table(instance, m) -> pd.DataFrame:
-    """Municipality x period x scenario: demand, placed, emergency places, unmet."""
+    """Municipality (and group) x period x scenario: demand, placed, emergency places, unmet."""
     d = m.data
     placed = defaultdict(float)
-    for (i, _s, t, w), var in m.placed.items():
-        placed[(i, t, w)] += _amount(m, var.value)
+    for a, var in m.placed.items():
+        placed[(*key(d.unit(a[:-2])), *a[-2:])] += _amount(m, var.value)
     rows = []
     province = instance.municipalities["province"]
     for t in d.periods:
         for w in d.scenarios:
-            for i in instance.municipalities.index:
-                demand = d.demand[(t, w)][i]
-                emergency = _amount(m, m.emergency[i, t, w].value) if (i, t, w) in m.emergency else 0.0
-                got = placed[(i, t, w)]
-                rows.append((i, province[i], t, w, demand, got, emergency, max(demand - got - emergency, 0.0)))
-    return pd.DataFrame(rows, columns=COLUMNS["municipalities"])
+            for u, demand in d.demand[(t, w)].items():
+                c = (*key(u), t, w)
+                emergency = _amount(m, m.emergency[c].value) if c in m.emergency else 0.0
+                got = placed[c]
+                i = c[0]
+                rows.append(
+                    (i, *c[1:-2], province[i], t, w, demand, got, emergency, max(demand - got - emergency, 0.0))
+                )
+    names = ["municipality", *(["group"] if d.groups else []), *COLUMNS["municipalities"][1:]]
+    return pd.DataFrame(rows, columns=names)[columns("municipalities", bool(d.groups))]
 
 
 def registration(instance, t: str, occupancy: float) -> tuple[int, float]:
