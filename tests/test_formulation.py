@@ -123,6 +123,7 @@ HORIZON_CASES = {
         {"mean_travel_limit_minutes": 15, "discount_rate": 0.1, "large_site_rule": "exactly"},
     ),
     "horizon_band_worst": ("tiny-horizon-band", {"risk": "worst"}),
+    "horizon_groups": ("tiny-horizon-groups", {"large_site_rule": "exactly"}),
 }
 
 
