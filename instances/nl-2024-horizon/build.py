@@ -1,7 +1,9 @@
 """Build nl-2024-horizon: nl-2024 planned over ten half-years (2025-H1 ... 2029-H2) with a demand band.
 
-Copies nl-2024's tables (build nl-2024 first), adds the site life-cycle columns by rule, and
-derives the horizon files and the back-test data from the unchanged source files in sources/.
+Copies nl-2024's tables (build nl-2024 first): its site list, to which it adds the life-cycle
+columns by rule, and its demand groups, which it gives a need per half-year. It derives the
+horizon files and the back-test data from the unchanged source files in sources/, with nl-2024's
+own group rules (nl-2024/group_rules.py) for the status holders and Ukraine.
 Every derivation is stated in README.md; every constant below that is not read from a source
 file is an assumption and is listed there. Run from anywhere:
 
@@ -24,6 +26,9 @@ SOURCES = HERE / "sources"
 BASE = HERE.parent / "nl-2024"
 BACKTEST = HERE / "backtest"
 sys.path.insert(0, str(HERE.parents[1]))  # repo root, so the loader's own rounding rule is used
+sys.path.insert(0, str(BASE))  # nl-2024's group rules
+from group_rules import by_population, housing_tasks, ukraine_places  # noqa: E402
+
 from allocator.data.demand import split_task  # noqa: E402
 
 DAYS_PER_YEAR = 365.25
@@ -36,6 +41,10 @@ BACKTEST_START = date(2015, 1, 1)
 BACKTEST_END = date(2025, 1, 1)
 
 SCENARIOS = ("low", "mid", "high")
+
+# nl-2024's groups (its groups.csv): those that share need.csv by their static rows, those with a need per half-year.
+SHARED_GROUPS = ("asylum", "amv")
+PERIOD_GROUPS = ("status_holders", "ukraine")
 
 # Assumptions (README.md, "Assumptions").
 REGULAR_LEAD_YEARS = 0.0  # L1
@@ -88,10 +97,6 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-
-
-def source_text(name: str) -> str:
-    return (SOURCES / name).read_text(encoding="utf-8")
 
 
 def fact(facts: list[dict], text: str, year: str | None = None) -> float:
@@ -284,8 +289,8 @@ def period_need(path, bands, at: date, start: date, end: date, stay_years: float
     return need, basis
 
 
-def arrived(obs: list[tuple[date, int]], start: date, end: date) -> tuple[int, str]:
-    """Residents in the half-year [start, end): the largest daily value, linear between observations."""
+def largest_daily(obs: list[tuple[date, int]], start: date, end: date) -> tuple[int, str]:
+    """The half-year [start, end) of dated observations: the largest daily value, linear between them."""
     first, last = obs[0][0], obs[-1][0]
     require(first <= start, f"no observation before {start}")
     best, day = 0.0, start
@@ -320,13 +325,64 @@ def years_until_run_down(curve: list[tuple[float, float]], remaining: float) -> 
     return t_end + math.log(remaining / r_end) / math.log(yearly)
 
 
+# ---------------------------------------------------------------- demand groups
+
+
+def per_half_year(tasks: dict[str, int], periods: list[tuple[str, date, date]]) -> dict[str, int]:
+    """The housing task of every period (H1); after the last half-year with a task, that task held (H2)."""
+    require(periods[0][0] in tasks, f"statushouders_taakstelling_totals.csv: no task for {periods[0][0]}")
+    out, last = {}, None
+    for pid, _, _ in periods:
+        last = tasks.get(pid, last)
+        out[pid] = last
+    return out
+
+
+def ukraine_path() -> list[tuple[date, int]]:
+    """Places in municipal reception for Ukraine at their dates, month-dated figures on the 15th (B4)."""
+    points = {}
+    for text, places in ukraine_places(SOURCES).items():
+        when = parse_date(text, end_of_period=False)
+        require(when is not None and when not in points, f"ukraine_reception.csv: date {text!r} unusable")
+        points[when] = places
+    return sorted(points.items())
+
+
+def municipal_need(
+    total: int, task: dict[str, int], population: dict[str, int], province_of: dict[str, str]
+) -> dict[str, int]:
+    """A national need over the municipalities as the loader splits need.csv: over the provinces by task
+    share, then over each province's municipalities by population (instances/README.md, "Need per period")."""
+    out: dict[str, int] = {}
+    for p, amount in split_task(total, task).items():
+        out.update(split_task(amount, {m: n for m, n in population.items() if province_of[m] == p}))
+    return out
+
+
+def shared_split(need: dict[str, int], static: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """A municipality's need over the groups without rows per period, by their static rows (largest remainder)."""
+    out: dict[str, dict[str, int]] = {g: {} for g in SHARED_GROUPS}
+    for m, amount in need.items():
+        key = {g: static[g].get(m, 0) for g in SHARED_GROUPS}
+        require(amount == 0 or sum(key.values()) > 0, f"{m} has need but no static row of {SHARED_GROUPS}")
+        for g, part in split_task(amount, key).items():
+            out[g][m] = part
+    return out
+
+
+def markdown(header: list[str], rows: list[list[object]]) -> str:
+    cells = [[f"{c:,}" if isinstance(c, int) else str(c) for c in row] for row in rows]
+    align = ["---"] + ["---:"] * (len(header) - 1)
+    return "\n".join("| " + " | ".join(r) + " |" for r in [header, align, *cells])
+
+
 def main() -> None:
     facts = read_csv(SOURCES / "cost_facts.csv")
     occupancy = read_csv(SOURCES / "coa_occupancy.csv")
     obs = observations()
 
     # -------------------------------------------------------- money from cost_facts.csv
-    # Standby: the 2017 vacancy cost spread over the empty places of 2017 (derivation D4).
+    # Standby: the 2017 vacancy cost spread over the empty places of 2017 (derivation D5).
     vacancy = fact(facts, "cost of vacancy (empty locations) in one year after a fall in inflow", "2017")
     capacity_2017 = {
         r["date"]: int(r["capacity"])
@@ -343,7 +399,7 @@ def main() -> None:
         (d1 - d0).days / DAYS_PER_YEAR * (e0 + e1) / 2 for (d0, e0), (d1, e1) in itertools.pairwise(empty)
     )
     standby_per_place = round(vacancy / empty_place_years)
-    # Closing: the 2017 buy-outs over the places removed in 2017 (derivation D5).
+    # Closing: the 2017 buy-outs over the places removed in 2017 (derivation D6).
     buy_out = fact(facts, "other costs of shrinking capacity (buying out contracts) in one year", "2017")
     removed = capacity_2017["2017-01-01"] - capacity_2017["2018-01-01"]
     closing_per_place = round(buy_out / removed)
@@ -357,16 +413,19 @@ def main() -> None:
     require(MIN_OPEN_YEARS["regular"] == lengths[len(lengths) // 2], "M2 is no longer the median of the examples")
 
     # -------------------------------------------------------- nl-2024's tables
-    for name in ("provinces.csv", "municipalities.csv", "links.csv"):
+    for name in ("provinces.csv", "municipalities.csv", "links.csv", "groups.csv", "site_groups.csv"):
         shutil.copyfile(BASE / name, HERE / name)
     provinces = read_csv(BASE / "provinces.csv")
     task = {p["province"]: int(p["task"]) for p in provinces}
-    # Sites that take only some demand groups (minors' units, municipal reception for Ukraine) are
-    # left out: the horizon plans COA's need as one demand, and groups with periods are not supported.
-    restricted = (
-        {r["site"] for r in read_csv(BASE / "site_groups.csv")} if (BASE / "site_groups.csv").is_file() else set()
-    )
-    base_sites = [s for s in read_csv(BASE / "sites.csv") if s["site"] not in restricted]
+    municipalities = read_csv(BASE / "municipalities.csv")
+    population = {m["municipality"]: int(m["population"]) for m in municipalities}
+    province_of = {m["municipality"]: m["province"] for m in municipalities}
+    groups = [g["group"] for g in read_csv(BASE / "groups.csv")]
+    require(sorted(groups) == sorted(SHARED_GROUPS + PERIOD_GROUPS), f"nl-2024's groups.csv has the groups {groups}")
+    static: dict[str, dict[str, int]] = {g: {} for g in groups}
+    for r in read_csv(BASE / "group_demand.csv"):
+        static[r["group"]][r["municipality"]] = int(r["demand"])
+    base_sites = read_csv(BASE / "sites.csv")
 
     # -------------------------------------------------------- periods
     periods = half_years(HORIZON_START, date(HORIZON_START.year + HORIZON_YEARS, 1, 1))
@@ -445,13 +504,36 @@ def main() -> None:
             (date.fromisoformat(r["target_date"]), float(r["places_needed"])) in listed,
             f"coa_capacity_needs.csv: {r['target_date']} {r['places_needed']} is not in inflow_forecasts.csv",
         )
+    # Status holders (H1, H2) and Ukraine (U1, U2) per half-year; need.csv is COA's need less the status holders (N1).
+    status = per_half_year(housing_tasks(SOURCES), periods)
+    ukraine_points = ukraine_path()
+    ukraine = {pid: largest_daily(ukraine_points, start, nxt)[0] for pid, start, nxt in periods}
     need_rows = []
     need_table = []
     for pid, start, nxt in periods:
-        need, basis = period_need(path, bands, HORIZON_START, start, nxt, stay_years)
+        coa, basis = period_need(path, bands, HORIZON_START, start, nxt, stay_years)
+        need = {s: coa[s] - status[pid] for s in SCENARIOS}
+        require(min(need.values()) >= 0, f"{pid}: status holders {status[pid]} exceed COA's need {coa}")
         need_rows += [[pid, s, need[s]] for s in SCENARIOS]
-        need_table.append((pid, need, basis))
+        need_table.append((pid, coa, need, basis))
     write_csv(HERE / "need.csv", ["period", "scenario", "need"], need_rows)
+
+    # -------------------------------------------------------- group_demand.csv
+    per_period = {"status_holders": status, "ukraine": ukraine}
+    demand_rows = [[m, g, static[g][m], ""] for g in SHARED_GROUPS for m in static[g] if static[g][m] > 0]
+    for g, national in per_period.items():
+        for pid, _, _ in periods:
+            parts = by_population(national[pid], population)
+            demand_rows += [[m, g, n, pid] for m, n in parts.items() if n > 0]
+    order = {g: k for k, g in enumerate(groups)}
+    demand_rows.sort(key=lambda r: (r[0], order[r[1]], r[3]))
+    write_csv(HERE / "group_demand.csv", ["municipality", "group", "demand", "period"], demand_rows)
+    group_rows = []
+    for pid, _, need, _ in need_table:
+        shared = {s: shared_split(municipal_need(need[s], task, population, province_of), static) for s in SCENARIOS}
+        group_rows.append(
+            [pid] + [sum(shared[s][g].values()) for g in SHARED_GROUPS for s in SCENARIOS] + [status[pid], ukraine[pid]]
+        )
 
     # -------------------------------------------------------- emergency capacity
     [peak] = [r for r in read_csv(SOURCES / "coa_locations_by_type.csv") if r["peildatum"] == EMERGENCY_PEAK_DATE]
@@ -467,9 +549,13 @@ def main() -> None:
     # -------------------------------------------------------- instance.toml
     [terapel] = [r for r in read_csv(SOURCES / "reception_sites.csv") if r["role"].startswith("registration centre")]
     registration_site = [
-        s["site"] for s in base_sites if s["municipality"] == terapel["municipality_code"] and s["status"] == "existing"
+        s["site"]
+        for s in base_sites
+        if s["municipality"] == terapel["municipality_code"] and s["status"] == "existing" and s["kind"] == "large"
     ]
-    require(len(registration_site) == 1, "expected one existing site in the municipality of the registration centre")
+    require(
+        len(registration_site) == 1, "expected one existing large site in the municipality of the registration centre"
+    )
     [penalty] = [
         r for r in read_csv(SOURCES / "coa_location_examples.csv") if r["location"] == "Ter Apel aanmeldcentrum"
     ]
@@ -482,10 +568,9 @@ def main() -> None:
     require(body.startswith("units = "), "nl-2024's instance.toml changed its layout")
     (HERE / "instance.toml").write_text(
         'name = "nl-2024-horizon"\n'
-        'description = "nl-2024 planned over ten half-years (2025-H1 to 2029-H2) with a low, mid and high need '
-        'as forecast on 1 January 2025, site life cycles, emergency capacity and the Ter Apel limit."\n'
-        + body
-        + "\n[registration]\n"
+        'description = "nl-2024 planned over ten half-years (2025-H1 to 2029-H2): asylum seekers and minors with a '
+        "low, mid and high need as forecast on 1 January 2025, status holders and displaced people from Ukraine "
+        'per half-year, site life cycles, emergency capacity and the Ter Apel limit."\n' + body + "\n[registration]\n"
         f'site = "{registration_site[0]}"\n'
         f"limit = {int(terapel['max_capacity'])}\n"
         "penalty_per_night = 15000\n"
@@ -501,7 +586,7 @@ def main() -> None:
     )
     arrived_rows = []
     for pid, start, nxt in replay:
-        value, note = arrived(obs, start, nxt)
+        value, note = largest_daily(obs, start, nxt)
         arrived_rows.append([pid, value, note])
     write_csv(BACKTEST / "arrived.csv", ["period", "residents", "note"], arrived_rows)
     forecast_rows = []
@@ -558,11 +643,48 @@ def main() -> None:
         f"closing = opening {closing_per_place}/place; emergency {emergency_national} places at {emergency_cost:g}"
     )
     print(f"forecast path at {HORIZON_START}: " + ", ".join(f"{d} {v:,.0f}" for d, v in path) + f" ({'; '.join(used)})")
-    for pid, need, basis in need_table:
-        print(f"  {pid}: " + ", ".join(f"{s} {need[s]:,}" for s in SCENARIOS) + f"  band {basis}")
+    for pid, coa, _, basis in need_table:
+        print(f"  {pid}: " + ", ".join(f"{s} {coa[s]:,}" for s in SCENARIOS) + f"  band {basis}")
+    capacity = {s["site"]: int(s["capacity"]) for s in base_sites}
+    ends: dict[str, list[str]] = {}
+    for site, pid in sorted(contract_end.items()):
+        ends.setdefault(pid, []).append(site)
+    beyond = [s["site"] for s in existing_regular if s["site"] not in contract_end]
+    print(f"sites: {len(site_rows)}; back-test: {len(arrived_rows)} half-years, {len(forecast_rows)} forecast rows")
+    print("\ncontract ends (X2, X4):\n")
     print(
-        f"sites: {len(site_rows)} ({len(restricted)} of nl-2024 left out: they take some groups only; {len(contract_end)} with a contract end); back-test: {len(arrived_rows)} half-years, "
-        f"{len(forecast_rows)} forecast rows"
+        markdown(
+            ["last period of the contract", "sites", "places", "sites (ids)"],
+            [[pid, len(c), sum(capacity[x] for x in c), f"{c[0]} … {c[-1]}"] for pid, c in sorted(ends.items())]
+            + [
+                [
+                    "beyond the horizon",
+                    len(beyond),
+                    sum(capacity[x] for x in beyond),
+                    f"{beyond[0]} …" if beyond else "",
+                ]
+            ],
+        )
+    )
+    print(
+        f"group_demand.csv: {len(demand_rows)} rows; Ukraine path " + ", ".join(f"{d} {v:,}" for d, v in ukraine_points)
+    )
+    print("\nneed.csv (N1):\n")
+    print(
+        markdown(
+            ["period"] + [f"COA {s}" for s in SCENARIOS] + ["status holders"] + [f"need.csv {s}" for s in SCENARIOS],
+            [
+                [pid] + [coa[s] for s in SCENARIOS] + [status[pid]] + [need[s] for s in SCENARIOS]
+                for pid, coa, need, _ in need_table
+            ],
+        )
+    )
+    print("\nplaces per group:\n")
+    print(
+        markdown(
+            ["period"] + [f"{g} {s}" for g in SHARED_GROUPS for s in SCENARIOS] + list(PERIOD_GROUPS),
+            group_rows,
+        )
     )
 
 

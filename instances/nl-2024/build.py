@@ -23,6 +23,8 @@ from shapely.geometry import Point, shape
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"
 sys.path.insert(0, str(HERE.parents[1]))  # repo root, so the loader's own demand rule is used
+from group_rules import by_population, housing_tasks, ukraine_places  # noqa: E402  (beside this file)
+
 from allocator.data.demand import split_task  # noqa: E402
 
 # Distances are taken in RD New (metres), the Dutch national grid.
@@ -201,8 +203,7 @@ def amv_places() -> int:
 
 
 def status_holder_task() -> int:
-    [row] = [r for r in read_csv("statushouders_taakstelling_totals.csv") if r["half_year"] == STATUS_HOLDER_HALF_YEAR]
-    return int(row["national_total"])
+    return housing_tasks(SOURCES)[STATUS_HOLDER_HALF_YEAR]
 
 
 def ukraine_request() -> int:
@@ -215,8 +216,7 @@ def ukraine_request() -> int:
 
 
 def ukraine_beds() -> int:
-    [row] = [r for r in read_csv("ukraine_reception.csv") if r["date"] == UKRAINE_BEDS_DATE]
-    return int(row["beds_available"])
+    return ukraine_places(SOURCES)[UKRAINE_BEDS_DATE]
 
 
 def unit_sizes(demand: int, sizes: tuple[int, int]) -> list[int]:
@@ -243,14 +243,14 @@ def group_demand(
     amv: dict[str, int] = {}
     for code, places in province_amv.items():
         amv.update(split_task(places, {c: n for c, n in population.items() if province_of[c] == code}))
-    status = split_task(status_holder_task(), population)
+    status = by_population(status_holder_task(), population)
     asylum = {c: demand[c] - amv[c] - status[c] for c in demand}
     require(min(asylum.values()) >= 0, "a municipality's minors and status holders exceed its task")
     return {
         "asylum": asylum,
         "amv": amv,
         "status_holders": status,
-        "ukraine": split_task(ukraine_request(), population),
+        "ukraine": by_population(ukraine_request(), population),
     }
 
 
@@ -389,7 +389,7 @@ def main() -> None:
         )
     groups = group_demand(tasks, demand, municipalities)
     site_groups = []
-    beds = split_task(ukraine_beds(), {c: int(m["population_2024_01_01"]) for c, m in by_code.items()})
+    beds = by_population(ukraine_beds(), {c: int(m["population_2024_01_01"]) for c, m in by_code.items()})
     ukraine_cost = UKRAINE_NORM_PER_DAY * 365
     for c, m in by_code.items():
         sizes = unit_sizes(groups["amv"][c], AMV_UNIT_SIZES)
