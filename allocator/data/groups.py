@@ -141,7 +141,9 @@ def build_groups(
     )
     wide = wide.fillna(0).astype("int64")
     wide.columns.name = None
-    task_groups = list(table.index[table["target"] == "province"])
+    # Groups with a need per period take no part: the municipality's demand is the key of need.csv's share.
+    own = set() if periodic is None else set(periodic["group"])
+    task_groups = [g for g in table.index[table["target"] == "province"] if g not in own]
     got = wide[task_groups].sum(axis=1) if task_groups else pd.Series(0, index=wide.index)
     for m in municipalities.index[got.to_numpy() != municipalities["demand"].to_numpy()]:
         problems.append(

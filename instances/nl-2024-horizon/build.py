@@ -413,7 +413,7 @@ def main() -> None:
     require(MIN_OPEN_YEARS["regular"] == lengths[len(lengths) // 2], "M2 is no longer the median of the examples")
 
     # -------------------------------------------------------- nl-2024's tables
-    for name in ("provinces.csv", "municipalities.csv", "links.csv", "groups.csv", "site_groups.csv"):
+    for name in ("links.csv", "groups.csv", "site_groups.csv"):
         shutil.copyfile(BASE / name, HERE / name)
     provinces = read_csv(BASE / "provinces.csv")
     task = {p["province"]: int(p["task"]) for p in provinces}
@@ -426,6 +426,19 @@ def main() -> None:
     for r in read_csv(BASE / "group_demand.csv"):
         static[r["group"]][r["municipality"]] = int(r["demand"])
     base_sites = read_csv(BASE / "sites.csv")
+    # G10: a municipality's demand is the key that splits need.csv, so it is that of the groups sharing need.csv;
+    # the provinces' shares follow from it (no task column: the Spreidingswet task holds the status holders too).
+    write_csv(
+        HERE / "provinces.csv",
+        [c for c in provinces[0] if c != "task"],
+        [[v for c, v in p.items() if c != "task"] for p in provinces],
+    )
+    header = [*municipalities[0], "demand"]
+    write_csv(
+        HERE / "municipalities.csv",
+        header,
+        [[*m.values(), sum(static[g].get(m["municipality"], 0) for g in SHARED_GROUPS)] for m in municipalities],
+    )
 
     # -------------------------------------------------------- periods
     periods = half_years(HORIZON_START, date(HORIZON_START.year + HORIZON_YEARS, 1, 1))
@@ -441,8 +454,18 @@ def main() -> None:
 
     # -------------------------------------------------------- sites: life-cycle columns by rule
     curve = run_down_curve()
+    # X4: the run-down is COA's; municipal reception for Ukraine (sites taking only national groups) has none.
+    national = {g["group"] for g in read_csv(BASE / "groups.csv") if g["target"] == "national"}
+    takes: dict[str, set[str]] = {}
+    for row in read_csv(BASE / "site_groups.csv"):
+        takes.setdefault(row["site"], set()).add(row["group"])
     existing_regular = sorted(
-        (s for s in base_sites if s["status"] == "existing" and s["kind"] == "regular"), key=lambda s: s["site"]
+        (
+            s
+            for s in base_sites
+            if s["status"] == "existing" and s["kind"] == "regular" and not takes.get(s["site"], set()) <= national
+        ),
+        key=lambda s: s["site"],
     )
     total_existing_regular = sum(int(s["capacity"]) for s in existing_regular)
     contract_end: dict[str, str] = {}
