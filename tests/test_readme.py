@@ -216,6 +216,10 @@ def test_the_manual_builds(tmp_path):
     assert "--8&lt;--" not in (site / "instances" / "index.html").read_text(encoding="utf-8")
     assert (site / "report.png").exists() and (site / "workbench.png").exists()
     assert not (site / "readme.py").exists()
+    # It works offline: no page loads a script, a style sheet or a font from the internet.
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r'src="https?://|<link[^>]+href="https?://', text), f"{page} loads from the internet"
 
 
 def test_output_blocks_are_up_to_date():
