@@ -1,6 +1,7 @@
-"""Regenerate the README's example outputs from real runs, or check that they are up to date.
+"""Regenerate the example outputs of README.md and the manual's pages from real runs, or check them.
 
-Every output block of README.md is preceded by a marker naming the commands that produce it::
+Every output block of README.md and of the pages in docs/ is preceded by a marker naming the
+commands that produce it::
 
     <!-- run: allocator validate -->
     ```
@@ -13,10 +14,11 @@ which the test suite runs), ``head=N`` (keep the first N lines of each output, t
 ``tail=N`` (keep the last N lines, after ``...``; with ``head``, both ends), ``grep=TEXT`` (keep
 the lines holding TEXT, after ``...``), ``interrupt=S`` (send Ctrl-C after S seconds),
 ``setup=NAME`` (a preparation step below, not shown). Several commands are separated by `` ;; ``.
-Blocks run in order in one scratch folder (with ``instances`` linked into it), so a later block
-can use what an earlier one wrote.
+Blocks run in order in one scratch folder (with ``instances`` linked into it): README.md first,
+then the pages in the order of the navigation in mkdocs.yml, so a later block, on the same page
+or a later one, can use what an earlier one wrote.
 
-    python docs/readme.py            # rewrite every block in README.md
+    python docs/readme.py            # rewrite every block in README.md and the pages
     python docs/readme.py --check    # rerun the blocks not marked slow and compare (timings masked)
     python docs/readme.py --only horizon   # rewrite only the blocks whose commands hold "horizon" (repeatable)
     python docs/readme.py --skip backtest  # rewrite every block but those (repeatable)
@@ -40,11 +42,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 MARKER = re.compile(r"^<!-- run(?: \[(?P<options>[^\]]*)\])?: (?P<commands>.*?) -->$")
 # Figures that change from run to run: durations and elapsed times.
-# The candidate site a province adds to its copy of nl-2024 (the README shows this row).
+# The candidate site a province adds to its copy of nl-2024 (the province's guide shows this row).
 EDE_SITE = "L-EDE2,Ede Kazerne (large candidate),GM0228,PV25,large,candidate,1000,2000,4000000,26900,52.0500,5.6900"
 TIMING = re.compile(r"\d+(?:\.\d+)?\s?s\b|\d+m\d+s|\d+(?:\.\d+)? MB")
 
@@ -65,18 +70,41 @@ class Block:
         return any(text in c for c in self.commands)
 
 
-def blocks(lines: list[str]) -> list[Block]:
-    """Every marked block, with the line numbers of its fences."""
+def pages() -> list[Path]:
+    """README.md, then every page of the manual in the order of the navigation in mkdocs.yml."""
+
+    class Loader(yaml.SafeLoader):
+        """Reads mkdocs.yml's nav; tags naming Python objects (e.g. a slugify function) are read as nothing."""
+
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+
+    def walk(item) -> list[str]:
+        if isinstance(item, str):
+            return [] if "://" in item else [item]
+        if isinstance(item, dict):
+            return [p for value in item.values() for p in walk(value)]
+        return [p for value in item for p in walk(value)]
+
+    return [README, *(DOCS / page for page in walk(config["nav"]))]
+
+
+def name(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def blocks(lines: list[str], where: str = "README.md") -> list[Block]:
+    """Every marked block of a file (named `where` in messages), with the line numbers of its fences."""
     out = []
     for k, line in enumerate(lines):
         match = MARKER.match(line)
         if not match:
             continue
         if k + 1 >= len(lines) or lines[k + 1] != "```":
-            raise SystemExit(f"README.md line {k + 1}: a run marker must be followed by a ``` block")
+            raise SystemExit(f"{where} line {k + 1}: a run marker must be followed by a ``` block")
         end = next((j for j in range(k + 2, len(lines)) if lines[j] == "```"), None)
         if end is None:
-            raise SystemExit(f"README.md line {k + 2}: the block is never closed")
+            raise SystemExit(f"{where} line {k + 2}: the block is never closed")
         options = {}
         for item in filter(None, (o.strip() for o in (match.group("options") or "").split(","))):
             key, _, value = item.partition("=")
@@ -86,7 +114,7 @@ def blocks(lines: list[str]) -> list[Block]:
 
 
 def setup(name: str, cwd: Path) -> None:
-    """Preparation steps a block needs, not shown in the README."""
+    """Preparation steps a block needs, not shown in the output."""
     if name == "edit-workbook":
         from openpyxl import load_workbook
 
@@ -98,7 +126,7 @@ def setup(name: str, cwd: Path) -> None:
     elif name == "province-site":
         import shutil
 
-        # The steps the README shows: copy nl-2024 into solutions/, give the copy its own name, add one site row.
+        # The steps the province's guide shows: copy nl-2024 into solutions/, give the copy its own name, add one site row.
         copy = cwd / "solutions" / "nl-2024-ede"
         shutil.copytree(ROOT / "instances" / "nl-2024", copy, dirs_exist_ok=True)
         toml = copy / "instance.toml"
@@ -186,51 +214,54 @@ def main() -> int:
         help="run the blocks whose commands hold TEXT (for the blocks after them) but keep their output as it is",
     )
     args = parser.parse_args()
-    lines = README.read_text(encoding="utf-8").splitlines()
-    found = blocks(lines)
+    files = {path: path.read_text(encoding="utf-8").splitlines() for path in pages()}
+    found = [(path, block) for path, lines in files.items() for block in blocks(lines, name(path))]
     stale = []
+    replaced: dict[tuple[Path, int], list[str]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         cwd = Path(scratch)
         (cwd / "instances").symlink_to(ROOT / "instances")
-        replaced: dict[int, list[str]] = {}
-        for block in found:
-            old = lines[block.start + 1 : block.end]
-            kept = any(map(block.holds, args.keep)) and not (args.only and any(map(block.holds, args.only)))
-            if (
-                (args.check and block.slow)
-                or (args.only and not any(map(block.holds, args.only)) and not kept)
-                or any(map(block.holds, args.skip))
-            ):
-                replaced[block.start] = old
-                continue
-            print(f"running: {' ;; '.join(block.commands)}", file=sys.stderr)
-            new = render(block, cwd)
-            if kept:
-                replaced[block.start] = old
-                continue
-            if args.check and masked(new) != masked(old):
-                stale.append(
-                    "\n".join(difflib.unified_diff(old, new, f"README.md line {block.start + 2}", "now", lineterm=""))
-                )
-            replaced[block.start] = new
+        for path, block in found:
+            old = files[path][block.start + 1 : block.end]
+            new = regenerate(block, cwd, args)
+            replaced[path, block.start] = old if new is None else new
+            if args.check and new is not None and masked(new) != masked(old):
+                where = f"{name(path)} line {block.start + 2}"
+                stale.append("\n".join(difflib.unified_diff(old, new, where, "now", lineterm="")))
     if args.check:
         for diff in stale:
             print(diff)
         print(
-            f"{len(stale)} of {sum(not b.slow for b in found)} checked output blocks are out of date"
+            f"{len(stale)} of {sum(not b.slow for _, b in found)} checked output blocks are out of date"
             if stale
             else "every checked output block is up to date"
         )
         return 1 if stale else 0
-    out = []
-    k = 0
-    for block in found:
-        out += lines[k : block.start + 1] + replaced[block.start]
-        k = block.end
-    out += lines[k:]
-    README.write_text("\n".join(out) + "\n", encoding="utf-8")
-    print(f"{len(found)} output blocks regenerated in README.md")
+    for path, lines in files.items():
+        out = []
+        k = 0
+        for block in (b for p, b in found if p == path):
+            out += lines[k : block.start + 1] + replaced[path, block.start]
+            k = block.end
+        out += lines[k:]
+        if out != lines:
+            path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    print(f"{len(found)} output blocks regenerated in {len(files)} files (README.md and the manual's pages)")
     return 0
+
+
+def regenerate(block: Block, cwd: Path, args: argparse.Namespace) -> list[str] | None:
+    """The block's new output, or None to keep it as it is (after running it when kept for later blocks)."""
+    kept = any(map(block.holds, args.keep)) and not (args.only and any(map(block.holds, args.only)))
+    if (
+        (args.check and block.slow)
+        or (args.only and not any(map(block.holds, args.only)) and not kept)
+        or any(map(block.holds, args.skip))
+    ):
+        return None
+    print(f"running: {' ;; '.join(block.commands)}", file=sys.stderr)
+    new = render(block, cwd)
+    return None if kept else new
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""The README's province tour on nl-2024, end to end: Gelderland and Utrecht solve on their own, their plans are
-checked, merged and decided on, and the decision folder is checked and reported like any solution folder. Every
-total is held against a count made here from the instance's tables (not through the package)."""
+"""The province's tour (docs/guides/province.md) on nl-2024, end to end: Gelderland and Utrecht solve on their own,
+their plans are checked, merged and decided on, and the decision folder is checked and reported like any solution
+folder. Every total is held against a count made here from the instance's tables (not through the package)."""
 
 import os
 import re
@@ -59,7 +59,7 @@ def counts():
 
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
-    """Run the tour as the README runs it, in a folder of its own; the result of every command."""
+    """Run the tour as the guide runs it, in a folder of its own; the result of every command."""
     cwd = tmp_path_factory.mktemp("tour")
     before = os.getcwd()
     os.chdir(cwd)
@@ -70,12 +70,11 @@ def tour(tmp_path_factory):
     return cwd, results
 
 
-def test_the_tour_is_the_readmes():
-    markers = [
-        line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith("<!-- run")
-    ]
+def test_the_tour_is_the_manuals():
+    guide = ROOT / "docs" / "guides" / "province.md"
+    markers = [line for line in guide.read_text(encoding="utf-8").splitlines() if line.startswith("<!-- run")]
     for command in TOUR:
-        assert any(command in m for m in markers), f"{command} is not run by the README"
+        assert any(command in m for m in markers), f"{command} is not run by the province's guide"
 
 
 def test_every_step_succeeds(tour):
