@@ -139,3 +139,31 @@ def test_the_command_line_starts_without_the_solver():
     script = "import sys; import allocator.commands.main; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyomo', 'highspy', 'pandas', 'scipy', 'matplotlib', 'fastapi', 'uvicorn')))"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def constraint_builders() -> dict[str, set[str]]:
+    """Constraint family name -> the functions of allocator/model that assign it (``m.<name> = pyo.Constraint(...)``)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((PACKAGE / "model").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for func in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+            for node in ast.walk(func):
+                if (
+                    isinstance(node, ast.Assign)
+                    and isinstance(node.value, ast.Call)
+                    and isinstance(node.value.func, ast.Attribute)
+                    and node.value.func.attr == "Constraint"
+                ):
+                    for target in node.targets:
+                        if isinstance(target, ast.Attribute):
+                            found.setdefault(target.attr, set()).add(f"{path.stem}.{func.name}")
+    return found
+
+
+def test_one_builder_per_constraint_family():
+    """One model for every shape: a snapshot, periods and scenarios, and the allocation decision share each
+    family's builder; no floor holds a second copy of a constraint family."""
+    builders = constraint_builders()
+    assert {"demand_balance", "site_capacity", "budget_limit", "state_transition"} <= set(builders)
+    twice = {name: sorted(where) for name, where in builders.items() if len(where) > 1}
+    assert not twice, f"constraint families built in more than one function: {twice}"

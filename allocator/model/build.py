@@ -4,6 +4,13 @@ One builder per set, variable family and constraint family; each constraint buil
 early on an empty index set and carries its math in its docstring. Component names are the
 names used in models/README.md, LP files, error messages and output columns.
 
+The families of placing people (demand_balance, site_capacity, group_capacity, site_min_size,
+open_site_link, large_site_per_province, budget_limit, mean_travel_limit) are written once, here,
+for every shape of model: a snapshot, a plan over periods and scenarios (model/horizon.py) and the
+allocation decision (model/decision.py). A model's ``rows`` (:class:`SnapshotRows`, or the
+horizon's) says over which indices each family holds and which variables a row reads; the math
+is the builder's.
+
 With ``elastic=True`` the builders of the hard rules add a penalised slack to their rows
 (:mod:`allocator.model.elastic`) and fixings become rows; explanations of infeasibility use it.
 """
@@ -28,6 +35,7 @@ def build_model(instance: Instance, policy: Policy, elastic: bool = False) -> py
     m.elastic = Elastic(m) if elastic else None
     m.decision = None
     add_sets(m, instance)
+    m.rows = SnapshotRows(m)
     add_variables(m, policy)
     add_cost_expressions(m, policy)
     add_demand_balance(m)
@@ -68,6 +76,61 @@ def units(m):
     return m.MUNICIPALITY_GROUPS if m.data.groups else m.MUNICIPALITIES
 
 
+class SnapshotRows:
+    """The indices of each family in a snapshot (one period, one scenario): a row per demand unit, site,
+    (site, group), arc and province, and one budget and travel row."""
+
+    def __init__(self, m):
+        self.m = m
+
+    def demand(self):
+        """(index, demand, arcs) per demand unit."""
+        d = self.m.data
+        return [(u, d.demand[u], d.arcs_by_municipality[u]) for u in units(self.m)]
+
+    def sites(self):
+        """(index, site, group or None, open index, arcs) per site."""
+        d = self.m.data
+        return [(s, s, None, s, d.arcs_by_site[s]) for s in self.m.SITES]
+
+    def groups(self):
+        """(index, site, group, open index, arcs) per (site, group) with a capacity of its own."""
+        d = self.m.data
+        return [((s, g), s, g, s, [a for a in d.arcs_by_site[s] if a[2] == g]) for (s, g) in (d.group_capacity or {})]
+
+    def min_sizes(self):
+        """(index, site, open index, arcs) per site with a minimum size."""
+        d = self.m.data
+        return [(s, s, s, d.arcs_by_site[s]) for s in self.m.SITES if d.min_size[s] > 0]
+
+    def links(self):
+        """(arc, bound, open index) per arc."""
+        d = self.m.data
+        return [(a, d.arc_bound(a), a[1]) for a in self.m.ARCS]
+
+    def large(self):
+        """(index, open indices of its large sites) per province with demand or large sites."""
+        d = self.m.data
+        return [
+            (p, d.large_by_province[p])
+            for p in self.m.PROVINCES
+            if d.demand_by_province.get(p, 0) > 0 or d.large_by_province[p]
+        ]
+
+    def budgets(self):
+        """(index or None, budget, money terms): the money spent, fixed and per place, when a budget is set."""
+        m, d = self.m, self.m.data
+        if d.budget is None:
+            return []
+        terms = [(d.fixed_cost[s], m.open_site[s]) for s in m.SITES] + [(d.place_cost(a), m.placed[a]) for a in m.ARCS]
+        return [(None, d.budget, terms)]
+
+    def travel(self):
+        """(index or None, [(minutes, placed)]): the trips of the plan."""
+        m, d = self.m, self.m.data
+        return [(None, [(d.travel_minutes[a], m.placed[a]) for a in m.ARCS])] if len(m.ARCS) else []
+
+
 def add_variables(m, policy: Policy) -> None:
     """open_site[s] in {0,1}; placed[a] >= 0 on each arc, at most min(d, C) (whole places unless
     whole_places = false); unmet[u] >= 0 for each demand unit u, at most its demand."""
@@ -98,30 +161,29 @@ def add_demand_balance(m) -> None:
     """demand_balance[i]:  sum_{s:(i,s) in ARCS} placed[i,s] + unmet[i] = d_i   for i in MUNICIPALITIES.
 
     With demand groups, demand_balance[i,g] over (i,s,g) in ARCS, for (i,g) in MUNICIPALITY_GROUPS.
+    Over periods, demand_balance[i(,g),t,ω] + emergency[i(,g),t,ω] where the province has emergency capacity.
     """
-    index = units(m)
-    if not len(index):
+    rows = {index: (value, arcs) for index, value, arcs in m.rows.demand()}
+    if not rows:
         return
-    d = m.data
+    emergency = getattr(m, "emergency", {})
 
-    def rule(m, *unit):
-        u = unit[0] if len(unit) == 1 else unit
-        return (
-            d.demand[u],
-            linear([(1, m.placed[a]) for a in d.arcs_by_municipality[u]] + [(1, m.unmet[u])]),
-            d.demand[u],
-        )
+    def rule(m, *index):
+        k = index[0] if len(index) == 1 else index
+        value, arcs = rows[k]
+        terms = [(1, m.placed[a]) for a in arcs] + [(1, m.unmet[k])]
+        if k in emergency:
+            terms.append((1, emergency[k]))
+        return (value, linear(terms), value)
 
-    m.demand_balance = pyo.Constraint(index, rule=rule)
+    m.demand_balance = pyo.Constraint(list(rows), rule=rule)
 
 
-def site_load(m, s: str, group: str | None = None) -> tuple[list, float]:
-    """The places at site s (of one group, if given) as (terms, constant): the places placed there, or in an
+def site_load(m, s: str, group: str | None, arcs: list) -> tuple[list, float]:
+    """The places at site s (of one group, if given) as (terms, constant): the places on ``arcs``, or in an
     allocation decision the places committed (constant) plus those added (models/README.md, "The allocation decision")."""
-    d = m.data
     if m.decision is not None:
         return m.decision.load(m, s, group)
-    arcs = d.arcs_by_site[s] if group is None else [a for a in d.arcs_by_site[s] if a[2] == group]
     return [(1, m.placed[a]) for a in arcs], 0.0
 
 
@@ -133,51 +195,61 @@ def rest(constant: float):
 def add_site_capacity(m) -> None:
     """site_capacity[s]:  sum_{i:(i,s) in ARCS} placed[i,s] <= C_s * open_site[s]   for s in SITES.
 
-    In an allocation decision the load is committed + added places.
+    In an allocation decision the load is committed + added places; over periods,
+    site_capacity[s,t,ω] with open_site[s,t], for the sites with arcs in (t, ω).
     """
-    if not len(m.SITES):
+    rows = {index: row for index, *row in m.rows.sites()}
+    if not rows:
         return
     d = m.data
 
-    def rule(m, s):
-        terms, constant = site_load(m, s)
-        return (None, linear([*terms, (-d.capacity[s], m.open_site[s])]), rest(constant))
+    def rule(m, *index):
+        s, group, opened, arcs = rows[index[0] if len(index) == 1 else index]
+        terms, constant = site_load(m, s, group, arcs)
+        return (None, linear([*terms, (-d.capacity[s], m.open_site[opened])]), rest(constant))
 
-    m.site_capacity = pyo.Constraint(m.SITES, rule=rule)
+    m.site_capacity = pyo.Constraint(list(rows), rule=rule)
 
 
 def add_group_capacity(m) -> None:
-    """group_capacity[s,g]:  sum_{i:(i,s,g) in ARCS} placed[i,s,g] <= C_sg * open_site[s]   for (s,g) in SITE_GROUPS with C_sg < C_s."""
-    d = m.data
-    index = list(d.group_capacity or {})
-    if not index:
+    """group_capacity[s,g]:  sum_{i:(i,s,g) in ARCS} placed[i,s,g] <= C_sg * open_site[s]   for (s,g) in SITE_GROUPS with C_sg < C_s.
+
+    Over periods, group_capacity[s,g,t,ω] with open_site[s,t], for the (t, ω) with arcs of g at s.
+    """
+    rows = {index: row for index, *row in m.rows.groups()}
+    if not rows:
         return
+    d = m.data
 
-    def rule(m, s, g):
-        terms, constant = site_load(m, s, g)
-        return (None, linear([*terms, (-d.group_capacity[(s, g)], m.open_site[s])]), rest(constant))
+    def rule(m, *index):
+        s, g, opened, arcs = rows[index]
+        terms, constant = site_load(m, s, g, arcs)
+        return (None, linear([*terms, (-d.group_capacity[(s, g)], m.open_site[opened])]), rest(constant))
 
-    m.group_capacity = pyo.Constraint(index, rule=rule)
+    m.group_capacity = pyo.Constraint(list(rows), rule=rule)
 
 
 def add_site_min_size(m) -> None:
     """site_min_size[s]:  sum_{i:(i,s) in ARCS} placed[i,s] >= m_s * open_site[s]   for s with m_s > 0.
 
+    Over periods, site_min_size[s,t,ω] with open_site[s,t] in every (t, ω).
     Elastic: + elastic_slack, at most m_s.
     """
-    d = m.data
-    index = [s for s in m.SITES if d.min_size[s] > 0]
-    if not index:
+    rows = {index: row for index, *row in m.rows.min_sizes()}
+    if not rows:
         return
+    d = m.data
 
-    def rule(m, s):
-        load, constant = site_load(m, s)
-        terms = [*load, (-d.min_size[s], m.open_site[s])]
+    def rule(m, *index):
+        k = index[0] if len(index) == 1 else index
+        s, opened, arcs = rows[k]
+        load, constant = site_load(m, s, None, arcs)
+        terms = [*load, (-d.min_size[s], m.open_site[opened])]
         if m.elastic is not None:
-            terms.append((1, m.elastic.slack("site_min_size", s, d.min_size[s])))
+            terms.append((1, m.elastic.slack("site_min_size", k, d.min_size[s])))
         return (rest(constant), linear(terms), None)
 
-    m.site_min_size = pyo.Constraint(index, rule=rule)
+    m.site_min_size = pyo.Constraint(list(rows), rule=rule)
 
 
 def add_open_site_link(m) -> None:
@@ -185,16 +257,18 @@ def add_open_site_link(m) -> None:
 
     Implied by site_capacity for whole plans, but it makes the LP relaxation much tighter
     (the strong formulation of capacitated facility location). With demand groups,
-    open_site_link[i,s,g]:  placed[i,s,g] <= min(d_ig, C_sg) * open_site[s].
+    open_site_link[i,s,g]:  placed[i,s,g] <= min(d_ig, C_sg) * open_site[s]. Over periods,
+    open_site_link[i,s(,g),t,ω] with open_site[s,t], where d_itω < C_s (else implied by site_capacity).
     """
-    if not len(m.ARCS):
+    rows = {arc: row for arc, *row in m.rows.links()}
+    if not rows:
         return
-    d = m.data
 
     def rule(m, *arc):
-        return (None, linear([(1, m.placed[arc]), (-d.arc_bound(arc), m.open_site[arc[1]])]), 0)
+        bound, opened = rows[arc]
+        return (None, linear([(1, m.placed[arc]), (-bound, m.open_site[opened])]), 0)
 
-    m.open_site_link = pyo.Constraint(m.ARCS, rule=rule)
+    m.open_site_link = pyo.Constraint(list(rows), rule=rule)
 
 
 def add_large_site_per_province(m, rule: LargeSiteRule) -> None:
@@ -203,66 +277,86 @@ def add_large_site_per_province(m, rule: LargeSiteRule) -> None:
     L_p are the large sites of province p. Rule "exactly", "at_most" or "at_least"; "off" adds nothing.
     Provinces without demand and without large sites are left out; a province with demand and no
     large site makes the rules "exactly" and "at_least" infeasible, which the solve reports.
+    Over periods, large_site_per_province[p,t] over the large sites of p that may be open in t.
     Elastic: + elastic_slack (a missing large site, at most 1) - elastic_slack (extra large sites).
     """
     if rule is LargeSiteRule.OFF:
         return
-    d = m.data
-    large = d.large_by_province
-    index = [p for p in m.PROVINCES if d.demand_by_province.get(p, 0) > 0 or large[p]]
-    if not index:
+    rows = {index: sites for index, sites in m.rows.large()}
+    if not rows:
         return
 
-    def row(m, p):
-        terms = [(1, m.open_site[s]) for s in large[p]]
+    def row(m, *index):
+        k = index[0] if len(index) == 1 else index
+        large = rows[k]
+        terms = [(1, m.open_site[s]) for s in large]
         if m.elastic is not None:
-            if rule is LargeSiteRule.AT_MOST and len(large[p]) <= 1:
+            if rule is LargeSiteRule.AT_MOST and len(large) <= 1:
                 return pyo.Constraint.Skip  # holds whatever the plan: nothing to relax
             if rule.needs_one:
-                terms.append((1, m.elastic.slack("large_below", p, 1.0)))
-            if rule.caps_at_one and len(large[p]) > 1:
-                terms.append((-1, m.elastic.slack("large_above", p, float(len(large[p]) - 1))))
-        elif not large[p]:
+                terms.append((1, m.elastic.slack("large_below", k, 1.0)))
+            if rule.caps_at_one and len(large) > 1:
+                terms.append((-1, m.elastic.slack("large_above", k, float(len(large) - 1))))
+        elif not large:
             return pyo.Constraint.Skip if rule is LargeSiteRule.AT_MOST else pyo.Constraint.Infeasible
         total = linear(terms)
         if rule is LargeSiteRule.EXACTLY:
             return (1, total, 1)
         return (None, total, 1) if rule is LargeSiteRule.AT_MOST else (1, total, None)
 
-    m.large_site_per_province = pyo.Constraint(index, rule=row)
+    m.large_site_per_province = pyo.Constraint(list(rows), rule=row)
 
 
 def add_budget_limit(m) -> None:
     """budget_limit:  sum_s F_s open_site[s] + sum_{(i,s)} c_s placed[i,s] <= B   (only when a budget is set).
 
+    Over periods, budget_limit[t,ω]: the money spent in t under ω (models/README.md) <= B_t.
     Elastic: - elastic_slack, at most the cost of everything open and full minus B.
     """
-    d = m.data
-    if d.budget is None:
+    rows = m.rows.budgets()
+    if not rows:
         return
-    spend = m.fixed_cost_total + m.place_cost_total
-    if m.elastic is not None:
-        most = sum(d.fixed_cost.values()) + sum(d.place_cost(a) * d.arc_bound(a) for a in d.arcs)
-        if most > d.budget:
-            spend = spend - m.elastic.slack("budget_limit", "", most - d.budget)
-    m.budget_limit = pyo.Constraint(expr=spend <= d.budget)
+    d = m.data
+
+    def spend(index, budget, terms):
+        if m.elastic is not None:
+            most = sum(d.fixed_cost.values()) + sum(d.place_cost(a) * d.arc_bound(a) for a in d.arcs)
+            if most > budget:
+                terms = [*terms, (-1, m.elastic.slack("budget_limit", "", most - budget))]
+        return (None, linear(terms), budget)
+
+    if rows[0][0] is None:
+        m.budget_limit = pyo.Constraint(expr=spend(*rows[0]))
+        return
+    by_index = {row[0]: row for row in rows}
+    m.budget_limit = pyo.Constraint(list(by_index), rule=lambda m, *index: spend(*by_index[index]))
 
 
 def add_mean_travel_limit(m, limit: float | None) -> None:
     """mean_travel_limit:  sum_{(i,s)} (t_is - T_mean) placed[i,s] <= 0.
 
     i.e. total travel <= T_mean * total placed: the mean travel per placed person is at most T_mean.
+    Over periods, mean_travel_limit[t,ω] over the placements of (t, ω).
     Elastic: - elastic_slack, at most the place-minutes above T_mean of everything placed.
     """
-    if limit is None or not len(m.ARCS):
+    rows = m.rows.travel() if limit is not None else []
+    if not rows:
         return
     d = m.data
-    terms = [(d.travel_minutes[a] - limit, m.placed[a]) for a in m.ARCS]
-    if m.elastic is not None:
-        most = sum(max(d.travel_minutes[a] - limit, 0.0) * d.arc_bound(a) for a in d.arcs)
-        if most > 0:
-            terms.append((-1, m.elastic.slack("mean_travel_limit", "", most)))
-    m.mean_travel_limit = pyo.Constraint(expr=(None, linear(terms), 0))
+
+    def mean(trips):
+        terms = [(minutes - limit, var) for minutes, var in trips]
+        if m.elastic is not None:
+            most = sum(max(d.travel_minutes[a] - limit, 0.0) * d.arc_bound(a) for a in d.arcs)
+            if most > 0:
+                terms.append((-1, m.elastic.slack("mean_travel_limit", "", most)))
+        return (None, linear(terms), 0)
+
+    if rows[0][0] is None:
+        m.mean_travel_limit = pyo.Constraint(expr=mean(rows[0][1]))
+        return
+    by_index = dict(rows)
+    m.mean_travel_limit = pyo.Constraint(list(by_index), rule=lambda m, *index: mean(by_index[index]))
 
 
 def add_objective(m) -> None:

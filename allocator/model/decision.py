@@ -63,6 +63,7 @@ def build_decision_model(instance: Instance, policy: Policy, commitments: Commit
     m.elastic = None
     m.decision = _Decision(commitments)
     build.add_sets(m, instance)
+    m.rows = DecisionRows(m)
     build.add_variables(m, policy)
     add_added(m, policy)
     add_decision_costs(m, policy)
@@ -73,7 +74,7 @@ def build_decision_model(instance: Instance, policy: Policy, commitments: Commit
     build.add_site_min_size(m)
     build.add_open_site_link(m)
     build.add_large_site_per_province(m, policy.large_site_rule)
-    add_decision_budget(m)
+    build.add_budget_limit(m)
     build.add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
     m.decision_cost = pyo.Objective(
         expr=m.unmet_penalty_total + m.fixed_cost_total + m.place_cost_total + m.travel_value_total,
@@ -121,13 +122,10 @@ def add_decision_costs(m, policy: Policy) -> None:
     committed = m.decision.commitments.sites
     w, penalty = policy.travel_value, policy.unmet_penalty
 
-    def price(key) -> float:
-        return d.cost_per_place[key] if isinstance(key, str) else d.group_cost[key]
-
     m.fixed_cost_total = pyo.Expression(
         expr=linear([(d.fixed_cost[s], m.open_site[s]) for s in m.SITES if s not in committed])
     )
-    m.place_cost_total = pyo.Expression(expr=linear([(price(k), m.added[k]) for k in supply(m)]))
+    m.place_cost_total = pyo.Expression(expr=linear([(_price(d, k), m.added[k]) for k in supply(m)]))
     m.travel_value_total = pyo.Expression(expr=linear([(w * d.travel_minutes[a], m.placed[a]) for a in m.ARCS]))
     m.unmet_penalty_total = pyo.Expression(expr=linear([(penalty, var) for var in m.unmet.values()]))
 
@@ -150,12 +148,23 @@ def add_place_supply(m) -> None:
     m.place_supply = pyo.Constraint(supply(m), rule=rule)
 
 
-def add_decision_budget(m) -> None:
-    """budget_limit:  committed cost of these provinces + fixed_cost_total + place_cost_total <= B (what the budget leaves them)."""
-    d = m.data
-    if d.budget is None:
-        return
-    committed = sum(d.fixed_cost[s] for s in m.decision.commitments.sites)
-    for key, places in m.decision.commitments.places.items():
-        committed += places * (d.cost_per_place[key] if isinstance(key, str) else d.group_cost[key])
-    m.budget_limit = pyo.Constraint(expr=m.fixed_cost_total + m.place_cost_total <= d.budget - committed)
+class DecisionRows(build.SnapshotRows):
+    """The rows of a decision: those of the plan model, with the money the budget leaves these provinces."""
+
+    def budgets(self):
+        """(None, B less the committed cost of these provinces, fixed cost of the sites opened + added places' cost)."""
+        m, d = self.m, self.m.data
+        if d.budget is None:
+            return []
+        commitments = m.decision.commitments
+        committed = sum(d.fixed_cost[s] for s in commitments.sites)
+        for key, places in commitments.places.items():
+            committed += places * _price(d, key)
+        terms = [(d.fixed_cost[s], m.open_site[s]) for s in m.SITES if s not in commitments.sites]
+        terms += [(_price(d, k), m.added[k]) for k in supply(m)]
+        return [(None, d.budget - committed, terms)]
+
+
+def _price(d, key) -> float:
+    """c_s, or c_sg: the cost of one place at a supply key."""
+    return d.cost_per_place[key] if isinstance(key, str) else d.group_cost[key]

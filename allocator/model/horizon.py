@@ -19,7 +19,8 @@ import pyomo.environ as pyo
 
 from ..data.demand import scale_demand
 from ..data.instance import Instance
-from ..data.policy import LargeSiteRule, Policy, Risk, check_policy
+from ..data.policy import Policy, Risk, check_policy
+from . import build
 from .build import linear
 from .data import Unit, model_data
 
@@ -230,18 +231,21 @@ def build_horizon_model(
     m.data = data
     m.policy = policy
     m.site_table = instance.sites
+    m.elastic = None
+    m.decision = None
     add_sets(m, instance)
+    m.rows = HorizonRows(m)
     add_variables(m, policy)
     add_cost_expressions(m, policy)
-    add_demand_balance(m)
-    add_site_capacity(m)
-    add_group_capacity(m)
-    add_site_min_size(m)
-    add_open_site_link(m)
+    build.add_demand_balance(m)
+    build.add_site_capacity(m)
+    build.add_group_capacity(m)
+    build.add_site_min_size(m)
+    build.add_open_site_link(m)
     add_emergency_capacity(m)
-    add_large_site_per_province(m, policy.large_site_rule)
-    add_budget_limit(m)
-    add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
+    build.add_large_site_per_province(m, policy.large_site_rule)
+    build.add_budget_limit(m)
+    build.add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
     add_site_state(m)
     add_state_transition(m)
     add_opening_link(m)
@@ -298,6 +302,84 @@ def add_sets(m, instance: Instance) -> None:
         emergency_by_case[c[-2:]].append(c)
     m.emergency_by_case = emergency_by_case
     m.previous = {t: (d.periods[k - 1] if k else None) for k, t in enumerate(d.periods)}
+
+
+class HorizonRows:
+    """The indices of each family of model/build.py over periods and scenarios: the static families hold in
+    every (t, ω) with the site's open state of t (models/README.md, "Plans over several periods")."""
+
+    def __init__(self, m):
+        self.m = m
+
+    def demand(self):
+        """(index, demand, arcs) per demand case (*unit, t, ω) with demand."""
+        m, d = self.m, self.m.data
+        return [(c, case_demand(d, c), m.arcs_by_muni.get(c, [])) for c in m.DEMAND_CASES]
+
+    def sites(self):
+        """(index, site, group or None, open index, arcs) per site and case with arcs."""
+        m = self.m
+        return [
+            ((s, t, w), s, None, (s, t), m.arcs_by_site[(s, t, w)])
+            for s in m.SITES
+            for (t, w) in m.CASES
+            if (s, t, w) in m.arcs_by_site
+        ]
+
+    def groups(self):
+        """(index, site, group, open index, arcs) per (site, group) with a capacity of its own and case with arcs."""
+        m, d = self.m, self.m.data
+        by_group: dict[tuple, list] = {}
+        for (s, t, w), arcs in m.arcs_by_site.items():
+            for a in arcs:
+                if (s, a[2]) in d.group_capacity:
+                    by_group.setdefault((s, a[2], t, w), []).append(a)
+        return [(k, k[0], k[1], (k[0], k[2]), arcs) for k, arcs in by_group.items()]
+
+    def min_sizes(self):
+        """(index, site, open index, arcs) per site with a minimum size, in every case."""
+        m, d = self.m, self.m.data
+        return [
+            ((s, t, w), s, (s, t), m.arcs_by_site.get((s, t, w), []))
+            for s in m.SITES
+            if d.min_size[s] > 0
+            for (t, w) in m.CASES
+        ]
+
+    def links(self):
+        """(arc case, bound, open index) where the demand is below the room (else site_capacity implies it)."""
+        m, d = self.m, self.m.data
+        return [
+            (a, arc_bound(d, a), (a[1], a[-2]))
+            for a in m.ARC_CASES
+            if d.demand[a[-2:]][d.unit(a[:-2])] < d.room(a[:-2])
+        ]
+
+    def large(self):
+        """((p, t), open indices of the large sites of p that may be open in t) where some may be, or p has demand in t and no large site."""
+        m, d = self.m, self.m.data
+        demand_in = {(d.province_of[c[0]], c[-2]) for c in m.DEMAND_CASES}
+        rows = []
+        for p in m.PROVINCES:
+            for t in m.PERIODS:
+                available = [s for s in d.large_by_province[p] if d.earliest[s] <= d.index[t]]
+                if available or ((p, t) in demand_in and not d.large_by_province[p]):
+                    rows.append(((p, t), [(s, t) for s in available]))
+        return rows
+
+    def budgets(self):
+        """((t, ω), B_t, money spent in t under ω) for the periods with a budget."""
+        m, d = self.m, self.m.data
+        return [((t, w), d.budget[t], period_money(m, t, w)) for (t, w) in m.CASES if d.budget[t] is not None]
+
+    def travel(self):
+        """((t, ω), [(minutes, placed)]) per case with placements."""
+        m, d = self.m, self.m.data
+        return [
+            (c, [(d.travel_minutes[a[:-2]], m.placed[a]) for a in m.arcs_by_case[c]])
+            for c in m.CASES
+            if m.arcs_by_case[c]
+        ]
 
 
 def add_variables(m, policy: Policy) -> None:
@@ -420,89 +502,6 @@ def add_cost_expressions(m, policy: Policy) -> None:
     )
 
 
-def add_demand_balance(m) -> None:
-    """demand_balance[i,t,ω]:  sum_s placed[i,s,t,ω] + emergency[i,t,ω] + unmet[i,t,ω] = d_itω   for d_itω > 0.
-
-    With demand groups, demand_balance[i,g,t,ω] over the arcs (i,s,g) of each (municipality, group).
-    """
-    if not len(m.DEMAND_CASES):
-        return
-    d = m.data
-
-    def rule(m, *c):
-        terms = [(1, m.placed[a]) for a in m.arcs_by_muni.get(c, [])] + [(1, m.unmet[c])]
-        if c in m.emergency:
-            terms.append((1, m.emergency[c]))
-        value = case_demand(d, c)
-        return (value, linear(terms), value)
-
-    m.demand_balance = pyo.Constraint(m.DEMAND_CASES, rule=rule)
-
-
-def add_site_capacity(m) -> None:
-    """site_capacity[s,t,ω]:  sum_i placed[i,s,t,ω] <= C_s open_site[s,t]   for sites with arcs in (t, ω)."""
-    index = [(s, t, w) for s in m.SITES for (t, w) in m.CASES if (s, t, w) in m.arcs_by_site]
-    if not index:
-        return
-    cap = m.data.capacity
-
-    def rule(m, s, t, w):
-        return (None, linear([(1, m.placed[a]) for a in m.arcs_by_site[(s, t, w)]] + [(-cap[s], m.open_site[s, t])]), 0)
-
-    m.site_capacity = pyo.Constraint(index, rule=rule)
-
-
-def add_group_capacity(m) -> None:
-    """group_capacity[s,g,t,ω]:  sum_i placed[i,s,g,t,ω] <= C_sg open_site[s,t]   for (s,g) with C_sg < C_s."""
-    d = m.data
-    by_group: dict[tuple, list] = {}
-    for (s, t, w), arcs in m.arcs_by_site.items():
-        for a in arcs:
-            if (s, a[2]) in d.group_capacity:
-                by_group.setdefault((s, a[2], t, w), []).append(a)
-    if not by_group:
-        return
-
-    def rule(m, s, g, t, w):
-        terms = [(1, m.placed[a]) for a in by_group[(s, g, t, w)]] + [(-d.group_capacity[(s, g)], m.open_site[s, t])]
-        return (None, linear(terms), 0)
-
-    m.group_capacity = pyo.Constraint(list(by_group), rule=rule)
-
-
-def add_site_min_size(m) -> None:
-    """site_min_size[s,t,ω]:  sum_i placed[i,s,t,ω] >= m_s open_site[s,t]   for s with m_s > 0."""
-    low = m.data.min_size
-    index = [(s, t, w) for s in m.SITES if low[s] > 0 for (t, w) in m.CASES]
-    if not index:
-        return
-
-    def rule(m, s, t, w):
-        return (
-            0,
-            linear([(1, m.placed[a]) for a in m.arcs_by_site.get((s, t, w), [])] + [(-low[s], m.open_site[s, t])]),
-            None,
-        )
-
-    m.site_min_size = pyo.Constraint(index, rule=rule)
-
-
-def add_open_site_link(m) -> None:
-    """open_site_link[i,s,t,ω]:  placed[i,s,t,ω] <= min(d_itω, C_s) open_site[s,t]   for ARC_CASES
-    (with demand groups, open_site_link[i,s,g,t,ω] with min(d_igtω, C_sg))."""
-    d = m.data
-    # Where d_itω >= C_s (C_sg) the row is implied by site_capacity (group_capacity) and is left out.
-    index = [a for a in m.ARC_CASES if d.demand[a[-2:]][d.unit(a[:-2])] < d.room(a[:-2])]
-    if not index:
-        return
-    placed, open_site = m.placed, m.open_site
-
-    def rule(m, *a):
-        return (None, linear([(1, placed[a]), (-arc_bound(d, a), open_site[a[1], a[-2]])]), 0)
-
-    m.open_site_link = pyo.Constraint(index, rule=rule)
-
-
 def add_emergency_capacity(m) -> None:
     """emergency_capacity[p,t,ω]:  sum_{i in I_p} emergency[i,t,ω] <= E_pt   where E_pt is less than p's demand."""
     d = m.data
@@ -523,39 +522,6 @@ def add_emergency_capacity(m) -> None:
     m.emergency_capacity = pyo.Constraint(index, rule=rule)
 
 
-def add_large_site_per_province(m, rule_name: str) -> None:
-    """large_site_per_province[p,t]:  sum_{s in L_p} open_site[s,t]  (= | <= | >=)  1
-
-    for p with demand in t (some scenario) or large sites, and t in which a large site of p may
-    be open (a_s <= t); a province with demand and no large site at all cannot meet "exactly" or
-    "at_least". "off" adds nothing.
-    """
-    if rule_name == LargeSiteRule.OFF:
-        return
-    d = m.data
-    large = d.large_by_province
-    demand_in = {(d.province_of[c[0]], c[-2]) for c in m.DEMAND_CASES}
-    index = []
-    for p in m.PROVINCES:
-        for t in m.PERIODS:
-            available = [s for s in large[p] if d.earliest[s] <= d.index[t]]
-            if available or ((p, t) in demand_in and not large[p]):
-                index.append((p, t))
-    if not index:
-        return
-
-    def rule(m, p, t):
-        available = [s for s in large[p] if d.earliest[s] <= d.index[t]]
-        if not available:
-            return pyo.Constraint.Skip if not rule_name.needs_one else pyo.Constraint.Infeasible
-        total = pyo.quicksum(m.open_site[s, t] for s in available)
-        if rule_name == LargeSiteRule.EXACTLY:
-            return total == 1
-        return total <= 1 if rule_name == LargeSiteRule.AT_MOST else total >= 1
-
-    m.large_site_per_province = pyo.Constraint(index, rule=rule)
-
-
 def period_money(m, t: str, w: str) -> list:
     """Money spent in t under ω, undiscounted, as (coefficient, variable) terms."""
     d = m.data
@@ -568,28 +534,6 @@ def period_money(m, t: str, w: str) -> list:
     terms += [(share * d.place_cost(a[:-2]), m.placed[a]) for a in m.arcs_by_case[(t, w)]]
     terms += [(share * d.emergency_cost[(d.province_of[c[0]], t)], m.emergency[c]) for c in m.emergency_by_case[(t, w)]]
     return terms
-
-
-def add_budget_limit(m) -> None:
-    """budget_limit[t,ω]:  money spent in t under ω <= B_t   for periods with a budget (models/README.md)."""
-    d = m.data
-    index = [(t, w) for (t, w) in m.CASES if d.budget[t] is not None]
-    if not index:
-        return
-    m.budget_limit = pyo.Constraint(index, rule=lambda m, t, w: (None, linear(period_money(m, t, w)), d.budget[t]))
-
-
-def add_mean_travel_limit(m, limit: float | None) -> None:
-    """mean_travel_limit[t,ω]:  sum_(i,s) (t_is - T_mean) placed[i,s,t,ω] <= 0."""
-    if limit is None or not len(m.ARC_CASES):
-        return
-    tm = m.data.travel_minutes
-    index = [c for c in m.CASES if m.arcs_by_case[c]]
-
-    def rule(m, t, w):
-        return (None, linear([(tm[a[:-2]] - limit, m.placed[a]) for a in m.arcs_by_case[(t, w)]]), 0)
-
-    m.mean_travel_limit = pyo.Constraint(index, rule=rule)
 
 
 def add_site_state(m) -> None:
