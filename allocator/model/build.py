@@ -117,6 +117,11 @@ class SnapshotRows:
             if d.demand_by_province.get(p, 0) > 0 or d.large_by_province[p]
         ]
 
+    def fixings(self, instance: Instance, policy: Policy):
+        """(open index, lower, upper) per site: existing sites open (keep_existing_open), forced open, forbidden closed."""
+        fixed = site_fixings(instance, policy)
+        return [(s, fixed[s].value, fixed[s].value) if s in fixed else (s, 0, 1) for s in self.m.SITES]
+
     def budgets(self):
         """(index or None, budget, money terms): the money spent, fixed and per place, when a budget is set."""
         m, d = self.m, self.m.data
@@ -368,20 +373,19 @@ def add_objective(m) -> None:
 
 
 def apply_fixings(m, instance: Instance, policy: Policy) -> None:
-    """Existing sites stay open (keep_existing_open), forced sites open, forbidden sites closed.
+    """Existing sites stay open (keep_existing_open), forced sites open, forbidden sites closed; over periods,
+    existing sites until their contract end, forced ones from their earliest period, none before it (lead time).
 
     Fixings are variable bounds, not fixed variables, so that a solve session keeps the columns
     and can re-solve after the fixings change (see :func:`refix`). Elastic: rows instead,
     site_fixing[s]:  open_site[s] + elastic_slack >= 1 (open) or open_site[s] - elastic_slack <= 0 (closed).
     """
-    fixed = site_fixings(instance, policy)
     if m.elastic is not None:
-        add_site_fixing(m, fixed)
+        add_site_fixing(m, site_fixings(instance, policy))
         return
-    for s, var in m.open_site.items():
-        value = fixed[s].value if s in fixed else None
-        var.setlb(0 if value is None else value)
-        var.setub(1 if value is None else value)
+    for index, low, high in m.rows.fixings(instance, policy):
+        m.open_site[index].setlb(low)
+        m.open_site[index].setub(high)
 
 
 def add_site_fixing(m, fixed: dict) -> None:

@@ -254,7 +254,8 @@ def build_horizon_model(
     add_contract_extension(m)
     add_worst_case(m)
     add_objective(m)
-    apply_fixings(m, instance, policy)
+    build.apply_fixings(m, instance, policy)
+    fix_standby(m)
     return m
 
 
@@ -365,6 +366,23 @@ class HorizonRows:
                 available = [s for s in d.large_by_province[p] if d.earliest[s] <= d.index[t]]
                 if available or ((p, t) in demand_in and not d.large_by_province[p]):
                     rows.append(((p, t), [(s, t) for s in available]))
+        return rows
+
+    def fixings(self, instance: Instance, policy: Policy):
+        """((s, t), lower, upper): no service before a_s (lead_time) and forbidden sites closed; existing sites open
+        until their contract end (keep_existing_open) and forced sites open from a_s."""
+        d = self.m.data
+        forced, forbidden = set(policy.force_sites), set(policy.forbid_sites)
+        rows = []
+        for s in self.m.SITES:
+            for t in self.m.PERIODS:
+                k = d.index[t]
+                low, high = 0, 1
+                if k < d.earliest[s] or s in forbidden:
+                    high = 0
+                elif (s in d.keep_open_until and k <= d.keep_open_until[s]) or s in forced:
+                    low = 1
+                rows.append(((s, t), low, high))
         return rows
 
     def budgets(self):
@@ -656,21 +674,10 @@ def fix_states(m, states: dict[tuple[str, str], str]) -> None:
             m.standby_site[s, t].setub(int(state == "standby"))
 
 
-def apply_fixings(m, instance: Instance, policy: Policy) -> None:
-    """Bounds: lead_time (no service before a_s), existing sites open until their contract end
-    (keep_existing_open), forced sites open from a_s, forbidden sites closed."""
-    d = m.data
-    forced, forbidden = set(policy.force_sites), set(policy.forbid_sites)
-    for s in m.SITES:
+def fix_standby(m) -> None:
+    """standby_site[s,t] bounds: no standby where the site is fixed open or closed (fixings, lead time)."""
+    for s in m.STANDBY_SITES:
         for t in m.PERIODS:
-            k = d.index[t]
-            low, high = 0, 1
-            if k < d.earliest[s] or s in forbidden:
-                high = 0
-            elif (s in d.keep_open_until and k <= d.keep_open_until[s]) or s in forced:
-                low = 1
-            m.open_site[s, t].setlb(low)
-            m.open_site[s, t].setub(high)
-            if s in d.standby_cost:
-                m.standby_site[s, t].setlb(0)
-                m.standby_site[s, t].setub(0 if low == 1 or high == 0 else 1)
+            var = m.open_site[s, t]
+            m.standby_site[s, t].setlb(0)
+            m.standby_site[s, t].setub(0 if var.lb == 1 or var.ub == 0 else 1)
