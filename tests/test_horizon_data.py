@@ -139,9 +139,19 @@ def test_nl_2024_horizon():
     h = inst.horizon
     assert h.period_ids[0] == "2025-H1" and h.period_ids[-1] == "2029-H2" and h.scenarios == ("low", "mid", "high")
     need = h.need.set_index(["period", "scenario"])["need"]
-    assert (need[("2025-H1", "mid")], need[("2029-H2", "low")], need[("2029-H2", "high")]) == (106130, 83771, 146229)
+    # need.csv is COA's need less the half-year's status holders (N1): 106,130 - 15,000 in 2025-H1 mid.
+    assert (need[("2025-H1", "mid")], need[("2029-H2", "low")], need[("2029-H2", "high")]) == (91130, 70771, 133229)
     for (t, w), demand in h.demand.items():
         assert sum(demand.values()) == need[(t, w)]
+    # The national site list and the four groups: asylum seekers and minors share need.csv, status holders
+    # and Ukraine have their own need per half-year (H1, U1).
+    assert len(inst.sites) == 1517 and inst.groups.periodic_ids == ["status_holders", "ukraine"]
+    for (t, w), units in h.group_demand.items():
+        totals = {g: sum(v for (_i, gg), v in units.items() if gg == g) for g in inst.groups.ids}
+        assert totals["asylum"] + totals["amv"] == need[(t, w)]
+    first = h.group_demand[("2025-H1", "mid")]
+    assert sum(v for (_i, g), v in first.items() if g == "status_holders") == 15000
+    assert sum(v for (_i, g), v in first.items() if g == "ukraine") == 96546
     assert int(h.emergency.xs("2025-H1", level="period")["capacity"].sum()) == 26451
     large = inst.sites[(inst.sites["kind"] == "large") & (inst.sites["status"] == "candidate")].index
     assert set(h.lifecycle.loc[large, "earliest_open"]) == {"2027-H1"}

@@ -19,7 +19,7 @@ def describe_horizon(inst) -> list[str]:
     lengths = " / ".join(sorted({f"{y:g}" for y in h.periods["years"]}))
     lines = [
         f"  periods: {len(periods)} ({periods[0]} … {periods[-1]}, {lengths} year{'' if lengths == '1' else 's'} each); scenarios {', '.join(h.scenarios)}",
-        f"  need per period: {int(need.min()):,} … {int(need.max()):,} {inst.units}",
+        f"  need per period{_shared(inst)}: {int(need.min()):,} … {int(need.max()):,} {inst.units}",
     ]
     emergency = h.emergency.groupby("period")["capacity"].sum()
     lines.append(
@@ -32,6 +32,15 @@ def describe_horizon(inst) -> list[str]:
     if h.registration is not None:
         lines.append(f"  registration centre: {h.registration.site}, limit {h.registration.limit:,}")
     return lines
+
+
+def _shared(inst) -> str:
+    """With demand groups: which groups share need.csv's need (the others have their own per period)."""
+    groups = inst.groups
+    if groups is None:
+        return ""
+    shared = [groups.name(g) for g in groups.province_groups if g not in groups.periodic_ids]
+    return f" (need.csv, shared by {', '.join(shared)})"
 
 
 def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, xlsx, province, timings: dict) -> int:

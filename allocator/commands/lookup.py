@@ -19,7 +19,7 @@ def instances_command():
     rows = []
     for name in bundled_instances():
         inst = load_instance(bundled_instance(name))
-        split = inst.demand_by_target().sum()
+        split = _demand_split(inst)
         rows.append(
             [
                 name,
@@ -167,7 +167,26 @@ def _groups(inst, province: str | None) -> tuple[str, list]:
 
 DEMAND_COLUMNS = ("task", "national", "demand")
 DEMAND_HEADERS = ["Task", "National", "Demand"]
-DEMAND_NOTE = "Task: the provinces' own groups; National: groups with a national target; Demand = Task + National"
+DEMAND_NOTE = (
+    "Task: the provinces' own groups; National: groups with a national target; Demand = Task + National"
+    " (with periods: in the period and scenario of the largest demand)"
+)
+
+
+def _demand_split(inst) -> dict[str, int]:
+    """Task, national and demand: the instance's, or over periods those of the case with the largest demand."""
+    if inst.horizon is None:
+        return {k: int(v) for k, v in inst.demand_by_target().sum().items()}
+    national = set(inst.groups.national_groups) if inst.groups is not None else set()
+    best = {"task": 0, "national": 0, "demand": -1}
+    for t in inst.horizon.period_ids:
+        for w in inst.horizon.scenarios:
+            units = inst.horizon.units(t, w)
+            away = sum(v for u, v in units.items() if not isinstance(u, str) and u[1] in national)
+            total = sum(units.values())
+            if total > best["demand"]:
+                best = {"task": total - away, "national": away, "demand": total}
+    return best
 
 
 def _short(text: str, width: int = 70) -> str:

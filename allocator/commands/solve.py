@@ -38,18 +38,24 @@ def validate(instance):
     national = (
         f": the provinces' task {split['task']:,} + national groups {split['national']:,}" if split["national"] else ""
     )
-    click.echo(
-        f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, total demand {split['demand']:,} {inst.units}{national}"
+    demand = (
+        f"total demand {split['demand']:,} {inst.units}{national}"
+        if inst.horizon is None
+        else f"need per period below (municipalities' demand, the key that splits it: {split['task']:,})"
     )
+    click.echo(f"  {len(inst.provinces)} provinces, {len(inst.municipalities)} municipalities, {demand}")
     click.echo("  sites: " + ", ".join(f"{n} {k} {s}" for (k, s), n in kinds.items()))
     if inst.groups is not None:
-        totals = inst.groups.demand.sum()
+        totals = _group_totals(inst)
         for label, ids in (
             ("task groups", inst.groups.province_groups),
             ("national groups", inst.groups.national_groups),
         ):
             if ids:
-                click.echo(f"  {label}: " + "; ".join(f"{inst.groups.name(g)} {int(totals[g]):,}" for g in ids))
+                click.echo(
+                    f"  {label}{' per period' if inst.horizon is not None else ''}: "
+                    + "; ".join(f"{inst.groups.name(g)} {totals[g]}" for g in ids)
+                )
     if inst.travel_mode == "network":
         modes = inst.links.groupby("mode").size()
         click.echo(
@@ -66,6 +72,21 @@ def validate(instance):
 
         for line in describe_horizon(inst):
             click.echo(line)
+
+
+def _group_totals(inst) -> dict[str, str]:
+    """Each group's places: its demand, or over periods the least and most of any period and scenario."""
+    groups = inst.groups
+    if inst.horizon is None:
+        return {g: f"{int(v):,}" for g, v in groups.demand.sum().items()}
+    per_case: dict[str, list[int]] = {g: [] for g in groups.ids}
+    for units in inst.horizon.group_demand.values():
+        totals = dict.fromkeys(groups.ids, 0)
+        for (_i, g), v in units.items():
+            totals[g] += v
+        for g, v in totals.items():
+            per_case[g].append(v)
+    return {g: f"{min(v):,}" if min(v) == max(v) else f"{min(v):,} … {max(v):,}" for g, v in per_case.items()}
 
 
 @click.command()
