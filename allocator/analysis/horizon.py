@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.repn import generate_standard_repn
 
 from ..check.checker import CheckReport
 from ..check.horizon import check_horizon_solution
@@ -64,14 +65,32 @@ def scenarios_for(instance: Instance, scenario: str | None) -> tuple[str, ...]:
     return (scenario,)
 
 
+@dataclass
+class TimeShare:
+    """One time limit for several solves: each takes its weight's share of what is left when it starts."""
+
+    options: SolveOptions
+    weight_left: float
+    start: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def take(self, weight: float) -> SolveOptions:
+        """The options of the next solve, with its share of the time left."""
+        left = max(self.options.time_limit - (time.perf_counter() - self.start), 0.0)
+        share = left * min(weight / max(self.weight_left, weight), 1.0)
+        self.weight_left = max(self.weight_left - weight, 0.0)
+        return dataclasses.replace(self.options, time_limit=share)
+
+
 def plan_horizon(
     instance: Instance,
     policy: Policy,
     options: SolveOptions | None = None,
     scenario: str | None = None,
     timings: dict | None = None,
+    start_states: dict | None = None,
 ) -> HorizonOutcome:
-    """The integrated plan: build, solve (from a greedy start), extract and check."""
+    """The integrated plan: build, solve (from the better of a greedy start and ``start_states``, a site plan
+    such as the myopic one, evaluated), extract and check."""
     options = options or SolveOptions()
     timings = dict(timings or {})
     scenarios = scenarios_for(instance, scenario)
@@ -80,12 +99,43 @@ def plan_horizon(
     model = build_horizon_model(instance, policy, scenarios)
     timings["build"] = time.perf_counter() - t
     t = time.perf_counter()
+    share = TimeShare(options, 4.0)
     start = horizon_start(model)
+    if start_states is not None:
+        start = _better_start(instance, policy, model, start, start_states, share.take(1.0))
     timings["heuristic"] = time.perf_counter() - t
-    result = SolveSession(model, options).solve(start=start)
+    result = SolveSession(model, share.take(3.0)).solve(start=start)
     if result.has_plan and policy.risk is Risk.WORST and len(scenarios) > 1:
         result = _settle_worst(instance, policy, model, result, options)
     return _finish(instance, policy, [model], result, "integrated", _label(scenario, scenarios), options, timings)
+
+
+def _better_start(instance, policy, model, greedy: dict, states: dict, options: SolveOptions) -> dict:
+    """The start of lower cost: the greedy one, or the site plan ``states`` with its placements solved."""
+    evaluation, result = evaluate(instance, policy.with_(risk=Risk.EXPECTED), states, model.data.scenarios, options)
+    if not result.has_plan:
+        return greedy
+    given = {}
+    for name in (
+        "open_site",
+        "standby_site",
+        "site_opening",
+        "site_closing",
+        "site_extension",
+        "placed",
+        "emergency",
+        "unmet",
+    ):
+        source = getattr(evaluation, name)
+        given.update({id(var): source[key].value or 0.0 for key, var in getattr(model, name).items()})
+    if policy.risk is Risk.WORST:
+        given[id(model.worst_cost)] = max(pyo.value(evaluation.scenario_cost[w]) for w in evaluation.SCENARIOS)
+    repn = generate_standard_repn(model.total_cost.expr, compute_values=False)
+
+    def cost(values: dict) -> float:
+        return repn.constant + sum(c * values.get(id(v), 0.0) for c, v in zip(repn.linear_coefs, repn.linear_vars))
+
+    return given if cost(given) < cost(greedy) else greedy
 
 
 def _label(scenario: str | None, scenarios: tuple[str, ...]) -> str:
@@ -131,9 +181,10 @@ def _finish(instance, policy, parts, result: SolveResult, plan: str, scenario: s
 
 
 def myopic_states(
-    instance: Instance, policy: Policy, scenario: str, options: SolveOptions
+    instance: Instance, policy: Policy, scenario: str, options: SolveOptions, share: TimeShare | None = None
 ) -> tuple[dict | None, SolveResult]:
-    """The myopic plan for one scenario: period by period, each seeing its own demand and inheriting the state before.
+    """The myopic plan for one scenario: period by period, each seeing its own demand and inheriting the state before
+    (each period with its share of ``share``'s time, when given).
 
     Returns the states ((site, period) -> state) and the last solve's result (no states if a period has no plan).
     """
@@ -143,7 +194,7 @@ def myopic_states(
     result = None
     for t in h.period_ids:
         model = build_horizon_model(instance, policy, (scenario,), (t,), history)
-        result = SolveSession(model, options).solve()
+        result = SolveSession(model, options if share is None else share.take(1.0)).solve()
         if not result.has_plan:
             return None, result
         events = {s: site_events(model, s).get(t) for s in model.SITES}
@@ -170,19 +221,24 @@ def plan_myopic(
     options: SolveOptions | None = None,
     scenario: str | None = None,
     timings: dict | None = None,
+    share: TimeShare | None = None,
 ) -> HorizonOutcome:
-    """The myopic baseline: for each scenario, the plan made period by period, then evaluated over the horizon."""
+    """The myopic baseline: for each scenario, the plan made period by period, then evaluated over the horizon.
+
+    Every period's solve and every evaluation gets one share of the time limit (of ``share``, when given).
+    """
     options = options or SolveOptions()
     timings = dict(timings or {})
     scenarios = scenarios_for(instance, scenario)
     weights = policy.weights_for(scenarios)
+    share = share or TimeShare(options, len(scenarios) * (len(instance.horizon.period_ids) + 1))
     t = time.perf_counter()
     parts, results = [], []
     for w in scenarios:
-        states, result = myopic_states(instance, policy, w, options)
+        states, result = myopic_states(instance, policy, w, options, share)
         if states is None:
             return HorizonOutcome(result, None, None, parts, {**timings, "solve": time.perf_counter() - t})
-        model, result = evaluate(instance, policy, states, (w,), options)
+        model, result = evaluate(instance, policy, states, (w,), share.take(1.0))
         if not result.has_plan:
             return HorizonOutcome(result, None, None, parts, {**timings, "solve": time.perf_counter() - t})
         parts.append(model)
@@ -291,32 +347,64 @@ def robustness_table(
     return pd.DataFrame(rows), summary
 
 
-def with_baselines(
-    instance: Instance, policy: Policy, options: SolveOptions, outcome: HorizonOutcome, scenario: str | None
-) -> HorizonSolution:
-    """The plan with its comparisons: the myopic baseline per scenario (in ``baseline``), the plan for each scenario
-    alone, and for a band with mid and high the price of robustness and the regret."""
-    solution = outcome.solution
+def plan_with_baselines(
+    instance: Instance,
+    policy: Policy,
+    options: SolveOptions | None = None,
+    scenario: str | None = None,
+    timings: dict | None = None,
+) -> HorizonOutcome:
+    """The plan with its comparisons, within one time limit: the myopic baseline per scenario (in ``baseline``)
+    first, then the plan for each scenario alone and for the band, each from the better of the greedy start and
+    the myopic plan (so that looking ahead is never worse than the myopic plan it is compared with), and for a
+    band with mid and high the price of robustness and the regret.
+
+    The time limit is shared: a period's solve or an evaluation counts once, a plan over every period as many
+    times as there are periods.
+    """
+    options = options or SolveOptions()
     scenarios = scenarios_for(instance, scenario)
-    myopic = plan_myopic(instance, policy, options, scenario)
+    n, many = len(instance.horizon.period_ids), len(scenarios) > 1
+    robust = many and {"mid", "high"} <= set(scenarios)
+    share = TimeShare(options, len(scenarios) * (n + 1) + (len(scenarios) * n if many else 0) + n + robust)
+    myopic = plan_myopic(instance, policy, options, scenario, share=share)
+    starts = {w: plan_states(myopic.solution, w) for w in scenarios} if myopic.solution is not None else {}
+    alone = {}
+    if many and myopic.solution is not None:
+        alone = {w: plan_horizon(instance, policy, share.take(n), w, start_states=starts[w]) for w in scenarios}
+    band_start = _band_start(instance, scenarios, alone, starts)
+    outcome = plan_horizon(instance, policy, share.take(n), scenario, timings, start_states=band_start)
+    solution = outcome.solution
+    if solution is None:
+        return outcome
     if myopic.solution is None:
         solution.summary["baseline"] = {"status": myopic.status.value, "message": myopic.result.message}
-        return solution
-    if len(scenarios) == 1:
-        return dataclasses.replace(
+        return outcome
+    if not many:
+        solution = dataclasses.replace(
             solution, comparison=comparison_table({scenarios[0]: solution}, myopic.solution), baseline=myopic.solution
         )
-    alone = {w: plan_horizon(instance, policy, options, w) for w in scenarios}
+        return dataclasses.replace(outcome, solution=solution)
     missing = [w for w, o in alone.items() if o.solution is None]
     if missing:
         solution.summary["baseline"] = {"status": f"no plan for {', '.join(missing)} alone"}
-        return dataclasses.replace(solution, baseline=myopic.solution)
+        return dataclasses.replace(outcome, solution=dataclasses.replace(solution, baseline=myopic.solution))
     alone = {w: o.solution for w, o in alone.items()}
     solution = dataclasses.replace(
         solution, comparison=comparison_table(alone, myopic.solution, solution), baseline=myopic.solution
     )
-    if {"mid", "high"} <= set(scenarios):
-        table, summary = robustness_table(instance, policy, solution, alone, options)
+    if robust:
+        table, summary = robustness_table(instance, policy, solution, alone, share.take(1.0))
         solution = dataclasses.replace(solution, robustness=table)
         solution.summary["robustness"] = summary
-    return solution
+    return dataclasses.replace(outcome, solution=solution)
+
+
+def _band_start(instance: Instance, scenarios, alone: dict, myopic: dict) -> dict | None:
+    """A site plan to start the band from: the plan for the scenario of the largest need (alone, else myopic)."""
+    if not myopic:
+        return None
+    need = instance.horizon.need.groupby("scenario")["need"].sum()
+    largest = max(scenarios, key=lambda w: float(need.get(w, 0)))
+    plan = alone.get(largest)
+    return plan_states(plan.solution, largest) if plan is not None and plan.solution is not None else myopic[largest]
