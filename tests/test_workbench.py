@@ -825,6 +825,23 @@ def test_cancel_stops_that_job_only(tmp_path):
     assert workers and not any(_alive(p) for p in workers)  # no worker outlives the application
 
 
+def test_cancel_stops_a_plan_over_periods(tmp_path):
+    """A national plan over ten half-years: cancelled while it solves, its worker and block processes end."""
+    app = workbench.create_app(INSTANCES / "nl-2024-horizon", tmp_path, workers=1)
+    with TestClient(app) as c:
+        runner = app.state.context.runner
+        job = c.post("/api/solve", json={"instance": "nl-2024-horizon"}).json()
+        deadline = time.monotonic() + 60
+        while not runner.get(job["id"]).phase.startswith("building and solving the plan over 10 periods"):
+            assert time.monotonic() < deadline and runner.get(job["id"]).status == "running"
+            time.sleep(0.05)
+        pid = runner.get(job["id"]).worker.process.pid
+        family = [pid] + [p.pid for p in psutil.Process(pid).children(recursive=True)]
+        assert c.post(f"/api/jobs/{job['id']}/cancel").json()["status"] == "cancelled"
+        assert not any(_alive(p) for p in family)
+        assert not (tmp_path / "jobs" / job["id"]).exists() and c.get("/api/plans").json() == []
+
+
 # ---------------------------------------------------------------- the command
 
 
