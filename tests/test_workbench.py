@@ -8,11 +8,15 @@ from pathlib import Path
 import openpyxl
 import psutil
 import pytest
+from click.testing import CliRunner
 from helpers import HAND, INSTANCES, run
 
 from allocator.check import check_solution
+from allocator.check.horizon import check_horizon_solution
+from allocator.commands.main import cli
 from allocator.data.load import load_instance
 from allocator.data.workbook import export_instance
+from allocator.results.horizon import read_horizon_solution
 from allocator.results.solution import read_solution
 
 pytest.importorskip("fastapi", reason="the workbench needs the 'serve' extra")
@@ -602,6 +606,185 @@ def test_upload_refuses_other_files(client, monkeypatch):
     assert client.post("/api/instances").status_code == 422  # no file
 
 
+# ---------------------------------------------------------------- instances with periods
+
+STANDBY = INSTANCES / "tiny-horizon-standby"
+GROUPS = INSTANCES / "tiny-horizon-groups"
+
+
+@pytest.fixture(scope="module")
+def horizon(tmp_path_factory):
+    """A workbench serving tiny-horizon-standby, with tiny-horizon-band and tiny-horizon-groups beside it."""
+    app = workbench.create_app(STANDBY, tmp_path_factory.mktemp("horizon"), workers=1)
+    store = app.state.context.store
+    for name in ("tiny-horizon-band", "tiny-horizon-groups"):
+        store.add_instance(INSTANCES / name, load_instance(INSTANCES / name), uploaded=False)
+    with TestClient(app) as c:
+        yield c
+
+
+def horizon_plan(client, instance="tiny-horizon-standby", **request):
+    r = client.post("/api/solve", json={"instance": instance, "overrides": HAND, **EXACT, **request})
+    assert r.status_code == 202, r.text
+    job = wait(client, r.json())
+    assert job["status"] == "done" and job["result"]["status"] == "optimal", job
+    (plan,) = job["result"]["plans"]
+    return job, client.get(f"/api/plans/{plan}").json()
+
+
+def test_an_instance_with_periods_is_described_with_them(horizon):
+    inst = horizon.get("/api/instances/tiny-horizon-band").json()
+    assert inst["horizon"]["periods"] == ["2025", "2026"] and inst["horizon"]["scenarios"] == ["low", "mid", "high"]
+    assert {(n["period"], n["scenario"]): n["need"] for n in inst["horizon"]["need"]}[("2026", "high")] == 150
+    assert inst["groups"] == []
+    groups = horizon.get("/api/instances/tiny-horizon-groups").json()
+    assert [(g["id"], g["target"]) for g in groups["groups"]] == [
+        ("asylum", "province"),
+        ("amv", "province"),
+        ("ua", "national"),
+    ]
+    assert horizon.get("/api/instances/tiny-horizon-standby").json()["horizon"]["scenarios"] == ["mid"]
+
+
+def test_a_plan_over_periods_gives_the_hand_optimum_checked(horizon):
+    job, plan = horizon_plan(horizon)
+    assert job["result"]["how"] == "horizon" and plan["made"]["how"] == "horizon"
+    assert plan["objective"] == 1268 == plan["bound"] and plan["gap"] == 0
+    assert plan["check"] == {"passed": True, "violations": []}
+    assert plan["horizon"] == {
+        "plan": "integrated",
+        "scenario": "mid",
+        "scenarios": ["mid"],
+        "periods": ["2025", "2026", "2027"],
+        "groups": [],
+    }
+    # The folder is a horizon solution folder, as `allocator check` reads it.
+    folder = horizon.app.state.context.store.plan(plan["id"]).folder
+    report = check_horizon_solution(read_horizon_solution(folder), load_instance(STANDBY))
+    assert report.passed and report.objective == 1268
+    r = CliRunner().invoke(cli, ["check", str(folder), str(STANDBY)])
+    assert r.exit_code == 0 and "objective recomputed 1,268.00" in r.output
+    # The site plan: S1 opens in 2025, stands by in 2026 and is open again in 2027.
+    s1 = next(t for t in plan["timeline"] if t["site"] == "S1")
+    assert [(p["period"], p["state"], p["event"]) for p in s1["periods"]] == [
+        ("2025", "open", "opening"),
+        ("2026", "standby", ""),
+        ("2027", "open", ""),
+    ]
+    kpis = {p["period"]: p for p in plan["period_kpis"]}
+    assert set(kpis) == {"2025", "2026", "2027"} and kpis["2025"]["openings"] == 1
+    assert all(k["need"] == k["placed"] + k["emergency"] + k["unmet"] for k in kpis.values())
+    assert (plan["scenario_kpis"][0]["total_cost"], plan["scenario_kpis"][0]["objective"]) == (568, 1268)
+    assert sum(f["placed"] for f in plan["flows"] if f["period"] == "2026") == kpis["2026"]["placed"]
+    assert plan["groups"] == []
+
+
+def test_the_myopic_baseline_is_a_plan_too(horizon):
+    job, plan = horizon_plan(horizon, myopic=True)
+    assert plan["objective"] == 1295 and plan["horizon"]["plan"] == "myopic" and plan["made"]["how"] == "myopic"
+    assert plan["label"].endswith(" myopic") and plan["check"]["passed"]
+    s1 = next(t for t in plan["timeline"] if t["site"] == "S1")
+    assert [p["event"] for p in s1["periods"]] == ["opening", "closing", "opening"]
+
+
+def test_a_band_is_planned_for_every_scenario_or_for_one(horizon):
+    _, band = horizon_plan(horizon, "tiny-horizon-band")
+    assert band["horizon"]["scenario"] == "band" and band["horizon"]["scenarios"] == ["low", "mid", "high"]
+    assert band["scenario"] == "mid"  # shown first
+    assert {(k["period"], k["scenario"]) for k in band["period_kpis"]} == {
+        (t, w) for t in ("2025", "2026") for w in ("low", "mid", "high")
+    }
+    high = horizon.get(f"/api/plans/{band['id']}", params={"scenario": "high"}).json()
+    assert high["scenario"] == "high" and [p["need"] for p in high["provinces"]] == [100, 150]
+    # One site plan for the band: the same states in every scenario, other places.
+    states = {
+        w: {t["site"]: [p["state"] for p in t["periods"]] for t in d["timeline"]}
+        for w, d in (("mid", band), ("high", high))
+    }
+    assert states["mid"] == states["high"]
+    assert problems(horizon.get(f"/api/plans/{band['id']}", params={"scenario": "extreme"})) == [
+        "scenario: not a scenario of this plan (its scenarios: low, mid, high) (value: 'extreme')"
+    ]
+    _, high_alone = horizon_plan(horizon, "tiny-horizon-band", scenario="high")
+    assert high_alone["horizon"]["scenario"] == "high" and high_alone["horizon"]["scenarios"] == ["high"]
+    assert high_alone["made"]["scenario"] == "high" and high_alone["label"].endswith(" scenario=high")
+
+
+def test_groups_and_periods_per_group_and_period(horizon):
+    _, plan = horizon_plan(horizon, "tiny-horizon-groups")
+    assert plan["objective"] == 1083 and plan["check"]["passed"]
+    assert [(g["group"], g["name"]) for g in plan["horizon"]["groups"]] == [
+        ("asylum", "asylum seekers"),
+        ("amv", "unaccompanied minors"),
+        ("ua", "displaced from Ukraine"),
+    ]
+    need = {
+        (g["group"], p["period"]): (p["need"], p["placed"], p["unmet"]) for g in plan["groups"] for p in g["periods"]
+    }
+    assert need == {
+        ("asylum", "2025"): (150, 150, 0),
+        ("asylum", "2026"): (50, 50, 0),
+        ("amv", "2025"): (30, 30, 0),
+        ("amv", "2026"): (10, 10, 0),
+        ("ua", "2025"): (30, 30, 0),
+        ("ua", "2026"): (10, 10, 0),
+    }
+    minors = {(f["site"], f["period"]): f["placed"] for f in plan["flows"] if f["group"] == "amv"}
+    assert minors == {("S1", "2025"): 10, ("M1", "2025"): 20, ("M1", "2026"): 10}  # S1's own capacity binds
+    forbidden = horizon_plan(horizon, "tiny-horizon-groups", forbid_sites=["M1"])[1]
+    assert forbidden["objective"] == 20988
+    unmet = {(g["group"], p["period"]): p["unmet"] for g in forbidden["groups"] for p in g["periods"]}
+    assert unmet[("amv", "2025")] == 20 and unmet[("amv", "2026")] == 0
+
+
+def test_what_the_workbench_cannot_do_with_periods_is_refused_in_one_sentence(horizon):
+    _, plan = horizon_plan(horizon)
+    r = horizon.post("/api/whatif", json={"instance": "tiny-horizon-standby", "province": "P1"})
+    assert problems(r) == [
+        "province: a what-if over large sites ranks them in one snapshot and this instance has periods "
+        "(periods.csv): solve with the site in force_sites instead and compare the plans' objectives (value: 'P1')"
+    ]
+    assert r.json()["message"].startswith("1 problem in the request:\n")
+    assert problems(horizon.get(f"/api/plans/{plan['id']}/download?format=xlsx")) == [
+        "format: a workbook holds plans of one snapshot and this plan has periods: download it as zip "
+        "(a solution folder) or html (its report) (value: 'xlsx')"
+    ]
+    other = horizon_plan(horizon, force_sites=["S1"])[1]["id"]
+    found = problems(horizon.post("/api/compare", json={"plans": [plan["id"], other]}))
+    assert found == [
+        f"plans: {plan['id']}, {other} are plans over several periods, which are not set side by side with others: "
+        f"download their reports (GET /api/report?plans=ID, one plan each) (value: '{plan['id']}, {other}')"
+    ]
+    found = problems(horizon.get("/api/report", params={"plans": [plan["id"], other]}))
+    assert found[0].startswith(f"plans: {plan['id']}, {other} are plans over several periods")
+    r = horizon.post("/api/solve", json={"instance": "tiny-horizon-standby", "scenario": "high"})
+    assert problems(r) == ["scenario: unknown scenario (known: mid, or band) (value: 'high')"]
+
+
+def test_a_plan_over_periods_downloads_as_a_folder_and_a_report(horizon, tmp_path):
+    _, plan = horizon_plan(horizon)
+    r = horizon.get(f"/api/plans/{plan['id']}/download?format=zip")
+    assert r.status_code == 200
+    zipfile.ZipFile(io.BytesIO(r.content)).extractall(tmp_path)
+    folder = tmp_path / plan["id"]
+    assert {"timeline.csv", "events.csv", "periods.csv", "summary.json"} <= {p.name for p in folder.iterdir()}
+    assert check_horizon_solution(read_horizon_solution(folder), load_instance(STANDBY)).passed
+    r = horizon.get(f"/api/plans/{plan['id']}/download?format=html")
+    assert r.status_code == 200 and "tiny-horizon-standby" in r.text and "<svg" in r.text
+
+
+def test_a_snapshot_has_no_scenarios_to_choose(client, two_plans):
+    for field, value in (("scenario", "mid"), ("myopic", True)):
+        found = problems(client.post("/api/solve", json={"instance": "tiny-two-provinces", field: value}))
+        assert found == [
+            f"{field}: the instance has no periods (periods.csv), so no "
+            f"{'scenarios of need' if field == 'scenario' else 'myopic baseline'}: leave {field} out (value: {value!r})"
+        ]
+    assert problems(client.get(f"/api/plans/{two_plans[0]}", params={"scenario": "mid"})) == [
+        "scenario: the plan has no periods, so no scenarios: leave scenario out (value: 'mid')"
+    ]
+
+
 # ---------------------------------------------------------------- cancel
 
 
@@ -642,6 +825,23 @@ def test_cancel_stops_that_job_only(tmp_path):
     assert workers and not any(_alive(p) for p in workers)  # no worker outlives the application
 
 
+def test_cancel_stops_a_plan_over_periods(tmp_path):
+    """A national plan over ten half-years: cancelled while it solves, its worker and block processes end."""
+    app = workbench.create_app(INSTANCES / "nl-2024-horizon", tmp_path, workers=1)
+    with TestClient(app) as c:
+        runner = app.state.context.runner
+        job = c.post("/api/solve", json={"instance": "nl-2024-horizon"}).json()
+        deadline = time.monotonic() + 60
+        while not runner.get(job["id"]).phase.startswith("building and solving the plan over 10 periods"):
+            assert time.monotonic() < deadline and runner.get(job["id"]).status == "running"
+            time.sleep(0.05)
+        pid = runner.get(job["id"]).worker.process.pid
+        family = [pid] + [p.pid for p in psutil.Process(pid).children(recursive=True)]
+        assert c.post(f"/api/jobs/{job['id']}/cancel").json()["status"] == "cancelled"
+        assert not any(_alive(p) for p in family)
+        assert not (tmp_path / "jobs" / job["id"]).exists() and c.get("/api/plans").json() == []
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -652,15 +852,6 @@ def test_serve_validates_the_instance_first(tmp_path):
 
     r = CliRunner().invoke(cli, ["serve", str(tmp_path / "missing")])
     assert r.exit_code == 2 and "no such instance folder" in r.output
-
-
-def test_serve_refuses_an_instance_with_periods():
-    from click.testing import CliRunner
-
-    from allocator.commands.main import cli
-
-    r = CliRunner().invoke(cli, ["serve", "tiny-horizon-standby"])
-    assert r.exit_code == 2 and "plans one snapshot and the instance has periods" in r.output
 
 
 def test_serve_without_its_extra_says_how_to_install_it(monkeypatch):

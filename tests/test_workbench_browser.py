@@ -1,5 +1,6 @@
 """The workbench end to end in a real headless Chromium: `allocator serve`, solve nl-2024, force another
-large site by clicking it on the map, re-solve, compare the two plans, download the report.
+large site by clicking it on the map, re-solve, compare the two plans, download the report; and a plan
+over several periods with demand groups (tiny-horizon-groups): its periods, timeline and groups.
 
 The screenshots are kept as artefacts of the test: in the test's tmp folder and in tests/artefacts/
 (not tracked; docs/workbench.png is one of them).
@@ -27,11 +28,10 @@ ARTEFACTS = ROOT / "tests" / "artefacts"
 PROVINCE = "PV25"  # Gelderland: three large candidates
 
 
-@pytest.fixture
-def server():
+def serve(*instance: str):
     """`allocator serve` on a free port; yields (url, process); stopped with Ctrl-C after the test."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "allocator.commands.main", "serve", "--port", "0"],
+        [sys.executable, "-m", "allocator.commands.main", "serve", *instance, "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -42,6 +42,16 @@ def server():
     yield match[1], process
     if process.poll() is None:
         process.kill()
+
+
+@pytest.fixture
+def server():
+    yield from serve()
+
+
+@pytest.fixture
+def horizon_server():
+    yield from serve("tiny-horizon-groups")
 
 
 def get(url: str):
@@ -91,10 +101,13 @@ def keep(tmp_path: Path, driver, name: str) -> Path:
     return shot
 
 
-@pytest.mark.skipif(
+BROWSER = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
     reason="Debian chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
 )
+
+
+@BROWSER
 def test_workbench_in_a_real_browser(server, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -166,3 +179,79 @@ def test_workbench_in_a_real_browser(server, tmp_path):
     assert "Workbench stopped" in process.stderr.read()
     time.sleep(0.5)
     assert not [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+# The prices of the hand optimum in the tiny instances' README files, typed into the policy form.
+HAND_FORM = {"travel_value": "1", "unmet_penalty": "1000", "max_travel_minutes": "", "max_travel_minutes_regular": ""}
+
+
+def cells(driver, table: str) -> list[list[str]]:
+    from selenium.webdriver.common.by import By
+
+    rows = driver.find_elements(By.CSS_SELECTOR, f"#{table} tbody tr")
+    return [[c.text for c in row.find_elements(By.TAG_NAME, "td")] for row in rows]
+
+
+@BROWSER
+def test_a_plan_over_periods_with_groups_in_a_real_browser(horizon_server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    url, process = horizon_server
+    driver = chrome(tmp_path, tmp_path)
+    try:
+        driver.get(url)
+        until(driver, lambda d: d.execute_script("return document.body.dataset.ready"), 60, "the page to load")
+        assert driver.find_element(By.ID, "horizon-controls").is_displayed()
+        assert not driver.find_element(By.ID, "scenario-row").is_displayed()  # one scenario: nothing to choose
+        assert not driver.find_element(By.ID, "rank").is_enabled()  # what-if plans one snapshot
+        for key, value in HAND_FORM.items():
+            field = driver.find_element(By.ID, f"key-{key}")
+            field.clear()
+            field.send_keys(value)
+            driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)
+        gap = driver.find_element(By.ID, "gap")
+        gap.clear()
+        gap.send_keys("0")
+        driver.find_element(By.ID, "solve").click()
+        until(driver, lambda d: d.find_element(By.ID, "horizon").is_displayed(), 120, "the plan's periods")
+        plan = get(url + "api/plans/P1")
+        assert plan["objective"] == 1083 and plan["check"]["passed"] and plan["made"]["how"] == "horizon"
+        assert "objective EUR 1,083" in driver.find_element(By.ID, "map-title").text
+        # No workbook and no side-by-side comparison for a plan over several periods.
+        assert not driver.find_elements(By.CSS_SELECTOR, "[data-download='xlsx']")
+        assert not driver.find_element(By.CSS_SELECTOR, "[data-pick='P1']").is_enabled()
+
+        # The period KPIs and the timeline: S1 opens in 2025 and closes in 2026; M1 opens in 2025.
+        assert cells(driver, "period-kpis")[0][:8] == ["2025", "mid", "210", "210", "0", "0", "4", "0"]
+        timeline = {row[0].split()[-1]: row[3:] for row in cells(driver, "timeline")}
+        assert timeline["S1"] == ["+open 60", "−closed"] and timeline["M1"] == ["+open 20", "open 10"]
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#capacity-chart rect.capacity")) == 2
+
+        # Pick 2026: the map shows S1 closed and M1 open; then only the minors.
+        Select(driver.find_element(By.ID, "period")).select_by_value("2026")
+        until(driver, lambda d: "period 2026" in d.find_element(By.ID, "period-title").text, 10, "period 2026")
+        state = {
+            s: driver.find_element(By.CSS_SELECTOR, f"#map [data-site='{s}']").get_attribute("data-state")
+            for s in ("S1", "M1", "L0")
+        }
+        assert state == {"S1": "closed", "M1": "open", "L0": "open"}
+        assert "need 70, placed 70" in driver.find_element(By.ID, "period-title").text
+        Select(driver.find_element(By.ID, "group")).select_by_value("amv")
+        until(driver, lambda d: len(cells(d, "group-table")) == 2, 10, "the minors' rows")
+        assert cells(driver, "group-table") == [
+            ["unaccompanied minors amv", "2025", "30", "30", "0", "0"],
+            ["unaccompanied minors amv", "2026", "10", "10", "0", "0"],
+        ]
+        flows = driver.find_elements(By.CSS_SELECTOR, "#map line.flow")
+        assert [f.get_attribute("data-flow") for f in flows] == ["X>M1"]  # the minors of 2026, all at M1
+        assert "unaccompanied minors" in driver.find_element(By.ID, "period-title").text
+        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert errors == []
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1700, min(height, 6000))
+        keep(tmp_path, driver, "workbench-periods.png")
+    finally:
+        driver.quit()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == 0

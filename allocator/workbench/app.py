@@ -51,7 +51,7 @@ from ..data.policy import (
 )
 from ..solve.options import SolveOptions
 from .jobs import JobRunner
-from .jsonable import MAX_PROBLEMS, error_dict, writable
+from .jsonable import MAX_PROBLEMS, RequestError, error_dict, writable
 from .store import Workspace, describe, instance_map, plan_detail
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # as a table file of an instance folder
@@ -147,6 +147,13 @@ class SolveRequest(PolicyRequest):
         description="Relative MIP gap at which a plan counts as optimal.",
     )
     label: str = Field("", max_length=120, description="Name of the plan in the session (default: from the policy).")
+    scenario: Text | None = Field(
+        None,
+        description="With periods: plan for one scenario of need.csv, or for all at once (band, the default), as `--scenario`.",
+    )
+    myopic: bool = Field(
+        False, strict=True, description="With periods: the baseline that plans each period for itself, as `--myopic`."
+    )
 
 
 class WhatIfRequest(PolicyRequest):
@@ -259,12 +266,6 @@ def _too_large(limit: int) -> str:
     return f"the request body is larger than the API takes: at most {limit:,} bytes ({limit / 2**20:g} MB)"
 
 
-class RequestError(InputError):
-    """Problems in the fields of a request, as the framework's checks of the request models find them."""
-
-    what = "request"
-
-
 @dataclass
 class Context:
     """What the routes share: the workspace, the job runner, and the settings of the server."""
@@ -298,17 +299,7 @@ def create_app(
     if own:  # also when the application never started (interrupted before)
         atexit.register(store.close)
     path = Path(instance)
-    loaded = load_instance(path)
-    if loaded.horizon is not None:
-        raise InputError(
-            [
-                Problem(
-                    str(path),
-                    "the workbench plans one snapshot and the instance has periods (periods.csv); use `allocator solve` on it",
-                )
-            ]
-        )
-    store.add_instance(path, loaded, uploaded=False)
+    store.add_instance(path, load_instance(path), uploaded=False)
     runner = JobRunner(root / "jobs", lambda job: _keep_plans(store, job), max_running=max_running)
 
     @asynccontextmanager
@@ -344,7 +335,7 @@ STATIC = resources.files("allocator.workbench") / "static"
 
 
 # Problems found in request fields that the command line names by their option.
-FIELD_NAMES = {"--set": "overrides", "--province": "province", "--candidates": "candidates"}
+FIELD_NAMES = {"--set": "overrides", "--province": "province", "--candidates": "candidates", "--scenario": "scenario"}
 
 
 async def _input_error(request: Request, exc: InputError, status: int = 422):
@@ -498,20 +489,38 @@ def validate(ctx: Ctx, request: PolicyRequest):
 
 @router.post("/api/solve", status_code=202, responses=BODY)
 def solve(ctx: Ctx, request: SolveRequest):
-    """Start a solve job; poll GET /api/jobs/{id}."""
+    """Start a solve job; poll GET /api/jobs/{id}. An instance with periods is planned over all of them."""
     entry, policy = _policy(ctx.store, request)
+    horizon = {}
+    if entry.instance.horizon is None:
+        for name, given in (("scenario", request.scenario is not None), ("myopic", request.myopic)):
+            if given:
+                raise RequestError([Problem(name, _NO_PERIODS[name], value=getattr(request, name))])
+    else:
+        from ..analysis.horizon import scenarios_for
+
+        scenarios_for(entry.instance, request.scenario)  # an unknown scenario is refused now, naming the known
+        horizon = {"scenario": request.scenario, "myopic": request.myopic}
+    made = {**_made(request), **horizon}
     job = ctx.runner.submit(
         "solve",
         {
             "instance": str(entry.path),
             "policy": policy.to_dict(),
             "options": {"time_limit": request.time_limit, "gap": request.gap, "workers": ctx.workers},
-            "made": _made(request),
+            "made": made,
+            **horizon,
         },
-        (str(entry.path), request.preset, json.dumps(request.overrides, sort_keys=True)),
+        (str(entry.path), request.preset, json.dumps(request.overrides, sort_keys=True), json.dumps(horizon)),
         request.label or _label(request),
     )
     return job.view()
+
+
+_NO_PERIODS = {
+    "scenario": "the instance has no periods (periods.csv), so no scenarios of need: leave scenario out",
+    "myopic": "the instance has no periods (periods.csv), so no myopic baseline: leave myopic out",
+}
 
 
 @router.post("/api/whatif", status_code=202, responses=BODY)
@@ -520,6 +529,17 @@ def whatif(ctx: Ctx, request: WhatIfRequest):
     from ..analysis.whatif import candidate_sites
 
     entry, policy = _policy(ctx.store, request)
+    if entry.instance.horizon is not None:
+        raise RequestError(
+            [
+                Problem(
+                    "province",
+                    "a what-if over large sites ranks them in one snapshot and this instance has periods "
+                    "(periods.csv): solve with the site in force_sites instead and compare the plans' objectives",
+                    value=request.province,
+                )
+            ]
+        )
     province = resolve_province(entry.instance, request.province, "province")
     candidates = None if request.candidates is None else list(_sites(entry.instance, request.candidates, "candidates"))
     candidate_sites(entry.instance, policy, province, candidates)
@@ -568,9 +588,17 @@ def list_plans(ctx: Ctx):
 
 
 @router.get("/api/plans/{plan_id}", responses=ID)
-def get_plan(ctx: Ctx, plan_id: str):
-    """A plan with its open sites, flows, municipalities and provinces."""
-    return plan_detail(_plan(ctx.store, plan_id))
+def get_plan(
+    ctx: Ctx,
+    plan_id: str,
+    scenario: Annotated[
+        str | None,
+        Query(max_length=MAX_TEXT, description="With periods: the scenario to show (default: mid, else the first)."),
+    ] = None,
+):
+    """A plan with its open sites, flows, municipalities and provinces; with periods, its KPIs per period and
+    scenario, and in one scenario a timeline per site, flows and need per period, and each group's need."""
+    return plan_detail(_plan(ctx.store, plan_id), scenario)
 
 
 @router.delete("/api/plans/{plan_id}", status_code=204, responses=ID)
@@ -593,6 +621,17 @@ def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "z
         return Response(
             _zip(entry.folder, entry.id), media_type="application/zip", headers=_attachment(f"{entry.id}.zip")
         )
+    if format == "xlsx" and entry.horizon:
+        raise RequestError(
+            [
+                Problem(
+                    "format",
+                    "a workbook holds plans of one snapshot and this plan has periods: download it as zip "
+                    "(a solution folder) or html (its report)",
+                    value=format,
+                )
+            ]
+        )
     folder = Path(tempfile.mkdtemp(dir=ctx.store.root / "downloads"))
     cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
     if format == "xlsx":
@@ -607,8 +646,8 @@ def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "z
 @router.get("/api/report", response_class=Response, responses={**files("The report", "text/html"), **ID})
 def report(ctx: Ctx, plans: Annotated[list[str], Query(min_length=1, max_length=8, description="Plan ids.")]):
     """One HTML report of one or more plans, side by side (as `allocator report`)."""
-    for plan_id in plans:
-        _plan(ctx.store, plan_id)
+    entries = [_plan(ctx.store, plan_id) for plan_id in plans]
+    _one_horizon_plan(entries, "plans", "ask for the report of one plan")
     folder = Path(tempfile.mkdtemp(dir=ctx.store.root / "downloads"))
     return _report(ctx, plans, folder, BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
@@ -620,6 +659,7 @@ def compare(ctx: Ctx, request: CompareRequest):
     from ..results.solution import read_solution
 
     entries = [_plan(ctx.store, p) for p in request.plans]
+    _one_horizon_plan(entries, "plans", "download their reports (GET /api/report?plans=ID, one plan each)", alone=0)
     solutions = [read_solution(e.folder) for e in entries]
     checks = [recheck(s, e.folder) for s, e in zip(solutions, entries)]  # what the check says now, as the CLI shows
     comparison = compare_solutions(solutions, [e.id for e in entries], checks=checks)
@@ -656,6 +696,22 @@ def _job(runner: JobRunner, ident: str):
     if job is None:
         raise HTTPException(404, f"no job {ident!r} (GET /api/jobs lists them)")
     return job
+
+
+def _one_horizon_plan(entries, name: str, instead: str, alone: int = 1) -> None:
+    """Refuse plans over several periods among ``entries`` unless one is asked for ``alone`` (1: only by itself)."""
+    horizon = [e.id for e in entries if e.horizon]
+    if horizon and (alone == 0 or len(entries) > 1):
+        raise RequestError(
+            [
+                Problem(
+                    name,
+                    f"{', '.join(horizon)} {'is a plan' if len(horizon) == 1 else 'are plans'} over several periods, "
+                    f"which {'is' if len(horizon) == 1 else 'are'} not set side by side with others: {instead}",
+                    value=", ".join(e.id for e in entries),
+                )
+            ]
+        )
 
 
 def _policy(store: Workspace, request: PolicyRequest):
@@ -733,6 +789,10 @@ def _label(request: PolicyRequest) -> str:
     parts = [request.preset]
     parts += [f"{k}={'none' if v is None else v}" for k, v in request.overrides.items()]
     parts += [f"+{s}" for s in request.force_sites] + [f"-{s}" for s in request.forbid_sites]
+    if getattr(request, "scenario", None) is not None:
+        parts.append(f"scenario={request.scenario}")
+    if getattr(request, "myopic", False):
+        parts.append("myopic")
     return " ".join(parts)
 
 
@@ -772,10 +832,17 @@ def _attachment(filename: str) -> dict:
 
 
 def _report(ctx: Context, plan_ids: list[str], folder: Path, cleanup) -> FileResponse:
+    from ..reports.horizon_html import write_horizon_report
     from ..reports.html import write_report
 
+    entries = [ctx.store.plan(p) for p in plan_ids]
     with ctx.figures:
-        files = write_report([ctx.store.plan(p).folder for p in plan_ids], folder / "report.html")
+        if entries[0].horizon:  # a plan over several periods is reported on its own (as `allocator report`)
+            files = write_horizon_report(
+                entries[0].folder, folder / "report.html", None, ctx.store.instance(entries[0].instance).path
+            )
+        else:
+            files = write_report([e.folder for e in entries], folder / "report.html")
     name = "-".join(plan_ids) + "-report.html"
     return FileResponse(str(files.html), media_type="text/html", filename=name, background=cleanup)
 

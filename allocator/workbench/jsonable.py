@@ -5,8 +5,17 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from ..core.errors import InputError
+
 MAX_PROBLEMS = 50  # problems listed in one error; the rest are counted
 MAX_VALUE_CHARS = 120  # a longer text value is shown cut
+
+
+class RequestError(InputError):
+    """Problems in the fields of a request: as the framework's checks of the request models find them, or what
+    the workbench cannot do with the instance or plan a request names."""
+
+    what = "request"
 
 
 def plain(value):

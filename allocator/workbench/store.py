@@ -2,7 +2,8 @@
 
 Everything lives in one folder (a temporary one unless given), removed when the server stops:
 ``uploads/`` holds uploaded workbooks, ``jobs/`` the folders jobs write, ``plans/<id>`` each plan
-kept, as an ordinary solution folder that ``allocator check``, ``compare`` and ``report`` read.
+kept, as an ordinary solution folder that ``allocator check``, ``compare`` and ``report`` read (a
+plan over several periods as a horizon solution folder, which ``check`` and ``report`` read).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from ..core.errors import InstanceError, Problem
 from ..data.geo import ATTRIBUTION, boundaries_for
 from ..data.instance import Instance
 from ..data.load import load_instance
+from ..reports.horizon import shown_scenario
+from ..results.horizon import is_horizon_folder, read_horizon_solution
 from ..results.solution import read_solution
-from .jsonable import records
+from .jsonable import RequestError, records
 
 MAP_WIDTH = 1000.0  # width of the map's SVG coordinate system
 
@@ -51,6 +54,7 @@ class PlanEntry:
     check: bool = False
     violations: list = field(default_factory=list)
     why: list = field(default_factory=list)  # causes of unmet demand found before solving (allocator explain)
+    horizon: bool = False  # a plan over several periods (a horizon solution folder)
 
     def view(self) -> dict:
         """The plan as the API lists it: status, objective, KPIs, its check, and why demand stays unmet."""
@@ -75,6 +79,16 @@ class PlanEntry:
             },
             "timings": s.get("timings", {}),
             "why": self.why,
+            # With periods: integrated or myopic, the scenario planned for (band: all), the scenarios and periods.
+            "horizon": {
+                "plan": s.get("plan"),
+                "scenario": s.get("scenario"),
+                "scenarios": s.get("scenarios", []),
+                "periods": [p["period"] for p in s.get("periods", [])],
+                "groups": s.get("groups", []),
+            }
+            if self.horizon
+            else None,
         }
 
 
@@ -146,7 +160,8 @@ class Workspace:
             ident = f"P{next(self.plan_ids)}"
         target = self.root / "plans" / ident
         folder.rename(target)
-        solution = read_solution(target)
+        horizon = is_horizon_folder(target)
+        solution = read_horizon_solution(target) if horizon else read_solution(target)
         entry = PlanEntry(
             ident,
             target,
@@ -158,6 +173,7 @@ class Workspace:
             record["check"],
             record["violations"],
             record.get("why", []),
+            horizon,
         )
         with self.lock:
             self.plans[ident] = entry
@@ -189,6 +205,7 @@ def describe(entry: InstanceEntry) -> dict:
     inst = entry.instance
     sites = inst.sites
     kinds = sites.groupby(["kind", "status"]).size()
+    h = inst.horizon
     return {
         "id": entry.id,
         "name": inst.name,
@@ -212,6 +229,20 @@ def describe(entry: InstanceEntry) -> dict:
             }
             for p, r in inst.provinces.iterrows()
         ],
+        "groups": []
+        if inst.groups is None
+        else [
+            {"id": g, "name": inst.groups.name(g), "target": str(inst.groups.table.at[g, "target"])}
+            for g in inst.groups.ids
+        ],
+        # With periods (periods.csv): the periods in order, the scenarios of need and the need in each.
+        "horizon": None
+        if h is None
+        else {
+            "periods": h.period_ids,
+            "scenarios": list(h.scenarios),
+            "need": records(h.need.groupby(["period", "scenario"], sort=False)["need"].sum().reset_index()),
+        },
     }
 
 
@@ -298,8 +329,17 @@ def _path(rings, project) -> str:
     return "".join(parts)
 
 
-def plan_detail(entry: PlanEntry) -> dict:
-    """A plan with what the map and the tables show: open sites, flows, municipalities and provinces."""
+def plan_detail(entry: PlanEntry, scenario: str | None = None) -> dict:
+    """A plan with what the map and the tables show: open sites, flows, municipalities and provinces.
+
+    A plan over several periods is shown in one ``scenario`` (default: mid, else the first): see horizon_detail.
+    """
+    if entry.horizon:
+        return horizon_detail(entry, scenario)
+    if scenario is not None:
+        raise RequestError(
+            [Problem("scenario", "the plan has no periods, so no scenarios: leave scenario out", value=scenario)]
+        )
     sol = read_solution(entry.folder)
     sites = sol.sites
     used = sites[(sites["open_site"] == 1) | (sites["fixing"] != "")]
@@ -314,3 +354,85 @@ def plan_detail(entry: PlanEntry) -> dict:
         ),
         "provinces": records(sol.provinces),
     }
+
+
+PERIOD_KPIS = [
+    "period",
+    "scenario",
+    "need",
+    "placed",
+    "emergency",
+    "unmet",
+    "open_sites",
+    "standby_sites",
+    "open_capacity",
+    "openings",
+    "closings",
+    "extensions",
+    "total_cost",
+]
+
+
+def horizon_detail(entry: PlanEntry, scenario: str | None) -> dict:
+    """A plan over several periods: the KPIs per period and scenario, and in ``scenario`` a timeline per site,
+    places per municipality and site per period, need and capacity per province, and with groups each group's need."""
+    sol = read_horizon_solution(entry.folder)
+    scenarios = list(sol.summary["scenarios"])
+    if scenario is None:
+        scenario = shown_scenario(sol)
+    elif scenario not in scenarios:
+        raise RequestError(
+            [
+                Problem(
+                    "scenario", f"not a scenario of this plan (its scenarios: {', '.join(scenarios)})", value=scenario
+                )
+            ]
+        )
+
+    def of(table):
+        return table[table["scenario"] == scenario]
+
+    timeline = []
+    for site, rows in of(sol.timeline).groupby("site", sort=False):
+        first = rows.iloc[0]
+        timeline.append(
+            {
+                "site": site,
+                "name": first["name"],
+                "province": first["province"],
+                "kind": first["kind"],
+                "status": first["status"],
+                "periods": records(rows[["period", "state", "event", "placed", "capacity"]]),
+            }
+        )
+    placements, municipalities = of(sol.placements), of(sol.municipalities)
+    keys = ["municipality", "site", "period"] + (["group"] if "group" in placements else [])
+    flows = placements.groupby(keys, sort=False)[["placed"]].sum().reset_index()
+    by = ["municipality", "period"] + (["group"] if "group" in municipalities else [])
+    munis = municipalities.groupby(by, sort=False)[["demand", "placed", "emergency", "unmet"]]
+    detail = {
+        **entry.view(),
+        "scenario": scenario,
+        "scenario_kpis": records(sol.scenarios),
+        "period_kpis": records(sol.periods[PERIOD_KPIS]),
+        "timeline": timeline,
+        "events": records(of(sol.events)[["period", "site", "event", "cost"]]),
+        "flows": records(flows[flows["placed"] > 0]),
+        "municipalities": records(munis.sum().reset_index()),
+        "provinces": records(
+            of(sol.provinces)[["province", "name", "period", "need", "placed", "emergency", "unmet", "open_capacity"]]
+        ),
+        "groups": [],
+    }
+    if "group" in municipalities:
+        names = {g["group"]: g["name"] for g in sol.summary.get("groups", [])}
+        per = municipalities.groupby(["group", "period"], sort=False)[["demand", "placed", "emergency", "unmet"]].sum()
+        detail["groups"] = [
+            {
+                "group": g,
+                "name": names.get(g, g),
+                "periods": records(rows.reset_index().drop(columns="group").rename(columns={"demand": "need"})),
+            }
+            for g, rows in per.groupby(level="group", sort=False)
+        ]
+    return detail

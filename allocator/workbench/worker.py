@@ -7,6 +7,9 @@ as ``allocator whatif`` does. Every plan goes through :func:`allocator.analysis.
 (extract and the independent check), is written as a solution folder, read back and checked
 again from that folder, as ``allocator check`` would. A plan that leaves demand unmet, or a solve
 without a plan, carries the causes ``allocator explain`` finds before solving (no further solve).
+An instance with periods is planned whole by :func:`allocator.analysis.horizon.plan_horizon` (or
+its myopic baseline), as ``allocator solve`` plans it, always cold: the plan is a horizon solution
+folder, read back and checked again by :func:`allocator.check.horizon.check_horizon_solution`.
 
 The worker leads its own process group, so that cancelling a job kills the worker with every
 block process it started; and it ends itself (with that group) when the server's end of its
@@ -22,14 +25,17 @@ import time
 from pathlib import Path
 
 from ..analysis.explain import presolve_findings
+from ..analysis.horizon import plan_horizon, plan_myopic
 from ..analysis.pipeline import finish
 from ..analysis.whatif import rank_sites
 from ..check import check_solution
+from ..check.horizon import check_horizon_solution
 from ..core.errors import InputError
 from ..data.load import load_instance
 from ..data.policy import load_policy_dict
 from ..model.build import build_model, refix
 from ..model.heuristic import greedy_start
+from ..results.horizon import read_horizon_solution, write_horizon_solution
 from ..results.solution import read_solution, write_solution
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions
@@ -94,6 +100,8 @@ class Kept:
         inst = self.instance(job["instance"])
         policy = load_policy_dict(job["policy"], "policy")
         options = SolveOptions(**job["options"])
+        if inst.horizon is not None:
+            return solve_horizon(inst, policy, options, job, report, started)
         timings = {}
         how = "warm"
         if self.session is None or self.session.message or self.source != job["instance"]:
@@ -148,6 +156,34 @@ def plan_record(inst, solution, folder: Path, how: str, report) -> dict:
     write_solution(solution, folder)
     again = check_solution(read_solution(folder), inst)
     return {"folder": str(folder), "how": how, "check": again.passed, "violations": again.violations[:5]}
+
+
+def solve_horizon(inst, policy, options, job: dict, report, started: float) -> dict:
+    """Plan an instance with periods whole (or its myopic baseline), as `allocator solve` does; a new model each time."""
+    myopic = job.get("myopic", False)
+    periods = len(inst.horizon.period_ids)
+    report(phase=f"building and solving the {'myopic ' if myopic else ''}plan over {periods} periods")
+    outcome = (plan_myopic if myopic else plan_horizon)(inst, policy, options, job.get("scenario"))
+    how = "myopic" if myopic else "horizon"
+    plans = []
+    if outcome.solution is not None:
+        folder = Path(job["folder"]) / "plan"
+        report(phase="writing the solution folder")
+        write_horizon_solution(outcome.solution, folder)
+        again = check_horizon_solution(read_horizon_solution(folder), inst)
+        plans = [
+            {"folder": str(folder), "how": how, "check": again.passed, "violations": again.violations[:5], "why": []}
+        ]
+    return {
+        "status": outcome.status.value,
+        "message": outcome.result.message,
+        "why": [],
+        "how": how,
+        "blocks": outcome.result.blocks,
+        "blocks_solved": outcome.result.timings.get("blocks_solved", outcome.result.blocks),
+        "seconds": round(time.perf_counter() - started, 3),
+        "plans": plans,
+    }
 
 
 def rank(kept: Kept, job: dict, report) -> dict:

@@ -7,6 +7,7 @@ const state = {
   instances: [], instance: null, map: null, presets: [], keys: [],
   overrides: {}, force: new Set(), forbid: new Set(), province: "",
   plans: [], shown: null, selected: null, job: null, rank: null, compare: new Set(),
+  period: null, group: "",  // with periods: the period the map shows, the group the map and the group table show
 };
 
 // ------------------------------------------------------------------ the API
@@ -77,7 +78,11 @@ async function chooseInstance(id) {
   state.map = await api(`/api/instances/${encodeURIComponent(id)}/map`);
   state.force.clear(); state.forbid.clear(); state.province = ""; state.shown = null; state.selected = null;
   const inst = state.instance;
-  $("#instance-note").textContent = `${inst.provinces.length} provinces, ${inst.municipalities} municipalities, demand ${fmtPlaces(inst.total_demand)} ${inst.units}; costs per ${inst.planning_period}`;
+  const h = inst.horizon;
+  $("#instance-note").textContent = h
+    ? `${inst.provinces.length} provinces, ${inst.municipalities} municipalities, ${h.periods.length} periods (${h.periods[0]} … ${h.periods[h.periods.length - 1]}), scenarios ${h.scenarios.join(", ")}; costs per ${inst.planning_period}`
+    : `${inst.provinces.length} provinces, ${inst.municipalities} municipalities, demand ${fmtPlaces(inst.total_demand)} ${inst.units}; costs per ${inst.planning_period}`;
+  renderHorizonControls();
   $("#province").innerHTML = `<option value="">whole country</option>` + inst.provinces.map((p) => `<option value="${esc(p.id)}">${esc(p.name)} (${esc(p.id)})</option>`).join("");
   renderFixings();
   redraw();
@@ -93,6 +98,19 @@ async function upload(file) {
   } catch (error) {
     showProblems(error);
   }
+}
+
+// An instance with periods: the scenario to plan for and the myopic baseline; what-if (one snapshot) is off.
+function renderHorizonControls() {
+  const h = state.instance.horizon;
+  $("#horizon-controls").hidden = !h;
+  $("#scenario").innerHTML = h ? `<option value="">band: all ${h.scenarios.length} at once</option>` + h.scenarios.map((w) => `<option value="${esc(w)}">${esc(w)} alone</option>`).join("") : "";
+  $("#scenario-row").hidden = !h || h.scenarios.length < 2;
+  $("#myopic").checked = false;
+  $("#periods-note").textContent = h ? `Planned over all ${h.periods.length} periods at once; the map shows one period of the plan.` : "";
+  $("#rank-periods").hidden = !h;
+  $("#rank").disabled = Boolean(h);
+  $("#rank-tab").title = h ? "A what-if over large sites plans one snapshot; this instance has periods" : "";
 }
 
 // ------------------------------------------------------------------ policy
@@ -162,16 +180,139 @@ function policyRequest() {
 function redraw() {
   if (!state.map) return;
   const plan = state.shown && state.shown.instance === state.instance.id ? state.shown : null;
+  const drawn = plan?.horizon ? inPeriod(plan) : plan;
   drawMap($("#map"), state.map, {
-    plan, province: state.province, force: state.force, forbid: state.forbid, selected: state.selected,
+    plan: drawn, province: state.province, force: state.force, forbid: state.forbid, selected: state.selected,
     onSite: selectSite, fmtMoney,
   });
-  drawLegend($("#legend"), state.map, plan);
+  drawLegend($("#legend"), state.map, drawn);
   const where = state.province ? state.instance.provinces.find((p) => p.id === state.province).name : state.instance.name;
-  $("#map-title").innerHTML = plan
-    ? `${esc(where)} · plan <b>${esc(plan.id)}</b> ${esc(plan.label)} ${badge(plan.status)} objective ${fmtMoney(plan.objective)}, cost ${fmtMoney(plan.kpis.total_cost)}, unmet ${fmtPlaces(plan.kpis.unmet)} places${whyUnmet(plan)}`
-    : `${esc(where)} · candidate and existing sites`;
+  if (plan?.horizon) {
+    const k = plan.period_kpis.find((r) => r.period === state.period && r.scenario === plan.scenario);
+    const group = state.group ? ` · ${esc(groupName(plan, state.group))}` : "";
+    $("#map-title").innerHTML = `${esc(where)} · plan <b>${esc(plan.id)}</b> ${esc(plan.label)} ${badge(plan.status)} objective ${fmtMoney(plan.objective)}, expected cost ${fmtMoney(plan.kpis.expected_total_cost)}`
+      + `<div class="muted" id="period-title">period <b>${esc(state.period)}</b>, scenario ${esc(plan.scenario)}${group}: need ${fmtPlaces(k?.need)}, placed ${fmtPlaces(k?.placed)}, emergency ${fmtPlaces(k?.emergency)}, unmet ${fmtPlaces(k?.unmet)} places; ${fmtPlaces(k?.open_sites)} sites open, ${fmtPlaces(k?.standby_sites)} on standby</div>`;
+  } else {
+    $("#map-title").innerHTML = plan
+      ? `${esc(where)} · plan <b>${esc(plan.id)}</b> ${esc(plan.label)} ${badge(plan.status)} objective ${fmtMoney(plan.objective)}, cost ${fmtMoney(plan.kpis.total_cost)}, unmet ${fmtPlaces(plan.kpis.unmet)} places${whyUnmet(plan)}`
+      : `${esc(where)} · candidate and existing sites`;
+  }
+  $("#period-bar").hidden = !plan?.horizon;
+  renderHorizon(plan?.horizon ? plan : null);
   renderSiteCard();
+}
+
+// ------------------------------------------------------------------ plans over several periods
+
+const groupName = (plan, g) => plan.horizon.groups.find((x) => x.group === g)?.name || g;
+const sumBy = (rows, key, fields) => {
+  const out = new Map();
+  for (const r of rows) {
+    const k = key(r);
+    const acc = out.get(k) || Object.fromEntries([...Object.entries(r)].filter(([f]) => !fields.includes(f)).concat(fields.map((f) => [f, 0])));
+    for (const f of fields) acc[f] += r[f] || 0;
+    out.set(k, acc);
+  }
+  return [...out.values()];
+};
+
+// The plan as the map draws a snapshot: the selected period's sites (state, places), flows and municipalities,
+// of the selected group only when one is chosen.
+function inPeriod(plan) {
+  const t = state.period;
+  const ofGroup = (r) => !state.group || r.group === state.group;
+  const flows = sumBy(plan.flows.filter((f) => f.period === t && ofGroup(f)), (f) => `${f.municipality}>${f.site}`, ["placed"]);
+  const placedAt = new Map();
+  for (const f of flows) placedAt.set(f.site, (placedAt.get(f.site) || 0) + f.placed);
+  const sites = plan.timeline.map((s) => {
+    const p = s.periods.find((x) => x.period === t) || {};
+    return { site: s.site, state: p.state, open_site: p.state === "open" ? 1 : 0, placed: state.group ? placedAt.get(s.site) || 0 : p.placed };
+  });
+  const municipalities = sumBy(plan.municipalities.filter((m) => m.period === t && ofGroup(m)), (m) => m.municipality, ["demand", "placed", "emergency", "unmet"]);
+  return { ...plan, sites, flows, municipalities };
+}
+
+function renderHorizon(plan) {
+  const section = $("#horizon");
+  section.hidden = !plan;
+  if (!plan) return;
+  const h = plan.horizon;
+  const periods = h.periods;
+  $("#horizon-title").innerHTML = `Periods of plan <b>${esc(plan.id)}</b> <span class="muted">${esc(h.plan)} plan for ${esc(h.scenario)}${h.scenarios.length > 1 ? ` (${esc(h.scenarios.join(", "))})` : ""}; the timeline, places and groups in scenario ${esc(plan.scenario)}</span>`;
+  // The KPIs per period and scenario.
+  const cols = [["need", "Need"], ["placed", "Placed"], ["emergency", "Emergency"], ["unmet", "Unmet"], ["open_sites", "Open sites"], ["standby_sites", "Standby"], ["open_capacity", "Open capacity"]];
+  $("#period-kpis").innerHTML = `<thead><tr><th>Period</th><th>Scenario</th>${cols.map(([, t]) => `<th class="n">${t}</th>`).join("")}<th class="n">Openings</th><th class="n">Closings</th><th class="n">Cost</th></tr></thead><tbody>` +
+    plan.period_kpis.map((r) => `<tr data-period="${esc(r.period)}" data-scenario="${esc(r.scenario)}" class="${r.period === state.period && r.scenario === plan.scenario ? "period-shown" : ""}"><td>${esc(r.period)}</td><td>${esc(r.scenario)}</td>${cols.map(([c]) => `<td class="n">${fmtPlaces(r[c])}</td>`).join("")}<td class="n">${r.openings ? `<span class="event opening">+${r.openings}</span>` : "0"}</td><td class="n">${r.closings ? `<span class="event closing">−${r.closings}</span>` : "0"}</td><td class="n">${fmtMoney(r.total_cost)}</td></tr>`).join("") +
+    `</tbody><tfoot>${plan.scenario_kpis.map((r) => `<tr><td><b>all</b></td><td>${esc(r.scenario)}</td><td class="n">${fmtPlaces(r.need)}</td><td class="n">${fmtPlaces(r.placed)}</td><td class="n">${fmtPlaces(r.emergency)}</td><td class="n">${fmtPlaces(r.unmet)}</td><td></td><td></td><td></td><td class="n">+${r.openings}</td><td class="n">−${r.closings}</td><td class="n">${fmtMoney(r.total_cost)}</td></tr>`).join("")}</tfoot>`;
+  for (const row of document.querySelectorAll("#period-kpis tbody tr")) row.addEventListener("click", () => choosePeriod(row.dataset.period));
+  renderCapacity(plan);
+  // The timeline per site: the sites of the province shown that are in use or change in some period.
+  const used = plan.timeline.filter((s) => (!state.province || s.province === state.province) && s.periods.some((p) => p.state !== "closed" || p.event));
+  const cell = (p) => {
+    const mark = p.event === "opening" ? `<span class="event opening">+</span>` : p.event === "closing" ? `<span class="event closing">−</span>` : p.event === "extension" ? `<span class="event">e</span>` : "";
+    const text = p.state === "open" ? `open ${fmtPlaces(p.placed)}` : p.state === "standby" ? "standby (s)" : "closed";
+    return `<td class="state ${esc(p.state)}${p.period === state.period ? " period-shown" : ""}" data-state="${esc(p.state)}" data-period="${esc(p.period)}">${mark}${text}</td>`;
+  };
+  $("#timeline").innerHTML = `<thead><tr><th>Site</th><th>Kind</th><th>Province</th>${periods.map((t) => `<th class="n${t === state.period ? " period-shown" : ""}">${esc(t)}</th>`).join("")}</tr></thead><tbody>` +
+    (used.length ? used.map((s) => `<tr data-site="${esc(s.site)}"><td><b>${esc(s.name)}</b> <code>${esc(s.site)}</code></td><td>${esc(s.kind)} ${esc(s.status)}</td><td>${esc(s.province)}</td>${s.periods.map(cell).join("")}</tr>`).join("")
+      : `<tr><td colspan="${3 + periods.length}" class="muted">no site in use</td></tr>`) + "</tbody>";
+  // Each group's need, places and unmet places per period.
+  $("#groups-panel").hidden = !plan.groups.length;
+  const groups = plan.groups.filter((g) => !state.group || g.group === state.group);
+  $("#group-table").innerHTML = plan.groups.length ? `<thead><tr><th>Group</th><th>Period</th><th class="n">Need</th><th class="n">Placed</th><th class="n">Emergency</th><th class="n">Unmet</th></tr></thead><tbody>` +
+    groups.map((g) => g.periods.map((p) => `<tr data-group="${esc(g.group)}" data-period="${esc(p.period)}" class="${p.period === state.period ? "period-shown" : ""}"><td>${esc(g.name)} <code>${esc(g.group)}</code></td><td>${esc(p.period)}</td><td class="n">${fmtPlaces(p.need)}</td><td class="n">${fmtPlaces(p.placed)}</td><td class="n">${fmtPlaces(p.emergency)}</td><td class="n">${fmtPlaces(p.unmet)}</td></tr>`).join("")).join("") + "</tbody>" : "";
+}
+
+// Capacity open against the need per period, in the scenario shown: the country's, or the province's when one is chosen.
+function renderCapacity(plan) {
+  const province = state.province;
+  const rows = province
+    ? plan.provinces.filter((r) => r.province === province)
+    : plan.period_kpis.filter((r) => r.scenario === plan.scenario);
+  const name = province ? state.instance.provinces.find((p) => p.id === province)?.name || province : state.instance.name;
+  $("#capacity-title").textContent = `Capacity open against the need: ${name}, scenario ${plan.scenario} (places)`;
+  const W = 560, H = 230, left = 56, right = 12, top = 14, bottom = 40;
+  const most = Math.max(1, ...rows.map((r) => Math.max(r.open_capacity || 0, r.need || 0)));
+  const step = (W - left - right) / Math.max(1, rows.length);
+  const y = (v) => top + (H - top - bottom) * (1 - v / most);
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * most));
+  let svg = `<svg viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Capacity open against the need per period">`;
+  svg += ticks.map((v) => `<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e2e5e9"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11" fill="#5f6368">${fmtPlaces(v)}</text>`).join("");
+  const needs = [];
+  rows.forEach((r, k) => {
+    const x = left + k * step, w = step * 0.56, cx = x + step / 2;
+    const shown = r.period === state.period;
+    svg += `<rect class="capacity" data-period="${esc(r.period)}" x="${cx - w / 2}" y="${y(r.open_capacity || 0)}" width="${w}" height="${y(0) - y(r.open_capacity || 0)}" fill="#3f2a7a" opacity="${shown ? 0.85 : 0.45}"><title>${esc(r.period)}: capacity open ${fmtPlaces(r.open_capacity)}, need ${fmtPlaces(r.need)}, placed ${fmtPlaces(r.placed)}, unmet ${fmtPlaces(r.unmet)} places</title></rect>`;
+    svg += `<text x="${cx}" y="${H - bottom + 16}" text-anchor="middle" font-size="11" font-weight="${shown ? 700 : 400}">${esc(r.period)}</text>`;
+    needs.push([cx, y(r.need || 0)]);
+  });
+  svg += `<polyline points="${needs.map(([a, b]) => `${a},${b}`).join(" ")}" fill="none" stroke="#b3261e" stroke-width="2"/>`;
+  svg += needs.map(([a, b]) => `<circle cx="${a}" cy="${b}" r="3.5" fill="#b3261e"/>`).join("");
+  svg += `<rect x="${left}" y="${H - 14}" width="12" height="10" fill="#3f2a7a" opacity=".6"/><text x="${left + 16}" y="${H - 5}" font-size="11">capacity of the open sites</text>`;
+  svg += `<line x1="${left + 190}" x2="${left + 210}" y1="${H - 9}" y2="${H - 9}" stroke="#b3261e" stroke-width="2"/><text x="${left + 214}" y="${H - 5}" font-size="11">need</text></svg>`;
+  $("#capacity-chart").innerHTML = svg;
+  for (const bar of document.querySelectorAll("#capacity-chart rect.capacity")) bar.addEventListener("click", () => choosePeriod(bar.dataset.period));
+}
+
+function choosePeriod(period) {
+  state.period = period;
+  $("#period").value = period;
+  redraw();
+}
+
+// The selectors above the map for a plan over several periods: period, scenario shown, group.
+function renderPeriodBar(plan) {
+  const h = plan.horizon;
+  if (!h.periods.includes(state.period)) state.period = h.periods[0];
+  $("#period").innerHTML = h.periods.map((t) => `<option value="${esc(t)}">${esc(t)}</option>`).join("");
+  $("#period").value = state.period;
+  $("#plan-scenario").innerHTML = h.scenarios.map((w) => `<option value="${esc(w)}">${esc(w)}</option>`).join("");
+  $("#plan-scenario").value = plan.scenario;
+  $("#plan-scenario-label").hidden = h.scenarios.length < 2;
+  if (!h.groups.some((g) => g.group === state.group)) state.group = "";
+  $("#group").innerHTML = `<option value="">all groups</option>` + h.groups.map((g) => `<option value="${esc(g.group)}">${esc(g.name)}</option>`).join("");
+  $("#group").value = state.group;
+  $("#group-label").hidden = !h.groups.length;
 }
 
 // The causes of unmet demand that `allocator explain` finds before solving, under the plan's title.
@@ -186,18 +327,29 @@ function selectSite(id) {
   redraw();
 }
 
+function siteInPlan(id) {
+  const plan = state.shown;
+  if (!plan || plan.instance !== state.instance.id) return "";
+  if (plan.horizon) {
+    const line = plan.timeline.find((x) => x.site === id);
+    if (!line) return "";
+    return `<tr><td>In plan ${esc(plan.id)}</td><td class="n">${line.periods.map((p) => `${esc(p.period)}: ${esc(p.state)}${p.state === "open" ? ` ${fmtPlaces(p.placed)}` : ""}`).join("<br>")}</td></tr>`;
+  }
+  const ps = plan.sites.find((x) => x.site === id);
+  return ps ? `<tr><td>In plan ${esc(plan.id)}</td><td class="n">${ps.open_site ? `open, ${fmtPlaces(ps.placed)} places` : "closed"}</td></tr>` : "";
+}
+
 function renderSiteCard() {
   const card = $("#site-card");
   const s = state.map.sites.find((x) => x.id === state.selected);
   if (!s) { card.hidden = true; return; }
-  const ps = state.shown?.sites?.find((x) => x.site === s.id);
   const how = state.force.has(s.id) ? "forced" : state.forbid.has(s.id) ? "forbidden" : "free";
   card.innerHTML = `<h4>${esc(s.name)}</h4><code>${esc(s.id)}</code> · ${esc(s.kind)} ${esc(s.status)} · ${esc(s.province)}
     <table><tr><td>Capacity</td><td class="n">${fmtPlaces(s.capacity)} places</td></tr>
     <tr><td>Minimum size</td><td class="n">${fmtPlaces(s.min_size)} places</td></tr>
     <tr><td>Fixed cost</td><td class="n">${fmtMoney(s.fixed_cost)}</td></tr>
     <tr><td>Cost per place</td><td class="n">${fmtMoney(s.cost_per_place)}</td></tr>
-    ${ps ? `<tr><td>In plan ${esc(state.shown.id)}</td><td class="n">${ps.open_site ? `open, ${fmtPlaces(ps.placed)} places` : "closed"}</td></tr>` : ""}</table>
+    ${siteInPlan(s.id)}</table>
     <div>Now: <b>${how}</b></div>
     <div class="buttons"><button id="site-force" class="primary">Force open</button><button id="site-forbid">Forbid</button><button id="site-free">Free</button><button id="site-close" class="small">Close</button></div>`;
   card.hidden = false;
@@ -221,7 +373,7 @@ async function startJob(path, request) {
 
 function setBusy(busy) {
   $("#solve").disabled = busy;
-  $("#rank").disabled = busy;
+  $("#rank").disabled = busy || Boolean(state.instance?.horizon);
 }
 
 async function followJob(job) {
@@ -273,16 +425,18 @@ async function refreshPlans() {
 
 function renderPlans() {
   const shown = state.shown?.id;
+  // A plan over several periods: expected cost and unmet place-periods; no workbook, not compared side by side.
   $("#plans-table tbody").innerHTML = state.plans.map((p) => `<tr data-plan="${esc(p.id)}" class="${p.id === shown ? "shown" : ""}">
-    <td><input type="checkbox" data-pick="${esc(p.id)}" ${state.compare.has(p.id) ? "checked" : ""} title="Compare"></td>
-    <td><b>${esc(p.id)}</b> ${esc(p.label)}<div class="muted">${esc(p.instance)} · ${esc(p.made.how)}</div>
+    <td><input type="checkbox" data-pick="${esc(p.id)}" ${state.compare.has(p.id) ? "checked" : ""} ${p.horizon ? 'disabled title="A plan over several periods is not compared side by side"' : 'title="Compare"'}></td>
+    <td><b>${esc(p.id)}</b> ${esc(p.label)}<div class="muted">${esc(p.instance)} · ${esc(p.made.how)}${p.horizon ? ` · ${p.horizon.periods.length} periods, ${esc(p.horizon.scenario)}` : ""}</div>
       <div class="downloads"><button class="small" data-show="${esc(p.id)}">Show</button>
       <a class="small button" data-download="zip" href="/api/plans/${esc(p.id)}/download?format=zip" download>zip</a>
-      <a class="small button" data-download="xlsx" href="/api/plans/${esc(p.id)}/download?format=xlsx" download>xlsx</a>
+      ${p.horizon ? "" : `<a class="small button" data-download="xlsx" href="/api/plans/${esc(p.id)}/download?format=xlsx" download>xlsx</a>`}
       <a class="small button" data-download="html" href="/api/plans/${esc(p.id)}/download?format=html" download>report</a>
       <button class="small" data-forget="${esc(p.id)}" title="Forget this plan">✕</button></div></td>
     <td>${badge(p.status)}</td>
-    <td class="n">${fmtMoney(p.objective)}<div class="muted">cost ${fmtMoney(p.kpis.total_cost)}</div></td><td class="n">${fmtPlaces(p.kpis.unmet)}</td>
+    <td class="n">${fmtMoney(p.objective)}<div class="muted">${p.horizon ? `expected cost ${fmtMoney(p.kpis.expected_total_cost)}` : `cost ${fmtMoney(p.kpis.total_cost)}`}</div></td>
+    <td class="n">${p.horizon ? `${fmtPlaces(p.kpis.expected_unmet_place_periods)}<div class="muted">place-periods</div>` : fmtPlaces(p.kpis.unmet)}</td>
     <td>${badge(p.check.passed ? "passed" : "failed")}</td></tr>`).join("");
   $("#plans-note").hidden = state.plans.length > 0;
   for (const b of document.querySelectorAll("[data-show]")) b.addEventListener("click", () => showPlan(b.dataset.show));
@@ -297,11 +451,13 @@ function renderPlans() {
   $("#compare").textContent = `Compare selected (${state.compare.size})`;
 }
 
-async function showPlan(id) {
-  const plan = await api(`/api/plans/${encodeURIComponent(id)}`);
+async function showPlan(id, scenario = null) {
+  const query = scenario ? `?scenario=${encodeURIComponent(scenario)}` : "";
+  const plan = await api(`/api/plans/${encodeURIComponent(id)}${query}`);
   if (plan.instance !== state.instance.id) await chooseInstance(plan.instance);
   state.shown = plan;
-  state.compare.add(id);
+  if (plan.horizon) renderPeriodBar(plan);
+  else state.compare.add(id);
   renderPlans();
   redraw();
 }
@@ -372,8 +528,13 @@ function wire() {
   $("#map").addEventListener("click", () => { if (state.selected) selectSite(state.selected); });
   $("#solve").addEventListener("click", () => startJob("/api/solve", {
     ...policyRequest(), time_limit: Number($("#time-limit").value), gap: Number($("#gap").value), label: $("#label").value.trim(),
+    ...(state.instance.horizon ? { scenario: $("#scenario").value || null, myopic: $("#myopic").checked } : {}),
   }));
+  $("#period").addEventListener("change", (e) => choosePeriod(e.target.value));
+  $("#plan-scenario").addEventListener("change", (e) => showPlan(state.shown.id, e.target.value));
+  $("#group").addEventListener("change", (e) => { state.group = e.target.value; redraw(); });
   $("#rank").addEventListener("click", () => {
+    if (state.instance.horizon) return;  // refused by the API: one snapshot only
     if (!state.province) { showProblems(new ApiError(0, { message: "Choose a province first (Policy, Province)." })); return; }
     startJob("/api/whatif", { ...policyRequest(), province: state.province, time_limit: Number($("#time-limit").value) });
   });

@@ -1,9 +1,11 @@
 // The map: municipalities (bundled boundaries, or points), province outlines, sites by kind and
 // status, and for a plan the flows from each municipality to the sites that serve it.
 // Everything is plain SVG in the instance's own coordinates (GET /api/instances/{id}/map).
+// A plan over several periods is drawn one period at a time: its sites are open, on standby or closed.
 
 const NS = "http://www.w3.org/2000/svg";
 const LARGE = "#3f2a7a", REGULAR = "#2b83ba", FORCED = "#1e7d32", FORBIDDEN = "#b3261e";
+const STANDBY_FILL = { large: "#c9bfe6", regular: "#b5d6ea" };  // kept ready, not in use
 // Share of a municipality's demand left unmet: the report's colours.
 const UNMET_STOPS = ["#e3ebe0", "#fee08b", "#fdae61", "#d73027", "#8c1a10"];
 const NO_PLAN = "#dfe6ee", NO_DEMAND = "#d9d9d9";
@@ -32,8 +34,8 @@ export function unmetColour(share) {
 
 const places = (v) => Math.round(v).toLocaleString("en");
 
-// Draw `map` into `svg`. opts: plan (detail or null), province (code or ""), force, forbid (Sets),
-// selected (site id), onSite(siteId), fmtMoney.
+// Draw `map` into `svg`. opts: plan (detail or null; with periods, the selected period's sites, flows
+// and municipalities), province (code or ""), force, forbid (Sets), selected (site id), onSite(siteId), fmtMoney.
 export function drawMap(svg, map, opts) {
   svg.replaceChildren();
   const plan = opts.plan;
@@ -48,13 +50,14 @@ export function drawMap(svg, map, opts) {
   for (const m of map.municipalities) {
     const pm = planMunis.get(m.id);
     let fill = PROVINCE_TINTS[(provinceIndex.get(m.province) || 0) % PROVINCE_TINTS.length];
-    if (plan) fill = m.demand > 0 && pm ? unmetColour(pm.unmet / m.demand) : NO_DEMAND;
+    const demand = pm?.demand ?? m.demand;  // with periods, the period's need
+    if (plan) fill = demand > 0 && pm ? unmetColour(pm.unmet / demand) : NO_DEMAND;
     const dim = opts.province && m.province !== opts.province;
     const attrs = { class: "muni", fill, "data-municipality": m.id, opacity: dim ? 0.35 : 1 };
     const node = m.path
       ? el("path", { ...attrs, d: m.path }, gMunis)
       : el("circle", { ...attrs, cx: m.x, cy: m.y, r: 6 * scale, stroke: "#888" }, gMunis);
-    let text = `${m.name} (${m.id}): demand ${places(m.demand)} places`;
+    let text = `${m.name} (${m.id}): demand ${places(demand)} places`;
     if (pm) text += `; placed ${places(pm.placed)}, unmet ${places(pm.unmet)}` + (pm.mean_travel_minutes != null ? `; mean travel ${pm.mean_travel_minutes.toFixed(1)} min` : "");
     title(node, text);
   }
@@ -93,19 +96,20 @@ export function drawMap(svg, map, opts) {
   for (const s of ordered) {
     const ps = planSites.get(s.id);
     const open = plan ? Boolean(ps && ps.open_site === 1) : s.status === "existing";
+    const standby = Boolean(plan && ps?.state === "standby");
     const colour = s.kind === "large" ? LARGE : REGULAR;
     const r = (s.kind === "large" ? 7 : 4) * scale;
     const dim = opts.province && s.province !== opts.province;
     const attrs = {
-      class: "site" + (plan && !open ? " closed" : ""),
-      fill: open ? colour : "#fff", stroke: colour, "data-site": s.id,
-      opacity: dim ? 0.4 : 1,
+      class: "site" + (standby ? " standby" : plan && !open ? " closed" : ""),
+      fill: open ? colour : standby ? STANDBY_FILL[s.kind] : "#fff", stroke: colour, "data-site": s.id,
+      "data-state": ps?.state || (open ? "open" : "closed"), opacity: dim ? 0.4 : 1,
     };
     const node = s.kind === "large"
       ? el("rect", { ...attrs, x: s.x - r, y: s.y - r, width: 2 * r, height: 2 * r, rx: 1.5 * scale }, gSites)
       : el("circle", { ...attrs, cx: s.x, cy: s.y, r }, gSites);
     let text = `${s.name} (${s.id}, ${s.kind} ${s.status}): capacity ${places(s.capacity)}, min ${places(s.min_size)} places; fixed ${opts.fmtMoney(s.fixed_cost)}, ${opts.fmtMoney(s.cost_per_place)} per place`;
-    if (ps) text += `; ${open ? "open" : "closed"}, places ${places(ps.placed || 0)}`;
+    if (ps) text += `; ${ps.state || (open ? "open" : "closed")}, places ${places(ps.placed || 0)}`;
     title(node, text);
     node.addEventListener("click", (event) => { event.stopPropagation(); opts.onSite(s.id); });
     const fixed = opts.force.has(s.id) ? FORCED : opts.forbid.has(s.id) ? FORBIDDEN : null;
@@ -149,6 +153,10 @@ export function drawLegend(node, map, plan) {
     [swatch(`<rect x="5" y="2" width="12" height="12" rx="2" fill="#fff" stroke="${LARGE}" stroke-width="1.6"/>`), plan ? "large site, closed" : "large candidate"],
     [swatch(`<circle cx="11" cy="8" r="4.5" fill="${REGULAR}" stroke="${REGULAR}"/>`), "regular site, open"],
     [swatch(`<circle cx="11" cy="8" r="4.5" fill="#fff" stroke="${REGULAR}" stroke-width="1.6"/>`), plan ? "regular site, closed" : "regular candidate"],
+    ...(plan?.horizon ? [
+      [swatch(`<rect x="5" y="2" width="12" height="12" rx="2" fill="${STANDBY_FILL.large}" stroke="${LARGE}" stroke-dasharray="2 1.5"/>`), "large site on standby"],
+      [swatch(`<circle cx="11" cy="8" r="4.5" fill="${STANDBY_FILL.regular}" stroke="${REGULAR}" stroke-dasharray="2 1.5"/>`), "regular site on standby"],
+    ] : []),
     [swatch(`<circle cx="11" cy="8" r="6.5" fill="none" stroke="${FORCED}" stroke-width="2"/>`), "forced open"],
     [swatch(`<circle cx="11" cy="8" r="6.5" fill="none" stroke="${FORBIDDEN}" stroke-width="2"/>`), "forbidden"],
   ];
