@@ -1,5 +1,6 @@
 """Helpers shared by the tests: the tiny instances, hand-solving prices, small instance builders."""
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -84,3 +85,24 @@ def two_large_instance(folder: Path, min_size: int = 0) -> Path:
         },
         {"municipality": ["X", "X", "Y", "Y"], "site": ["LX", "LY", "LX", "LY"], "minutes": [0, 50, 50, 0]},
     )
+
+
+def tiny_backtest(tmp_path: Path, name: str = "tiny-horizon-standby") -> Path:
+    """A copy of a tiny instance with periods, replayed over 2015-2017 with a need of 150, 50, 150 and a forecast
+    that saw it coming (as tiny-horizon-standby: the rolling plan stands by through 2016)."""
+    folder = tmp_path / f"{name}-bt"
+    shutil.copytree(INSTANCES / name, folder)
+    bt = folder / "backtest"
+    bt.mkdir()
+    years = range(2015, 2020)
+    pd.DataFrame({"period": [str(y) for y in years], "start": [f"{y}-01-01" for y in years], "years": 1}).to_csv(
+        bt / "periods.csv", index=False
+    )
+    arrived = {"2015": 150, "2016": 50, "2017": 150}
+    pd.DataFrame({"period": list(arrived), "residents": list(arrived.values())}).to_csv(bt / "arrived.csv", index=False)
+    need = {2015: 150, 2016: 50, 2017: 150, 2018: 150, 2019: 150}
+    rows = [(str(m), str(t), "mid", need[t]) for m in (2015, 2016, 2017) for t in years if t >= m]
+    pd.DataFrame(rows, columns=["made", "period", "scenario", "need"]).to_csv(bt / "forecasts.csv", index=False)
+    history = {"date": ["2016-03-31", "2016-12-31"], "residents": [50, ""], "locations": [7, ""], "capacity": ["", 300]}
+    pd.DataFrame(history).to_csv(bt / "history.csv", index=False)
+    return folder

@@ -1,12 +1,11 @@
 """The command line on instances with periods: solve (band, one scenario, myopic), check, validate, report and backtest."""
 
 import json
-import shutil
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from helpers import INSTANCES
+from helpers import INSTANCES, tiny_backtest
 
 from allocator.commands.main import cli
 
@@ -117,26 +116,6 @@ def test_validate_describes_the_horizon():
     assert "emergency capacity: 50 places a period" in result.output
 
 
-def tiny_backtest(tmp_path):
-    """tiny-horizon-standby replayed over 2015-2017 with a need of 150, 50, 150 and a forecast that saw it coming."""
-    folder = tmp_path / "bt"
-    shutil.copytree(INSTANCES / "tiny-horizon-standby", folder)
-    bt = folder / "backtest"
-    bt.mkdir()
-    years = range(2015, 2020)
-    pd.DataFrame({"period": [str(y) for y in years], "start": [f"{y}-01-01" for y in years], "years": 1}).to_csv(
-        bt / "periods.csv", index=False
-    )
-    arrived = {"2015": 150, "2016": 50, "2017": 150}
-    pd.DataFrame({"period": list(arrived), "residents": list(arrived.values())}).to_csv(bt / "arrived.csv", index=False)
-    need = {2015: 150, 2016: 50, 2017: 150, 2018: 150, 2019: 150}
-    rows = [(str(m), str(t), "mid", need[t]) for m in (2015, 2016, 2017) for t in years if t >= m]
-    pd.DataFrame(rows, columns=["made", "period", "scenario", "need"]).to_csv(bt / "forecasts.csv", index=False)
-    history = {"date": ["2016-03-31", "2016-12-31"], "residents": [50, ""], "locations": [7, ""], "capacity": ["", 300]}
-    pd.DataFrame(history).to_csv(bt / "history.csv", index=False)
-    return folder
-
-
 def test_backtest(tmp_path):
     out = tmp_path / "replay.csv"
     result = run(
@@ -159,6 +138,19 @@ def test_backtest(tmp_path):
     table = pd.read_csv(out)
     assert table.loc[table["plan"] == "rolling", "standby_sites"].tolist() == [0, 1, 0]
     assert "2016            50              7" in result.output
+
+
+def test_backtest_with_demand_groups(tmp_path):
+    """tiny-horizon-groups replayed: the need that arrives is shared by the province groups without rows per period
+    (asylum 100 : amv 20), as need.csv's is; Ukraine's rows name the instance's own periods, so it needs none here."""
+    out = tmp_path / "replay.csv"
+    folder = tiny_backtest(tmp_path, "tiny-horizon-groups")
+    result = run("backtest", folder, "--policy", "default", *HAND, "--gap", "0", "--horizon-periods", "3", "--out", out)
+    assert result.exit_code == 0, result.output
+    first = pd.read_csv(out).set_index(["period", "plan"]).loc[(2015, "rolling")]
+    # 150 arrive: 125 asylum (L0 100 at 1, S1 25 at 2) and 25 minors (M1 20 at 3, S1 5 at 4); S1 and M1 open
+    # (30 + 0), fixed L0 20 + S1 10 + M1 5 + U1 4.
+    assert (first["placed"], first["place_cost"], first["site_cost"], first["unmet"]) == (150, 230, 69, 0)
 
 
 def test_backtest_step_without_a_plan_is_retried_then_named(tmp_path, monkeypatch):

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..core.errors import AllocatorError
+from ..core.errors import AllocatorError, InstanceError, Problem
 from ..data.backtest import Backtest
+from ..data.groups import case_demand
 from ..data.horizon import Horizon, split_need
 from ..data.instance import Instance
 from ..data.policy import Policy
@@ -82,15 +83,23 @@ def backtest_instance(instance: Instance, data: Backtest) -> Instance:
 
 
 def with_need(instance: Instance, need: dict[tuple[str, str], int]) -> Instance:
-    """``instance`` with national need per (period, scenario) split over the municipalities."""
+    """``instance`` with national need per (period, scenario) split over the municipalities and, with demand
+    groups, over the groups as need.csv's is: the province groups without rows per period share it, a group
+    with rows per period has none in the replayed periods (its rows name the instance's own periods)."""
     h = instance.horizon
     frame = pd.DataFrame(
         [(t, w, None, n) for (t, w), n in need.items()], columns=["period", "scenario", "province", "need"]
     )
     periods = list(dict.fromkeys(t for t, _ in need))
     scenarios = tuple(dict.fromkeys(w for _, w in need))
-    demand = split_need(frame, periods, scenarios, instance.provinces, instance.municipalities, h.key == "demand", [])
-    return dataclasses.replace(instance, horizon=dataclasses.replace(h, demand=demand))
+    problems: list[Problem] = []
+    demand = split_need(
+        frame, periods, scenarios, instance.provinces, instance.municipalities, h.key == "demand", problems
+    )
+    groups = None if instance.groups is None else case_demand(instance.groups, demand, problems)
+    if problems:
+        raise InstanceError(problems)
+    return dataclasses.replace(instance, horizon=dataclasses.replace(h, demand=demand, group_demand=groups))
 
 
 class BacktestError(AllocatorError):
@@ -155,14 +164,12 @@ def first_period(model, t: str, w: str) -> dict:
     states = {s: state_of(model, s, t) for s in model.SITES}
     events = {s: site_events(model, s).get(t) for s in model.SITES}
     span = d.span[t]
-    placed = sum(round(v.value or 0) for (i, s, tt, ww), v in model.placed.items() if tt == t and ww == w)
-    place_cost = sum(
-        span * d.cost_per_place[s] * round(v.value or 0)
-        for (i, s, tt, ww), v in model.placed.items()
-        if tt == t and ww == w
-    )
-    emergency = {i: v.value or 0.0 for (i, tt, ww), v in model.emergency.items() if tt == t and ww == w}
-    unmet = sum(v.value or 0.0 for (i, tt, ww), v in model.unmet.items() if tt == t and ww == w)
+    # Arcs are (municipality, site[, group], period, scenario); demand cases (municipality[, group], period, scenario).
+    arcs = [(a[:-2], v) for a, v in model.placed.items() if a[-2:] == (t, w)]
+    placed = sum(round(v.value or 0) for _, v in arcs)
+    place_cost = sum(span * d.place_cost(a) * round(v.value or 0) for a, v in arcs)
+    emergency = {c[:-2]: v.value or 0.0 for c, v in model.emergency.items() if c[-2:] == (t, w)}
+    unmet = sum(v.value or 0.0 for c, v in model.unmet.items() if c[-2:] == (t, w))
     event_cost = sum(
         d.opening_cost[s] if e == "opening" else d.closing_cost[(s, t)] if e == "closing" else d.extension[s][1]
         for s, e in events.items()
@@ -170,7 +177,7 @@ def first_period(model, t: str, w: str) -> dict:
     )
     fixed = span * sum(d.fixed_cost[s] for s, state in states.items() if state == "open")
     standby = span * sum(d.standby_cost[s] for s, state in states.items() if state == "standby")
-    emergency_cost = span * sum(v * d.emergency_cost[(d.province_of[i], t)] for i, v in emergency.items())
+    emergency_cost = span * sum(v * d.emergency_cost[(d.province_of[u[0]], t)] for u, v in emergency.items())
     return {
         "open_sites": sum(state == "open" for state in states.values()),
         "standby_sites": sum(state == "standby" for state in states.values()),

@@ -160,7 +160,8 @@ def compare(arguments, fmt, out, old_out, allow_different_instances):
     for folder in solutions:
         if is_horizon_folder(folder):
             raise click.BadParameter(
-                f"{folder} is a plan over several periods: its comparisons are in comparison.csv and robustness.csv",
+                f"{folder} is a plan over several periods, which compare does not take: its comparison.csv and "
+                f"robustness.csv compare it with its baselines, and `allocator report {folder}` draws them",
                 param_hint="SOLUTION",
             )
     text = render(compare_folders(list(solutions), allow_different_instances, instance), fmt)

@@ -255,12 +255,20 @@ def statuses_exit(statuses: list[str]) -> int:
     return EXIT_OPTIMAL
 
 
-def one_snapshot(inst, command: str) -> None:
-    """Refuse an instance with periods for a command that plans one snapshot (exit code 2)."""
+def one_snapshot(
+    inst, command: str, does: str = "plans one snapshot", instead: str = "use `allocator solve` on it"
+) -> None:
+    """Refuse an instance with periods for a command that ``does`` one snapshot's work, saying what to do
+    ``instead`` (exit code 2)."""
     if getattr(inst, "horizon", None) is not None:
-        click.echo(
-            f"1 problem in the input:\n  - {inst.source}: `allocator {command}` plans one snapshot and the instance has "
-            "periods (periods.csv); use `allocator solve` on it",
-            err=True,
-        )
-        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+        refuse_periods(inst.source, command, does, instead)
+
+
+def refuse_periods(source, command: str, does: str, instead: str) -> None:
+    """Refuse the instance at ``source``, which has periods, in one line (exit code 2)."""
+    click.echo(
+        f"1 problem in the input:\n  - {source}: `allocator {command}` {does} and the instance has periods "
+        f"(periods.csv); {instead}",
+        err=True,
+    )
+    raise click.exceptions.Exit(EXIT_BAD_INPUT)

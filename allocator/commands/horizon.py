@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_BAD_INPUT, exit_code, limit_options, policy_options
+from .common import EXIT_BAD_INPUT, exit_code, instance_path, limit_options, policy_options
 
 
 def describe_horizon(inst) -> list[str]:
@@ -90,11 +90,18 @@ def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, x
 def _refused(inst, scenario, province, xlsx) -> str | None:
     """Why these options cannot be used with this instance (None: they can)."""
     if inst.horizon is None:
-        return ("--scenario" if scenario is not None else "--myopic") + " needs an instance with periods (periods.csv)"
+        option = "--scenario" if scenario is not None else "--myopic"
+        return f"{option} needs an instance with periods (periods.csv) and {inst.name} has none: drop {option}"
     if province:
-        return "--province plans one snapshot; an instance with periods is planned whole"
+        return (
+            "--province plans one snapshot and an instance with periods is planned whole: drop --province "
+            "(the plan's provinces.csv and municipalities.csv show each province's part)"
+        )
     if xlsx:
-        return "--xlsx writes solutions of instances without periods only"
+        return (
+            "--xlsx writes solutions of instances without periods only: drop --xlsx "
+            "(the solution folder's CSV tables hold the plan, `allocator report` draws it)"
+        )
     return None
 
 
@@ -137,13 +144,25 @@ def backtest(
     is models/backtest.toml: large sites follow the need, since the lean years cannot fill them.
     """
     from ..analysis.backtest import replay
+    from ..core.errors import InstanceError, Problem
     from ..core.paths import bundled_instance
     from ..data.backtest import load_backtest
     from ..data.load import load_instance
     from ..reports.horizon import format_backtest
     from ..solve.options import SolveOptions
 
-    inst = load_instance(Path(instance) if instance else bundled_instance("nl-2024-horizon"))
+    inst = load_instance(instance_path(instance) if instance else bundled_instance("nl-2024-horizon"))
+    if not (Path(inst.source) / "backtest").is_dir():
+        raise InstanceError(
+            [
+                Problem(
+                    str(inst.source),
+                    "no back-test data: `allocator backtest` replays the instance's backtest/ folder (periods.csv, "
+                    "arrived.csv, forecasts.csv, history.csv) and it has none; give an instance with one, such as "
+                    "nl-2024-horizon (the default)",
+                )
+            ]
+        )
     data = load_backtest(inst)
     policy = choice.policy()
     options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed, workers=workers)

@@ -13,6 +13,7 @@ from .common import (
     deprecated,
     exit_code,
     instance_path,
+    one_snapshot,
     policy_options,
     solver_options,
 )
@@ -62,6 +63,7 @@ def check_plan_command(ctx, args, plans, choice):
     else:
         raise click.UsageError("give the plans with --plans PATH")
     inst = load_instance(instance_path(instance))
+    one_snapshot(inst, "check-plan", "checks the plans of one snapshot")
     policy = choice.policy(inst)
     verdicts = check_plan(read_plans(plans, inst), inst, policy)
     click.echo("\n\n".join(format_verdict(v) for v in verdicts))
@@ -97,6 +99,7 @@ def merge(ctx, args, plans, old_instance, choice, out):
             deprecated("--instance PATH", "the instance as the first argument")
         instance = old_instance
     inst = load_instance(instance_path(instance))
+    one_snapshot(inst, "merge", "assembles the plans of one snapshot")
     policy = choice.policy(inst)
     merged = merge_plans(plans, inst, policy)
     names = inst.provinces["name"]
@@ -139,6 +142,7 @@ def decide(ctx, args, plans, choice, options, out):
 
     instance = _one_instance(args)
     inst = load_instance(instance_path(instance))
+    one_snapshot(inst, "decide", "decides on the plans of one snapshot")
     policy = choice.policy(inst)
     outcome = run(inst, policy, read_plans(plans, inst, allow_none=True), options)
     if outcome.blocked:
@@ -186,6 +190,7 @@ def plan_command(solution, instance, provinces, out):
     from ..data.load import find_instance
     from ..data.names import resolve_province
     from ..data.plans import plan_table
+    from ..results.horizon import is_horizon_folder
     from ..results.solution import read_solution
 
     if Path(out).exists():
@@ -199,6 +204,12 @@ def plan_command(solution, instance, provinces, out):
             ]
         )
     check_file_target(out, inputs=[solution])
+    if is_horizon_folder(solution):
+        raise click.BadParameter(
+            f"{solution} is a plan over several periods and a plan table holds one snapshot's provincial plan: "
+            "give a solution folder of an instance without periods",
+            param_hint="SOLUTION",
+        )
     sol = read_solution(solution)
     inst = find_instance(sol.summary, solution, instance)
     table = plan_table(sol.placements, inst)

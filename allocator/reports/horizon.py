@@ -274,3 +274,31 @@ def format_groups(solution: HorizonSolution, scenario: str) -> str:
             cells.append(cell + (f" ({places(r['unmet'])} unmet)" if r["unmet"] > 0 else ""))
         rows.append(cells)
     return table(["Group", *periods], rows, "l" + "r" * len(periods), total=False)
+
+
+def group_periods(solution: HorizonSolution, eligible: pd.DataFrame) -> pd.DataFrame:
+    """Per demand group, scenario and period: need, placed, emergency and unmet places, and the places of the sites
+    that take the group (``eligible``: site, group, capacity, the instance's groups.eligible) open, and on standby.
+
+    A site that takes several groups counts for each, at its capacity for the group."""
+    mu = solution.municipalities
+    out = mu.groupby(["group", "scenario", "period"], sort=False)[["demand", "placed", "emergency", "unmet"]].sum()
+    out = out.rename(columns={"demand": "need"})
+    tl = solution.timeline[["site", "period", "scenario", "state"]].merge(eligible[["site", "group", "capacity"]])
+    for state, column in (("open", "open_capacity"), ("standby", "standby_capacity")):
+        held = tl[tl["state"] == state].groupby(["group", "scenario", "period"])["capacity"].sum()
+        out[column] = held.reindex(out.index, fill_value=0)
+    s = solution.summary
+    ranks = {
+        "group": {g["group"]: k for k, g in enumerate(s["groups"])},
+        "scenario": {w: k for k, w in enumerate(s["scenarios"])},
+        "period": {p["period"]: k for k, p in enumerate(s["periods"])},
+    }
+    out = out.reset_index()
+    return out.sort_values(list(ranks), key=lambda column: column.map(ranks[column.name])).reset_index(drop=True)
+
+
+def own_site_groups(eligible: pd.DataFrame, sites) -> list[str]:
+    """The groups that only some sites take (the others: every site of the instance ``sites``)."""
+    taken = eligible.groupby("group", sort=False)["site"].nunique()
+    return [g for g, n in taken.items() if n < len(sites)]

@@ -1,11 +1,12 @@
 """Matplotlib figures of a plan over several periods: the site timeline (Gantt), capacity against the
-demand band per province, and the plan against its baselines."""
+demand band per province and per demand group with sites of its own, and the plan against its baselines."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -134,6 +135,52 @@ def band_figure(solution: HorizonSolution, scenario: str) -> Figure:
         if k == 0:
             fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=4, fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def group_figure(solution: HorizonSolution, table: pd.DataFrame, groups: list[str], scenario: str) -> Figure:
+    """Per demand group in ``groups``: its need (band over the scenarios, shaded; ``scenario`` as a line) against
+    the places of the sites that take it, open (and open or on standby) under ``scenario``; ``table`` is
+    reports.horizon.group_periods."""
+    periods = _periods(solution)
+    names = {g["group"]: g["name"] for g in solution.summary["groups"]}
+    cols = min(len(groups), 3)
+    rows = math.ceil(len(groups) / cols)
+    fig = Figure(figsize=(10, 2.2 * rows + 0.4))
+    x = np.arange(len(periods) + 1)  # period k spans [k, k + 1]
+    ticks = list(range(0, len(periods), max(1, len(periods) // 5)))
+
+    def steps(values):
+        values = np.asarray(values, dtype=float)
+        return np.append(values, values[-1])
+
+    for k, g in enumerate(groups):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        part = table[table["group"] == g]
+        need = np.vstack(
+            [w.set_index("period").reindex(periods)["need"].to_numpy() for _, w in part.groupby("scenario", sort=False)]
+        )
+        ax.fill_between(x, steps(need.min(axis=0)), steps(need.max(axis=0)), step="post", color=BAND, linewidth=0)
+        own = part[part["scenario"] == scenario].set_index("period").reindex(periods)
+        ax.step(x, steps(own["need"]), where="post", color=MID, linewidth=1.2, label=f"need, {scenario}")
+        ax.step(x, steps(own["open_capacity"]), where="post", color=LARGE, linewidth=1.4, label="capacity open")
+        both = own["open_capacity"] + own["standby_capacity"]
+        ax.step(x, steps(both), where="post", color=STANDBY, linewidth=1, linestyle="--", label="open + standby")
+        ax.set_title(names.get(g, g), fontsize=8, color=TEXT)
+        ax.set_xlim(0, len(periods))
+        ax.set_xticks(ticks, [periods[j] for j in ticks], fontsize=6)
+        top = max(float(need.max()), float(both.max()), 1.0)
+        ax.set_ylim(0, top * 1.1)
+        ax.yaxis.set_major_formatter(_money_axis(top))
+        ax.tick_params(axis="y", labelsize=6)
+        for spine in ("right", "top"):
+            ax.spines[spine].set_visible(False)
+        if k == 0:
+            handles, labels = ax.get_legend_handles_labels()
+            if len(need) > 1:
+                handles, labels = [Patch(color=BAND), *handles], ["need, band", *labels]
+            fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 
 

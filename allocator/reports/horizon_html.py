@@ -1,6 +1,8 @@
 """One self-contained HTML report of a plan over several periods: status and KPIs, the site timeline
-(Gantt), capacity against the demand band per province, the plan against the myopic baseline and
-against the plan for one scenario alone. Figures are inline SVG; files are written whole or not at all."""
+(Gantt, and as a table), capacity against the demand band per province, with demand groups their need,
+placed, emergency and unmet places per period and the capacity of the sites that take them, the plan
+against the myopic baseline and against the plan for one scenario alone. Figures are inline SVG; files
+are written whole or not at all."""
 
 from __future__ import annotations
 
@@ -9,13 +11,15 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from ..core.errors import Problem, SolutionError
 from ..core.files import write_bytes
 from ..core.fmt import amount, money, percent, places, signed, status_text
 from ..data.load import find_instance
 from ..results.horizon import HorizonSolution, read_horizon_solution
-from .horizon import shown_scenario
-from .horizon_figures import band_figure, comparison_figure, gantt_figure
+from .horizon import group_periods, own_site_groups, shown_scenario
+from .horizon_figures import band_figure, comparison_figure, gantt_figure, group_figure
 from .html import CSS, PNG_DPI, _plain, _status_badge, svg_markup
 
 e = html.escape
@@ -52,6 +56,12 @@ def write_horizon_report(
         )
     scenario = shown_scenario(solution)
     figures = {"timeline": gantt_figure(solution, scenario), "band": band_figure(solution, scenario)}
+    groups = None
+    if solution.summary.get("groups") and inst.groups is not None:
+        groups = group_periods(solution, inst.groups.eligible)
+        own = own_site_groups(inst.groups.eligible, inst.sites)
+        if own:
+            figures["groups"] = group_figure(solution, groups, own, scenario)
     if solution.comparison is not None:
         figures["comparison"] = comparison_figure(solution)
     svgs, written = {}, []
@@ -64,12 +74,14 @@ def write_horizon_report(
             )
             Path(png_dir).mkdir(parents=True, exist_ok=True)
             written.append(write_bytes(Path(png_dir) / f"{name}.png", buffer.getvalue()))
-    page = render_horizon_html(solution, inst, svgs, scenario)
+    page = render_horizon_html(solution, inst, svgs, scenario, groups)
     return HorizonReportFiles(write_bytes(Path(out), page.encode("utf-8")), tuple(written))
 
 
-def render_horizon_html(solution: HorizonSolution, inst, svgs: dict[str, str], scenario: str) -> str:
-    """The whole page."""
+def render_horizon_html(
+    solution: HorizonSolution, inst, svgs: dict[str, str], scenario: str, groups: pd.DataFrame | None = None
+) -> str:
+    """The whole page; ``groups``: reports.horizon.group_periods, for a plan with demand groups."""
     s = solution.summary
     cur = s["instance"].get("currency", "EUR")
     title = f"Reception plan over {len(s['periods'])} periods: {inst.name}"
@@ -91,6 +103,7 @@ def render_horizon_html(solution: HorizonSolution, inst, svgs: dict[str, str], s
             svgs,
             f"Every site in service at some time under {scenario}, by province: open (large purple, regular blue) or on standby (amber); green ticks mark openings, red ticks closings.",
         ),
+        _site_table(solution, scenario, inst),
         "</section>",
         '<section id="band-section"><h2>Capacity against the demand band</h2>',
         _figure(
@@ -100,6 +113,12 @@ def render_horizon_html(solution: HorizonSolution, inst, svgs: dict[str, str], s
         ),
         "</section>",
     ]
+    if groups is not None:
+        parts += [
+            '<section id="groups-section"><h2>Demand groups</h2>',
+            _groups(solution, groups, svgs, scenario),
+            "</section>",
+        ]
     if "comparison" in svgs:
         parts += [
             '<section id="comparison-section"><h2>Looking ahead against the myopic baseline</h2>',
@@ -175,13 +194,90 @@ def _banners(solution: HorizonSolution) -> str:
     return "".join(out)
 
 
-def _table(header: list[str], rows: list[list[str]], numeric: set[int]) -> str:
+def _table(header: list[str], rows: list[list[str]], numeric: set[int], table_id: str | None = None) -> str:
     head = "".join(f"<th{' class=n' if k in numeric else ''}>{e(h)}</th>" for k, h in enumerate(header))
     body = "".join(
         "<tr>" + "".join(f"<td{' class=n' if k in numeric else ''}>{e(c)}</td>" for k, c in enumerate(r)) + "</tr>"
         for r in rows
     )
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    own = f' id="{e(table_id)}"' if table_id else ""
+    return f'<div class="scroll"><table{own}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _groups(solution: HorizonSolution, groups: pd.DataFrame, svgs: dict[str, str], shown: str) -> str:
+    """The figure of the groups with sites of their own, and a table per scenario: need, placed, emergency and
+    unmet places per group and period, and the places of the sites that take the group (the shown scenario's
+    table open, the others a click away)."""
+    out = []
+    if "groups" in svgs:
+        out.append(
+            _figure(
+                "groups",
+                svgs,
+                f"Per group that only some sites take: its need under {shown} (line; shaded from the lowest to the "
+                f"highest scenario) against the places of the sites that take it, open under {shown} (and open or on "
+                "standby, dashed). A site that takes several groups counts for each, at its capacity for the group.",
+            )
+        )
+    names = {
+        g["group"]: g["name"] + (" (national)" if g["target"] == "national" else "") for g in solution.summary["groups"]
+    }
+    header = ["Group", "Period", "Need", "Placed", "Emergency", "Unmet", "Capacity open", "Capacity on standby"]
+    scenarios = [shown] + [w for w in solution.summary["scenarios"] if w != shown]
+    for w in scenarios:
+        rows = [
+            [
+                names[r.group],
+                r.period,
+                places(r.need),
+                places(r.placed),
+                places(r.emergency),
+                places(r.unmet),
+                places(r.open_capacity),
+                places(r.standby_capacity),
+            ]
+            for r in groups[groups["scenario"] == w].itertuples()
+        ]
+        caption = (
+            f"Scenario {w}: per group and period, the need and the places placed at sites, in emergency "
+            "reception and unmet; the capacity of the sites that take the group, open and on standby."
+        )
+        body = f'<p class="note">{e(caption)}</p>' + _table(header, rows, set(range(2, len(header))), f"groups-{w}")
+        out.append(
+            f"<details{' open' if w == shown else ''}><summary>Scenario {e(w)}</summary>{body}</details>"
+            if len(scenarios) > 1
+            else body
+        )
+    return "".join(out)
+
+
+def _site_table(solution: HorizonSolution, scenario: str, inst) -> str:
+    """The timeline as a table: every site in service at some time under ``scenario``, its state per period
+    (open, standby or closed, with the period's event), and, with demand groups, the groups it takes."""
+    periods = [p["period"] for p in solution.summary["periods"]]
+    tl = solution.timeline[solution.timeline["scenario"] == scenario]
+    used = list(dict.fromkeys(tl.loc[tl["state"] != "closed", "site"]))
+    by_site = {s: g.set_index("period") for s, g in tl[tl["site"].isin(used)].groupby("site", sort=False)}
+    takes = {}
+    if solution.summary.get("groups") and inst.groups is not None:
+        takes = inst.groups.eligible.groupby("site", sort=False)["group"].agg(", ".join).to_dict()
+    rows = []
+    for s in used:
+        g = by_site[s]
+        first = g.iloc[0]
+        cells = [s, str(first["name"]), str(first["province"]), str(first["kind"])]
+        if takes:
+            cells.append(takes.get(s, ""))
+        for t in periods:
+            state, event = g.at[t, "state"], g.at[t, "event"]
+            cells.append(str(state) + (f", {event}" if isinstance(event, str) and event else ""))
+        rows.append(cells)
+    header = ["Site", "Name", "Province", "Kind", *(["Groups"] if takes else []), *periods]
+    return (
+        f"<details><summary>The timeline as a table ({e(scenario)}): the state of each site per period</summary>"
+        + _table(header, rows, set(), "timeline-table")
+        + "</details>"
+    )
 
 
 def _scenario_table(solution: HorizonSolution, cur: str) -> str:
