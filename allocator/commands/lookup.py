@@ -32,7 +32,7 @@ def instances_command():
         )
     headers = ["Instance", "Provinces", "Municipalities", "Sites", *DEMAND_HEADERS, "Description"]
     click.echo(table(headers, rows, "lrrrrrrl", total=False))
-    click.echo(f"\n{DEMAND_NOTE}")
+    click.echo(f"\n{DEMAND_NOTE} (with periods: in the period and scenario of the largest demand)")
     click.echo(f"\nBundled in {instances_dir()}")
 
 
@@ -167,10 +167,7 @@ def _groups(inst, province: str | None) -> tuple[str, list]:
 
 DEMAND_COLUMNS = ("task", "national", "demand")
 DEMAND_HEADERS = ["Task", "National", "Demand"]
-DEMAND_NOTE = (
-    "Task: the provinces' own groups; National: groups with a national target; Demand = Task + National"
-    " (with periods: in the period and scenario of the largest demand)"
-)
+DEMAND_NOTE = "Task: the provinces' own groups; National: groups with a national target; Demand = Task + National"
 
 
 def _demand_split(inst) -> dict[str, int]:
