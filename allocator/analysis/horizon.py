@@ -194,7 +194,7 @@ def myopic_states(
     result = None
     for t in h.period_ids:
         model = build_horizon_model(instance, policy, (scenario,), (t,), history)
-        result = SolveSession(model, options if share is None else share.take(1.0)).solve()
+        result = SolveSession(model, options if share is None else share.take(1.0)).solve(start=horizon_start(model))
         if not result.has_plan:
             return None, result
         events = {s: site_events(model, s).get(t) for s in model.SITES}

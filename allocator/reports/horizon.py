@@ -53,6 +53,14 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
             f"Groups ({shown}): placed of the need per period, with the places unmet",
             format_groups(solution, shown),
         ]
+    if s.get("baseline"):
+        baseline = s["baseline"]
+        lines += [
+            "",
+            f"Baseline   not compared: {baseline.get('status', '').replace('_', ' ')}"
+            + (f" ({baseline['message']})" if baseline.get("message") else "")
+            + "; a longer --time-limit gives the baselines their share",
+        ]
     if solution.comparison is not None:
         lines += [
             "",
