@@ -124,6 +124,7 @@ HORIZON_CASES = {
     ),
     "horizon_band_worst": ("tiny-horizon-band", {"risk": "worst"}),
     "horizon_groups": ("tiny-horizon-groups", {"large_site_rule": "exactly"}),
+    "horizon_moves": ("tiny-horizon-moves", {"move_cost": 3, "max_moves_per_period": 40}),
 }
 
 

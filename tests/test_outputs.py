@@ -24,6 +24,7 @@ CASES = {
     "tiny-horizon-lifecycle": [],
     "tiny-horizon-band": [],
     "tiny-horizon-groups": [],
+    "tiny-horizon-moves": ["--set", "move_cost=3"],
 }
 
 

@@ -23,7 +23,7 @@ from ..data.instance import Instance
 from ..data.policy import Policy
 from ..model.horizon import History, build_horizon_model
 from ..model.horizon_heuristic import horizon_start
-from ..results.horizon_extract import site_events, state_of
+from ..results.horizon_extract import period_load, site_events, state_of
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions
 
@@ -144,7 +144,9 @@ def replay(
             rows.append(
                 {"period": made, "plan": plan, "arrived": data.arrived[made], **first_period(model, made, scenarios[0])}
             )
-            history[plan] = next_history(model, made, history[plan], float(data.periods.at[made, "offset"]))
+            history[plan] = next_history(
+                model, made, scenarios[0], history[plan], float(data.periods.at[made, "offset"])
+            )
         if progress:
             done = [r for r in rows if r["period"] == made]
             progress(
@@ -178,37 +180,55 @@ def first_period(model, t: str, w: str) -> dict:
     fixed = span * sum(d.fixed_cost[s] for s, state in states.items() if state == "open")
     standby = span * sum(d.standby_cost[s] for s, state in states.items() if state == "standby")
     emergency_cost = span * sum(v * d.emergency_cost[(d.province_of[u[0]], t)] for u, v in emergency.items())
+    load = period_load(model, t, w)
+    moves = sum(max(before - load.get(s, 0.0), 0.0) for s, before in d.previous_load.items())
+    move_cost = d.move_cost * moves
     return {
         "open_sites": sum(state == "open" for state in states.values()),
         "standby_sites": sum(state == "standby" for state in states.values()),
         "open_capacity": sum(d.capacity[s] for s, state in states.items() if state == "open"),
         "openings": sum(e == "opening" for e in events.values()),
         "closings": sum(e == "closing" for e in events.values()),
+        "moves": moves,
         "placed": float(placed),
         "emergency": round(sum(emergency.values()), 6),
         "unmet": round(unmet, 6),
         "site_cost": fixed + standby + event_cost,
         "place_cost": place_cost,
         "emergency_cost": emergency_cost,
-        "total_cost": fixed + standby + event_cost + place_cost + emergency_cost,
+        "move_cost": move_cost,
+        "total_cost": fixed + standby + event_cost + place_cost + emergency_cost + move_cost,
     }
 
 
-def next_history(model, t: str, before: History, offset: float) -> History:
-    """The state a plan leaves after implementing period ``t``: in service, last openings, extensions made."""
+def next_history(model, t: str, w: str, before: History, offset: float) -> History:
+    """The state a plan leaves after implementing period ``t`` (under ``w``): in service, last openings, extensions
+    made, people placed per site."""
     events = {s: site_events(model, s).get(t) for s in model.SITES}
     return History(
         in_service={s: int(state_of(model, s, t) != "closed") for s in model.SITES},
         last_opening={**before.last_opening, **{s: offset for s, e in events.items() if e == "opening"}},
         extended=before.extended | {s for s, e in events.items() if e == "extension"},
+        load=period_load(model, t, w),
     )
 
 
 def totals(table: pd.DataFrame) -> pd.DataFrame:
-    """Per plan: money, openings, closings, emergency and unmet place-periods, fewest and most sites open."""
+    """Per plan: money, openings, closings, person-moves, emergency and unmet place-periods, fewest and most sites open."""
     grouped = table.groupby("plan", sort=False)
     out = grouped[
-        ["total_cost", "site_cost", "place_cost", "emergency_cost", "openings", "closings", "emergency", "unmet"]
+        [
+            "total_cost",
+            "site_cost",
+            "place_cost",
+            "emergency_cost",
+            "move_cost",
+            "openings",
+            "closings",
+            "moves",
+            "emergency",
+            "unmet",
+        ]
     ].sum()
     out["fewest_sites"] = grouped["open_sites"].min()
     out["most_sites"] = grouped["open_sites"].max()

@@ -22,7 +22,7 @@ from ..data.policy import Policy, Risk
 from ..model.horizon import History, build_horizon_model, fix_states
 from ..model.horizon_heuristic import horizon_start
 from ..results.horizon import HorizonSolution
-from ..results.horizon_extract import extract_horizon, site_events, state_of
+from ..results.horizon_extract import extract_horizon, period_load, site_events, state_of
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions, SolveResult, Status
 from .pipeline import verify
@@ -125,6 +125,7 @@ def _better_start(instance, policy, model, greedy: dict, states: dict, options: 
         "placed",
         "emergency",
         "unmet",
+        "moved",
     ):
         source = getattr(evaluation, name)
         given.update({id(var): source[key].value or 0.0 for key, var in getattr(model, name).items()})
@@ -154,7 +155,7 @@ def _settle_worst(instance, policy, model, result: SolveResult, options) -> Solv
     settled = SolveSession(evaluation, options).solve()
     if not settled.has_plan:
         return result
-    for name in ("placed", "emergency", "unmet"):
+    for name in ("placed", "emergency", "unmet", "moved"):
         source = getattr(evaluation, name)
         for key, var in getattr(model, name).items():
             var.set_value(source[key].value, skip_validation=True)
@@ -184,7 +185,8 @@ def myopic_states(
     instance: Instance, policy: Policy, scenario: str, options: SolveOptions, share: TimeShare | None = None
 ) -> tuple[dict | None, SolveResult]:
     """The myopic plan for one scenario: period by period, each seeing its own demand and inheriting the state before
-    (each period with its share of ``share``'s time, when given).
+    and the people placed before (so that it pays the moves it causes; each period with its share of ``share``'s
+    time, when given).
 
     Returns the states ((site, period) -> state) and the last solve's result (no states if a period has no plan).
     """
@@ -204,6 +206,7 @@ def myopic_states(
             in_service={s: int(states[(s, t)] != "closed") for s in model.SITES},
             last_opening={**history.last_opening, **{s: offset for s, e in events.items() if e == "opening"}},
             extended=history.extended | {s for s, e in events.items() if e == "extension"},
+            load=period_load(model, t, scenario),
         )
     return states, result
 
@@ -271,7 +274,7 @@ def comparison_table(
 ) -> pd.DataFrame:
     """Per scenario: the plan made for it alone (looking ahead), the myopic plan reacting to it, and the band plan.
 
-    Money spent (without the travel value), openings, closings, emergency and unmet place-periods.
+    Money spent (without the travel value), openings, closings, person-moves, emergency and unmet place-periods.
     The first two know the same about the scenario; they differ only in looking ahead.
     """
     tables = {"integrated": {w: s.scenarios.set_index("scenario") for w, s in alone.items()}}
@@ -291,6 +294,7 @@ def comparison_table(
                     "openings": int(r["openings"]),
                     "closings": int(r["closings"]),
                     "extensions": int(r["extensions"]),
+                    "moves": r["moves"],
                     "emergency_place_periods": r["emergency"],
                     "unmet_place_periods": r["unmet"],
                     "nights_above_limit": int(r["nights_above_limit"]),

@@ -43,6 +43,7 @@ class HorizonContext:
     placed: dict[tuple, float] = field(default_factory=dict)  # (u, s, t, ω); u: i, or (i, g) with demand groups
     emergency: dict[tuple, float] = field(default_factory=dict)  # (u, t, ω)
     minutes: dict[tuple[str, str], float] = field(default_factory=dict)  # recomputed travel time per arc used
+    moves: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (scenario, site, period): recomputed
 
     def life(self, s: str, column: str):
         value = self.instance.horizon.lifecycle.at[s, column]
@@ -118,7 +119,21 @@ def _context(solution, instance, policy, report) -> HorizonContext | None:
     ctx.events = {
         (w, s, t): e for w in scenarios for s in instance.sites.index for t, e in _derived_events(ctx, w, s).items()
     }
+    ctx.moves = _moves(ctx)
     return ctx
+
+
+def _moves(ctx) -> dict[tuple[str, str, str], float]:
+    """Person-moves out of each site at the start of each period from the second on: max(0, the fall of its load)."""
+    load = defaultdict(float)
+    for (_u, s, t, w), q in ctx.placed.items():
+        load[(w, s, t)] += q
+    return {
+        (w, s, t): (max(load[(w, s, ctx.periods[k - 1])] - load[(w, s, t)], 0.0) if k else 0.0)
+        for w in ctx.scenarios
+        for s in ctx.instance.sites.index
+        for k, t in enumerate(ctx.periods)
+    }
 
 
 def _weights(policy, scenarios: list[str]) -> dict[str, float]:
@@ -491,12 +506,18 @@ def check_mean_travel_limit(ctx, report) -> None:
             report.add(f"mean_travel_limit[{t},{w}]", f"mean travel {pm / placed[(t, w)]:.2f} min exceeds {limit:g}")
 
 
+SPENT = ("fixed", "standby", "event", "place", "emergency", "move")  # money spent; the objective adds travel and unmet
+
+
 def period_money(ctx, w: str) -> dict[str, dict[str, float]]:
-    """Per period under ω, from the instance's prices: fixed, standby, event, place, emergency, travel and unmet money (undiscounted)."""
+    """Per period under ω, from the instance's prices: fixed, standby, event, place, emergency, move, travel and unmet money (undiscounted)."""
     out = {t: defaultdict(float) for t in ctx.periods}
     for s in ctx.instance.sites.index:
         for t in ctx.periods:
             _site_money(ctx, w, s, t, out[t])
+            out[t]["moves"] += ctx.moves[(w, s, t)]
+    for t in ctx.periods:
+        out[t]["move"] = ctx.policy.move_cost * out[t]["moves"]
     _place_money(ctx, w, out)
     return out
 
@@ -552,13 +573,14 @@ def check_budget_limit(ctx, report) -> None:
         for t in ctx.periods:
             given = h.periods.at[t, "budget"]
             budget = float(given) if not math.isnan(given) else (None if yearly is None else yearly * ctx.span[t])
-            spend = sum(money[t][k] for k in ("fixed", "standby", "event", "place", "emergency"))
+            spend = sum(money[t][k] for k in SPENT)
             if budget is not None and spend > budget + REL_TOL * max(1.0, budget):
                 report.add(f"budget_limit[{t},{w}]", f"money spent {spend:,.0f} exceeds the budget {budget:,.0f}")
 
 
 def check_objective(ctx, report) -> None:
-    """total_cost: the claimed objective equals the one recomputed (discounted, weighted or worst over the scenarios); the bound is not above it; the per-period and per-scenario KPIs are true."""
+    """total_cost: the claimed objective equals the one recomputed (discounted, weighted or worst over the scenarios;
+    move_cost[ω]: κ per person-move, discounted as an event); the bound is not above it; the per-period KPIs are true."""
     rate = ctx.policy.discount_rate
     by_scenario = {}
     periods = ctx.solution.periods.set_index(["period", "scenario"])
@@ -567,9 +589,7 @@ def check_objective(ctx, report) -> None:
         total = 0.0
         for t in ctx.periods:
             m = money[t]
-            parts = (
-                m["fixed"] + m["standby"] + m["event"] + m["place"] + m["emergency"] + m["travel"] + m["unmet_penalty"]
-            )
+            parts = sum(m[k] for k in SPENT) + m["travel"] + m["unmet_penalty"]
             total += (1 + rate) ** (-ctx.offset[t]) * parts
             _check_period_kpis(ctx, report, periods, t, w, m)
         by_scenario[w] = total
@@ -593,8 +613,13 @@ def _check_period_kpis(ctx, report, periods: pd.DataFrame, t: str, w: str, money
     if row is None:
         report.add(f"periods.csv[{t},{w}]", "row missing")
         return
-    spend = sum(money[k] for k in ("fixed", "standby", "event", "place", "emergency"))
-    for column, value in (("total_cost", spend), ("unmet", money["unmet"])):
+    spend = sum(money[k] for k in SPENT)
+    for column, value in (
+        ("total_cost", spend),
+        ("unmet", money["unmet"]),
+        ("moves", money["moves"]),
+        ("move_cost", money["move"]),
+    ):
         if abs(float(row[column]) - value) > REL_TOL * max(1.0, abs(value)) + 1e-6:
             report.add(f"periods.csv[{t},{w}]", f"{column} says {row[column]}, recomputed {value}")
     reg = ctx.instance.horizon.registration
@@ -607,6 +632,48 @@ def _check_period_kpis(ctx, report, periods: pd.DataFrame, t: str, w: str, money
                 f"periods.csv[{t},{w}]",
                 f"person_nights_above_limit says {row['person_nights_above_limit']}, recomputed {above * nights}",
             )
+
+
+def check_move_count(ctx, report) -> None:
+    """move_count[s,t,ω]: the person-moves of timeline.csv, periods.csv, provinces.csv and scenarios.csv are those the
+    placements give, max(0, places at s in t−1 − places at s in t), from the second period on."""
+    sol = ctx.solution
+    tl = sol.timeline
+    for w, s, t, got in zip(tl["scenario"], tl["site"], tl["period"], tl["moves"]):
+        want = ctx.moves[(w, s, t)]
+        if abs(float(got) - want) > ABS_TOL:
+            report.add(f"move_count[{s},{t},{w}]", f"timeline.csv says {got:g} moves, the placements give {want:g}")
+    sites = ctx.instance.sites
+    by_province, by_scenario = defaultdict(float), defaultdict(float)
+    for (w, s, t), q in ctx.moves.items():
+        by_province[(sites.at[s, "province"], t, w)] += q
+        by_scenario[w] += q
+    for r in sol.provinces.itertuples():
+        want = by_province[(r.province, r.period, r.scenario)]
+        if abs(float(r.moves) - want) > ABS_TOL:
+            report.add(
+                f"provinces.csv[{r.province},{r.period},{r.scenario}]",
+                f"moves says {r.moves:g}, the placements give {want:g}",
+            )
+    for r in sol.scenarios.itertuples():
+        if r.scenario in by_scenario and abs(float(r.moves) - by_scenario[r.scenario]) > ABS_TOL:
+            report.add(
+                f"scenarios.csv[{r.scenario}]",
+                f"moves says {r.moves:g}, the placements give {by_scenario[r.scenario]:g}",
+            )
+
+
+def check_move_limit(ctx, report) -> None:
+    """move_limit[t,ω]: at most max_moves_per_period person-moves in every period and scenario."""
+    limit = ctx.policy.max_moves_per_period
+    if limit is None:
+        return
+    total = defaultdict(float)
+    for (w, _s, t), q in ctx.moves.items():
+        total[(t, w)] += q
+    for (t, w), q in total.items():
+        if q > limit + ABS_TOL:
+            report.add(f"move_limit[{t},{w}]", f"{q:g} person-moves, at most {limit} allowed")
 
 
 CHECKS = (
@@ -622,6 +689,8 @@ CHECKS = (
     check_emergency_capacity,
     check_horizon_arcs,
     check_mean_travel_limit,
+    check_move_count,
+    check_move_limit,
     check_budget_limit,
     check_objective,
 )

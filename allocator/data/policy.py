@@ -85,6 +85,8 @@ class Policy:
     risk: Risk = Risk.EXPECTED
     scenario_weights: tuple[tuple[str, float], ...] = field(default_factory=tuple)  # empty: equal weights
     discount_rate: float = 0.0
+    move_cost: float = 0.0  # per person-move out of a site whose load falls (0: moves are only counted)
+    max_moves_per_period: int | None = None  # person-moves per period and scenario; None: no limit
     # The keys the preset file and the overrides set (not a policy key): a key that does not apply to an
     # instance is refused only when it was set.
     keys_set: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
@@ -147,8 +149,9 @@ OPTIONAL_NUMBER = {
     "mean_travel_limit_minutes",
     "budget",
     "nearest_regular_sites",
+    "max_moves_per_period",
 }
-NUMBER = {"unmet_penalty", "travel_value", "demand_scale", "discount_rate"}
+NUMBER = {"unmet_penalty", "travel_value", "demand_scale", "discount_rate", "move_cost"}
 BOOLEAN = {"allow_cross_province", "keep_existing_open", "whole_places"}
 SITE_LISTS = {"force_sites", "forbid_sites"}
 TEXT = {"name", "description"}
@@ -285,11 +288,13 @@ UPPER = {
     "max_travel_minutes_regular": 1e4,
     "mean_travel_limit_minutes": 1e4,
     "nearest_regular_sites": 1e6,
+    "move_cost": 1e9,  # per person-move
+    "max_moves_per_period": 1e9,
 }
 
 
 def _bounded_number(key: str, number: float):
-    if key in ("demand_scale", "unmet_penalty", "travel_value") and number < 0:
+    if key in ("demand_scale", "unmet_penalty", "travel_value", "move_cost") and number < 0:
         raise ValueError("must be >= 0")
     if key in UPPER and number > UPPER[key]:
         raise ValueError(f"must be <= {UPPER[key]:g}")
@@ -300,6 +305,10 @@ def _bounded_number(key: str, number: float):
     if key == "nearest_regular_sites":
         if number < 1 or number != int(number):
             raise ValueError('must be a whole number >= 1 (or "none")')
+        return int(number)
+    if key == "max_moves_per_period":
+        if number != int(number):
+            raise ValueError('must be a whole number >= 0 (or "none")')
         return int(number)
     return number
 
@@ -408,7 +417,7 @@ def _has_periods(instance) -> bool:
 # Keys that bear on some instances only: (whether the instance has what the key is about, why it does not apply).
 APPLIES = {
     key: (_has_periods, "it applies to plans over several periods only, and the instance has no periods (periods.csv)")
-    for key in ("risk", "scenario_weights", "discount_rate")
+    for key in ("risk", "scenario_weights", "discount_rate", "move_cost", "max_moves_per_period")
 }
 
 

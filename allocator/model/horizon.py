@@ -36,6 +36,7 @@ class History:
         default_factory=dict
     )  # site -> offset (years) of its last opening before the window
     extended: frozenset = frozenset()  # existing sites whose contract was already extended
+    load: dict[str, float] = field(default_factory=dict)  # site -> people placed there in the period before
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ class HorizonData:
     groups: tuple[str, ...] = ()  # GROUPS; empty without demand groups
     group_capacity: dict[tuple[str, str], int] = field(default_factory=dict)  # C_sg where below C_s
     group_cost: dict[tuple[str, str], float] = field(default_factory=dict)  # c_sg
+    previous_load: dict[str, float] = field(default_factory=dict)  # ℓ⁰_s: people at s before the window (History)
+    move_cost: float = 0.0  # κ, per person-move
+    max_moves: int | None = None  # V, person-moves per period and scenario
+    moves_modelled: bool = False  # κ > 0 or V set: the family moved / move_count is built
 
     def unit(self, arc: tuple) -> Unit:
         """The demand unit an arc serves: its municipality, or (municipality, group)."""
@@ -210,6 +215,10 @@ def horizon_data(
         groups=static.groups,
         group_capacity=static.group_capacity or {},
         group_cost=static.group_cost or {},
+        previous_load={s: float(v) for s, v in history.load.items() if v > 0},
+        move_cost=policy.move_cost,
+        max_moves=policy.max_moves_per_period,
+        moves_modelled=policy.move_cost > 0 or policy.max_moves_per_period is not None,
     )
 
 
@@ -252,6 +261,8 @@ def build_horizon_model(
     add_closing_link(m)
     add_min_open_duration(m)
     add_contract_extension(m)
+    add_move_count(m)
+    add_move_limit(m)
     add_worst_case(m)
     add_objective(m)
     build.apply_fixings(m, instance, policy)
@@ -260,7 +271,8 @@ def build_horizon_model(
 
 
 def add_sets(m, instance: Instance) -> None:
-    """PERIODS, SCENARIOS, CASES = PERIODS x SCENARIOS, the static sets, ARC_CASES, STANDBY_SITES, EXTENDABLE_SITES."""
+    """PERIODS, SCENARIOS, CASES = PERIODS x SCENARIOS, the static sets, ARC_CASES, STANDBY_SITES, EXTENDABLE_SITES,
+    MOVE_CASES."""
     d = m.data
     m.PERIODS = pyo.Set(initialize=list(d.periods), ordered=True)
     m.SCENARIOS = pyo.Set(initialize=list(d.scenarios), ordered=True)
@@ -303,6 +315,22 @@ def add_sets(m, instance: Instance) -> None:
         emergency_by_case[c[-2:]].append(c)
     m.emergency_by_case = emergency_by_case
     m.previous = {t: (d.periods[k - 1] if k else None) for k, t in enumerate(d.periods)}
+    m.MOVE_CASES = pyo.Set(initialize=move_cases(m), dimen=3, ordered=True)
+
+
+def move_cases(m) -> list[tuple[str, str, str]]:
+    """(s, t, ω) where people may have to move out of s at the start of t: s holds places in t−1 (or, in the first
+    period of a window, held some before it: ℓ⁰_s > 0). Empty unless moves are priced or limited."""
+    d = m.data
+    if not d.moves_modelled:
+        return []
+    first = d.periods[0]
+    return [
+        (s, t, w)
+        for (t, w) in m.CASES
+        for s in m.SITES
+        if (t == first and d.previous_load.get(s, 0) > 0) or (t != first and (s, m.previous[t], w) in m.arcs_by_site)
+    ]
 
 
 class HorizonRows:
@@ -402,7 +430,7 @@ class HorizonRows:
 
 def add_variables(m, policy: Policy) -> None:
     """open_site[s,t], standby_site[s,t] in {0,1}; site_opening, site_closing, site_extension in [0,1];
-    placed[i,s,t,ω] whole places (real with whole_places = false); emergency, unmet >= 0; worst_cost."""
+    placed[i,s,t,ω] whole places (real with whole_places = false); emergency, unmet, moved >= 0; worst_cost."""
     d = m.data
     m.open_site = pyo.Var(m.SITES, m.PERIODS, domain=pyo.Binary)
     m.standby_site = pyo.Var(m.STANDBY_SITES, m.PERIODS, domain=pyo.Binary)
@@ -417,6 +445,7 @@ def add_variables(m, policy: Policy) -> None:
     m.unmet = pyo.Var(
         m.DEMAND_CASES, domain=pyo.NonNegativeReals, bounds={c: (0, case_demand(d, c)) for c in m.DEMAND_CASES}
     )
+    m.moved = pyo.Var(m.MOVE_CASES, domain=pyo.NonNegativeReals)
     if d.risk == Risk.WORST:
         m.worst_cost = pyo.Var(domain=pyo.Reals)
 
@@ -455,6 +484,7 @@ def add_cost_expressions(m, policy: Policy) -> None:
     emergency_cost[ω]    = sum_t f_t sum_i e_p(i)t emergency[i,t,ω]
     travel_value[ω]      = sum_t f_t sum_(i,s) w t_is placed[i,s,t,ω]
     unmet_penalty[ω]     = sum_t f_t M sum_i unmet[i,t,ω]
+    move_cost[ω]         = sum_t δ_t κ sum_s moved[s,t,ω]                    (an empty sum unless moves are modelled)
     """
     d = m.data
     w_travel, penalty = policy.travel_value, policy.unmet_penalty
@@ -515,8 +545,15 @@ def add_cost_expressions(m, policy: Policy) -> None:
         m.SCENARIOS,
         rule=lambda m, w: over_cases(w, lambda t, w: ((f[t] * penalty, unmet[c]) for c in cases_of_unmet[(t, w)])),
     )
+    moves_of: dict[str, list] = {w: [] for w in m.SCENARIOS}
+    for s, t, w in m.MOVE_CASES:
+        moves_of[w].append((disc[t] * d.move_cost, m.moved[s, t, w]))
+    m.move_cost = pyo.Expression(m.SCENARIOS, rule=lambda m, w: linear([c for c in moves_of[w] if c[0]]))
     m.scenario_cost = pyo.Expression(
-        m.SCENARIOS, rule=lambda m, w: m.place_cost[w] + m.emergency_cost[w] + m.travel_value[w] + m.unmet_penalty[w]
+        m.SCENARIOS,
+        rule=lambda m, w: (
+            m.place_cost[w] + m.emergency_cost[w] + m.travel_value[w] + m.unmet_penalty[w] + m.move_cost[w]
+        ),
     )
 
 
@@ -551,6 +588,8 @@ def period_money(m, t: str, w: str) -> list:
     terms += [(d.extension[s][1], m.site_extension[s]) for s in m.EXTENDABLE_SITES if d.extension[s][0] == t]
     terms += [(share * d.place_cost(a[:-2]), m.placed[a]) for a in m.arcs_by_case[(t, w)]]
     terms += [(share * d.emergency_cost[(d.province_of[c[0]], t)], m.emergency[c]) for c in m.emergency_by_case[(t, w)]]
+    if d.move_cost:
+        terms += [(d.move_cost, m.moved[s, t, w]) for s in m.SITES if (s, t, w) in m.MOVE_CASES]
     return terms
 
 
@@ -642,6 +681,40 @@ def add_contract_extension(m) -> None:
         return (None, linear(now + [(-1, m.site_opening[s, t]), (-1, m.site_extension[s])]), 0)
 
     m.contract_extension = pyo.Constraint(m.EXTENDABLE_SITES, rule=rule)
+
+
+def add_move_count(m) -> None:
+    """move_count[s,t,ω]:  moved[s,t,ω] >= sum_i placed[i,s,t-1,ω] - sum_i placed[i,s,t,ω]   for (s,t,ω) in MOVE_CASES
+
+    (all groups together; in the first period of a window the load before it, ℓ⁰_s, stands for t-1). With a move
+    cost the solve sets moved[s,t,ω] = max(0, the fall of the load at s).
+    """
+    if not len(m.MOVE_CASES):
+        return
+    first = m.data.periods[0]
+
+    def rule(m, s, t, w):
+        now = [(1, m.placed[a]) for a in m.arcs_by_site.get((s, t, w), [])]
+        if t == first:
+            before, load = [], m.data.previous_load[s]
+        else:
+            before, load = [(-1, m.placed[a]) for a in m.arcs_by_site[(s, m.previous[t], w)]], 0.0
+        return (load, linear([(1, m.moved[s, t, w]), *now, *before]), None)
+
+    m.move_count = pyo.Constraint(m.MOVE_CASES, rule=rule)
+
+
+def add_move_limit(m) -> None:
+    """move_limit[t,ω]:  sum_s moved[s,t,ω] <= V   (policy max_moves_per_period) for (t, ω) with MOVE_CASES."""
+    limit = m.data.max_moves
+    if limit is None or not len(m.MOVE_CASES):
+        return
+    by_case: dict[tuple, list] = {}
+    for s, t, w in m.MOVE_CASES:
+        by_case.setdefault((t, w), []).append((1, m.moved[s, t, w]))
+    m.move_limit = pyo.Constraint(
+        [c for c in m.CASES if c in by_case], rule=lambda m, t, w: (None, linear(by_case[(t, w)]), limit)
+    )
 
 
 def add_worst_case(m) -> None:

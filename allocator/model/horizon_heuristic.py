@@ -6,9 +6,10 @@ that reaches the most demand where the rule asks for one and none is open yet, t
 sites that place the most unplaced demand per unit of fixed cost. In each period and scenario the
 open sites first take their minimum size, then everything they can along the cheapest arcs; the
 rest goes to emergency capacity and the rest is unmet. A site that cannot reach its minimum size
-in some scenario stands by in that period (or, if it cannot, is left as it is). HiGHS ignores a
-start that is not feasible, so nothing depends on the greedy being good, only the time to a
-first plan; tests check that the start is feasible on the bundled instances.
+in some scenario stands by in that period (or, if it cannot, is left as it is). People move out of
+a site whose load falls (moved). HiGHS ignores a start that is not feasible (one above a move
+limit, say), so nothing depends on the greedy being good, only the time to a first plan; tests
+check that the start is feasible on the bundled instances.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def horizon_start(model) -> dict[int, float]:
     for (s, t), var in model.standby_site.items():
         values[id(var)] = float(s in standby[t])
     _events(model, in_service, values)
+    _moves(model, values)
     if d.risk == Risk.WORST:
         values[id(model.worst_cost)] = max(_scenario_cost(model, values, w) for w in d.scenarios)
     return values
@@ -194,6 +196,18 @@ def _events(model, in_service: dict[str, set[str]], values: dict) -> None:
             values[id(model.site_extension[s])] = float(
                 s in in_service[t] and values[id(model.site_opening[s, t])] == 0
             )
+
+
+def _moves(model, values: dict) -> None:
+    """moved[s,t,ω] = max(0, the fall of the load at s from t−1 (or the load before the window) to t)."""
+    d = model.data
+    load = defaultdict(float)
+    for a, var in model.placed.items():
+        load[(a[1], *a[-2:])] += values.get(id(var), 0.0)
+    first = d.periods[0]
+    for (s, t, w), var in model.moved.items():
+        before = d.previous_load.get(s, 0.0) if t == first else load[(s, model.previous[t], w)]
+        values[id(var)] = max(0.0, before - load[(s, t, w)])
 
 
 def _scenario_cost(model, values: dict, w: str) -> float:

@@ -92,6 +92,7 @@ def _scenario_lines(solution: HorizonSolution, cur: str) -> list[str]:
                 money(r.emergency_cost, "").strip(),
                 str(r.openings),
                 str(r.closings),
+                places(r.moves),
                 str(r.extensions),
                 places(r.emergency),
                 places(r.unmet),
@@ -106,12 +107,13 @@ def _scenario_lines(solution: HorizonSolution, cur: str) -> list[str]:
         "emergency",
         "Openings",
         "Closings",
+        "Moves",
         "Extensions",
         "Emergency place-periods",
         "Unmet place-periods",
         "Nights > limit",
     ]
-    return ["", table(header, rows, "lrrrrrrrrrr", total=False)]
+    return ["", table(header, rows, "l" + "r" * (len(header) - 1), total=False)]
 
 
 def format_timeline(solution: HorizonSolution, scenario: str) -> str:
@@ -152,6 +154,7 @@ def format_comparison(comparison: pd.DataFrame, cur: str) -> str:
             signed(b["total_cost"] - a["total_cost"]),
             f"{int(a['openings'])} / {int(b['openings'])}",
             f"{int(a['closings'])} / {int(b['closings'])}",
+            f"{places(a['moves'])} / {places(b['moves'])}",
             f"{places(a['emergency_place_periods'])} / {places(b['emergency_place_periods'])}",
             f"{places(a['unmet_place_periods'])} / {places(b['unmet_place_periods'])}",
         ]
@@ -165,12 +168,14 @@ def format_comparison(comparison: pd.DataFrame, cur: str) -> str:
         "Myopic - integrated",
         "Openings",
         "Closings",
+        "Moves",
         "Emergency place-periods",
         "Unmet place-periods",
     ] + ([f"Band plan {cur}"] if band else [])
     note = (
         "(integrated: the plan made for the scenario over the whole horizon; myopic: each period planned for itself as the"
-        " scenario unfolds; pairs are integrated / myopic; money spent, without the travel value"
+        " scenario unfolds; pairs are integrated / myopic; money spent, without the travel value; moves: people who"
+        " leave a site whose load falls"
         + ("; band plan: the one plan for every scenario, in that scenario)" if band else ")")
     )
     return table(header, rows, "l" + "r" * (len(header) - 1), total=False) + "\n" + note
@@ -223,6 +228,7 @@ def format_backtest(replay, cur: str = "EUR") -> str:
             row += [
                 str(int(r["open_sites"])) + (f" s{int(r['standby_sites'])}" if r["standby_sites"] else ""),
                 f"+{int(r['openings'])} -{int(r['closings'])}",
+                places(r["moves"]),
                 places(r["emergency"]),
                 places(r["unmet"]),
                 money(r["total_cost"], "").strip(),
@@ -234,11 +240,13 @@ def format_backtest(replay, cur: str = "EUR") -> str:
         "COA locations",
         "Rolling sites",
         "events",
+        "moves",
         "emergency",
         "unmet",
         f"cost {cur}",
         "Myopic sites",
         "events",
+        "moves",
         "emergency",
         "unmet",
         f"cost {cur}",
@@ -249,13 +257,16 @@ def format_backtest(replay, cur: str = "EUR") -> str:
         " forecast known at each date and implements the first; the myopic plan sees each half-year alone.",
         "Both see the need that arrives in the half-year they implement. COA locations: as observed (history.csv), where a figure exists.",
         "",
-        table(header, rows, "lrr" + "r" * 10, total=False),
+        table(header, rows, "l" + "r" * (len(header) - 1), total=False),
         "",
     ]
     for r in replay.totals.itertuples():
         lines.append(
             f"{r.plan.capitalize():8} cost {money(r.total_cost, cur)} (sites {money(r.site_cost, cur)}, places {money(r.place_cost, cur)},"
-            f" emergency {money(r.emergency_cost, cur)}); {int(r.openings)} openings, {int(r.closings)} closings;"
+            f" emergency {money(r.emergency_cost, cur)}"
+            + (f", moves {money(r.move_cost, cur)}" if r.move_cost else "")
+            + f"); {int(r.openings)} openings, {int(r.closings)} closings,"
+            f" {places(r.moves)} moves;"
             f" {places(r.emergency)} emergency and {places(r.unmet)} unmet place-periods; {int(r.fewest_sites)}-{int(r.most_sites)} sites open"
         )
     for plan, statuses in replay.statuses.items():

@@ -2,7 +2,7 @@
 
 One row per site, period and scenario in the timeline: the integrated plan has the same states in
 every scenario (one site plan for the band), the myopic baseline of a band has one plan per
-scenario. Like results.solution, this module knows the folder's format only, so the independent
+scenario. ``moves`` counts person-moves out of a site: the fall of its load from the period before. Like results.solution, this module knows the folder's format only, so the independent
 checker reads folders through it. The folder is written whole or not at all.
 """
 
@@ -34,6 +34,7 @@ COLUMNS = {
         "state",
         "event",
         "placed",
+        "moves",
         "capacity",
     ],
     "events": ["scenario", "period", "site", "name", "province", "kind", "event", "cost"],
@@ -62,11 +63,13 @@ COLUMNS = {
         "openings",
         "closings",
         "extensions",
+        "moves",
         "fixed_cost",
         "standby_cost",
         "event_cost",
         "place_cost",
         "emergency_cost",
+        "move_cost",
         "total_cost",
         "travel_value",
         "unmet_penalty",
@@ -84,9 +87,11 @@ COLUMNS = {
         "openings",
         "closings",
         "extensions",
+        "moves",
         "site_cost",
         "place_cost",
         "emergency_cost",
+        "move_cost",
         "total_cost",
         "travel_value",
         "unmet_penalty",
@@ -106,6 +111,7 @@ COLUMNS = {
         "open_sites",
         "open_capacity",
         "standby_capacity",
+        "moves",
     ],
 }
 TEXT_COLUMNS = (

@@ -106,6 +106,15 @@ def _amount(m, value: float | None) -> float:
     return float(round(value)) if m.policy.whole_places else round(float(value), 9)
 
 
+def period_load(m, t: str, w: str) -> dict[str, float]:
+    """People placed per site in period ``t`` under ``w`` in a solved model (sites holding nobody left out)."""
+    load: dict[str, float] = defaultdict(float)
+    for a, var in m.placed.items():
+        if a[-2:] == (t, w):
+            load[a[1]] += _amount(m, var.value)
+    return {s: q for s, q in load.items() if q > 0}
+
+
 def events_table(m) -> pd.DataFrame:
     """Openings, closings and extensions per scenario, with their one-off cost."""
     d = m.data
@@ -151,7 +160,8 @@ def placements_table(m) -> pd.DataFrame:
 
 
 def timeline_table(instance, m, placements: pd.DataFrame) -> pd.DataFrame:
-    """Site x period x scenario: state, event, places."""
+    """Site x period x scenario: state, event, places, and the person-moves out of the site at the start of the
+    period, max(0, places in t−1 − places in t) (in the first period from the load before the window, if known)."""
     d = m.data
     mine = placements[placements["scenario"].isin(d.scenarios)]
     load = mine.groupby(["site", "period", "scenario"])["placed"].sum().to_dict()
@@ -160,8 +170,11 @@ def timeline_table(instance, m, placements: pd.DataFrame) -> pd.DataFrame:
         events = site_events(m, s)
         for t in d.periods:
             state = state_of(m, s, t)
-            rows += [(s, t, w, state, events.get(t, ""), load.get((s, t, w), 0.0), d.capacity[s]) for w in d.scenarios]
-    table = pd.DataFrame(rows, columns=["site", "period", "scenario", "state", "event", "placed", "capacity"])
+            for w in d.scenarios:
+                now = load.get((s, t, w), 0.0)
+                before = d.previous_load.get(s, 0.0) if m.previous[t] is None else load.get((s, m.previous[t], w), 0.0)
+                rows.append((s, t, w, state, events.get(t, ""), now, max(before - now, 0.0), d.capacity[s]))
+    table = pd.DataFrame(rows, columns=["site", "period", "scenario", "state", "event", "placed", "moves", "capacity"])
     return _with_site_columns(table, m, COLUMNS["timeline"])
 
 
@@ -198,7 +211,7 @@ def registration(instance, t: str, occupancy: float) -> tuple[int, float]:
 
 
 def periods_table(instance, m, timeline, municipalities, placements, events) -> pd.DataFrame:
-    """Period x scenario: need, placed, emergency, unmet, sites, events and the money spent (undiscounted)."""
+    """Period x scenario: need, placed, emergency, unmet, sites, events, moves and the money spent (undiscounted)."""
     d, policy = m.data, m.policy
     reg = instance.horizon.registration
     rows = []
@@ -217,6 +230,8 @@ def periods_table(instance, m, timeline, municipalities, placements, events) -> 
                 if v > 0
             )
             event_cost, place_cost = float(ev["cost"].sum()), float(pl["place_cost"].sum())
+            moves = float(tl["moves"].sum())
+            move_cost = d.move_cost * moves
             occupancy = float(mu["unmet"].sum()) + (
                 float(pl.loc[pl["site"] == reg.site, "placed"].sum()) if reg else 0.0
             )
@@ -236,12 +251,14 @@ def periods_table(instance, m, timeline, municipalities, placements, events) -> 
                     "openings": int((ev["event"] == "opening").sum()),
                     "closings": int((ev["event"] == "closing").sum()),
                     "extensions": int((ev["event"] == "extension").sum()),
+                    "moves": moves,
                     "fixed_cost": fixed,
                     "standby_cost": standby_cost,
                     "event_cost": event_cost,
                     "place_cost": place_cost,
                     "emergency_cost": emergency_cost,
-                    "total_cost": fixed + standby_cost + event_cost + place_cost + emergency_cost,
+                    "move_cost": move_cost,
+                    "total_cost": fixed + standby_cost + event_cost + place_cost + emergency_cost + move_cost,
                     "travel_value": float(pl["travel_value"].sum()),
                     "unmet_penalty": d.span[t] * policy.unmet_penalty * float(mu["unmet"].sum()),
                     "registration_occupancy": occupancy if reg else math.nan,
@@ -253,7 +270,8 @@ def periods_table(instance, m, timeline, municipalities, placements, events) -> 
 
 
 def provinces_table(instance, timeline, municipalities) -> pd.DataFrame:
-    """Province x period x scenario: need, placed, emergency, unmet, open sites and the capacity open and on standby."""
+    """Province x period x scenario: need, placed, emergency, unmet, open sites, the capacity open and on standby, and
+    the person-moves out of the province's sites."""
     keys = ["province", "period", "scenario"]
     mu = (
         municipalities.groupby(keys)[["demand", "placed", "emergency", "unmet"]]
@@ -266,7 +284,7 @@ def provinces_table(instance, timeline, municipalities) -> pd.DataFrame:
             open_capacity=timeline["capacity"].where(timeline["state"] == "open", 0),
             standby_capacity=timeline["capacity"].where(timeline["state"] == "standby", 0),
         )
-        .groupby(keys)[["open_sites", "open_capacity", "standby_capacity"]]
+        .groupby(keys)[["open_sites", "open_capacity", "standby_capacity", "moves"]]
         .sum()
     )
     table = mu.join(tl, how="left").fillna(0).reset_index()
@@ -288,7 +306,9 @@ def scenarios_table(instance, parts, periods: pd.DataFrame, weights: dict[str, f
         for w in d.scenarios:
             p = periods[periods["scenario"] == w]
             site_part = p["fixed_cost"] + p["standby_cost"] + p["event_cost"]
-            scenario_part = p["place_cost"] + p["emergency_cost"] + p["travel_value"] + p["unmet_penalty"]
+            scenario_part = (
+                p["place_cost"] + p["emergency_cost"] + p["move_cost"] + p["travel_value"] + p["unmet_penalty"]
+            )
             factor = p["period"].map(discount)
             nights = int(p["nights_above_limit"].sum())
             rows.append(
@@ -302,9 +322,11 @@ def scenarios_table(instance, parts, periods: pd.DataFrame, weights: dict[str, f
                     "openings": int(p["openings"].sum()),
                     "closings": int(p["closings"].sum()),
                     "extensions": int(p["extensions"].sum()),
+                    "moves": float(p["moves"].sum()),
                     "site_cost": float(site_part.sum()),
                     "place_cost": float(p["place_cost"].sum()),
                     "emergency_cost": float(p["emergency_cost"].sum()),
+                    "move_cost": float(p["move_cost"].sum()),
                     "total_cost": float(p["total_cost"].sum()),
                     "travel_value": float(p["travel_value"].sum()),
                     "unmet_penalty": float(p["unmet_penalty"].sum()),
@@ -330,6 +352,7 @@ def horizon_kpis(scenarios: pd.DataFrame, periods: pd.DataFrame, weights: dict[s
         "expected_site_cost": expected("site_cost"),
         "expected_place_cost": expected("place_cost"),
         "expected_emergency_cost": expected("emergency_cost"),
+        "expected_move_cost": expected("move_cost"),
         "expected_travel_value": expected("travel_value"),
         "expected_unmet_penalty": expected("unmet_penalty"),
         "expected_emergency_place_periods": expected("emergency"),
@@ -337,6 +360,7 @@ def horizon_kpis(scenarios: pd.DataFrame, periods: pd.DataFrame, weights: dict[s
         "openings": {row.scenario: int(row.openings) for row in scenarios.itertuples()},
         "closings": {row.scenario: int(row.closings) for row in scenarios.itertuples()},
         "extensions": {row.scenario: int(row.extensions) for row in scenarios.itertuples()},
+        "moves": {row.scenario: float(row.moves) for row in scenarios.itertuples()},
         "max_open_sites": int(periods["open_sites"].max()) if len(periods) else 0,
         "nights_above_limit": {row.scenario: int(row.nights_above_limit) for row in scenarios.itertuples()},
     }
