@@ -39,6 +39,18 @@ def open_sites(outcome) -> set:
     return set(s.loc[s["open_site"] == 1, "site"])
 
 
+def two_province_horizon(folder: Path, need: int = 500, budget: float | None = None) -> Path:
+    """instances/tiny-two-provinces over one year (2025, scenario mid) with a national need, split 300 : 200 over
+    the provinces by their tasks and over the municipalities by population (as their static demand)."""
+    shutil.copytree(INSTANCES / "tiny-two-provinces", folder)
+    budget_column = "" if budget is None else f",{budget:g}"
+    (folder / "periods.csv").write_text(
+        f"period,start,years{',budget' if budget is not None else ''}\n2025,2025-01-01,1{budget_column}\n"
+    )
+    (folder / "need.csv").write_text(f"period,scenario,need\n2025,mid,{need}\n")
+    return folder
+
+
 def write_matrix_instance(folder: Path, provinces: dict, municipalities: dict, sites: dict, travel: dict) -> Path:
     """A small instance folder in matrix travel mode, each table given as columns."""
     folder.mkdir(parents=True)

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, write_matrix_instance
+from helpers import ROOT, two_province_horizon, write_matrix_instance
 
 from allocator.data.load import load_instance
 from allocator.data.policy import load_policy
@@ -42,6 +42,7 @@ CASES = {
     "elastic": {"large_site_rule": "exactly", "budget": 1000, "mean_travel_limit_minutes": 15, "force_sites": "LY"},
     "group_capacity": {"large_site_rule": "exactly"},  # instances/tiny-groups: demand groups
     "place_supply": {"large_site_rule": "exactly"},  # the allocation decision for South in instances/tiny-decision
+    "fair_share": {"large_site_rule": "exactly", "fair_share_band": 0.1},  # instances/tiny-two-provinces
 }
 
 
@@ -84,6 +85,8 @@ def tiny(folder: Path, min_size: int, existing: bool) -> Path:
 def case_instance(case: str, tmp_path: Path):
     if case == "group_capacity":
         return load_instance(ROOT / "instances" / "tiny-groups")
+    if case == "fair_share":
+        return load_instance(ROOT / "instances" / "tiny-two-provinces")
     return load_instance(
         tiny(
             tmp_path / "tiny",
@@ -125,17 +128,20 @@ HORIZON_CASES = {
     "horizon_band_worst": ("tiny-horizon-band", {"risk": "worst"}),
     "horizon_groups": ("tiny-horizon-groups", {"large_site_rule": "exactly"}),
     "horizon_moves": ("tiny-horizon-moves", {"move_cost": 3, "max_moves_per_period": 40}),
+    # tiny-two-provinces over one year (tests/helpers.py two_province_horizon)
+    "horizon_fair_share": ("two-province-horizon", {"large_site_rule": "exactly", "fair_share_band": 0.1}),
 }
 
 
-def horizon_model(case: str):
+def horizon_model(case: str, tmp_path: Path):
     name, overrides = HORIZON_CASES[case]
-    return build_horizon_model(load_instance(ROOT / "instances" / name), load_policy("default", {**BASE, **overrides}))
+    folder = two_province_horizon(tmp_path / name) if name == "two-province-horizon" else ROOT / "instances" / name
+    return build_horizon_model(load_instance(folder), load_policy("default", {**BASE, **overrides}))
 
 
 def horizon_lp_text(case: str, tmp_path: Path) -> str:
     path = tmp_path / f"{case}.lp"
-    horizon_model(case).write(str(path), io_options={"symbolic_solver_labels": True})
+    horizon_model(case, tmp_path).write(str(path), io_options={"symbolic_solver_labels": True})
     return path.read_text()
 
 
@@ -178,10 +184,10 @@ def documented_components(horizon: bool) -> set[str]:
 
 def model_components(tmp_path: Path) -> set[str]:
     names = set()
-    for case in ("elastic", "large_site_per_province_exactly", "site_min_size", "group_capacity"):
+    for case in ("elastic", "large_site_per_province_exactly", "site_min_size", "group_capacity", "fair_share"):
         instance = (
             case_instance(case, tmp_path)
-            if case == "group_capacity"
+            if case in ("group_capacity", "fair_share")
             else load_instance(tiny(tmp_path / case, min_size=8, existing=True))
         )
         overrides = {**BASE, **CASES[case], "budget": 1000, "mean_travel_limit_minutes": 15}
@@ -200,10 +206,10 @@ def test_the_formulation_document_names_every_component(tmp_path):
     assert documented_components(horizon=False) == model_components(tmp_path)
 
 
-def test_the_formulation_document_names_every_horizon_component():
+def test_the_formulation_document_names_every_horizon_component(tmp_path):
     names = set()
     for case in HORIZON_CASES:
-        model = horizon_model(case)
+        model = horizon_model(case, tmp_path / case)
         names |= {
             c.local_name for c in model.component_objects(descend_into=False) if not c.local_name.endswith("_index")
         }

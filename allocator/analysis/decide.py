@@ -32,6 +32,7 @@ from ..results.extract import (
     municipalities_table,
     provinces_table,
     site_rows,
+    unmet_penalty,
     versions,
 )
 from ..results.solution import GROUP_PLACEMENT_COLUMNS, PLACEMENT_COLUMNS, Solution
@@ -202,7 +203,13 @@ def _solution(task, policy: Policy, placements: pd.DataFrame, open_sites: set) -
     municipalities = municipalities_table(task, by_municipality, placements)
     provinces = provinces_table(task, sites, municipalities, placements)
     groups = groups_table(task, demand, placements) if grouped else None
-    kpis = compute_kpis(sites, placements, municipalities, policy.unmet_penalty, policy.effective_budget(task.budget))
+    kpis = compute_kpis(
+        sites,
+        placements,
+        municipalities,
+        unmet_penalty(policy, municipalities, groups),
+        policy.effective_budget(task.budget),
+    )
     placements["travel_minutes"] = placements["travel_minutes"].round(4)
     summary = {
         "status": Status.OPTIMAL.value,
@@ -380,7 +387,7 @@ def _provinces(verdicts, committed, groups, sites, placements, policy, task) -> 
             cost = float(own["fixed_cost"].sum() + own["place_cost"].sum()) + policy.travel_value * float(
                 travel.get(v.province, 0.0)
             )
-            cost += policy.unmet_penalty * unmet
+            cost += sum(policy.penalty_of(group) * u for group, u in zip(g["group"], g["unmet"]))
         rows.append(
             (
                 v.province,

@@ -779,22 +779,34 @@ def _capacity_checks(w: _Words) -> list[Finding]:
 
 
 def _penalty_check(w: _Words) -> list[Finding]:
+    """The penalty per unmet place below the cheapest place: leaving demand unmet is the cheaper plan. With
+    unmet_penalty_by_group, each group's M_g against the cheapest place of that group."""
     d, pol = w.data, w.policy
     if not d.arcs:
         return []
-    cheapest = min(d.place_cost(a) + pol.travel_value * d.travel_minutes[a] for a in d.arcs)
-    if pol.unmet_penalty >= cheapest:
-        return []
-    return [
-        Finding(
-            "unmet_penalty",
-            "unmet_penalty_total",
-            (),
-            f"unmet_penalty ({w.money(pol.unmet_penalty)} per place) is below the cheapest place ({w.money(cheapest)} with its travel value): leaving demand unmet costs less than placing it",
-            "check",
-            "unmet",
+    cheapest: dict = {}
+    for a in d.arcs:
+        g = a[2] if len(a) == 3 and pol.unmet_penalty_by_group else None
+        cheapest[g] = min(cheapest.get(g, math.inf), d.place_cost(a) + pol.travel_value * d.travel_minutes[a])
+    own = dict(pol.unmet_penalty_by_group)
+    out = []
+    for g, least in cheapest.items():
+        penalty = pol.penalty_of(g)
+        if penalty >= least:
+            continue
+        key = "unmet_penalty_by_group" if g in own else "unmet_penalty"
+        whose = "" if g is None else f" for group {g}"
+        out.append(
+            Finding(
+                key,
+                "unmet_penalty_total",
+                () if g is None else (g,),
+                f"{key} ({w.money(penalty)} per place{whose}) is below the cheapest place ({w.money(least)} with its travel value): leaving demand unmet costs less than placing it",
+                "check",
+                "unmet",
+            )
         )
-    ]
+    return out
 
 
 # --- the elastic model -----------------------------------------------------------------------
@@ -954,6 +966,19 @@ def _relaxation_finding(m, sl: Slack, amount: float, w: _Words, place_all: bool)
             f"site_min_size[{s}]",
             (s, d.site_province[s]),
             f"relax site_min_size[{s}]: {w.site(s)} in {w.province(d.site_province[s])} must accept {w.places(round(new, 6))} places instead of its minimum size {w.places(low)} (by {w.places(round(amount, 6))})",
+            "elastic",
+            effect,
+            amount,
+        )
+    if sl.family == "fair_share":
+        p = sl.key
+        band = pol.fair_share_band
+        return Finding(
+            "fair_share_band",
+            f"fair_share[{p}]",
+            (p,),
+            f"relax fair_share[{p}]: {w.province(p)} cannot keep {1 - band:.0%} of its share of the places placed nationally "
+            f"(fair_share_band {band:g}): the rules that place people elsewhere leave it too few",
             "elastic",
             effect,
             amount,

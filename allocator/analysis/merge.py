@@ -30,6 +30,7 @@ from ..results.extract import (
     municipalities_table,
     provinces_table,
     site_rows,
+    unmet_penalty,
     versions,
 )
 from ..results.solution import GROUP_PLACEMENT_COLUMNS, PLACEMENT_COLUMNS, Solution, read_solution
@@ -196,7 +197,11 @@ def _solution(instance, policy: Policy, parts: list[_Part], gaps: list[str]) -> 
     provinces = provinces_table(instance, sites, municipalities, placements)
     groups = groups_table(instance, demand, placements) if grouped else None
     kpis = compute_kpis(
-        sites, placements, municipalities, policy.unmet_penalty, policy.effective_budget(instance.budget)
+        sites,
+        placements,
+        municipalities,
+        unmet_penalty(policy, municipalities, groups),
+        policy.effective_budget(instance.budget),
     )
     placements["travel_minutes"] = placements["travel_minutes"].round(4)
     objective = kpis["total_cost"] + kpis["travel_value"] + kpis["unmet_penalty"]

@@ -23,6 +23,7 @@ CHECKS = (
     families.check_arcs,
     families.check_mean_travel_limit,
     families.check_budget_limit,
+    families.check_fair_share,
     families.check_groups_table,
     families.check_objective,
     families.check_status,

@@ -32,6 +32,7 @@ class Context:
     place_cost: float = 0.0
     person_minutes: float = 0.0
     unmet: float = 0.0
+    unmet_penalty: float = 0.0  # sum over units of M_g (or M) times the places left unmet
     objective: float | None = None
 
     @classmethod
@@ -70,13 +71,13 @@ class Context:
         self.prices = [self.price(row) for row in pl.itertuples()]
         self.place_cost = float(sum(q * c for q, c in zip(pl["placed"], self.prices)))
         self.person_minutes = float(sum(q * t for q, t in zip(pl["placed"], self.minutes) if math.isfinite(t)))
-        self.unmet = float(
-            sum(max(d - float(self.placed_by_municipality.get(i, 0.0)), 0.0) for i, d in self.demand.items())
-        )
+        unmet = {u: max(d - float(self.placed_by_municipality.get(u, 0.0)), 0.0) for u, d in self.demand.items()}
+        self.unmet = float(sum(unmet.values()))
         p = self.policy
-        self.objective = (
-            p.unmet_penalty * self.unmet + self.fixed_cost + self.place_cost + p.travel_value * self.person_minutes
+        self.unmet_penalty = float(
+            sum(p.penalty_of(None if isinstance(u, str) else u[1]) * v for u, v in unmet.items())
         )
+        self.objective = self.unmet_penalty + self.fixed_cost + self.place_cost + p.travel_value * self.person_minutes
 
     def placed_in(self, municipality: str) -> float:
         """Places of a municipality in the plan, over all its groups."""

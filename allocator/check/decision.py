@@ -274,8 +274,11 @@ def check_decision_cost(view, report) -> None:
     minutes = placement_minutes(view.instance, pl) if len(pl) else []
     decided = pl["municipality"].map(view.instance.municipalities["province"]).isin(view.decided)
     travel = sum(q * t for q, t, keep in zip(pl["placed"], minutes, decided) if keep and math.isfinite(t))
-    unmet = float(view.decision.groups.loc[view.decision.groups["province"].isin(view.decided), "unmet"].sum())
-    cost = spend + view.policy.travel_value * travel + view.policy.unmet_penalty * unmet
+    decided_groups = view.decision.groups[view.decision.groups["province"].isin(view.decided)]
+    penalty = sum(
+        view.policy.penalty_of(g) * float(u) for g, u in zip(decided_groups["group"], decided_groups["unmet"])
+    )
+    cost = spend + view.policy.travel_value * travel + penalty
     stated = view.decision.summary.get("decision") or {}
     for key, value, name in ((("cost", cost, "decision_cost")), ("committed_cost", committed, "committed_cost")):
         claimed = stated.get(key)

@@ -302,6 +302,53 @@ def check_budget_limit(ctx, report) -> None:
         report.add("budget_limit", f"cost {spend:,.0f} exceeds budget {budget:,.0f}")
 
 
+def task_shares(units, band: float) -> list[tuple[str, float, float, float, float, float]]:
+    """(p, placed_p, least, task_p, task, placed nationally) per province with a task where placed_p falls below the least its share
+    allows, (1 - b) (task_p / task) sum placed, from (province, demand, placed) per demand unit of the task."""
+    task_of: dict[str, float] = defaultdict(float)
+    placed_of: dict[str, float] = defaultdict(float)
+    for p, demand, placed in units:
+        task_of[p] += demand
+        placed_of[p] += placed
+    task, total = sum(task_of.values()), sum(placed_of.values())
+    out = []
+    for p, task_p in task_of.items():
+        least = (1 - band) * task_p / task * total if task else 0.0
+        if task_p > 0 and placed_of[p] < least - ABS_TOL * max(1.0, total):
+            out.append((p, placed_of[p], least, task_p, task, total))
+    return out
+
+
+def task_units(instance, demand: dict, placed) -> list[tuple[str, float, float]]:
+    """(province, demand, placed) per demand unit of the provinces' task: every municipality, or the units of
+    the groups with target province; ``placed(unit)`` gives a unit's places."""
+    province = instance.municipalities["province"]
+    task_groups = set(instance.groups.province_groups) if instance.groups is not None else set()
+    return [
+        (province[u if isinstance(u, str) else u[0]], d, placed(u))
+        for u, d in demand.items()
+        if isinstance(u, str) or u[1] in task_groups
+    ]
+
+
+def check_fair_share(ctx, report) -> None:
+    """fair_share[p]: each province with a task places at least (1 - b) times its share of the places placed
+    nationally (policy fair_share_band b)."""
+    band = ctx.policy.fair_share_band
+    if band is None:
+        return
+    for p, got, least, task_p, task, total in task_shares(task_units(ctx.instance, ctx.demand, ctx.placed_at), band):
+        report.add(f"fair_share[{p}]", share_message(got, least, band, task_p, task, total))
+
+
+def share_message(got: float, least: float, band: float, task_p: float, task: float, total: float) -> str:
+    """What a broken fair_share row says: the places of the province and the least its share allows."""
+    return (
+        f"places {got:g} of its task {task_p:g}, below {least:.4f} = (1 - {band:g}) x {task_p:g}/{task:g} "
+        f"of the {total:g} placed nationally"
+    )
+
+
 def check_objective(ctx, report) -> None:
     """total_cost: the claimed objective is the recomputed one to the euro; bound, absolute and relative gap agree with it."""
     summary = ctx.solution.summary
@@ -350,7 +397,7 @@ def check_kpis(ctx, report) -> None:
         "fixed_cost": ctx.fixed_cost,
         "place_cost": ctx.place_cost,
         "travel_value": ctx.policy.travel_value * ctx.person_minutes,
-        "unmet_penalty": ctx.policy.unmet_penalty * ctx.unmet,
+        "unmet_penalty": ctx.unmet_penalty,
         "demand": float(sum(ctx.demand.values())),
         "placed": placed,
         "unmet": ctx.unmet,

@@ -21,7 +21,7 @@ from ..data.policy import LargeSiteRule, Risk, load_policy_dict
 from .checker import CheckReport
 from .context import site_groups
 from .demand import scaled_demand
-from .families import ABS_TOL, REL_TOL, check_arcs
+from .families import ABS_TOL, REL_TOL, check_arcs, share_message, task_shares, task_units
 from .travel import placement_minutes
 
 
@@ -509,6 +509,21 @@ def check_mean_travel_limit(ctx, report) -> None:
 SPENT = ("fixed", "standby", "event", "place", "emergency", "move")  # money spent; the objective adds travel and unmet
 
 
+def check_fair_share(ctx, report) -> None:
+    """fair_share[p,t,ω]: in every period and scenario, each province with a task places at least (1 - b) times its
+    share of the places placed nationally (policy fair_share_band b)."""
+    band = ctx.policy.fair_share_band
+    if band is None:
+        return
+    placed = defaultdict(float)
+    for (u, _s, t, w), q in ctx.placed.items():
+        placed[(u, t, w)] += q
+    for (t, w), demand in ctx.demand.items():
+        units = task_units(ctx.instance, demand, lambda u: placed[(u, t, w)])  # noqa: B023 - used at once
+        for p, got, least, task_p, task, total in task_shares(units, band):
+            report.add(f"fair_share[{p},{t},{w}]", share_message(got, least, band, task_p, task, total))
+
+
 def period_money(ctx, w: str) -> dict[str, dict[str, float]]:
     """Per period under ω, from the instance's prices: fixed, standby, event, place, emergency, move, travel and unmet money (undiscounted)."""
     out = {t: defaultdict(float) for t in ctx.periods}
@@ -557,11 +572,13 @@ def _place_money(ctx, w: str, out: dict) -> None:
         if scen == w and v > 0:
             out[t]["emergency"] += ctx.span[t] * float(h.emergency.at[(province_of[muni(u)], t), "cost_per_place"]) * v
     for t in ctx.periods:
-        unmet = sum(
-            max(d - placed[(u, t)] - ctx.emergency.get((u, t, w), 0.0), 0.0) for u, d in ctx.demand[(t, w)].items()
-        )
-        out[t]["unmet"] = unmet
-        out[t]["unmet_penalty"] = ctx.span[t] * p.unmet_penalty * unmet
+        unmet = {
+            u: max(d - placed[(u, t)] - ctx.emergency.get((u, t, w), 0.0), 0.0) for u, d in ctx.demand[(t, w)].items()
+        }
+        out[t]["unmet"] = sum(unmet.values())
+        # M_g of the unit's group (unmet_penalty_by_group), else M
+        penalty = sum(p.penalty_of(None if isinstance(u, str) else u[1]) * v for u, v in unmet.items())
+        out[t]["unmet_penalty"] = ctx.span[t] * penalty
 
 
 def check_budget_limit(ctx, report) -> None:
@@ -692,5 +709,6 @@ CHECKS = (
     check_move_count,
     check_move_limit,
     check_budget_limit,
+    check_fair_share,
     check_objective,
 )

@@ -75,6 +75,10 @@ class Policy:
     allow_cross_province: bool = False
     keep_existing_open: bool = True
     unmet_penalty: float = 1_000_000.0
+    # Scarcity rules (models/README.md, "Who stays unplaced"): a penalty per group, and a band around each
+    # province's share of the places placed nationally.
+    unmet_penalty_by_group: tuple[tuple[str, float], ...] = field(default_factory=tuple)  # group -> M_g
+    fair_share_band: float | None = None  # None: no fair_share rows
     travel_value: float = 10.0
     budget: float | None = None  # None: the instance's budget; inf: no budget
     demand_scale: float = 1.0
@@ -105,6 +109,7 @@ class Policy:
         out["forbid_sites"] = list(self.forbid_sites)
         out["risk"] = self.risk.value
         out["scenario_weights"] = dict(self.scenario_weights)
+        out["unmet_penalty_by_group"] = dict(self.unmet_penalty_by_group)
         if out["budget"] is not None and math.isinf(out["budget"]):
             out["budget"] = "none"
         return out
@@ -112,6 +117,12 @@ class Policy:
     def with_(self, **changes) -> Policy:
         """A copy with some keys changed."""
         return dataclasses.replace(self, **changes)
+
+    def penalty_of(self, group: str | None = None) -> float:
+        """M_g: the penalty per unmet place of ``group`` (unmet_penalty_by_group), else unmet_penalty."""
+        if group is None or not self.unmet_penalty_by_group:
+            return self.unmet_penalty
+        return dict(self.unmet_penalty_by_group).get(group, self.unmet_penalty)
 
     def weights_for(self, scenarios) -> dict[str, float]:
         """π_ω for ``scenarios``, normalised to add up to 1 (equal when the policy sets none).
@@ -150,6 +161,7 @@ OPTIONAL_NUMBER = {
     "budget",
     "nearest_regular_sites",
     "max_moves_per_period",
+    "fair_share_band",
 }
 NUMBER = {"unmet_penalty", "travel_value", "demand_scale", "discount_rate", "move_cost"}
 BOOLEAN = {"allow_cross_province", "keep_existing_open", "whole_places"}
@@ -245,8 +257,8 @@ def _coerce(key: str, raw: object, from_text: bool):
         if raw not in LARGE_SITE_RULES:
             raise ValueError(f"must be one of {', '.join(LARGE_SITE_RULES)}")
         return LargeSiteRule(raw)
-    if key in HORIZON_KEYS:
-        return HORIZON_KEYS[key](raw, from_text)
+    if key in PARSED_KEYS:
+        return PARSED_KEYS[key](raw, from_text)
     if key in BOOLEAN:
         return _boolean(raw, from_text)
     if key in SITE_LISTS:
@@ -300,6 +312,8 @@ def _bounded_number(key: str, number: float):
         raise ValueError(f"must be <= {UPPER[key]:g}")
     if key in OPTIONAL_NUMBER and number < 0:
         raise ValueError('must be >= 0 (or "none")')
+    if key == "fair_share_band" and number > 1:
+        raise ValueError("must be between 0 and 1 (a fraction: 0.05 lets a province fall 5 % below its share)")
     if key == "discount_rate" and not 0 <= number <= 1:
         raise ValueError("must be between 0 and 1 (a rate per year: 0.03 for 3 %)")
     if key == "nearest_regular_sites":
@@ -313,29 +327,44 @@ def _bounded_number(key: str, number: float):
     return number
 
 
-def _weights(raw: object, from_text: bool) -> tuple[tuple[str, float], ...]:
-    """Scenario weights from a TOML table ``{ low = 0.25, mid = 0.5 }`` or text ``low:0.25,mid:0.5``."""
+def _pairs(
+    raw: object, from_text: bool, what: str, example: str, upper: float | None = None
+) -> tuple[tuple[str, float], ...]:
+    """name = number pairs from a TOML table ``{ a = 1, b = 2 }`` or text ``a:1,b:2``; numbers >= 0 (and <= ``upper``)."""
     if isinstance(raw, str) and from_text:
         pairs = []
         for item in (x.strip() for x in raw.split(",") if x.strip()):
             name, sep, number = item.partition(":")
             if not sep or not name.strip():
-                raise ValueError("must be scenario:weight pairs, e.g. low:0.25,mid:0.5,high:0.25")
+                raise ValueError(f"must be {what} pairs, e.g. {example}")
             pairs.append((name.strip(), number))
     elif isinstance(raw, dict):
         pairs = list(raw.items())
     else:
-        raise ValueError("must be a table of scenario = weight, e.g. { low = 0.25, mid = 0.5, high = 0.25 }")
+        table = "{ " + ", ".join(item.replace(":", " = ") for item in example.split(",")) + " }"
+        raise ValueError(f"must be a table of {what.replace(':', ' = ')}, e.g. {table}")
     out = {}
     for name, number in pairs:
         value = _number(number, from_text=isinstance(number, str))
         if value < 0:
-            raise ValueError(f"the weight of {name} must be >= 0")
+            raise ValueError(f"the {what.partition(':')[2]} of {name} must be >= 0")
+        if upper is not None and value > upper:
+            raise ValueError(f"the {what.partition(':')[2]} of {name} must be <= {upper:g}")
         out[str(name)] = value
     return tuple(out.items())
 
 
-HORIZON_KEYS = {"risk": _risk, "scenario_weights": _weights}
+def _weights(raw: object, from_text: bool) -> tuple[tuple[str, float], ...]:
+    """Scenario weights from a TOML table ``{ low = 0.25, mid = 0.5 }`` or text ``low:0.25,mid:0.5``."""
+    return _pairs(raw, from_text, "scenario:weight", "low:0.25,mid:0.5,high:0.25")
+
+
+def _group_penalties(raw: object, from_text: bool) -> tuple[tuple[str, float], ...]:
+    """Penalties per group from a TOML table ``{ amv = 5e6 }`` or text ``amv:5e6``."""
+    return _pairs(raw, from_text, "group:penalty", "amv:5000000", UPPER["unmet_penalty"])
+
+
+PARSED_KEYS = {"risk": _risk, "scenario_weights": _weights, "unmet_penalty_by_group": _group_penalties}
 
 
 def _number(raw: object, from_text: bool) -> float:
@@ -414,11 +443,19 @@ def _has_periods(instance) -> bool:
     return getattr(instance, "horizon", None) is not None
 
 
+def _has_groups(instance) -> bool:
+    return getattr(instance, "groups", None) is not None
+
+
 # Keys that bear on some instances only: (whether the instance has what the key is about, why it does not apply).
 APPLIES = {
     key: (_has_periods, "it applies to plans over several periods only, and the instance has no periods (periods.csv)")
     for key in ("risk", "scenario_weights", "discount_rate", "move_cost", "max_moves_per_period")
 }
+APPLIES["unmet_penalty_by_group"] = (
+    _has_groups,
+    "it sets a penalty per demand group, and the instance has no demand groups (groups.csv)",
+)
 
 
 def not_applying(policy: Policy, instance) -> list[Problem]:
@@ -430,10 +467,28 @@ def not_applying(policy: Policy, instance) -> list[Problem]:
     ]
 
 
+def unknown_groups(policy: Policy, instance) -> list[Problem]:
+    """A problem for each group of unmet_penalty_by_group that the instance lacks (none on an instance without
+    groups: the key is refused there as not applying)."""
+    if not _has_groups(instance):
+        return []
+    known = instance.groups.ids
+    return [
+        Problem(
+            f"policy '{policy.name}'",
+            f"unknown group id (the groups of instance {instance.name}: {', '.join(known)})",
+            column="unmet_penalty_by_group",
+            value=group,
+        )
+        for group, _ in policy.unmet_penalty_by_group
+        if group not in known
+    ]
+
+
 def check_policy(policy: Policy, instance) -> None:
-    """Problems that need the instance: keys that do not apply to it, unknown site ids, and forbidding a site
-    that must stay open."""
-    problems: list[Problem] = not_applying(policy, instance)
+    """Problems that need the instance: keys that do not apply to it, unknown site and group ids, and forbidding
+    a site that must stay open."""
+    problems: list[Problem] = not_applying(policy, instance) + unknown_groups(policy, instance)
     sites = instance.sites
     for key in ("force_sites", "forbid_sites"):
         for site in getattr(policy, key):

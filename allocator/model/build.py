@@ -5,7 +5,7 @@ early on an empty index set and carries its math in its docstring. Component nam
 names used in models/README.md, LP files, error messages and output columns.
 
 The families of placing people (demand_balance, site_capacity, group_capacity, site_min_size,
-open_site_link, large_site_per_province, budget_limit, mean_travel_limit) are written once, here,
+open_site_link, large_site_per_province, budget_limit, mean_travel_limit, fair_share) are written once, here,
 for every shape of model: a snapshot, a plan over periods and scenarios (model/horizon.py) and the
 allocation decision (model/decision.py). A model's ``rows`` (:class:`SnapshotRows`, or the
 horizon's) says over which indices each family holds and which variables a row reads; the math
@@ -46,6 +46,7 @@ def build_model(instance: Instance, policy: Policy, elastic: bool = False) -> py
     add_large_site_per_province(m, policy.large_site_rule)
     add_budget_limit(m)
     add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
+    add_fair_share(m, policy.fair_share_band)
     add_objective(m)
     apply_fixings(m, instance, policy)
     return m
@@ -74,6 +75,29 @@ def add_sets(m, instance: Instance) -> None:
 def units(m):
     """The demand units: MUNICIPALITIES, or MUNICIPALITY_GROUPS with demand groups."""
     return m.MUNICIPALITY_GROUPS if m.data.groups else m.MUNICIPALITIES
+
+
+def group_of(unit) -> str | None:
+    """The group of a demand unit: None for a municipality, g for (i, g)."""
+    return None if isinstance(unit, str) else unit[1]
+
+
+def shares(provinces, units: list[tuple[str, float, list]]) -> list[tuple[str, float, float, list, list]]:
+    """(p, task_p, task, placed of p's task units, placed of the other provinces' task units) per province of
+    ``provinces`` with a task and others beside it (alone, a province keeps its whole share), from (province, demand,
+    placed variables) per task unit of one case."""
+    task_of: dict[str, float] = {}
+    placed_of: dict[str, list] = {}
+    for p, demand, placed in units:
+        task_of[p] = task_of.get(p, 0) + demand
+        placed_of.setdefault(p, []).extend(placed)
+    task = sum(task_of.values())
+    rows = []
+    for p in provinces:
+        if task_of.get(p, 0) > 0 and task_of[p] < task:
+            others = [v for q, placed in placed_of.items() if q != p for v in placed]
+            rows.append((p, task_of[p], task, placed_of[p], others))
+    return rows
 
 
 class SnapshotRows:
@@ -135,6 +159,16 @@ class SnapshotRows:
         m, d = self.m, self.m.data
         return [(None, [(d.travel_minutes[a], m.placed[a]) for a in m.ARCS])] if len(m.ARCS) else []
 
+    def fair_share(self):
+        """(p, task_p, task, placed of p's task units, placed of the others') per province with a task."""
+        m, d = self.m, self.m.data
+        task_units = [
+            (d.province_of[d.municipality(u)], d.demand[u], [m.placed[a] for a in d.arcs_by_municipality[u]])
+            for u in units(m)
+            if d.in_task(u)
+        ]
+        return shares(m.PROVINCES, task_units)
+
 
 def add_variables(m, policy: Policy) -> None:
     """open_site[s] in {0,1}; placed[a] >= 0 on each arc, at most min(d, C) (whole places unless
@@ -152,14 +186,16 @@ def add_cost_expressions(m, policy: Policy) -> None:
     fixed_cost_total     = sum_s F_s open_site[s]
     place_cost_total     = sum_{(i,s)} c_s placed[i,s]      (groups: sum_{(i,s,g)} c_sg placed[i,s,g])
     travel_value_total   = sum_{(i,s)} w t_is placed[i,s]
-    unmet_penalty_total  = M sum_i unmet[i]                 (groups: over (i,g))
+    unmet_penalty_total  = M sum_i unmet[i]                 (groups: sum_{(i,g)} M_g unmet[i,g])
     """
     d = m.data
-    w, penalty = policy.travel_value, policy.unmet_penalty
+    w = policy.travel_value
     m.fixed_cost_total = pyo.Expression(expr=linear([(d.fixed_cost[s], m.open_site[s]) for s in m.SITES]))
     m.place_cost_total = pyo.Expression(expr=linear([(d.place_cost(a), m.placed[a]) for a in m.ARCS]))
     m.travel_value_total = pyo.Expression(expr=linear([(w * d.travel_minutes[a], m.placed[a]) for a in m.ARCS]))
-    m.unmet_penalty_total = pyo.Expression(expr=linear([(penalty, var) for var in m.unmet.values()]))
+    m.unmet_penalty_total = pyo.Expression(
+        expr=linear([(policy.penalty_of(group_of(u)), var) for u, var in m.unmet.items()])
+    )
 
 
 def add_demand_balance(m) -> None:
@@ -362,6 +398,32 @@ def add_mean_travel_limit(m, limit: float | None) -> None:
         return
     by_index = dict(rows)
     m.mean_travel_limit = pyo.Constraint(list(by_index), rule=lambda m, *index: mean(by_index[index]))
+
+
+def add_fair_share(m, band: float | None) -> None:
+    """fair_share[p]:  task · sum_{(i,s): i in I_p} placed[i,s] - (1 - b) · task_p · sum_{(i,s)} placed[i,s] >= 0.
+
+    i.e. sum_{i in I_p} placed >= (1 - b) (task_p / task) sum_i placed: each province keeps at least its share
+    of the places placed nationally, less the band b (policy fair_share_band), so that scarcity falls on every
+    province alike. task_p is the demand of p's municipalities (with demand groups, of the groups with target
+    province, and only their places count) and task = sum_p task_p; for p with 0 < task_p < task.
+    Over periods, fair_share[p,t,ω] with the demand and places of (t, ω).
+    Elastic: + elastic_slack, at most (1 - b) task_p task.
+    """
+    rows = {index: row for index, *row in m.rows.fair_share()} if band is not None else {}
+    if not rows:
+        return
+    keep = 1.0 - band
+
+    def rule(m, *index):
+        k = index[0] if len(index) == 1 else index
+        task_p, task, own, others = rows[k]
+        terms = [(task - keep * task_p, v) for v in own] + [(-keep * task_p, v) for v in others]
+        if m.elastic is not None:
+            terms.append((1, m.elastic.slack("fair_share", k, keep * task_p * task)))
+        return (0, linear(terms), None)
+
+    m.fair_share = pyo.Constraint(list(rows), rule=rule)
 
 
 def add_objective(m) -> None:

@@ -41,6 +41,7 @@ class ModelData:
     site_groups: tuple[tuple[str, str], ...] = ()  # SITE_GROUPS: (site, group) the site takes
     group_capacity: dict[tuple[str, str], int] | None = None  # C_sg where below C_s
     group_cost: dict[tuple[str, str], float] | None = None  # c_sg
+    task_groups: tuple[str, ...] = ()  # the groups of the provinces' task (target = province)
 
     def unit(self, arc: Arc) -> Unit:
         """The demand unit an arc serves."""
@@ -49,6 +50,10 @@ class ModelData:
     def municipality(self, unit: Unit) -> str:
         """The municipality of a demand unit."""
         return unit if isinstance(unit, str) else unit[0]
+
+    def in_task(self, unit: Unit) -> bool:
+        """Whether a demand unit counts in the provinces' task: every municipality, or a group with target province."""
+        return isinstance(unit, str) or unit[1] in self.task_groups
 
     def place_cost(self, arc: Arc) -> float:
         """c_s, or c_sg for a group's arc."""
@@ -154,6 +159,7 @@ def _group_arcs(instance: Instance, policy: Policy, reach: dict | None):
             (s, g): int(c) for (s, g), c in zip(pairs, eligible["capacity"]) if int(c) < int(capacity[s])
         },
         "group_cost": {(s, g): float(c) for (s, g), c in zip(pairs, eligible["cost_per_place"])},
+        "task_groups": tuple(groups.province_groups),
     }
     return demand, arcs, minutes, grouped
 

@@ -76,6 +76,7 @@ def build_decision_model(instance: Instance, policy: Policy, commitments: Commit
     build.add_large_site_per_province(m, policy.large_site_rule)
     build.add_budget_limit(m)
     build.add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
+    build.add_fair_share(m, policy.fair_share_band)
     m.decision_cost = pyo.Objective(
         expr=m.unmet_penalty_total + m.fixed_cost_total + m.place_cost_total + m.travel_value_total,
         sense=pyo.minimize,
@@ -116,18 +117,20 @@ def add_decision_costs(m, policy: Policy) -> None:
     fixed_cost_total     = sum_{s not committed} F_s open_site[s]
     place_cost_total     = sum_{(s,g)} c_sg added[s,g]
     travel_value_total   = sum_{(i,s,g)} w t_is placed[i,s,g]
-    unmet_penalty_total  = M sum_{(i,g)} unmet[i,g]
+    unmet_penalty_total  = sum_{(i,g)} M_g unmet[i,g]
     """
     d = m.data
     committed = m.decision.commitments.sites
-    w, penalty = policy.travel_value, policy.unmet_penalty
+    w = policy.travel_value
 
     m.fixed_cost_total = pyo.Expression(
         expr=linear([(d.fixed_cost[s], m.open_site[s]) for s in m.SITES if s not in committed])
     )
     m.place_cost_total = pyo.Expression(expr=linear([(_price(d, k), m.added[k]) for k in supply(m)]))
     m.travel_value_total = pyo.Expression(expr=linear([(w * d.travel_minutes[a], m.placed[a]) for a in m.ARCS]))
-    m.unmet_penalty_total = pyo.Expression(expr=linear([(penalty, var) for var in m.unmet.values()]))
+    m.unmet_penalty_total = pyo.Expression(
+        expr=linear([(policy.penalty_of(build.group_of(u)), var) for u, var in m.unmet.items()])
+    )
 
 
 def add_place_supply(m) -> None:
@@ -163,6 +166,12 @@ class DecisionRows(build.SnapshotRows):
         terms = [(d.fixed_cost[s], m.open_site[s]) for s in m.SITES if s not in commitments.sites]
         terms += [(_price(d, k), m.added[k]) for k in supply(m)]
         return [(None, d.budget - committed, terms)]
+
+    def fair_share(self):
+        """No rows: a decision adds places only where the provinces' plans fall short, every committed place kept, so
+        the places placed nationally are mostly fixed before it starts; it closes shortfalls at the least cost and
+        the unmet rates are those of the plans it keeps. fair_share holds in national plans (snapshot, periods)."""
+        return []
 
 
 def _price(d, key) -> float:

@@ -1,7 +1,7 @@
 """Elastic rows: the hard rules with a penalised slack, so that the fewest relaxations can be found.
 
 A model built with ``elastic=True`` adds to every hard row (large-site rule, minimum sizes, budget,
-mean travel limit) and to every fixing a slack ``elastic_slack[k] <= upper_k * elastic_used[k]``.
+mean travel limit, fair share) and to every fixing a slack ``elastic_slack[k] <= upper_k * elastic_used[k]``.
 The builders in :mod:`allocator.model.build` add the slack to their own rows, so a change to a
 rule changes its elastic form with it.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-FAMILIES = ("large_below", "large_above", "site_min_size", "budget_limit", "mean_travel_limit", "fixing")
+FAMILIES = ("large_below", "large_above", "site_min_size", "budget_limit", "mean_travel_limit", "fair_share", "fixing")
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ class HorizonData:
     move_cost: float = 0.0  # κ, per person-move
     max_moves: int | None = None  # V, person-moves per period and scenario
     moves_modelled: bool = False  # κ > 0 or V set: the family moved / move_count is built
+    task_groups: tuple[str, ...] = ()  # the groups of the provinces' task (target = province)
 
     def unit(self, arc: tuple) -> Unit:
         """The demand unit an arc serves: its municipality, or (municipality, group)."""
@@ -91,6 +92,10 @@ class HorizonData:
     def place_cost(self, arc: tuple) -> float:
         """c_s, or c_sg for a group's arc."""
         return self.cost_per_place[arc[1]] if len(arc) == 2 else self.group_cost[(arc[1], arc[2])]
+
+    def in_task(self, unit: Unit) -> bool:
+        """Whether a demand unit counts in the provinces' task: every municipality, or a group with target province."""
+        return isinstance(unit, str) or unit[1] in self.task_groups
 
     def room(self, arc: tuple) -> int:
         """C_s, or C_sg for a group's arc."""
@@ -219,6 +224,7 @@ def horizon_data(
         move_cost=policy.move_cost,
         max_moves=policy.max_moves_per_period,
         moves_modelled=policy.move_cost > 0 or policy.max_moves_per_period is not None,
+        task_groups=static.task_groups,
     )
 
 
@@ -255,6 +261,7 @@ def build_horizon_model(
     build.add_large_site_per_province(m, policy.large_site_rule)
     build.add_budget_limit(m)
     build.add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
+    build.add_fair_share(m, policy.fair_share_band)
     add_site_state(m)
     add_state_transition(m)
     add_opening_link(m)
@@ -427,6 +434,17 @@ class HorizonRows:
             if m.arcs_by_case[c]
         ]
 
+    def fair_share(self):
+        """((p, t, ω), task_ptω, task_tω, placed of p's task units, placed of the others') per province and case
+        with a task."""
+        m, d = self.m, self.m.data
+        units: dict[tuple, list] = {c: [] for c in m.CASES}
+        for c in m.DEMAND_CASES:
+            if d.in_task(case_unit(c)):
+                placed = [m.placed[a] for a in m.arcs_by_muni.get(c, [])]
+                units[c[-2:]].append((d.province_of[c[0]], case_demand(d, c), placed))
+        return [((p, *case), *row) for case in m.CASES for p, *row in build.shares(m.PROVINCES, units[case])]
+
 
 def add_variables(m, policy: Policy) -> None:
     """open_site[s,t], standby_site[s,t] in {0,1}; site_opening, site_closing, site_extension in [0,1];
@@ -450,10 +468,14 @@ def add_variables(m, policy: Policy) -> None:
         m.worst_cost = pyo.Var(domain=pyo.Reals)
 
 
+def case_unit(c: tuple) -> Unit:
+    """The demand unit of a demand case (*unit, t, ω)."""
+    return c[0] if len(c) == 3 else c[:-2]
+
+
 def case_demand(d: HorizonData, c: tuple) -> int:
     """d_utω of a demand case (*unit, t, ω)."""
-    unit = c[0] if len(c) == 3 else c[:-2]
-    return d.demand[c[-2:]][unit]
+    return d.demand[c[-2:]][case_unit(c)]
 
 
 def arc_bound(d: HorizonData, a: tuple) -> int:
@@ -483,11 +505,11 @@ def add_cost_expressions(m, policy: Policy) -> None:
     place_cost[ω]        = sum_t f_t sum_(i,s) c_s placed[i,s,t,ω]
     emergency_cost[ω]    = sum_t f_t sum_i e_p(i)t emergency[i,t,ω]
     travel_value[ω]      = sum_t f_t sum_(i,s) w t_is placed[i,s,t,ω]
-    unmet_penalty[ω]     = sum_t f_t M sum_i unmet[i,t,ω]
     move_cost[ω]         = sum_t δ_t κ sum_s moved[s,t,ω]                    (an empty sum unless moves are modelled)
+    unmet_penalty[ω]     = sum_t f_t M sum_i unmet[i,t,ω]                   (groups: sum_(i,g) M_g unmet[i,g,t,ω])
     """
     d = m.data
-    w_travel, penalty = policy.travel_value, policy.unmet_penalty
+    w_travel = policy.travel_value
     f, disc = d.factor, d.discount
     m.fixed_cost_total = pyo.Expression(
         expr=linear([(f[t] * d.fixed_cost[s], m.open_site[s, t]) for s in m.SITES for t in m.PERIODS])
@@ -543,7 +565,12 @@ def add_cost_expressions(m, policy: Policy) -> None:
     )
     m.unmet_penalty = pyo.Expression(
         m.SCENARIOS,
-        rule=lambda m, w: over_cases(w, lambda t, w: ((f[t] * penalty, unmet[c]) for c in cases_of_unmet[(t, w)])),
+        rule=lambda m, w: over_cases(
+            w,
+            lambda t, w: (
+                (f[t] * policy.penalty_of(build.group_of(case_unit(c))), unmet[c]) for c in cases_of_unmet[(t, w)]
+            ),
+        ),
     )
     moves_of: dict[str, list] = {w: [] for w in m.SCENARIOS}
     for s, t, w in m.MOVE_CASES:

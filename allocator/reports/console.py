@@ -17,10 +17,13 @@ def format_summary(solution: Solution) -> str:
     s = solution.summary
     k = s["kpis"]
     cur = s["instance"].get("currency", "EUR")
-    penalty = (s.get("policy") or {}).get("unmet_penalty")
-    unmet_term = money(k["unmet_penalty"], cur) + (
-        f" ({places(k['unmet'])} places x {money(penalty, cur)})" if k["unmet"] else ""
+    policy = s.get("policy") or {}
+    each = (
+        "at the penalties of their groups (unmet_penalty_by_group)"
+        if policy.get("unmet_penalty_by_group")
+        else f"x {money(policy.get('unmet_penalty'), cur)}"
     )
+    unmet_term = money(k["unmet_penalty"], cur) + (f" ({places(k['unmet'])} places {each})" if k["unmet"] else "")
     lines = [
         f"Instance   {s['instance']['name']}  (policy: {s['policy']['name']}; costs per {s['instance'].get('planning_period', 'planning period')})",
         f"Status     {status_text(s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
@@ -43,6 +46,7 @@ def format_summary(solution: Solution) -> str:
             if check["passed"]
             else f"Check      FAILED: {len(check['violations'])} violations"
         )
+    lines += unmet_lines(solution)
     lines += ["", _province_table(solution, cur)]
     if solution.national_groups:
         lines.append(targets_note(solution))
@@ -62,6 +66,29 @@ def format_summary(solution: Solution) -> str:
     if phases:
         lines += ["", "Time       " + ", ".join(phases)]
     return "\n".join(lines)
+
+
+def unmet_lines(solution: Solution) -> list[str]:
+    """Who stays unplaced: the unmet rate (unmet / demand) per group and per province, highest first; nothing when
+    every place is placed."""
+    if not solution.kpis.get("unmet"):
+        return []
+    parts = []
+    if solution.groups is not None:
+        by_group = solution.groups.groupby("group", sort=False).agg(
+            name=("group_name", "first"), demand=("demand", "sum"), unmet=("unmet", "sum")
+        )
+        parts.append(("by group", by_group))
+    parts.append(("by province", solution.provinces.set_index("province")[["name", "demand", "unmet"]]))
+    lines = []
+    for label, rows in parts:
+        rows = rows[rows["demand"] > 0].assign(rate=lambda r: r["unmet"] / r["demand"])
+        shown = ", ".join(
+            f"{r.name} {percent(r.rate)} ({places(r.unmet)})"
+            for r in rows.sort_values("rate", ascending=False, kind="stable").itertuples()
+        )
+        lines += textwrap.wrap(f"Unmet      rate {label}: {shown}", width=120, subsequent_indent=" " * 11)
+    return lines
 
 
 def scope_lines(summary: dict, cur: str) -> list[str]:

@@ -277,7 +277,7 @@ def format_backtest(replay, cur: str = "EUR") -> str:
 
 
 def format_groups(solution: HorizonSolution, scenario: str) -> str:
-    """One row per demand group, one column per period: places placed of the need (unmet)."""
+    """One row per demand group, one column per period: places placed of the need (unmet, and the unmet rate)."""
     mu = solution.municipalities[solution.municipalities["scenario"] == scenario]
     periods = [p["period"] for p in solution.summary["periods"]]
     totals = mu.groupby(["group", "period"])[["demand", "placed", "emergency", "unmet"]].sum()
@@ -290,7 +290,8 @@ def format_groups(solution: HorizonSolution, scenario: str) -> str:
                 cells.append("0")
                 continue
             cell = f"{places(r['placed'] + r['emergency'])} of {places(r['demand'])}"
-            cells.append(cell + (f" ({places(r['unmet'])} unmet)" if r["unmet"] > 0 else ""))
+            rate = f", {percent(r['unmet'] / r['demand'])}" if r["demand"] else ""
+            cells.append(cell + (f" ({places(r['unmet'])} unmet{rate})" if r["unmet"] > 0 else ""))
         rows.append(cells)
     return table(["Group", *periods], rows, "l" + "r" * len(periods), total=False)
 

@@ -22,7 +22,9 @@ def extract_solution(instance, model, result, options=None, timings: dict | None
     municipalities = municipalities_table(instance, municipality_demand(model.data), placements)
     provinces = provinces_table(instance, sites, municipalities, placements)
     groups = groups_table(instance, model.data.demand, placements) if model.data.groups else None
-    kpis = compute_kpis(sites, placements, municipalities, policy.unmet_penalty, model.data.budget)
+    kpis = compute_kpis(
+        sites, placements, municipalities, unmet_penalty(policy, municipalities, groups), model.data.budget
+    )
     # Written to four decimals of a minute; every figure above was taken from the exact times.
     placements["travel_minutes"] = placements["travel_minutes"].round(4)
     summary = {
@@ -303,14 +305,21 @@ def provinces_table(
     return table
 
 
+def unmet_penalty(policy, municipalities: pd.DataFrame, groups: pd.DataFrame | None) -> float:
+    """The penalty of the places left unmet: M sum_i unmet_i, or with demand groups sum_g M_g unmet_g (groups.csv)."""
+    if groups is None:
+        return policy.unmet_penalty * float(municipalities["unmet"].sum())
+    return float(sum(policy.penalty_of(g) * u for g, u in zip(groups["group"], groups["unmet"])))
+
+
 def compute_kpis(
     sites: pd.DataFrame,
     placements: pd.DataFrame,
     municipalities: pd.DataFrame,
-    unmet_penalty: float,
+    penalty: float,
     budget: float | None,
 ) -> dict:
-    """The KPIs of summary.json, from the tables."""
+    """The KPIs of summary.json, from the tables; ``penalty`` is the money of the places left unmet (:func:`unmet_penalty`)."""
     placed = float(placements["placed"].sum())
     person_minutes = float((placements["placed"] * placements["travel_minutes"]).sum())
     fixed = float(sites["fixed_cost"].sum())
@@ -323,7 +332,7 @@ def compute_kpis(
         "fixed_cost": fixed,
         "place_cost": place,
         "travel_value": travel,
-        "unmet_penalty": unmet_penalty * unmet,
+        "unmet_penalty": penalty,
         "demand": float(municipalities["demand"].sum()),
         "placed": placed,
         "unmet": unmet,

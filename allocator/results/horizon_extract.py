@@ -260,13 +260,20 @@ def periods_table(instance, m, timeline, municipalities, placements, events) -> 
                     "move_cost": move_cost,
                     "total_cost": fixed + standby_cost + event_cost + place_cost + emergency_cost + move_cost,
                     "travel_value": float(pl["travel_value"].sum()),
-                    "unmet_penalty": d.span[t] * policy.unmet_penalty * float(mu["unmet"].sum()),
+                    "unmet_penalty": d.span[t] * unmet_money(policy, mu),
                     "registration_occupancy": occupancy if reg else math.nan,
                     "nights_above_limit": nights,
                     "person_nights_above_limit": person_nights,
                 }
             )
     return pd.DataFrame(rows, columns=COLUMNS["periods"])
+
+
+def unmet_money(policy, rows: pd.DataFrame) -> float:
+    """M times the unmet places of municipalities.csv ``rows``, or sum_g M_g times each group's (unmet_penalty_by_group)."""
+    if "group" not in rows:
+        return policy.unmet_penalty * float(rows["unmet"].sum())
+    return float(sum(policy.penalty_of(g) * u for g, u in zip(rows["group"], rows["unmet"])))
 
 
 def provinces_table(instance, timeline, municipalities) -> pd.DataFrame:
