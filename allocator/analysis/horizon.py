@@ -104,7 +104,7 @@ def plan_horizon(
     if start_states is not None:
         start = _better_start(instance, policy, model, start, start_states, share.take(1.0))
     timings["heuristic"] = time.perf_counter() - t
-    result = SolveSession(model, share.take(3.0)).solve(start=start)
+    result = solve_from(model, share.take(3.0), start)
     if result.has_plan and policy.risk is Risk.WORST and len(scenarios) > 1:
         result = _settle_worst(instance, policy, model, result, options)
     return _finish(instance, policy, [model], result, "integrated", _label(scenario, scenarios), options, timings)
@@ -137,6 +137,24 @@ def _better_start(instance, policy, model, greedy: dict, states: dict, options: 
         return repn.constant + sum(c * values.get(id(v), 0.0) for c, v in zip(repn.linear_coefs, repn.linear_vars))
 
     return given if cost(given) < cost(greedy) else greedy
+
+
+def solve_from(model, options: SolveOptions, start: dict) -> SolveResult:
+    """Solve ``model`` from ``start``; when the time runs out before HiGHS has a plan, the start is the plan
+    (status time limit, no bound), so that a short share of the time limit still gives one. The check of the
+    extracted plan says whether it keeps every rule."""
+    result = SolveSession(model, options).solve(start=start)
+    if result.has_plan or result.status is not Status.TIME_LIMIT_NO_PLAN:
+        return result
+    for var in model.component_data_objects(pyo.Var):
+        var.set_value(start.get(id(var), 0.0), skip_validation=True)
+    return dataclasses.replace(
+        result,
+        status=Status.TIME_LIMIT,
+        objective=float(pyo.value(model.total_cost)),
+        values=dict(start),
+        message="time limit reached before the solver had a plan: the greedy start is the plan",
+    )
 
 
 def _label(scenario: str | None, scenarios: tuple[str, ...]) -> str:
@@ -196,7 +214,7 @@ def myopic_states(
     result = None
     for t in h.period_ids:
         model = build_horizon_model(instance, policy, (scenario,), (t,), history)
-        result = SolveSession(model, options if share is None else share.take(1.0)).solve(start=horizon_start(model))
+        result = solve_from(model, options if share is None else share.take(1.0), horizon_start(model))
         if not result.has_plan:
             return None, result
         events = {s: site_events(model, s).get(t) for s in model.SITES}
@@ -215,7 +233,7 @@ def evaluate(instance: Instance, policy: Policy, states: dict, scenarios: tuple[
     """A site plan (states) in ``scenarios``: the full horizon with the states fixed, placements re-solved. (model, result)."""
     model = build_horizon_model(instance, policy.with_(risk=Risk.EXPECTED), scenarios)
     fix_states(model, states)
-    return model, SolveSession(model, options).solve()
+    return model, solve_from(model, options, horizon_start(model))
 
 
 def plan_myopic(
