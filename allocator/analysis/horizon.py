@@ -148,6 +148,8 @@ def solve_from(model, options: SolveOptions, start: dict) -> SolveResult:
         return result
     for var in model.component_data_objects(pyo.Var):
         var.set_value(start.get(id(var), 0.0), skip_validation=True)
+    if not _keeps_every_row(model):
+        return result
     return dataclasses.replace(
         result,
         status=Status.TIME_LIMIT,
@@ -155,6 +157,22 @@ def solve_from(model, options: SolveOptions, start: dict) -> SolveResult:
         values=dict(start),
         message="time limit reached before the solver had a plan: the greedy start is the plan",
     )
+
+
+def _keeps_every_row(model, tol: float = 1e-6) -> bool:
+    """The variables' values keep every bound and row of ``model``."""
+    for var in model.component_data_objects(pyo.Var):
+        v = var.value or 0.0
+        if (var.lb is not None and v < var.lb - tol) or (var.ub is not None and v > var.ub + tol):
+            return False
+    for row in model.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(row.body)
+        scale = tol * max(1.0, abs(body))
+        if (row.has_lb() and body < pyo.value(row.lower) - scale) or (
+            row.has_ub() and body > pyo.value(row.upper) + scale
+        ):
+            return False
+    return True
 
 
 def _label(scenario: str | None, scenarios: tuple[str, ...]) -> str:

@@ -49,7 +49,7 @@ def horizon_start(model) -> dict[int, float]:
 def _open_sites(model, arcs_of_site) -> dict[str, set[str]]:
     """Period -> the sites in service, opened greedily for the largest demand of any scenario."""
     d = model.data
-    kept: set[str] = set()
+    kept: set[str] = {s for s in model.SITES if d.initial[s]}  # in service before: keeping it never breaks a duration
     out = {}
     for t in d.periods:
         allowed = {s for s in model.SITES if (model.open_site[s, t].ub or 0) > 0.5}
