@@ -409,8 +409,11 @@ def plan_with_baselines(
     share = TimeShare(options, len(scenarios) * (n + 1) + (len(scenarios) * n if many else 0) + n + robust)
     myopic = plan_myopic(instance, policy, options, scenario, share=share)
     starts = {w: plan_states(myopic.solution, w) for w in scenarios} if myopic.solution is not None else {}
+    # What the baseline left untaken, and the plans alone that cannot be compared without it, go to the rest.
+    compared = many and myopic.solution is not None
+    share.weight_left = (len(scenarios) * n if compared else 0) + n + (robust and compared)
     alone = {}
-    if many and myopic.solution is not None:
+    if compared:
         alone = {w: plan_horizon(instance, policy, share.take(n), w, start_states=starts[w]) for w in scenarios}
     band_start = _band_start(instance, scenarios, alone, starts)
     outcome = plan_horizon(instance, policy, share.take(n), scenario, timings, start_states=band_start)
