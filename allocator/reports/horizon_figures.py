@@ -120,22 +120,27 @@ def band_figure(solution: HorizonSolution, scenario: str) -> Figure:
             label="need, mid" if "mid" in need else f"need, {scenarios[0]}",
         )
         own = g[g["scenario"] == scenario].set_index("period").reindex(periods)
-        ax.step(x, steps(own["open_capacity"]), where="post", color=LARGE, linewidth=1.4, label="capacity open")
-        both = own["open_capacity"] + own["standby_capacity"]
-        ax.step(x, steps(both), where="post", color=STANDBY, linewidth=1, linestyle="--", label="open + standby")
-        ax.set_title(g["name"].iloc[0], fontsize=8, color=TEXT)
-        ax.set_xlim(0, len(periods))
-        ax.set_xticks(ticks, [periods[j] for j in ticks], fontsize=6)
-        top = max(float(high.max()), float(both.max()), 1.0)
-        ax.set_ylim(0, top * 1.1)
-        ax.yaxis.set_major_formatter(_money_axis(top))
-        ax.tick_params(axis="y", labelsize=6)
-        for spine in ("right", "top"):
-            ax.spines[spine].set_visible(False)
+        _capacity_panel(ax, x, steps, own, float(high.max()), g["name"].iloc[0], periods, ticks)
         if k == 0:
             fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=4, fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
+
+
+def _capacity_panel(ax, x, steps, own: pd.DataFrame, need_top: float, title: str, periods, ticks) -> None:
+    """The capacity open (and open or on standby) of ``own`` as steps over the periods, on axes styled alike."""
+    ax.step(x, steps(own["open_capacity"]), where="post", color=LARGE, linewidth=1.4, label="capacity open")
+    both = own["open_capacity"] + own["standby_capacity"]
+    ax.step(x, steps(both), where="post", color=STANDBY, linewidth=1, linestyle="--", label="open + standby")
+    ax.set_title(title, fontsize=8, color=TEXT)
+    ax.set_xlim(0, len(periods))
+    ax.set_xticks(ticks, [periods[j] for j in ticks], fontsize=6)
+    top = max(need_top, float(both.max()), 1.0)
+    ax.set_ylim(0, top * 1.1)
+    ax.yaxis.set_major_formatter(_money_axis(top))
+    ax.tick_params(axis="y", labelsize=6)
+    for spine in ("right", "top"):
+        ax.spines[spine].set_visible(False)
 
 
 def group_figure(solution: HorizonSolution, table: pd.DataFrame, groups: list[str], scenario: str) -> Figure:
@@ -163,18 +168,7 @@ def group_figure(solution: HorizonSolution, table: pd.DataFrame, groups: list[st
         ax.fill_between(x, steps(need.min(axis=0)), steps(need.max(axis=0)), step="post", color=BAND, linewidth=0)
         own = part[part["scenario"] == scenario].set_index("period").reindex(periods)
         ax.step(x, steps(own["need"]), where="post", color=MID, linewidth=1.2, label=f"need, {scenario}")
-        ax.step(x, steps(own["open_capacity"]), where="post", color=LARGE, linewidth=1.4, label="capacity open")
-        both = own["open_capacity"] + own["standby_capacity"]
-        ax.step(x, steps(both), where="post", color=STANDBY, linewidth=1, linestyle="--", label="open + standby")
-        ax.set_title(names.get(g, g), fontsize=8, color=TEXT)
-        ax.set_xlim(0, len(periods))
-        ax.set_xticks(ticks, [periods[j] for j in ticks], fontsize=6)
-        top = max(float(need.max()), float(both.max()), 1.0)
-        ax.set_ylim(0, top * 1.1)
-        ax.yaxis.set_major_formatter(_money_axis(top))
-        ax.tick_params(axis="y", labelsize=6)
-        for spine in ("right", "top"):
-            ax.spines[spine].set_visible(False)
+        _capacity_panel(ax, x, steps, own, float(need.max()), names.get(g, g), periods, ticks)
         if k == 0:
             handles, labels = ax.get_legend_handles_labels()
             if len(need) > 1:
