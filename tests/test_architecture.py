@@ -141,8 +141,9 @@ def test_the_command_line_starts_without_the_solver():
     assert out.stdout.strip() == "[]"
 
 
-def constraint_builders() -> dict[str, set[str]]:
-    """Constraint family name -> the functions of allocator/model that assign it (``m.<name> = pyo.Constraint(...)``)."""
+def constraint_builders(kinds: tuple[str, ...] = ("Constraint",)) -> dict[str, set[str]]:
+    """Component name -> the functions of allocator/model that assign it (``m.<name> = pyo.Constraint(...)``, or
+    another of ``kinds``)."""
     found: dict[str, set[str]] = {}
     for path in sorted((PACKAGE / "model").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -152,7 +153,7 @@ def constraint_builders() -> dict[str, set[str]]:
                     isinstance(node, ast.Assign)
                     and isinstance(node.value, ast.Call)
                     and isinstance(node.value.func, ast.Attribute)
-                    and node.value.func.attr == "Constraint"
+                    and node.value.func.attr in kinds
                 ):
                     for target in node.targets:
                         if isinstance(target, ast.Attribute):
@@ -167,3 +168,19 @@ def test_one_builder_per_constraint_family():
     assert {"demand_balance", "site_capacity", "budget_limit", "state_transition"} <= set(builders)
     twice = {name: sorted(where) for name, where in builders.items() if len(where) > 1}
     assert not twice, f"constraint families built in more than one function: {twice}"
+
+
+def test_one_builder_per_set_variable_and_cost():
+    """Sets, variables, the parts of the cost and the objective are built once for every shape of model too: no
+    two modules of allocator/model define a builder of the same name, and no component is assigned in two."""
+    builders = constraint_builders(("Set", "Var", "Expression", "Objective", "Constraint"))
+    assert {"open_site", "placed", "unmet", "site_cost_total"} <= set(builders)
+    twice = {name: sorted(where) for name, where in builders.items() if len(where) > 1}
+    assert not twice, f"model components built in more than one function: {twice}"
+    defined: dict[str, set[str]] = {}
+    for path in sorted((PACKAGE / "model").glob("*.py")):
+        for func in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(func, ast.FunctionDef) and func.name.startswith("add_"):
+                defined.setdefault(func.name, set()).add(path.stem)
+    again = {name: sorted(where) for name, where in defined.items() if len(where) > 1}
+    assert not again, f"builders defined in more than one module: {again}"

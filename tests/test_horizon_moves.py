@@ -67,7 +67,7 @@ def test_a_move_cost_is_paid_in_the_period_of_the_move():
     # move_count binds: moved[A,2026] is exactly the fall of A's load.
     assert pyo.value(model.moved["A", "2026", "mid"]) == pytest.approx(100)
     assert pyo.value(model.move_count["A", "2026", "mid"].body) == pytest.approx(0)
-    assert pyo.value(model.move_cost["mid"]) == pytest.approx(300)
+    assert pyo.value(model.move_cost_total["mid"]) == pytest.approx(300)
 
 
 def test_a_dear_move_keeps_the_old_site_open_instead():

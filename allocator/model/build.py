@@ -34,8 +34,8 @@ def build_model(instance: Instance, policy: Policy, elastic: bool = False) -> py
     m.policy = policy
     m.elastic = Elastic(m) if elastic else None
     m.decision = None
-    add_sets(m, instance)
     m.rows = SnapshotRows(m)
+    add_sets(m, instance)
     add_variables(m, policy)
     add_cost_expressions(m, policy)
     add_demand_balance(m)
@@ -58,8 +58,9 @@ def linear(terms) -> LinearExpression:
 
 
 def add_sets(m, instance: Instance) -> None:
-    """PROVINCES, MUNICIPALITIES, SITES, LARGE_SITES and the eligible ARCS; with demand groups also
-    GROUPS, MUNICIPALITY_GROUPS (the demand units) and SITE_GROUPS, and ARCS of (i, s, g)."""
+    """PROVINCES, MUNICIPALITIES, SITES, LARGE_SITES; GROUPS with demand groups; then the sets of the model's shape
+    (``m.rows.sets()``): the eligible ARCS of (i, s) or (i, s, g), and in one case MUNICIPALITY_GROUPS (the demand
+    units) and SITE_GROUPS, over periods PERIODS, SCENARIOS, CASES and the cases of arcs, demand and sites."""
     d = m.data
     m.PROVINCES = pyo.Set(initialize=list(instance.provinces.index), ordered=True)
     m.MUNICIPALITIES = pyo.Set(initialize=list(instance.municipalities.index), ordered=True)
@@ -67,9 +68,8 @@ def add_sets(m, instance: Instance) -> None:
     m.LARGE_SITES = pyo.Set(initialize=[s for s in m.SITES if d.site_kind[s] == "large"], ordered=True)
     if d.groups:
         m.GROUPS = pyo.Set(initialize=list(d.groups), ordered=True)
-        m.MUNICIPALITY_GROUPS = pyo.Set(initialize=list(d.demand), dimen=2, ordered=True)
-        m.SITE_GROUPS = pyo.Set(initialize=list(d.site_groups), dimen=2, ordered=True)
-    m.ARCS = pyo.Set(initialize=d.arcs, dimen=3 if d.groups else 2, ordered=True)
+    for name, members, dimen in m.rows.sets():
+        m.add_component(name, pyo.Set(initialize=members, dimen=dimen, ordered=True))
 
 
 def units(m):
@@ -106,6 +106,42 @@ class SnapshotRows:
 
     def __init__(self, m):
         self.m = m
+
+    def sets(self):
+        """(name, members, dimen) of the sets of one case: the demand units and site groups, and ARCS."""
+        d = self.m.data
+        if d.groups:
+            yield "MUNICIPALITY_GROUPS", list(d.demand), 2
+            yield "SITE_GROUPS", list(d.site_groups), 2
+        yield "ARCS", d.arcs, 3 if d.groups else 2
+
+    def open_index(self):
+        """The index sets of open_site: SITES."""
+        return (self.m.SITES,)
+
+    def placed_index(self):
+        """(index, bounds) of placed: ARCS, at most min(d, C)."""
+        d = self.m.data
+        return self.m.ARCS, {a: (0, d.arc_bound(a)) for a in d.arcs}
+
+    def unmet_index(self):
+        """(index, bounds) of unmet: the demand units, at most their demand."""
+        return units(self.m), {u: (0, v) for u, v in self.m.data.demand.items()}
+
+    def columns(self):
+        """The variables the parts of the cost add up, with the weight of their period (1 in one case) and their
+        scenario (None in one case): (open index, site, weight), (placed index, arc, weight, scenario) and
+        (unmet index, unit, weight, scenario)."""
+        m = self.m
+        return (
+            [(s, s, 1.0) for s in m.SITES],
+            [(a, a, 1.0, None) for a in m.ARCS],
+            [(u, u, 1.0, None) for u in m.unmet],
+        )
+
+    def costs(self, policy: Policy) -> dict:
+        """The terms of each part of the cost (see :func:`add_cost_expressions`)."""
+        return placing_costs(self.m, policy)
 
     def demand(self):
         """(index, demand, arcs) per demand unit."""
@@ -171,31 +207,86 @@ class SnapshotRows:
 
 
 def add_variables(m, policy: Policy) -> None:
-    """open_site[s] in {0,1}; placed[a] >= 0 on each arc, at most min(d, C) (whole places unless
-    whole_places = false); unmet[u] >= 0 for each demand unit u, at most its demand."""
-    d = m.data
-    m.open_site = pyo.Var(m.SITES, domain=pyo.Binary)
+    """open_site[s] in {0,1} (open_site[s,t] over periods); placed[a] >= 0 on each arc (each arc case over periods),
+    at most min(d, C), whole places unless whole_places = false; unmet[u] >= 0 for each demand unit (case), at most
+    its demand."""
+    rows = m.rows
+    m.open_site = pyo.Var(*rows.open_index(), domain=pyo.Binary)
     placed_domain = pyo.NonNegativeIntegers if policy.whole_places else pyo.NonNegativeReals
-    m.placed = pyo.Var(m.ARCS, domain=placed_domain, bounds={a: (0, d.arc_bound(a)) for a in d.arcs})
-    m.unmet = pyo.Var(units(m), domain=pyo.NonNegativeReals, bounds={u: (0, v) for u, v in d.demand.items()})
+    index, bounds = rows.placed_index()
+    m.placed = pyo.Var(index, domain=placed_domain, bounds=bounds)
+    index, bounds = rows.unmet_index()
+    m.unmet = pyo.Var(index, domain=pyo.NonNegativeReals, bounds=bounds)
+
+
+# The parts of the cost, in the order the objective adds them: the parts of placing people are per scenario
+# over scenarios, the others (the sites') are not.
+COST_PARTS = (
+    "unmet_penalty_total",
+    "fixed_cost_total",
+    "standby_cost_total",
+    "opening_cost_total",
+    "closing_cost_total",
+    "extension_cost_total",
+    "place_cost_total",
+    "emergency_cost_total",
+    "travel_value_total",
+    "move_cost_total",
+)
+
+
+def placing_costs(m, policy: Policy) -> dict:
+    """The terms of unmet_penalty_total, fixed_cost_total, place_cost_total and travel_value_total from the rows'
+    columns; a part of placing people is a dict scenario -> terms over scenarios, its terms in one case."""
+    d = m.data
+    w = policy.travel_value
+    opened, placed, unmet = m.rows.columns()
+    scenarios = list(m.SCENARIOS) if hasattr(m, "SCENARIOS") else [None]
+    parts = {
+        name: {s: [] for s in scenarios} for name in ("unmet_penalty_total", "place_cost_total", "travel_value_total")
+    }
+    for k, unit, weight, scenario in unmet:
+        parts["unmet_penalty_total"][scenario].append((weight * policy.penalty_of(group_of(unit)), m.unmet[k]))
+    for k, arc, weight, scenario in placed:
+        parts["place_cost_total"][scenario].append((weight * d.place_cost(arc), m.placed[k]))
+        parts["travel_value_total"][scenario].append((weight * w * d.travel_minutes[arc], m.placed[k]))
+    if scenarios == [None]:
+        parts = {name: terms[None] for name, terms in parts.items()}
+    parts["fixed_cost_total"] = [(weight * d.fixed_cost[s], m.open_site[k]) for k, s, weight in opened]
+    return parts
 
 
 def add_cost_expressions(m, policy: Policy) -> None:
-    """The named parts of the objective, each in the currency of the instance.
+    """The named parts of the objective (models/README.md, "Objective"), each in the currency of the instance; over
+    periods a term counts with the weight f_t = δ_t y_t / (years per planning period) of its period (1 in one case),
+    and the parts of placing people are per scenario ω:
 
-    fixed_cost_total     = sum_s F_s open_site[s]
-    place_cost_total     = sum_{(i,s)} c_s placed[i,s]      (groups: sum_{(i,s,g)} c_sg placed[i,s,g])
-    travel_value_total   = sum_{(i,s)} w t_is placed[i,s]
-    unmet_penalty_total  = M sum_i unmet[i]                 (groups: sum_{(i,g)} M_g unmet[i,g])
+    unmet_penalty_total[ω]  = sum_t f_t sum_u M_g unmet[u,t,ω]          (M for every unit without demand groups)
+    fixed_cost_total        = sum_t f_t sum_s F_s open_site[s,t]
+    standby_cost_total      = sum_t f_t sum_s Q_s standby_site[s,t]       (over periods, as the three that follow)
+    opening_cost_total      = sum_t δ_t sum_s O_s site_opening[s,t]
+    closing_cost_total      = sum_t δ_t sum_s K_st site_closing[s,t]
+    extension_cost_total    = sum_s δ_(b_s+1) X_s site_extension[s]
+    place_cost_total[ω]     = sum_t f_t sum_a c_a placed[a,t,ω]           (c_s, or c_sg for a group's arc)
+    emergency_cost_total[ω] = sum_t f_t sum_u e_p(u)t emergency[u,t,ω]    (over periods)
+    travel_value_total[ω]   = sum_t f_t sum_a w t_a placed[a,t,ω]
+    move_cost_total[ω]      = sum_t δ_t κ sum_s moved[s,t,ω]              (when moves are modelled)
+
+    Over scenarios also site_cost_total (the parts without ω) and scenario_cost[ω] (those with ω).
     """
-    d = m.data
-    w = policy.travel_value
-    m.fixed_cost_total = pyo.Expression(expr=linear([(d.fixed_cost[s], m.open_site[s]) for s in m.SITES]))
-    m.place_cost_total = pyo.Expression(expr=linear([(d.place_cost(a), m.placed[a]) for a in m.ARCS]))
-    m.travel_value_total = pyo.Expression(expr=linear([(w * d.travel_minutes[a], m.placed[a]) for a in m.ARCS]))
-    m.unmet_penalty_total = pyo.Expression(
-        expr=linear([(policy.penalty_of(group_of(u)), var) for u, var in m.unmet.items()])
-    )
+    parts = m.rows.costs(policy)
+    for name in COST_PARTS:
+        terms = parts.get(name)
+        if terms is None:
+            continue
+        if isinstance(terms, dict):
+            m.add_component(name, pyo.Expression(m.SCENARIOS, rule=lambda m, w, terms=terms: linear(terms[w])))
+        else:
+            m.add_component(name, pyo.Expression(expr=linear(terms)))
+    if hasattr(m, "SCENARIOS"):
+        named = [(name, m.component(name)) for name in COST_PARTS if m.component(name) is not None]
+        m.site_cost_total = pyo.Expression(expr=sum(e for _, e in named if not e.is_indexed()))
+        m.scenario_cost = pyo.Expression(m.SCENARIOS, rule=lambda m, w: sum(e[w] for _, e in named if e.is_indexed()))
 
 
 def add_demand_balance(m) -> None:
@@ -426,12 +517,19 @@ def add_fair_share(m, band: float | None) -> None:
     m.fair_share = pyo.Constraint(list(rows), rule=rule)
 
 
-def add_objective(m) -> None:
-    """total_cost = unmet_penalty_total + fixed_cost_total + place_cost_total + travel_value_total."""
-    m.total_cost = pyo.Objective(
-        expr=m.unmet_penalty_total + m.fixed_cost_total + m.place_cost_total + m.travel_value_total,
-        sense=pyo.minimize,
-    )
+def add_objective(m, name: str = "total_cost") -> None:
+    """total_cost = sum of the parts of the cost in the order of COST_PARTS, a part per scenario ω weighed by π_ω
+    (risk "expected"; one case: the part itself); with risk "worst", site_cost_total + worst_cost."""
+    if hasattr(m, "worst_cost"):
+        expr = m.site_cost_total + m.worst_cost
+    else:
+        weights = m.data.weights if hasattr(m, "SCENARIOS") else {}
+        expr = 0
+        for part in (m.component(p) for p in COST_PARTS):
+            if part is None:
+                continue
+            expr = expr + (pyo.quicksum(weights[w] * part[w] for w in m.SCENARIOS) if part.is_indexed() else part)
+    m.add_component(name, pyo.Objective(expr=expr, sense=pyo.minimize))
 
 
 def apply_fixings(m, instance: Instance, policy: Policy) -> None:

@@ -62,11 +62,11 @@ def build_decision_model(instance: Instance, policy: Policy, commitments: Commit
     m.policy = policy
     m.elastic = None
     m.decision = _Decision(commitments)
-    build.add_sets(m, instance)
     m.rows = DecisionRows(m)
+    build.add_sets(m, instance)
     build.add_variables(m, policy)
     add_added(m, policy)
-    add_decision_costs(m, policy)
+    build.add_cost_expressions(m, policy)
     build.add_demand_balance(m)
     add_place_supply(m)
     build.add_site_capacity(m)
@@ -77,10 +77,7 @@ def build_decision_model(instance: Instance, policy: Policy, commitments: Commit
     build.add_budget_limit(m)
     build.add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
     build.add_fair_share(m, policy.fair_share_band)
-    m.decision_cost = pyo.Objective(
-        expr=m.unmet_penalty_total + m.fixed_cost_total + m.place_cost_total + m.travel_value_total,
-        sense=pyo.minimize,
-    )
+    build.add_objective(m, "decision_cost")
     build.apply_fixings(m, instance, policy)
     for s in commitments.sites:
         m.open_site[s].setlb(1)
@@ -111,28 +108,6 @@ def add_added(m, policy: Policy) -> None:
     m.added = pyo.Var(supply(m), domain=domain, bounds={k: (0, room(k)) for k in supply(m)})
 
 
-def add_decision_costs(m, policy: Policy) -> None:
-    """The named parts of the decision's cost (committed sites and places are paid by the plans).
-
-    fixed_cost_total     = sum_{s not committed} F_s open_site[s]
-    place_cost_total     = sum_{(s,g)} c_sg added[s,g]
-    travel_value_total   = sum_{(i,s,g)} w t_is placed[i,s,g]
-    unmet_penalty_total  = sum_{(i,g)} M_g unmet[i,g]
-    """
-    d = m.data
-    committed = m.decision.commitments.sites
-    w = policy.travel_value
-
-    m.fixed_cost_total = pyo.Expression(
-        expr=linear([(d.fixed_cost[s], m.open_site[s]) for s in m.SITES if s not in committed])
-    )
-    m.place_cost_total = pyo.Expression(expr=linear([(_price(d, k), m.added[k]) for k in supply(m)]))
-    m.travel_value_total = pyo.Expression(expr=linear([(w * d.travel_minutes[a], m.placed[a]) for a in m.ARCS]))
-    m.unmet_penalty_total = pyo.Expression(
-        expr=linear([(policy.penalty_of(build.group_of(u)), var) for u, var in m.unmet.items()])
-    )
-
-
 def add_place_supply(m) -> None:
     """place_supply[s,g]:  sum_{i:(i,s,g) in ARCS} placed[i,s,g] - added[s,g] <= q_sg   for (s,g) in SITE_GROUPS (place_supply[s] without groups)."""
     if not len(supply(m)):
@@ -153,6 +128,17 @@ def add_place_supply(m) -> None:
 
 class DecisionRows(build.SnapshotRows):
     """The rows of a decision: those of the plan model, with the money the budget leaves these provinces."""
+
+    def costs(self, policy: Policy) -> dict:
+        """The parts of the decision's cost: committed sites and places are paid by the plans, so fixed_cost_total
+        counts the sites not committed, sum_s F_s open_site[s], and place_cost_total the places added,
+        sum_(s,g) c_sg added[s,g]; travel_value_total and unmet_penalty_total are the plan model's."""
+        m, d = self.m, self.m.data
+        committed = m.decision.commitments.sites
+        parts = build.placing_costs(m, policy)
+        parts["fixed_cost_total"] = [(d.fixed_cost[s], m.open_site[s]) for s in m.SITES if s not in committed]
+        parts["place_cost_total"] = [(_price(d, k), m.added[k]) for k in supply(m)]
+        return parts
 
     def budgets(self):
         """(None, B less the committed cost of these provinces, fixed cost of the sites opened + added places' cost)."""

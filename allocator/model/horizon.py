@@ -248,10 +248,12 @@ def build_horizon_model(
     m.site_table = instance.sites
     m.elastic = None
     m.decision = None
-    add_sets(m, instance)
     m.rows = HorizonRows(m)
-    add_variables(m, policy)
-    add_cost_expressions(m, policy)
+    build.add_sets(m, instance)
+    add_life_cycle_sets(m)
+    build.add_variables(m, policy)
+    add_life_cycle_variables(m)
+    build.add_cost_expressions(m, policy)
     build.add_demand_balance(m)
     build.add_site_capacity(m)
     build.add_group_capacity(m)
@@ -271,57 +273,18 @@ def build_horizon_model(
     add_move_count(m)
     add_move_limit(m)
     add_worst_case(m)
-    add_objective(m)
+    build.add_objective(m)
     build.apply_fixings(m, instance, policy)
     fix_standby(m)
     return m
 
 
-def add_sets(m, instance: Instance) -> None:
-    """PERIODS, SCENARIOS, CASES = PERIODS x SCENARIOS, the static sets, ARC_CASES, STANDBY_SITES, EXTENDABLE_SITES,
-    MOVE_CASES."""
+def add_life_cycle_sets(m) -> None:
+    """STANDBY_SITES, EXTENDABLE_SITES and MOVE_CASES: the sites that can stand by, whose contract can be extended in
+    the window, and where people may have to move."""
     d = m.data
-    m.PERIODS = pyo.Set(initialize=list(d.periods), ordered=True)
-    m.SCENARIOS = pyo.Set(initialize=list(d.scenarios), ordered=True)
-    m.CASES = pyo.Set(initialize=[(t, w) for t in d.periods for w in d.scenarios], dimen=2, ordered=True)
-    m.PROVINCES = pyo.Set(initialize=list(instance.provinces.index), ordered=True)
-    m.MUNICIPALITIES = pyo.Set(initialize=list(instance.municipalities.index), ordered=True)
-    m.SITES = pyo.Set(initialize=list(instance.sites.index), ordered=True)
-    m.LARGE_SITES = pyo.Set(initialize=[s for s in m.SITES if d.site_kind[s] == "large"], ordered=True)
-    width = 3 if d.groups else 2
-    if d.groups:
-        m.GROUPS = pyo.Set(initialize=list(d.groups), ordered=True)
-    m.ARCS = pyo.Set(initialize=d.arcs, dimen=width, ordered=True)
-    arc_cases = [(*a, t, w) for a in d.arcs for (t, w) in m.CASES if d.demand[(t, w)][d.unit(a)] > 0]
-    m.ARC_CASES = pyo.Set(initialize=arc_cases, dimen=width + 2, ordered=True)
-    m.DEMAND_CASES = pyo.Set(
-        initialize=[(*key(u), t, w) for (t, w) in m.CASES for u, v in d.demand[(t, w)].items() if v > 0],
-        dimen=width + 1,
-        ordered=True,
-    )
-    m.EMERGENCY_CASES = pyo.Set(
-        initialize=[c for c in m.DEMAND_CASES if (d.province_of[c[0]], c[-2]) in d.emergency_capacity],
-        dimen=width + 1,
-        ordered=True,
-    )
     m.STANDBY_SITES = pyo.Set(initialize=[s for s in m.SITES if s in d.standby_cost], ordered=True)
     m.EXTENDABLE_SITES = pyo.Set(initialize=[s for s in m.SITES if s in d.extension], ordered=True)
-    by_muni: dict[tuple, list] = {}
-    by_site: dict[tuple, list] = {}
-    by_case: dict[tuple, list] = {c: [] for c in m.CASES}
-    for a in arc_cases:
-        t, w = a[-2:]
-        by_muni.setdefault((*key(d.unit(a[:-2])), t, w), []).append(a)
-        by_site.setdefault((a[1], t, w), []).append(a)
-        by_case[(t, w)].append(a)
-    m.arcs_by_muni = by_muni
-    m.arcs_by_site = by_site
-    m.arcs_by_case = by_case
-    emergency_by_case: dict[tuple, list] = {c: [] for c in m.CASES}
-    for c in m.EMERGENCY_CASES:
-        emergency_by_case[c[-2:]].append(c)
-    m.emergency_by_case = emergency_by_case
-    m.previous = {t: (d.periods[k - 1] if k else None) for k, t in enumerate(d.periods)}
     m.MOVE_CASES = pyo.Set(initialize=move_cases(m), dimen=3, ordered=True)
 
 
@@ -346,6 +309,96 @@ class HorizonRows:
 
     def __init__(self, m):
         self.m = m
+        d = m.data
+        self.cases = [(t, w) for t in d.periods for w in d.scenarios]
+        self.arc_cases = [(*a, t, w) for a in d.arcs for (t, w) in self.cases if d.demand[(t, w)][d.unit(a)] > 0]
+        self.demand_cases = [(*key(u), t, w) for (t, w) in self.cases for u, v in d.demand[(t, w)].items() if v > 0]
+        by_muni: dict[tuple, list] = {}
+        by_site: dict[tuple, list] = {}
+        by_case: dict[tuple, list] = {c: [] for c in self.cases}
+        for a in self.arc_cases:
+            t, w = a[-2:]
+            by_muni.setdefault((*key(d.unit(a[:-2])), t, w), []).append(a)
+            by_site.setdefault((a[1], t, w), []).append(a)
+            by_case[(t, w)].append(a)
+        m.arcs_by_muni = by_muni
+        m.arcs_by_site = by_site
+        m.arcs_by_case = by_case
+        self.emergency_cases = [c for c in self.demand_cases if (d.province_of[c[0]], c[-2]) in d.emergency_capacity]
+        emergency_by_case: dict[tuple, list] = {c: [] for c in self.cases}
+        for c in self.emergency_cases:
+            emergency_by_case[c[-2:]].append(c)
+        m.emergency_by_case = emergency_by_case
+        m.previous = {t: (d.periods[k - 1] if k else None) for k, t in enumerate(d.periods)}
+
+    def sets(self):
+        """(name, members, dimen): PERIODS, SCENARIOS, CASES = PERIODS x SCENARIOS, ARCS, and the cases (t, ω) of
+        each arc (ARC_CASES) and demand unit (DEMAND_CASES, EMERGENCY_CASES where the province has emergency
+        capacity) with demand."""
+        d = self.m.data
+        width = 3 if d.groups else 2
+        yield "PERIODS", list(d.periods), 1
+        yield "SCENARIOS", list(d.scenarios), 1
+        yield "CASES", self.cases, 2
+        yield "ARCS", d.arcs, width
+        yield "ARC_CASES", self.arc_cases, width + 2
+        yield "DEMAND_CASES", self.demand_cases, width + 1
+        yield "EMERGENCY_CASES", self.emergency_cases, width + 1
+
+    def open_index(self):
+        """The index sets of open_site: SITES x PERIODS."""
+        return self.m.SITES, self.m.PERIODS
+
+    def placed_index(self):
+        """(index, bounds) of placed: ARC_CASES, at most min(d_utω, C)."""
+        d = self.m.data
+        return self.m.ARC_CASES, {a: (0, arc_bound(d, a)) for a in self.m.ARC_CASES}
+
+    def unmet_index(self):
+        """(index, bounds) of unmet: DEMAND_CASES, at most their demand."""
+        d = self.m.data
+        return self.m.DEMAND_CASES, {c: (0, case_demand(d, c)) for c in self.m.DEMAND_CASES}
+
+    def columns(self):
+        """(open index, site, f_t), (placed index, arc, f_t, ω) and (unmet index, unit, f_t, ω), period by period."""
+        m, f = self.m, self.m.data.factor
+        unmet_by_case: dict[tuple, list] = {c: [] for c in m.CASES}
+        for c in m.DEMAND_CASES:
+            unmet_by_case[c[-2:]].append(c)
+        return (
+            [((s, t), s, f[t]) for s in m.SITES for t in m.PERIODS],
+            [(a, a[:-2], f[t], w) for (t, w) in m.CASES for a in m.arcs_by_case[(t, w)]],
+            [(c, case_unit(c), f[t], w) for (t, w) in m.CASES for c in unmet_by_case[(t, w)]],
+        )
+
+    def costs(self, policy: Policy) -> dict:
+        """The terms of each part of the cost: those of placing people, and the life cycle's (models/README.md)."""
+        m, d = self.m, self.m.data
+        f, disc = d.factor, d.discount
+        parts = build.placing_costs(m, policy)
+        parts["standby_cost_total"] = [
+            (f[t] * d.standby_cost[s], m.standby_site[s, t]) for s in m.STANDBY_SITES for t in m.PERIODS
+        ]
+        parts["opening_cost_total"] = [
+            (disc[t] * d.opening_cost[s], m.site_opening[s, t]) for s in m.SITES for t in m.PERIODS
+        ]
+        parts["closing_cost_total"] = [
+            (disc[t] * d.closing_cost[(s, t)], m.site_closing[s, t]) for s in m.SITES for t in m.PERIODS
+        ]
+        parts["extension_cost_total"] = [
+            (disc[d.extension[s][0]] * d.extension[s][1], m.site_extension[s]) for s in m.EXTENDABLE_SITES
+        ]
+        emergency = {w: [] for w in m.SCENARIOS}
+        for t, w in m.CASES:
+            for c in m.emergency_by_case[(t, w)]:
+                emergency[w].append((f[t] * d.emergency_cost[(d.province_of[c[0]], t)], m.emergency[c]))
+        parts["emergency_cost_total"] = emergency
+        moves = {w: [] for w in m.SCENARIOS}
+        for s, t, w in m.MOVE_CASES:
+            if disc[t] * d.move_cost:
+                moves[w].append((disc[t] * d.move_cost, m.moved[s, t, w]))
+        parts["move_cost_total"] = moves
+        return parts
 
     def demand(self):
         """(index, demand, arcs) per demand case (*unit, t, ω) with demand."""
@@ -446,22 +499,16 @@ class HorizonRows:
         return [((p, *case), *row) for case in m.CASES for p, *row in build.shares(m.PROVINCES, units[case])]
 
 
-def add_variables(m, policy: Policy) -> None:
-    """open_site[s,t], standby_site[s,t] in {0,1}; site_opening, site_closing, site_extension in [0,1];
-    placed[i,s,t,ω] whole places (real with whole_places = false); emergency, unmet, moved >= 0; worst_cost."""
+def add_life_cycle_variables(m) -> None:
+    """standby_site[s,t] in {0,1}; site_opening, site_closing, site_extension in [0,1]; emergency, moved >= 0;
+    worst_cost (risk "worst")."""
     d = m.data
-    m.open_site = pyo.Var(m.SITES, m.PERIODS, domain=pyo.Binary)
     m.standby_site = pyo.Var(m.STANDBY_SITES, m.PERIODS, domain=pyo.Binary)
     m.site_opening = pyo.Var(m.SITES, m.PERIODS, domain=pyo.NonNegativeReals, bounds=(0, 1))
     m.site_closing = pyo.Var(m.SITES, m.PERIODS, domain=pyo.NonNegativeReals, bounds=(0, 1))
     m.site_extension = pyo.Var(m.EXTENDABLE_SITES, domain=pyo.NonNegativeReals, bounds=(0, 1))
-    domain = pyo.NonNegativeIntegers if policy.whole_places else pyo.NonNegativeReals
-    m.placed = pyo.Var(m.ARC_CASES, domain=domain, bounds={a: (0, arc_bound(d, a)) for a in m.ARC_CASES})
     m.emergency = pyo.Var(
         m.EMERGENCY_CASES, domain=pyo.NonNegativeReals, bounds={c: (0, case_demand(d, c)) for c in m.EMERGENCY_CASES}
-    )
-    m.unmet = pyo.Var(
-        m.DEMAND_CASES, domain=pyo.NonNegativeReals, bounds={c: (0, case_demand(d, c)) for c in m.DEMAND_CASES}
     )
     m.moved = pyo.Var(m.MOVE_CASES, domain=pyo.NonNegativeReals)
     if d.risk == Risk.WORST:
@@ -492,96 +539,6 @@ def in_service(m, s: str, t: str | None):
     if s in m.data.standby_cost:
         terms.append((1, m.standby_site[s, t]))
     return terms, 0
-
-
-def add_cost_expressions(m, policy: Policy) -> None:
-    """The named parts of the objective (models/README.md, "Objective"):
-
-    fixed_cost_total     = sum_t f_t sum_s F_s open_site[s,t]                f_t = δ_t y_t / (years per planning period)
-    standby_cost_total   = sum_t f_t sum_s Q_s standby_site[s,t]
-    opening_cost_total   = sum_t δ_t sum_s O_s site_opening[s,t]
-    closing_cost_total   = sum_t δ_t sum_s K_st site_closing[s,t]
-    extension_cost_total = sum_s δ_(b_s+1) X_s site_extension[s]
-    place_cost[ω]        = sum_t f_t sum_(i,s) c_s placed[i,s,t,ω]
-    emergency_cost[ω]    = sum_t f_t sum_i e_p(i)t emergency[i,t,ω]
-    travel_value[ω]      = sum_t f_t sum_(i,s) w t_is placed[i,s,t,ω]
-    move_cost[ω]         = sum_t δ_t κ sum_s moved[s,t,ω]                    (an empty sum unless moves are modelled)
-    unmet_penalty[ω]     = sum_t f_t M sum_i unmet[i,t,ω]                   (groups: sum_(i,g) M_g unmet[i,g,t,ω])
-    """
-    d = m.data
-    w_travel = policy.travel_value
-    f, disc = d.factor, d.discount
-    m.fixed_cost_total = pyo.Expression(
-        expr=linear([(f[t] * d.fixed_cost[s], m.open_site[s, t]) for s in m.SITES for t in m.PERIODS])
-    )
-    m.standby_cost_total = pyo.Expression(
-        expr=linear([(f[t] * d.standby_cost[s], m.standby_site[s, t]) for s in m.STANDBY_SITES for t in m.PERIODS])
-    )
-    m.opening_cost_total = pyo.Expression(
-        expr=linear([(disc[t] * d.opening_cost[s], m.site_opening[s, t]) for s in m.SITES for t in m.PERIODS])
-    )
-    m.closing_cost_total = pyo.Expression(
-        expr=linear([(disc[t] * d.closing_cost[(s, t)], m.site_closing[s, t]) for s in m.SITES for t in m.PERIODS])
-    )
-    m.extension_cost_total = pyo.Expression(
-        expr=linear([(disc[d.extension[s][0]] * d.extension[s][1], m.site_extension[s]) for s in m.EXTENDABLE_SITES])
-    )
-    m.site_cost_total = pyo.Expression(
-        expr=m.fixed_cost_total
-        + m.standby_cost_total
-        + m.opening_cost_total
-        + m.closing_cost_total
-        + m.extension_cost_total
-    )
-
-    def over_cases(w, terms_of):
-        return linear([term for t in d.periods for term in terms_of(t, w)])
-
-    placed, emergency, unmet = m.placed, m.emergency, m.unmet
-    cases_of_unmet: dict[tuple, list] = {c: [] for c in m.CASES}
-    for c in m.DEMAND_CASES:
-        cases_of_unmet[c[-2:]].append(c)
-    m.place_cost = pyo.Expression(
-        m.SCENARIOS,
-        rule=lambda m, w: over_cases(
-            w, lambda t, w: ((f[t] * d.place_cost(a[:-2]), placed[a]) for a in m.arcs_by_case[(t, w)])
-        ),
-    )
-    m.emergency_cost = pyo.Expression(
-        m.SCENARIOS,
-        rule=lambda m, w: over_cases(
-            w,
-            lambda t, w: (
-                (f[t] * d.emergency_cost[(d.province_of[c[0]], t)], emergency[c]) for c in m.emergency_by_case[(t, w)]
-            ),
-        ),
-    )
-    m.travel_value = pyo.Expression(
-        m.SCENARIOS,
-        rule=lambda m, w: over_cases(
-            w,
-            lambda t, w: ((f[t] * w_travel * d.travel_minutes[a[:-2]], placed[a]) for a in m.arcs_by_case[(t, w)]),
-        ),
-    )
-    m.unmet_penalty = pyo.Expression(
-        m.SCENARIOS,
-        rule=lambda m, w: over_cases(
-            w,
-            lambda t, w: (
-                (f[t] * policy.penalty_of(build.group_of(case_unit(c))), unmet[c]) for c in cases_of_unmet[(t, w)]
-            ),
-        ),
-    )
-    moves_of: dict[str, list] = {w: [] for w in m.SCENARIOS}
-    for s, t, w in m.MOVE_CASES:
-        moves_of[w].append((disc[t] * d.move_cost, m.moved[s, t, w]))
-    m.move_cost = pyo.Expression(m.SCENARIOS, rule=lambda m, w: linear([c for c in moves_of[w] if c[0]]))
-    m.scenario_cost = pyo.Expression(
-        m.SCENARIOS,
-        rule=lambda m, w: (
-            m.place_cost[w] + m.emergency_cost[w] + m.travel_value[w] + m.unmet_penalty[w] + m.move_cost[w]
-        ),
-    )
 
 
 def add_emergency_capacity(m) -> None:
@@ -749,16 +706,6 @@ def add_worst_case(m) -> None:
     if m.data.risk != Risk.WORST or not len(m.SCENARIOS):
         return
     m.worst_case = pyo.Constraint(m.SCENARIOS, rule=lambda m, w: m.scenario_cost[w] - m.worst_cost <= 0)
-
-
-def add_objective(m) -> None:
-    """total_cost = site_cost_total + sum_ω π_ω scenario_cost[ω]   (risk "expected"), or + worst_cost ("worst")."""
-    d = m.data
-    if d.risk == Risk.WORST:
-        expr = m.site_cost_total + m.worst_cost
-    else:
-        expr = m.site_cost_total + pyo.quicksum(d.weights[w] * m.scenario_cost[w] for w in d.scenarios)
-    m.total_cost = pyo.Objective(expr=expr, sense=pyo.minimize)
 
 
 def fix_states(m, states: dict[tuple[str, str], str]) -> None:
