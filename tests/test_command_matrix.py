@@ -78,24 +78,21 @@ def kinds(tmp_path_factory):
     return kind
 
 
-def hand_plan(k: Kind) -> Path:
-    """A provincial plan of 100 places at the province's first site (in the group of the site's first row)."""
-    sites = pd.read_csv(k.instance / "sites.csv", dtype=str)
-    row = {"province": k.province, "site": sites.loc[sites["province"] == k.province, "site"].iloc[0], "places": 100}
-    if (k.instance / "groups.csv").is_file():
-        row["group"] = pd.read_csv(k.instance / "groups.csv", dtype=str)["group"].iloc[0]
-    path = k.folder / "hand-plan.csv"
-    pd.DataFrame([row]).to_csv(path, index=False)
-    return path
+def at_period(k: Kind) -> tuple[str, ...]:
+    """--period and --scenario of the commands that plan one snapshot: on an instance with periods, its last
+    period under its last scenario."""
+    if not k.horizon:
+        return ()
+    period = pd.read_csv(k.instance / "periods.csv", dtype=str)["period"].iloc[-1]
+    return ("--period", period, "--scenario", k.scenario)
 
 
 def province_plan(k: Kind) -> Path:
-    """The folder of `solve --province` (its plan.csv), or on an instance with periods a plan by hand."""
+    """The folder of `solve --province` (its plan.csv; with periods, of one period)."""
     folder = k.folder / "province"
-    if k.horizon:
-        return hand_plan(k)
     if not folder.exists():
-        assert run("solve", k.instance, *HAND_ARGS, *FAST, "--province", k.province, "--out", folder).exit_code == 0
+        result = run("solve", k.instance, *HAND_ARGS, *FAST, "--province", k.province, *at_period(k), "--out", folder)
+        assert result.exit_code == 0, result.output
     return folder
 
 
@@ -156,8 +153,8 @@ def c_solve_myopic(k):
 
 
 def c_solve_province(k):
-    out = k.folder / "province"
-    result = run("solve", k.instance, *HAND_ARGS, *FAST, "--province", k.province, "--out", out)
+    out = k.folder / "province-again"
+    result = run("solve", k.instance, *HAND_ARGS, *FAST, "--province", k.province, *at_period(k), "--out", out)
     if result.exit_code == 0:
         plan = pd.read_csv(out / "plan.csv", dtype={"places": int})
         assert set(plan["province"]) == {k.province} and plan["places"].sum() > 0
@@ -179,7 +176,7 @@ def c_check(k):
 
 
 def c_explain(k):
-    return run("explain", k.instance, *HAND_ARGS, *FAST)
+    return run("explain", k.instance, *HAND_ARGS, *FAST, *at_period(k))
 
 
 def c_whatif(k):
@@ -232,7 +229,7 @@ def c_plan(k):
 
 
 def c_check_plan(k):
-    result = run("check-plan", k.instance, "--plans", province_plan(k), *HAND_ARGS)
+    result = run("check-plan", k.instance, "--plans", province_plan(k), *HAND_ARGS, *at_period(k))
     if result.exit_code == 0:
         assert ": complete" in result.output
     return result
@@ -240,7 +237,7 @@ def c_check_plan(k):
 
 def c_merge(k):
     out = k.folder / "merged"
-    result = run("merge", k.instance, "--plans", province_plan(k), *HAND_ARGS, "--out", out)
+    result = run("merge", k.instance, "--plans", province_plan(k), *HAND_ARGS, *at_period(k), "--out", out)
     if result.exit_code == 0:
         assert run("check", out).exit_code == 0
     return result
@@ -248,7 +245,7 @@ def c_merge(k):
 
 def c_decide(k):
     out = k.folder / "decision"
-    result = run("decide", k.instance, "--plans", province_plan(k), *HAND_ARGS, *FAST, "--out", out)
+    result = run("decide", k.instance, "--plans", province_plan(k), *HAND_ARGS, *FAST, *at_period(k), "--out", out)
     if result.exit_code == 0:
         assert run("check", out).exit_code == 0
     return result
@@ -288,11 +285,8 @@ NO_BACKTEST = (
     "forecasts.csv, history.csv) and it has none; give an instance with one, such as nl-2024-horizon (the default)"
 )
 HORIZON_REFUSALS = {
-    "solve-province": "--province plans one snapshot and an instance with periods is planned whole: drop --province "
-    "(the plan's provinces.csv and municipalities.csv show each province's part)",
     "solve-xlsx": "--xlsx writes solutions of instances without periods only: drop --xlsx (the solution folder's CSV "
     "tables hold the plan, `allocator report` draws it)",
-    "explain": _periods("explain"),
     "whatif": _periods("whatif"),
     "sweep": _periods("sweep"),
     "compare": "is a plan over several periods, which compare does not take: its comparison.csv and robustness.csv "
@@ -304,9 +298,6 @@ HORIZON_REFUSALS = {
     ),
     "plan": "is a plan over several periods and a plan table holds one snapshot's provincial plan: give a solution "
     "folder of an instance without periods",
-    "check-plan": _periods("check-plan", "checks the plans of one snapshot"),
-    "merge": _periods("merge", "assembles the plans of one snapshot"),
-    "decide": _periods("decide", "decides on the plans of one snapshot"),
     "backtest": NO_BACKTEST,
 }
 SNAPSHOT_REFUSALS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..data.period import summary_instance
 from ..data.policy import load_policy_dict
 from ..data.province import scope_of, scoped_instance
 from ..results.solution import Solution
@@ -64,6 +65,7 @@ def check_solution(solution: Solution, instance, policy=None, spare: dict | None
     report = CheckReport()
     if policy is None:
         policy = load_policy_dict(solution.summary.get("policy") or {})
+    instance = summary_instance(instance, solution.summary)  # a plan of one period of an instance with periods
     scope = scope_of(solution.summary)
     if scope is not None:
         # A provincial plan, merged plans and a decision answer for their scope only: its provinces, the groups of

@@ -255,6 +255,38 @@ def statuses_exit(statuses: list[str]) -> int:
     return EXIT_OPTIMAL
 
 
+def period_option(scenario: bool = True):
+    """--period (and --scenario): the period of an instance with periods that a command of one snapshot plans."""
+
+    def decorate(f):
+        f = click.option(
+            "--period",
+            default=None,
+            metavar="PERIOD",
+            help="With periods: the period to plan as one snapshot (its need, the sites in service then, its budget).",
+        )(f)
+        if scenario:
+            f = click.option(
+                "--scenario",
+                default=None,
+                metavar="SCENARIO",
+                help="With --period: the scenario of the period's need (needed when need.csv has several).",
+            )(f)
+        return f
+
+    return decorate
+
+
+def one_period(inst, period: str | None, scenario: str | None):
+    """The instance itself, or the snapshot of one period (``period``, ``scenario``) of an instance with periods;
+    an instance with periods needs --period (InputError otherwise)."""
+    if inst.horizon is None and period is None and scenario is None:
+        return inst
+    from ..data.period import chosen_period, period_instance
+
+    return period_instance(inst, chosen_period(inst, period, scenario))
+
+
 def one_snapshot(
     inst, command: str, does: str = "plans one snapshot", instead: str = "use `allocator solve` on it"
 ) -> None:

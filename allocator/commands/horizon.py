@@ -94,8 +94,9 @@ def _refused(inst, scenario, province, xlsx) -> str | None:
         return f"{option} needs an instance with periods (periods.csv) and {inst.name} has none: drop {option}"
     if province:
         return (
-            "--province plans one snapshot and an instance with periods is planned whole: drop --province "
-            "(the plan's provinces.csv and municipalities.csv show each province's part)"
+            "--province plans one snapshot and an instance with periods is planned whole: give --period to plan the "
+            "province in one period, or drop --province (the plan's provinces.csv and municipalities.csv show each "
+            "province's part)"
         )
     if xlsx:
         return (

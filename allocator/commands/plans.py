@@ -13,7 +13,8 @@ from .common import (
     deprecated,
     exit_code,
     instance_path,
-    one_snapshot,
+    one_period,
+    period_option,
     policy_options,
     solver_options,
 )
@@ -47,8 +48,9 @@ def _one_instance(args: tuple[str, ...]) -> str | None:
 @click.argument("args", nargs=-1, metavar=INSTANCE)
 @_plans_option()
 @policy_options
+@period_option()
 @click.pass_context
-def check_plan_command(ctx, args, plans, choice):
+def check_plan_command(ctx, args, plans, choice, period, scenario):
     """Check provincial plans against their task and every hard rule (INSTANCE: default nl-2024)."""
     from ..check.plans import check_plan
     from ..data.load import load_instance
@@ -62,8 +64,7 @@ def check_plan_command(ctx, args, plans, choice):
         plans, instance = args[:1], (args[1] if len(args) > 1 else None)
     else:
         raise click.UsageError("give the plans with --plans PATH")
-    inst = load_instance(instance_path(instance))
-    one_snapshot(inst, "check-plan", "checks the plans of one snapshot")
+    inst = one_period(load_instance(instance_path(instance)), period, scenario)
     policy = choice.policy(inst)
     verdicts = check_plan(read_plans(plans, inst), inst, policy)
     click.echo("\n\n".join(format_verdict(v) for v in verdicts))
@@ -75,9 +76,10 @@ def check_plan_command(ctx, args, plans, choice):
 @_plans_option()
 @click.option("--instance", "old_instance", default=None, hidden=True)
 @policy_options
+@period_option()
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Solution folder to write.")
 @click.pass_context
-def merge(ctx, args, plans, old_instance, choice, out):
+def merge(ctx, args, plans, old_instance, choice, period, scenario, out):
     """Assemble provincial plans into one solution folder for the provinces with a plan, and check it
     (INSTANCE: default nl-2024)."""
     from ..analysis.merge import merge_plans
@@ -98,8 +100,7 @@ def merge(ctx, args, plans, old_instance, choice, out):
         if plans and not args:
             deprecated("--instance PATH", "the instance as the first argument")
         instance = old_instance
-    inst = load_instance(instance_path(instance))
-    one_snapshot(inst, "merge", "assembles the plans of one snapshot")
+    inst = one_period(load_instance(instance_path(instance)), period, scenario)
     policy = choice.policy(inst)
     merged = merge_plans(plans, inst, policy)
     names = inst.provinces["name"]
@@ -123,6 +124,7 @@ def merge(ctx, args, plans, old_instance, choice, out):
 @_plans_option(required=True)
 @policy_options
 @solver_options
+@period_option()
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -130,7 +132,7 @@ def merge(ctx, args, plans, old_instance, choice, out):
     help="Decision folder (a solution folder with the decision's own tables; default: decisions/<instance>).",
 )
 @click.pass_context
-def decide(ctx, args, plans, choice, options, out):
+def decide(ctx, args, plans, choice, options, period, scenario, out):
     """The allocation decision: keep every committed place, close each province's shortfall at least cost
     (INSTANCE: default nl-2024; a province without a plan commits nothing)."""
     from ..analysis.decide import decide as run
@@ -141,8 +143,7 @@ def decide(ctx, args, plans, choice, options, out):
     from ..results.decision import letter_name, write_decision
 
     instance = _one_instance(args)
-    inst = load_instance(instance_path(instance))
-    one_snapshot(inst, "decide", "decides on the plans of one snapshot")
+    inst = one_period(load_instance(instance_path(instance)), period, scenario)
     policy = choice.policy(inst)
     outcome = run(inst, policy, read_plans(plans, inst, allow_none=True), options)
     if outcome.blocked:
@@ -156,7 +157,7 @@ def decide(ctx, args, plans, choice, options, out):
         ctx.exit(exit_code(result.status.value, 0))
     decision = outcome.decision
     decision.letters.update(letters(decision))
-    target = Path(out) if out else Path("decisions") / inst.name
+    target = Path(out) if out else Path("decisions") / "-".join([inst.name, *(inst.period or ())])
     write_decision(decision, target, inputs=[instance_path(instance), *plans])
     click.echo(format_decision(decision))
     click.echo(
@@ -223,6 +224,8 @@ def plan_command(solution, instance, provinces, out):
     for p, part in table.groupby("province", sort=False):
         click.echo(f"{names[p]} ({p}): {part['site'].nunique()} sites, {places(part['places'].sum())} places")
     which = instance or ("" if inst.name == DEFAULT_INSTANCE else inst.name)
+    at = f" --period {inst.period[0]} --scenario {inst.period[1]}" if inst.period else ""
     click.echo(
         f"Plan table written to {out}; check it with: allocator check-plan {which + ' ' if which else ''}--plans {out}"
+        + at
     )

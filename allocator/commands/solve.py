@@ -17,7 +17,8 @@ from .common import (
     exit_code,
     given_instance,
     instance_path,
-    one_snapshot,
+    one_period,
+    period_option,
     policy_options,
     solver_options,
 )
@@ -133,6 +134,13 @@ def _group_totals(inst) -> dict[str, str]:
     metavar="NAME|band",
     help="With periods: plan for one scenario of need.csv, or for all of them at once (band, the default).",
 )
+@click.option(
+    "--period",
+    default=None,
+    metavar="PERIOD",
+    help="With periods: plan this period alone as one snapshot (its need under --scenario, the sites in service "
+    "then, its budget); with --province, the province's plan for it.",
+)
 @click.option("--myopic", is_flag=True, help="With periods: the baseline that plans each period for itself.")
 @click.option(
     "--baseline/--no-baseline",
@@ -152,13 +160,14 @@ def solve(
     province,
     explain_why,
     scenario,
+    period,
     myopic,
     baseline,
 ):
     """Solve an instance (default: the bundled nl-2024) and write its solution folder.
 
     An instance with periods (periods.csv) is planned over its periods: --scenario, --myopic and
-    --baseline choose what is planned and compared.
+    --baseline choose what is planned and compared; --period plans one period as a snapshot.
     """
     if options.workers and scheduler:
         raise click.UsageError("--workers and --scheduler exclude each other")
@@ -175,7 +184,7 @@ def solve(
             xlsx,
             explain_why,
             province,
-            {"scenario": scenario, "myopic": myopic, "baseline": baseline},
+            {"scenario": scenario, "period": period, "myopic": myopic, "baseline": baseline},
             dataclasses.replace(options, scheduler=scheduler),
         )
     except KeyboardInterrupt as exc:
@@ -215,15 +224,16 @@ def _solve(
     inst = load_instance(source)
     timings = {"load": time.perf_counter() - t}
     progress["done"].append(f"load {timings['load']:.2f}s")
+    inst = _period(inst, horizon)
     policy = choice.policy(inst)
-    if inst.horizon is not None or horizon["scenario"] is not None or horizon["myopic"]:
+    if inst.period is None and (inst.horizon is not None or horizon["scenario"] is not None or horizon["myopic"]):
         from .horizon import solve_horizon
 
         return solve_horizon(progress, source, inst, policy, options, horizon, out, xlsx, province, timings)
     if province is not None:
         province = resolve_province(inst, province)
         sites_of_province(inst, choice.fixings(inst, policy), province, "a provincial plan holds its own sites only")
-    name = f"{inst.name}-{province}-{policy.name}" if province else f"{inst.name}-{policy.name}"
+    name = "-".join([inst.name, *(inst.period or ()), *([province] if province else []), policy.name])
     target = Path(out) if out else Path("solutions") / safe_name(name)
     if xlsx:
         check_file_target(xlsx, inputs=[source])
@@ -263,6 +273,15 @@ def _solve(
         progress["phase"] = "explaining the unmet demand"
         click.echo("\n" + explain(inst, policy, explaining(), feasible=True, plan=solution).render())
     return exit_code(solution.status, solution.kpis["unmet"])
+
+
+def _period(inst, horizon: dict):
+    """The instance, or with --period the snapshot of that period."""
+    if horizon["period"] is None:
+        return inst
+    if horizon["myopic"]:
+        raise click.UsageError("--period plans one period and --myopic every period one by one: drop one of them")
+    return one_period(inst, horizon["period"], horizon["scenario"])
 
 
 # With a budget, the explanation of a plan that leaves demand unmet needs solves of its own (the bound on the
@@ -331,19 +350,15 @@ def check(ctx, solution, instance):
 @click.argument("instance", required=False)
 @policy_options
 @functools.partial(solver_options, what="the whole explanation")
+@period_option()
 @click.pass_context
-def explain_command(
-    ctx,
-    instance,
-    choice,
-    options,
-):
-    """Explain why an instance is infeasible under a policy, or why demand stays unmet."""
+def explain_command(ctx, instance, choice, options, period, scenario):
+    """Explain why an instance is infeasible under a policy, or why demand stays unmet (with periods: in one
+    period, --period)."""
     from ..analysis.explain import explain
     from ..data.load import load_instance
 
-    inst = load_instance(instance_path(instance))
-    one_snapshot(inst, "explain")
+    inst = one_period(load_instance(instance_path(instance)), period, scenario)
     policy = choice.policy(inst)
     explanation = explain(inst, policy, options)
     click.echo(explanation.render())

@@ -138,6 +138,7 @@ class Instance:
     fingerprint: str
     groups: Groups | None = None  # demand groups (groups.csv); None: one undifferentiated demand
     horizon: Horizon | None = None  # periods, scenarios and site life cycles (instances/README.md, "Periods")
+    period: tuple[str, str] | None = None  # (period, scenario) of the instance with periods this snapshot is cut from
 
     @property
     def travel(self) -> np.ndarray:

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..core.errors import Problem, SolutionError
 from ..core.paths import bundled_instance
 from .instance import Instance, is_workbook, load_folder_instance
+from .period import summary_instance
 from .workbook import load_workbook_instance
 
 
@@ -37,7 +38,7 @@ def find_instance(summary: dict, folder: str | Path, given: str | Path | None = 
             continue
         instance = load_instance(path)
         if given or instance.fingerprint == facts.get("fingerprint"):
-            return instance
+            return summary_instance(instance, summary)
         tried.append(f"{path} (another version: fingerprint {instance.fingerprint[:12]})")
     where = "; ".join(tried) or "no instance named"
     raise SolutionError(

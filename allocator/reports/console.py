@@ -25,7 +25,7 @@ def format_summary(solution: Solution) -> str:
     )
     unmet_term = money(k["unmet_penalty"], cur) + (f" ({places(k['unmet'])} places {each})" if k["unmet"] else "")
     lines = [
-        f"Instance   {s['instance']['name']}  (policy: {s['policy']['name']}; costs per {s['instance'].get('planning_period', 'planning period')})",
+        f"Instance   {s['instance']['name']}{period_words(s)}  (policy: {s['policy']['name']}; costs per {s['instance'].get('planning_period', 'planning period')})",
         f"Status     {status_text(s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
         f"Objective  {money(s['objective'], cur)} = cost {money(k['total_cost'], cur)} + travel value {money(k['travel_value'], cur)} + unmet penalty {unmet_term}",
         f"Bound      {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
@@ -66,6 +66,12 @@ def format_summary(solution: Solution) -> str:
     if phases:
         lines += ["", "Time       " + ", ".join(phases)]
     return "\n".join(lines)
+
+
+def period_words(summary: dict) -> str:
+    """ ", period t (scenario ω)" for a plan of one period of an instance with periods, else nothing."""
+    at = summary["instance"].get("period")
+    return f", period {at['period']} (scenario {at['scenario']})" if at else ""
 
 
 def unmet_lines(solution: Solution) -> list[str]:

@@ -67,7 +67,8 @@ def run_summary(instance, options) -> dict:
 
 
 def instance_summary(instance) -> dict:
-    """The summary's record of the instance a plan was made for."""
+    """The summary's record of the instance a plan was made for (and the period, for one period of an instance with
+    periods)."""
     return {
         "name": instance.name,
         "source": instance.source,
@@ -75,6 +76,7 @@ def instance_summary(instance) -> dict:
         "units": instance.units,
         "currency": instance.currency,
         "planning_period": instance.planning_period,
+        **({"period": dict(zip(("period", "scenario"), instance.period))} if instance.period else {}),
     }
 
 
