@@ -222,7 +222,7 @@ def c_export_import(k):
 
 def c_plan(k):
     out = k.folder / "plan.csv"
-    result = run("plan", k.solution, "--out", out)
+    result = run("plan", k.solution, "--out", out, *at_period(k))
     if result.exit_code == 0:
         assert pd.read_csv(out)["places"].sum() > 0
     return result
@@ -296,8 +296,6 @@ HORIZON_REFUSALS = {
         "writes workbooks of instances without periods",
         "edit its CSV files instead (instances/README.md describes them)",
     ),
-    "plan": "is a plan over several periods and a plan table holds one snapshot's provincial plan: give a solution "
-    "folder of an instance without periods",
     "backtest": NO_BACKTEST,
 }
 SNAPSHOT_REFUSALS = {

@@ -118,3 +118,16 @@ def test_period_on_an_instance_without_periods_is_refused():
 def test_period_and_myopic_exclude_each_other():
     result = cli_run("solve", INSTANCES / "tiny-horizon-band", "--period", "2025", "--myopic")
     assert result.exit_code == 2 and "drop one of them" in result.output
+
+
+def test_the_plan_table_of_one_period_of_a_plan_over_periods(tmp_path):
+    instance = INSTANCES / "tiny-horizon-groups"
+    folder, plan = tmp_path / "horizon", tmp_path / "plan.csv"
+    assert cli_run("solve", instance, *HAND_ARGS, "--no-baseline", "--out", folder).exit_code == 0
+    asked = cli_run("plan", folder, "--out", plan)
+    assert asked.exit_code == 2 and "give --period (periods: 2025, 2026)" in asked.output and not plan.exists()
+    result = cli_run("plan", folder, "--out", plan, "--period", "2026")
+    assert result.exit_code == 0, result.output
+    # The task groups' places of 2026 (Ukraine's group is national, outside a provincial plan).
+    assert plan.read_text() == "province,site,group,places,municipality\nP1,L0,asylum,50,X\nP1,M1,amv,10,X\n"
+    assert cli_run("check-plan", instance, "--plans", plan, *HAND_ARGS, "--period", "2026").exit_code == 0

@@ -180,9 +180,11 @@ def decide(ctx, args, plans, choice, options, period, scenario, out):
     help="Only this province's plan (repeatable; default: every province of the solution).",
 )
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Plan table to write (a new CSV file).")
-def plan_command(solution, instance, provinces, out):
+@period_option()
+def plan_command(solution, instance, provinces, out, period, scenario):
     """Write the plan table of a solution folder (what check-plan, merge and decide read): per province, the places
-    at each site for each group of the provinces' task, and the municipality they serve."""
+    at each site for each group of the provinces' task, and the municipality they serve (of a plan over periods:
+    in one period, --period)."""
     from ..core.errors import OutputError, Problem
     from ..core.files import write_text
     from ..core.fmt import places
@@ -191,7 +193,7 @@ def plan_command(solution, instance, provinces, out):
     from ..data.load import find_instance
     from ..data.names import resolve_province
     from ..data.plans import plan_table
-    from ..results.horizon import is_horizon_folder
+    from ..results.horizon import is_horizon_folder, read_horizon_solution
     from ..results.solution import read_solution
 
     if Path(out).exists():
@@ -206,14 +208,22 @@ def plan_command(solution, instance, provinces, out):
         )
     check_file_target(out, inputs=[solution])
     if is_horizon_folder(solution):
-        raise click.BadParameter(
-            f"{solution} is a plan over several periods and a plan table holds one snapshot's provincial plan: "
-            "give a solution folder of an instance without periods",
-            param_hint="SOLUTION",
-        )
-    sol = read_solution(solution)
-    inst = find_instance(sol.summary, solution, instance)
-    table = plan_table(sol.placements, inst)
+        sol = read_horizon_solution(solution)
+        inst = one_period(find_instance(sol.summary, solution, instance), period, scenario)
+        at = inst.period
+        placements = sol.placements[(sol.placements["period"] == at[0]) & (sol.placements["scenario"] == at[1])]
+    else:
+        sol = read_solution(solution)
+        inst = find_instance(sol.summary, solution, instance)
+        if period is not None or scenario is not None:
+            option = "--period" if period is not None else "--scenario"
+            raise click.BadParameter(
+                f"{solution} is the plan of one snapshot{' (' + inst.period[0] + ')' if inst.period else ''}: "
+                f"drop {option}",
+                param_hint=option,
+            )
+        placements = sol.placements
+    table = plan_table(placements, inst)
     if provinces:
         chosen = [resolve_province(inst, p) for p in provinces]
         table = table[table["province"].isin(chosen)]
