@@ -223,7 +223,11 @@ def compare(arguments, fmt, out, old_out, allow_different_instances):
 def sweep(
     ctx, instance, vary, scenario_file, policy_name, assignments, out, workers, scheduler, resume, time_limit, gap, seed
 ):
-    """Solve a grid or list of policy scenarios; write a folder each and a sweep table."""
+    """Solve a grid or list of policy scenarios; write a folder each and a sweep table.
+
+    On an instance with periods each scenario is a plan over the periods (as `allocator solve` makes it, without
+    the baselines) and the table holds the horizon KPIs.
+    """
     from ..analysis.sweep import SweepInterrupted, format_sweep, run_sweep, scenarios_from
     from ..core.fmt import status_word
     from ..core.outputs import safe_name
@@ -234,7 +238,6 @@ def sweep(
     if workers and scheduler:
         raise click.UsageError("--workers and --scheduler exclude each other")
     inst = load_instance(instance_path(instance))
-    one_snapshot(inst, "sweep")
     overrides = parse_assignments(assignments)
     base = load_policy(policy_name, overrides)
     scenarios = scenarios_from(vary, scenario_file)
@@ -305,11 +308,20 @@ def sweep(
         )
     )
     click.echo(format_sweep(result, inst.currency))
-    click.echo(
-        "\nPareto: * = no other scenario has lower or equal cost and unmet (cost/unmet) or mean travel (cost/travel), one of them lower."
-    )
+    click.echo(_sweep_note(inst))
     click.echo(f"Sweep table written to {folder / 'sweep.csv'}; one solution folder per scenario with a plan.")
     ctx.exit(statuses_exit(list(result.table["status"])))
+
+
+def _sweep_note(inst) -> str:
+    """What the columns of the sweep table mean."""
+    if inst.horizon is None:
+        return "\nPareto: * = no other scenario has lower or equal cost and unmet (cost/unmet) or mean travel (cost/travel), one of them lower."
+    return (
+        "\nEach scenario is a plan over the periods for every scenario of the band; cost, unmet place-periods and "
+        "moves are weighted by the scenario weights.\nPareto: * = no other scenario has lower or equal cost and "
+        "unmet place-periods (cost/unmet) or moves (cost/moves), one of them lower."
+    )
 
 
 def _clock(seconds: float) -> str:
