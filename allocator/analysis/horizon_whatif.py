@@ -297,7 +297,6 @@ def format_horizon_whatif(result: HorizonWhatIfResult, currency: str = "EUR", ma
                 amount(r.expected_unmet_place_periods),
                 amount(r.province_unmet_place_periods),
                 *([str(r.openings), str(r.closings), amount(r.expected_moves)] if plan else ["-"] * 3),
-                f"{r.seconds:.2f}",
                 _names(r.serves, r.serves_count, max_names) if plan else (r.message or ""),
             ]
         )
@@ -315,10 +314,9 @@ def format_horizon_whatif(result: HorizonWhatIfResult, currency: str = "EUR", ma
         "Openings",
         "Closings",
         "Moves",
-        "Plan s",
         "Serves",
     ]
-    lines += ["", table(headers, rows, "rlllrrrrrrrrrrl", total=False)]
+    lines += ["", table(headers, rows, "rlllrrrrrrrrrl", total=False)]
     lines += ["", "Per period: placed at the large site (s = on standby, - = closed), u = the province's unmet"]
     lines.append(_period_table(result))
     note = (
