@@ -25,7 +25,7 @@ from ..data.instance import Instance
 from ..data.policy import Policy
 from ..results.horizon import HorizonSolution, write_horizon_solution
 from ..solve.options import SolveOptions
-from .horizon import HorizonOutcome, plan_horizon
+from .horizon import HorizonOutcome, plan_figures, plan_horizon
 from .whatif import FREE, WhatIfError, _names, candidate_sites
 
 COLUMNS = [
@@ -111,7 +111,7 @@ def rank_sites_over_periods(
     free = plan_horizon(instance, policy, options)
     solutions = {FREE: free.solution} if free.solution is not None else {}
     free_row = _row(instance, province, None, free, time.perf_counter() - t)
-    periods = [_periods(instance, province, FREE, None, free.solution)]
+    periods = _periods(instance, province, FREE, None, free.solution)
     rows = []
     for k, site in enumerate(chosen):
         progress(k, len(chosen), site)
@@ -121,12 +121,12 @@ def rank_sites_over_periods(
         if outcome.solution is not None:
             solutions[site] = outcome.solution
         rows.append(_row(instance, province, site, outcome, time.perf_counter() - t))
-        periods.append(_periods(instance, province, site, site, outcome.solution))
+        periods += _periods(instance, province, site, site, outcome.solution)
     ranked = _rank(pd.DataFrame(rows, columns=COLUMNS), free_row["objective"])
     for key in ("difference", "difference_pct"):
         free_row[key] = 0.0 if free_row["objective"] is not None else None
     order = [FREE, *ranked["site"]]
-    by_plan = pd.concat(periods, ignore_index=True)
+    by_plan = pd.DataFrame(periods, columns=PERIOD_COLUMNS)
     by_plan = by_plan.sort_values("plan", key=lambda p: p.map(order.index), kind="stable").reset_index(drop=True)
     return HorizonWhatIfResult(
         province=province,
@@ -143,7 +143,7 @@ def rank_sites_over_periods(
 def _weighted(frame: pd.DataFrame, weights: dict[str, float], by: list[str], column: str) -> pd.Series:
     """``column`` summed per ``by`` with each scenario's rows weighted by its weight."""
     values = frame[column] * frame["scenario"].map(weights)
-    return values.groupby([frame[b] for b in by]).sum() if by else pd.Series([values.sum()])
+    return values.groupby([frame[b] for b in by]).sum()
 
 
 def _large_sites(instance: Instance, province: str) -> set[str]:
@@ -156,23 +156,17 @@ def _row(instance: Instance, province: str, site: str | None, outcome: HorizonOu
     row = dict.fromkeys(COLUMNS)
     row.update(status=outcome.status.value, message=outcome.result.message, seconds=seconds, serves="", serves_count=0)
     if sol is not None:
-        s, kpis, weights = sol.summary, sol.summary["kpis"], sol.summary["weights"]
+        figures, weights = plan_figures(sol.summary), sol.summary["weights"]
         prov = sol.provinces[sol.provinces["province"] == province]
         tl = sol.timeline
         if site is None:  # the free plan: describe the large site(s) it keeps in service
             used = tl[tl["site"].isin(_large_sites(instance, province)) & (tl["state"] != "closed")]
             site = ";".join(sorted(set(used["site"]))) or None
         row.update(
-            objective=s["objective"],
-            expected_total_cost=kpis["expected_total_cost"],
-            expected_unmet_place_periods=kpis["expected_unmet_place_periods"],
-            province_unmet_place_periods=float(_weighted(prov, weights, [], "unmet").iloc[0]),
-            # One site plan for every scenario: its events are the same in each.
-            openings=max(kpis["openings"].values()),
-            closings=max(kpis["closings"].values()),
-            extensions=max(kpis["extensions"].values()),
-            expected_moves=sum(weights[w] * m for w, m in kpis["moves"].items()),
+            objective=sol.summary["objective"],
+            province_unmet_place_periods=float(_weighted(prov, weights, ["province"], "unmet").sum()),
             check="passed" if outcome.check.passed else "failed",
+            **{c: figures[c] for c in COLUMNS if c in figures},
         )
         if site is not None and ";" not in site:
             pl = sol.placements[sol.placements["site"] == site]
@@ -192,12 +186,10 @@ def _row(instance: Instance, province: str, site: str | None, outcome: HorizonOu
     return row
 
 
-def _periods(
-    instance: Instance, province: str, plan: str, site: str | None, sol: HorizonSolution | None
-) -> pd.DataFrame:
-    """The figures of one plan per period (none without a plan)."""
+def _periods(instance: Instance, province: str, plan: str, site: str | None, sol: HorizonSolution | None) -> list:
+    """The rows of one plan per period (none without a plan)."""
     if sol is None:
-        return pd.DataFrame(columns=PERIOD_COLUMNS)
+        return []
     weights = sol.summary["weights"]
     shown = sol.summary["scenarios"][0]  # the site plan is the same in every scenario
     tl = sol.timeline[sol.timeline["site"].isin(_large_sites(instance, province))]
@@ -208,15 +200,15 @@ def _periods(
     rows = []
     for t in [p["period"] for p in sol.summary["periods"]]:
         now = one[one["period"] == t]
-        serving = sorted(now.loc[now["state"] != "closed", "site"])
-        state = now.loc[now["site"] == site, "state"] if site else now.loc[now["site"].isin(serving), "state"]
+        states = now.set_index("site")["state"]
+        serving = sorted(states.index[states != "closed"])
         held = [site] if site else serving
         rows.append(
             {
                 "plan": plan,
                 "period": t,
                 "large_sites": ";".join(serving),
-                "state": ";".join(state) if len(state) else "closed",
+                "state": ";".join(states[s] for s in held) or "closed",
                 "placed": float(sum(placed.get((t, s), 0.0) for s in held)),
                 "province_open_sites": int(
                     prov.loc[(prov["period"] == t) & (prov["scenario"] == shown), "open_sites"].sum()
@@ -224,7 +216,7 @@ def _periods(
                 "province_unmet": float(unmet.get(t, 0.0)),
             }
         )
-    return pd.DataFrame(rows, columns=PERIOD_COLUMNS)
+    return rows
 
 
 def _rank(frame: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:

@@ -60,8 +60,7 @@ KPI_COLUMNS = [
 ]
 COUNT_COLUMNS = ("open_sites", "open_large_sites", "open_regular_sites")
 PARETO = {"pareto_cost_unmet": ("total_cost", "unmet"), "pareto_cost_travel": ("total_cost", "mean_travel_minutes")}
-# On an instance with periods: the KPIs of a horizon summary.json. The integrated plan has one site plan for every
-# scenario, so its openings, closings and extensions are the same in each; its moves differ and are weighted.
+# On an instance with periods: the KPIs of a horizon summary.json as single numbers (analysis.horizon.plan_figures).
 HORIZON_KPI_COLUMNS = [
     "objective",
     "bound",
@@ -513,24 +512,14 @@ def _row(
     row = {"scenario": s.id, **{KEY_PREFIX + k: s.overrides.get(k, "") for k in keys}, "status": status}
     kpis = (summary or {}).get("kpis") or {}
     if layout is HORIZON and summary is not None:
-        kpis = _horizon_kpis(summary)
+        from .horizon import plan_figures
+
+        kpis = plan_figures(summary)
     for column in layout.kpis:
         row[column] = (summary or {}).get(column) if column in SUMMARY_COLUMNS else kpis.get(column)
     row.update({name: False for name in layout.pareto})
     row.update(folder=s.id if summary is not None else "", input_hash=digest, message=message or "")
     return row
-
-
-def _horizon_kpis(summary: dict) -> dict:
-    """A horizon summary's KPIs as single numbers: per-scenario counts of the one site plan taken once, moves
-    weighted by the scenarios' weights."""
-    kpis = summary["kpis"]
-    weights = summary["weights"]
-    return {
-        **kpis,
-        **{name: max(kpis[name].values()) for name in ("openings", "closings", "extensions")},
-        "expected_moves": sum(weights[w] * moves for w, moves in kpis["moves"].items()),
-    }
 
 
 def _finished(
