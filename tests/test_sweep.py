@@ -302,3 +302,20 @@ def test_a_scenario_file_over_the_periods_with_groups(tmp_path):
     assert list(table["openings"]) == [2, 1] and list(table["closings"]) == [1, 0]
     for sid in table["scenario"]:
         assert invoke("check", out / sid).exit_code == 0
+
+
+def test_the_same_plans_over_the_periods_in_one_or_two_processes(tmp_path):
+    inst = load_instance(BAND)
+    scenarios = grid(["risk=expected,worst"])
+    overrides = {k: str(v) for k, v in HAND.items()}
+    serial = run_sweep(
+        inst, scenarios, tmp_path / "serial", overrides=overrides, options=SolveOptions(gap=0), workers=1
+    )
+    local = run_sweep(inst, scenarios, tmp_path / "local", overrides=overrides, options=SolveOptions(gap=0), workers=2)
+    assert local.where == "2 local processes"
+    assert (tmp_path / "local" / "sweep.csv").read_bytes() == (tmp_path / "serial" / "sweep.csv").read_bytes()
+    for sid in serial.table["scenario"]:
+        for t in ("timeline", "events", "placements", "periods", "scenarios"):
+            assert (tmp_path / "local" / sid / f"{t}.csv").read_bytes() == (
+                tmp_path / "serial" / sid / f"{t}.csv"
+            ).read_bytes()
