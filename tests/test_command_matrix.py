@@ -180,7 +180,21 @@ def c_explain(k):
 
 
 def c_whatif(k):
-    return run("whatif", k.instance, "--province", k.province, *HAND_ARGS, *FAST)
+    out = k.folder / "whatif"
+    result = run("whatif", k.instance, "--province", k.province, *HAND_ARGS, *FAST, "--out", out)
+    if result.exit_code == 0:
+        # The free plan and each of the province's large sites forced, each written and re-checked on its own.
+        sites = pd.read_csv(k.instance / "sites.csv", dtype=str)
+        large = sites.loc[(sites["province"] == k.province) & (sites["kind"] == "large"), "site"].tolist()
+        assert f"re-checked: {1 + len(large)} passed" in result.output
+        assert ("Per period:" in result.output) == k.horizon
+        assert run("check", out / "free").exit_code == 0
+        assert _summary(out / "free")["objective"] == pytest.approx(_summary(k.solution)["objective"])
+        if k.horizon:  # the one large site is existing and kept open: forcing it is the free plan
+            assert large == ["L0"]
+            assert (out / "L0" / "timeline.csv").is_file()
+            assert _summary(out / "L0")["objective"] == pytest.approx(_summary(k.solution)["objective"])
+    return result
 
 
 def c_compare(k):
@@ -194,7 +208,15 @@ def c_sweep(k):
     out = k.folder / "sweep"
     result = run("sweep", k.instance, *HAND_ARGS, "--vary", "unmet_penalty=500,1000", *FAST, "--out", out)
     if result.exit_code == 0:
-        assert pd.read_csv(out / "sweep.csv")["status"].tolist() == ["optimal", "optimal"]
+        table = pd.read_csv(out / "sweep.csv")
+        assert table["status"].tolist() == ["optimal", "optimal"]
+        if k.horizon:  # plans over the periods with the horizon KPIs; the hand prices' plan is the second
+            assert run("check", out / "unmet_penalty-1000").exit_code == 0
+            assert (out / "unmet_penalty-1000" / "timeline.csv").is_file()
+            assert table["objective"].iloc[1] == pytest.approx(_summary(k.solution)["objective"])
+            assert table["expected_total_cost"].iloc[1] == pytest.approx(
+                _summary(k.solution)["kpis"]["expected_total_cost"]
+            )
     return result
 
 
@@ -287,8 +309,6 @@ NO_BACKTEST = (
 HORIZON_REFUSALS = {
     "solve-xlsx": "--xlsx writes solutions of instances without periods only: drop --xlsx (the solution folder's CSV "
     "tables hold the plan, `allocator report` draws it)",
-    "whatif": _periods("whatif"),
-    "sweep": _periods("sweep"),
     "compare": "is a plan over several periods, which compare does not take: its comparison.csv and robustness.csv "
     "compare it with its baselines, and `allocator report {solution}` draws them",
     "export-import": _periods(

@@ -250,3 +250,72 @@ def test_a_scenario_that_loses_its_plan_loses_its_folder(tmp_path):
     r = invoke(*args, "--set", "demand_scale=0.5")
     assert r.exit_code == 0 and "infeasible" in r.output
     assert sorted(p.name for p in out.iterdir() if p.name != ".allocator.json") == ["sweep.csv"]
+
+
+# ------------------------------------------------------------------ instances with periods (hand optima in their READMEs)
+
+BAND = INSTANCES / "tiny-horizon-band"
+GROUPS = INSTANCES / "tiny-horizon-groups"
+
+
+def test_a_sweep_over_the_periods_plans_each_scenario_over_the_band(tmp_path):
+    """tiny-horizon-band: S1 opens for the band under either risk: expected 250, worst case 300 (the high scenario)."""
+    out = tmp_path / "s"
+    args = ["sweep", BAND, *SET, "--vary", "risk=expected,worst", "--out", out, "--gap", 0, "--workers", 1]
+    r = invoke(*args)
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table["scenario"]) == ["risk-expected", "risk-worst"]
+    assert list(table["status"]) == ["optimal", "optimal"]
+    assert table["objective"].tolist() == pytest.approx([250, 300])
+    # One site plan (S1 open in 2026), so the same money whichever risk chose it: 200 / 250 / 300 per scenario.
+    assert table["expected_total_cost"].tolist() == pytest.approx([250, 250])
+    assert table["worst_total_cost"].tolist() == pytest.approx([300, 300])
+    assert list(table["openings"]) == [1, 1] and list(table["closings"]) == [0, 0]
+    assert list(table["expected_unmet_place_periods"]) == [0, 0]
+    assert list(table["max_open_sites"]) == [2, 2]
+    assert "mean_travel_minutes" not in table and "pareto_cost_moves" in table
+    for sid in table["scenario"]:
+        assert (out / sid / "timeline.csv").is_file()
+        assert invoke("check", out / sid).exit_code == 0
+    assert "Unmet place-periods" in r.output and "cost/moves" in r.output
+    # Resumed: both kept, the table unchanged.
+    first = (out / "sweep.csv").read_bytes()
+    r = invoke(*args, "--resume")
+    assert r.exit_code == 0 and "0 solved in this process, 2 kept from before" in r.output
+    assert (out / "sweep.csv").read_bytes() == first
+
+
+def test_a_scenario_file_over_the_periods_with_groups(tmp_path):
+    """tiny-horizon-groups: 1,083 with M1 (S1 and M1 open in 2025, S1 closes in 2026); without M1 20 minors are
+    unmet in 2025 and S1 stays open: 20,988."""
+    scenarios = tmp_path / "scenarios.csv"
+    scenarios.write_text("forbid_sites,unmet_penalty\n,1000\nM1,1000\n")
+    out = tmp_path / "s"
+    r = invoke("sweep", GROUPS, *SET, "--scenarios", scenarios, "--out", out, "--gap", 0, "--workers", 1)
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "sweep.csv", keep_default_na=False)
+    assert list(table["scenario"]) == ["unmet_penalty-1000", "forbid_sites-M1_unmet_penalty-1000"]
+    assert table["objective"].astype(float).tolist() == pytest.approx([1_083, 20_988])
+    assert table["expected_unmet_place_periods"].astype(float).tolist() == [0, 20]
+    assert table["expected_unmet_penalty"].astype(float).tolist() == [0, 20_000]
+    assert list(table["openings"]) == [2, 1] and list(table["closings"]) == [1, 0]
+    for sid in table["scenario"]:
+        assert invoke("check", out / sid).exit_code == 0
+
+
+def test_the_same_plans_over_the_periods_in_one_or_two_processes(tmp_path):
+    inst = load_instance(BAND)
+    scenarios = grid(["risk=expected,worst"])
+    overrides = {k: str(v) for k, v in HAND.items()}
+    serial = run_sweep(
+        inst, scenarios, tmp_path / "serial", overrides=overrides, options=SolveOptions(gap=0), workers=1
+    )
+    local = run_sweep(inst, scenarios, tmp_path / "local", overrides=overrides, options=SolveOptions(gap=0), workers=2)
+    assert local.where == "2 local processes"
+    assert (tmp_path / "local" / "sweep.csv").read_bytes() == (tmp_path / "serial" / "sweep.csv").read_bytes()
+    for sid in serial.table["scenario"]:
+        for t in ("timeline", "events", "placements", "periods", "scenarios"):
+            assert (tmp_path / "local" / sid / f"{t}.csv").read_bytes() == (
+                tmp_path / "serial" / sid / f"{t}.csv"
+            ).read_bytes()

@@ -10,10 +10,12 @@ tiny-two-provinces, province P1 (A: 200, B: 100; A and B 20 minutes apart), hand
 
 import json
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from helpers import HAND_ARGS, INSTANCES, hand_policy, two_large_instance
 
+from allocator.analysis.horizon_whatif import rank_sites_over_periods
 from allocator.analysis.whatif import WhatIfError, rank_sites
 from allocator.check import CheckReport
 from allocator.commands.main import cli
@@ -155,3 +157,57 @@ def test_forbidden_candidate():
     # Left out when the candidates are not named.
     t = rank_sites(load_instance(TWO), hand_policy(forbid_sites="LB"), "P1", options=EXACT).table
     assert list(t["site"]) == ["LA"]
+
+
+# ------------------------------------------------------------------ over the periods
+
+
+def test_over_the_periods_by_hand(copy_instance):
+    """tiny-horizon-band with a second large site L1 (candidate, capacity 150, fixed 100 a year, 1 a place,
+    0 minutes from X) and keep_existing_open = false. Free plan as in the instance's README: L0 (fixed 0) both years,
+    S1 opens for 2026: 250. L1 forced: one large site a year, so L0 closes at once and L1 holds everyone: fixed 200, places
+    100 + (50 + 100 + 150) / 3 = 200: 400 (+150), one opening and one closing; the low scenario's 50 leave L1 in 2026.
+    """
+    folder, edit = copy_instance("tiny-horizon-band")
+    row = {"site": "L1", "name": "Xham second", "municipality": "X", "province": "P1", "kind": "large"}
+    row |= {"status": "candidate", "min_size": "0", "capacity": "150", "fixed_cost": "100", "cost_per_place": "1"}
+    row |= {"lat": "52.0", "lon": "5.0", "earliest_open": "", "opening_cost": ""}
+    edit("sites", lambda df: pd.concat([df, pd.DataFrame([row])], ignore_index=True))
+    edit(
+        "travel_times", lambda df: pd.concat([df, pd.DataFrame([{"municipality": "X", "site": "L1", "minutes": "0"}])])
+    )
+    policy = hand_policy(keep_existing_open=False)
+    result = rank_sites_over_periods(load_instance(folder), policy, "P1", options=EXACT)
+    t = result.table
+    assert list(t["site"]) == ["L0", "L1"] and list(t["rank"]) == [1, 2]
+    assert t["objective"].tolist() == pytest.approx([250, 400])
+    assert t["difference"].tolist() == pytest.approx([0, 150])
+    assert t["difference_pct"].tolist() == pytest.approx([0, 0.6])
+    assert list(t["openings"]) == [1, 1] and list(t["closings"]) == [0, 1]
+    assert t.loc[1, "expected_moves"] == pytest.approx(50 / 3)
+    assert list(t["province_unmet_place_periods"]) == [0, 0]
+    assert list(t["check"]) == ["passed", "passed"] and t.loc[1, "serves"] == "Xham"
+    assert result.free["objective"] == pytest.approx(250) and result.free["site"] == "L0"
+    p = result.periods
+    assert list(p["plan"]) == ["free", "free", "L0", "L0", "L1", "L1"]
+    forced = p[p["plan"] == "L1"]
+    assert list(forced["large_sites"]) == ["L1", "L1"] and list(forced["state"]) == ["open", "open"]
+    assert forced["placed"].tolist() == pytest.approx([100, 100])
+    assert list(p.loc[p["plan"] == "free", "large_sites"]) == ["L0", "L0"]
+
+
+def test_cli_over_the_periods_with_a_forbidden_site(tmp_path):
+    """tiny-horizon-groups without M1 (its README): 20 minors unmet in 2025, 20,988; L0 is its one large site."""
+    out = tmp_path / "w"
+    args = ["whatif", INSTANCES / "tiny-horizon-groups", "--province", "P1", *HAND, "--forbid-site", "M1"]
+    r = invoke(*args, "--gap", 0, "--workers", 1, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "Free plan: EUR 20,988 (optimal" in r.output and "over the periods" in r.output
+    assert "2 solution folders written" in r.output and "each re-checked: 2 passed" in r.output
+    for plan in ("free", "L0"):
+        summary = json.loads((out / plan / "summary.json").read_text())
+        assert summary["objective"] == pytest.approx(20_988)
+        assert summary["kpis"]["expected_unmet_place_periods"] == 20
+        assert invoke("check", out / plan).exit_code == 0
+    # Per period: L0 holds 100 asylum seekers in 2025 and 50 in 2026; the 20 minors unmet in 2025.
+    assert "100 u20" in r.output

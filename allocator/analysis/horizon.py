@@ -299,6 +299,18 @@ def plan_myopic(
     return _finish(instance, policy, parts, combined, "myopic", _label(scenario, scenarios), options, timings)
 
 
+def plan_figures(summary: dict) -> dict:
+    """The KPIs of a plan's summary as single numbers, for tables with one row a plan: the openings, closings and
+    extensions of its one site plan (the same in every scenario) and its moves weighted as the other KPIs are
+    (``expected_moves``)."""
+    kpis, weights = summary["kpis"], summary["weights"]
+    return {
+        **kpis,
+        **{name: max(kpis[name].values()) for name in ("openings", "closings", "extensions")},
+        "expected_moves": sum(weights[w] * moves for w, moves in kpis["moves"].items()),
+    }
+
+
 def plan_states(solution: HorizonSolution, scenario: str) -> dict[tuple[str, str], str]:
     """The site plan of a solution under one scenario: (site, period) -> state."""
     tl = solution.timeline[solution.timeline["scenario"] == scenario]

@@ -4,7 +4,9 @@ Scenarios come from a grid (``--vary key=v1,v2,...``, the cartesian product over
 a CSV file (one scenario a row). Each is solved by the usual pipeline (build, solve, extract,
 check) in a worker: local processes by default, or the workers of a Dask cluster. Workers
 only solve and return the solution; this process writes every folder and the sweep table, so
-the outputs are the same whichever way the sweep ran.
+the outputs are the same whichever way the sweep ran. On an instance with periods each scenario
+is a plan over the periods, as `allocator solve` makes it without baselines, and the table holds
+the horizon KPIs of summary.json.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ..core.interrupts import die_with_parent
 from ..core.outputs import claim_folder, write_marker
 from ..data.instance import Instance
 from ..data.policy import KEYS, Policy, check_policy, load_policy
+from ..results.horizon import HorizonSolution, write_horizon_solution
 from ..results.solution import Solution, write_solution
 from ..solve.options import SolveOptions
 
@@ -57,6 +60,55 @@ KPI_COLUMNS = [
 ]
 COUNT_COLUMNS = ("open_sites", "open_large_sites", "open_regular_sites")
 PARETO = {"pareto_cost_unmet": ("total_cost", "unmet"), "pareto_cost_travel": ("total_cost", "mean_travel_minutes")}
+# On an instance with periods: the KPIs of a horizon summary.json as single numbers (analysis.horizon.plan_figures).
+HORIZON_KPI_COLUMNS = [
+    "objective",
+    "bound",
+    "gap",
+    "absolute_gap",
+    "expected_total_cost",
+    "worst_total_cost",
+    "expected_site_cost",
+    "expected_place_cost",
+    "expected_emergency_cost",
+    "expected_move_cost",
+    "expected_travel_value",
+    "expected_unmet_penalty",
+    "expected_emergency_place_periods",
+    "expected_unmet_place_periods",
+    "openings",
+    "closings",
+    "extensions",
+    "expected_moves",
+    "max_open_sites",
+]
+HORIZON_COUNT_COLUMNS = ("openings", "closings", "extensions", "max_open_sites")
+HORIZON_PARETO = {
+    "pareto_cost_unmet": ("expected_total_cost", "expected_unmet_place_periods"),
+    "pareto_cost_moves": ("expected_total_cost", "expected_moves"),
+}
+SUMMARY_COLUMNS = ("objective", "bound", "gap", "absolute_gap")  # top-level keys of summary.json, not KPIs
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The KPI columns of sweep.csv, which of them count, and the Pareto pairs: one layout for snapshots, one for
+    instances with periods."""
+
+    kpis: list[str]
+    counts: tuple[str, ...]
+    pareto: dict[str, tuple[str, str]]
+
+
+SNAPSHOT = Layout(KPI_COLUMNS, COUNT_COLUMNS, PARETO)
+HORIZON = Layout(HORIZON_KPI_COLUMNS, HORIZON_COUNT_COLUMNS, HORIZON_PARETO)
+
+
+def layout_of(instance: Instance) -> Layout:
+    """The layout of sweep.csv for ``instance``."""
+    return SNAPSHOT if instance.horizon is None else HORIZON
+
+
 # Characters a scenario id keeps from a value; "_" is left out so that ids stay unambiguous.
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9.+-]+$")
 MAX_ID_LENGTH = 64
@@ -90,7 +142,7 @@ class ScenarioRun:
 
     status: str
     message: str
-    solution: Solution | None
+    solution: Solution | HorizonSolution | None
     seconds: float
 
 
@@ -106,6 +158,7 @@ class SweepResult:
     pending: tuple[str, ...]  # not finished (after an interrupt)
     seconds: float
     where: str  # "in this process", "N local processes", "Dask scheduler ADDRESS"
+    layout: Layout = SNAPSHOT
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -255,12 +308,15 @@ def input_hash(instance: Instance, policy: Policy, options: SolveOptions) -> str
 
 
 def solve_scenario(instance: Instance, policy: Policy, options: SolveOptions) -> ScenarioRun:
-    """Solve one scenario in a worker (one process: no nested worker pools)."""
+    """Solve one scenario in a worker (one process: no nested worker pools); over the periods when the instance
+    has them (the integrated plan for every scenario of its band, without baselines)."""
+    from .horizon import plan_horizon
     from .pipeline import solve
 
     t = time.perf_counter()
     try:
-        out = solve(instance, policy, dataclasses.replace(options, workers=1))
+        plan = solve if instance.horizon is None else plan_horizon
+        out = plan(instance, policy, dataclasses.replace(options, workers=1))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # one failed scenario must not end the sweep; it is reported in its row
@@ -297,9 +353,10 @@ def run_sweep(
 
 
 def _run(instance, scenarios, policies, root, options, workers, scheduler, resume, progress) -> SweepResult:
+    layout = layout_of(instance)
     hashes = [input_hash(instance, p, options) for p in policies]
     keys = list(dict.fromkeys(k for s in scenarios for k, _ in s.values))
-    rows: dict[int, dict] = _finished(root, scenarios, hashes, keys) if resume else {}
+    rows: dict[int, dict] = _finished(root, scenarios, hashes, keys, layout) if resume else {}
     earlier = _earlier_rows(root, scenarios)
     todo = [k for k in range(len(scenarios)) if k not in rows]
     reused = tuple(scenarios[k].id for k in sorted(rows))
@@ -316,11 +373,19 @@ def _run(instance, scenarios, policies, root, options, workers, scheduler, resum
     def result(pending=()) -> SweepResult:
         kept = tuple(earlier["scenario"]) if earlier is not None else ()
         return SweepResult(
-            _table(rows, scenarios), root, tuple(solved), reused, kept, tuple(pending), time.perf_counter() - t0, where
+            _table(rows, scenarios, layout),
+            root,
+            tuple(solved),
+            reused,
+            kept,
+            tuple(pending),
+            time.perf_counter() - t0,
+            where,
+            layout,
         )
 
     def write_table() -> None:
-        _write_table(root, rows, scenarios, earlier)
+        _write_table(root, rows, scenarios, earlier, layout)
 
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -333,11 +398,12 @@ def _run(instance, scenarios, policies, root, options, workers, scheduler, resum
             summary = None
             if run.solution is not None:
                 run.solution.summary["sweep"] = {"scenario": s.id, "values": s.overrides, "input_hash": hashes[k]}
-                write_solution(run.solution, root / s.id)
+                write = write_solution if layout is SNAPSHOT else write_horizon_solution
+                write(run.solution, root / s.id)
                 summary = run.solution.summary
             else:
                 _remove_stale(root / s.id, s.id)
-            rows[k] = _row(s, keys, hashes[k], run.status, run.message, summary)
+            rows[k] = _row(s, keys, hashes[k], run.status, run.message, summary, layout)
             solved.append(s.id)
             write_table()
             if progress:
@@ -440,19 +506,25 @@ def _remove_stale(folder: Path, sid: str) -> None:
         shutil.rmtree(folder)
 
 
-def _row(s: Scenario, keys: list[str], digest: str, status: str, message: str, summary: dict | None) -> dict:
+def _row(
+    s: Scenario, keys: list[str], digest: str, status: str, message: str, summary: dict | None, layout: Layout
+) -> dict:
     row = {"scenario": s.id, **{KEY_PREFIX + k: s.overrides.get(k, "") for k in keys}, "status": status}
     kpis = (summary or {}).get("kpis") or {}
-    for column in KPI_COLUMNS:
-        row[column] = (
-            (summary or {}).get(column) if column in ("objective", "bound", "gap", "absolute_gap") else kpis.get(column)
-        )
-    row.update({name: False for name in PARETO})
+    if layout is HORIZON and summary is not None:
+        from .horizon import plan_figures
+
+        kpis = plan_figures(summary)
+    for column in layout.kpis:
+        row[column] = (summary or {}).get(column) if column in SUMMARY_COLUMNS else kpis.get(column)
+    row.update({name: False for name in layout.pareto})
     row.update(folder=s.id if summary is not None else "", input_hash=digest, message=message or "")
     return row
 
 
-def _finished(root: Path, scenarios: list[Scenario], hashes: list[str], keys: list[str]) -> dict[int, dict]:
+def _finished(
+    root: Path, scenarios: list[Scenario], hashes: list[str], keys: list[str], layout: Layout
+) -> dict[int, dict]:
     """Rows of scenarios already solved with the same inputs (their folders checked too)."""
     path = root / TABLE
     if not path.is_file():
@@ -476,40 +548,41 @@ def _finished(root: Path, scenarios: list[Scenario], hashes: list[str], keys: li
                 continue
             if (summary.get("sweep") or {}).get("input_hash") != digest:
                 continue
-            rows[k] = _row(s, keys, digest, summary["status"], summary.get("message", ""), summary)
+            rows[k] = _row(s, keys, digest, summary["status"], summary.get("message", ""), summary, layout)
         else:
-            rows[k] = _row(s, keys, digest, r["status"], r["message"], None)
+            rows[k] = _row(s, keys, digest, r["status"], r["message"], None, layout)
     return rows
 
 
-def _table(rows: dict[int, dict], scenarios: list[Scenario]) -> pd.DataFrame:
+def _table(rows: dict[int, dict], scenarios: list[Scenario], layout: Layout) -> pd.DataFrame:
     records = [rows[k] for k in sorted(rows)]
     keys = list(dict.fromkeys(k for s in scenarios for k, _ in s.values))
     columns = [
         "scenario",
         *[KEY_PREFIX + k for k in keys],
         "status",
-        *KPI_COLUMNS,
-        *PARETO,
+        *layout.kpis,
+        *layout.pareto,
         "folder",
         "input_hash",
         "message",
     ]
     table = pd.DataFrame(records, columns=columns)
-    for column in KPI_COLUMNS:
-        table[column] = table[column].astype("Int64" if column in COUNT_COLUMNS else float)
-    return mark_pareto(table)
+    for column in layout.kpis:
+        table[column] = table[column].astype("Int64" if column in layout.counts else float)
+    return mark_pareto(table, layout)
 
 
-def mark_pareto(table: pd.DataFrame) -> pd.DataFrame:
-    """Mark the scenarios no other scenario beats on both criteria of each pair (cost vs unmet, cost vs mean travel).
+def mark_pareto(table: pd.DataFrame, layout: Layout) -> pd.DataFrame:
+    """Mark the scenarios no other scenario beats on both criteria of each pair (cost vs unmet, cost vs mean travel;
+    over periods cost vs unmet place-periods and cost vs moves).
 
     Only checked plans take part; a scenario with nothing placed has no mean travel and is not
     ranked on it.
     """
     table = table.copy()
     eligible = table["status"].isin(PLAN_STATUSES) & (table["folder"] != "")
-    for name, (a, b) in PARETO.items():
+    for name, (a, b) in layout.pareto.items():
         ok = eligible & table[a].notna() & table[b].notna()
         points = [(round(float(x), 6), round(float(y), 6)) for x, y in zip(table[a], table[b])]
         marks = []
@@ -524,10 +597,14 @@ def mark_pareto(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_table(
-    root: Path, rows: dict[int, dict], scenarios: list[Scenario], earlier: pd.DataFrame | None = None
+    root: Path,
+    rows: dict[int, dict],
+    scenarios: list[Scenario],
+    earlier: pd.DataFrame | None,
+    layout: Layout,
 ) -> Path:
-    table = _table(rows, scenarios)
-    for name in PARETO:
+    table = _table(rows, scenarios, layout)
+    for name in layout.pareto:
         table[name] = table[name].map({True: "true", False: "false"})
     if earlier is not None:
         table = pd.concat([table.astype(object), earlier], ignore_index=True).fillna("")
@@ -536,6 +613,8 @@ def _write_table(
 
 def format_sweep(result: SweepResult, currency: str = "EUR") -> str:
     """The sweep table for the terminal."""
+    if result.layout is HORIZON:
+        return _format_horizon_sweep(result, currency)
     t = result.table
     keys = [c for c in t.columns if c.startswith(KEY_PREFIX)]
     rows = []
@@ -567,4 +646,46 @@ def format_sweep(result: SweepResult, currency: str = "EUR") -> str:
     ]
     return (
         fmt.table(headers, rows, "l" + "r" * len(keys) + "lrrrrll", total=False) if rows else "(no scenario finished)"
+    )
+
+
+def _format_horizon_sweep(result: SweepResult, currency: str) -> str:
+    """The sweep table of plans over periods: costs, unmet place-periods and moves weighted over the scenarios."""
+    t = result.table
+    keys = [c for c in t.columns if c.startswith(KEY_PREFIX)]
+    rows = []
+    for r in t.to_dict("records"):
+        figures = [
+            fmt.amount(r["objective"]),
+            fmt.amount(r["expected_total_cost"]),
+            fmt.amount(r["expected_unmet_place_periods"]),
+            str(r["openings"]),
+            str(r["closings"]),
+            fmt.amount(r["expected_moves"]),
+        ]
+        rows.append(
+            [
+                r["scenario"],
+                *[str(r[k]) or "-" for k in keys],
+                fmt.status_word(r["status"]),
+                *(figures if r["folder"] else [fmt.MISSING] * len(figures)),
+                "*" if r["pareto_cost_unmet"] else "",
+                "*" if r["pareto_cost_moves"] else "",
+            ]
+        )
+    headers = [
+        "Scenario",
+        *[k[len(KEY_PREFIX) :] for k in keys],
+        "Status",
+        f"Objective {currency}",
+        f"Cost {currency}",
+        "Unmet place-periods",
+        "Openings",
+        "Closings",
+        "Moves",
+        "Pareto cost/unmet",
+        "cost/moves",
+    ]
+    return (
+        fmt.table(headers, rows, "l" + "r" * len(keys) + "lrrrrrrll", total=False) if rows else "(no scenario finished)"
     )

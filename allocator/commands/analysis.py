@@ -18,7 +18,6 @@ from .common import (
     given_instance,
     instance_path,
     limit_options,
-    one_snapshot,
     policy_options,
     solutions_and_instance,
     statuses_exit,
@@ -64,20 +63,21 @@ def whatif(
     workers,
     out,
 ):
-    """Rank a province's candidate large sites: solve with each forced in turn."""
-    from ..analysis.whatif import format_whatif, rank_sites, write_whatif
-    from ..check import check_solution
+    """Rank a province's candidate large sites: solve with each forced in turn.
+
+    On an instance with periods each is a plan over the periods (the site open from its earliest period) and the
+    table compares the plans' cost, unmet place-periods, openings, closings and moves, and per period what the
+    province's large site holds.
+    """
     from ..core.outputs import check_folder_target
     from ..data.load import load_instance
     from ..data.names import resolve_province, resolve_sites, sites_of_province
-    from ..results.solution import read_solution
     from ..solve.options import SolveOptions
 
     source = instance_path(instance)
     if out:
         check_folder_target(out, "whatif", inputs=[source])
     inst = load_instance(source)
-    one_snapshot(inst, "whatif")
     policy = choice.policy(inst)
     province = resolve_province(inst, province)
     if not policy.allow_cross_province:
@@ -93,14 +93,15 @@ def whatif(
         else list(resolve_sites(inst, [s.strip() for s in candidates.split(",") if s.strip()], "--candidates"))
     )
     options = SolveOptions(time_limit=time_limit, gap=gap, seed=seed, workers=workers)
-    result = rank_sites(inst, policy, province, sites, options)
-    click.echo(format_whatif(result, inst.currency))
+    rank, show, write, check = _whatif_steps(inst)
+    result = rank(inst, policy, province, sites, options)
+    click.echo(show(result, inst.currency))
     statuses = [result.free["status"], *result.table["status"]]
     if out:
-        written = write_whatif(result, out, inputs=[source])
+        written = write(result, out, inputs=[source])
         failed = []
         for folder in written:  # each folder on its own, as `allocator check` would see it
-            report = check_solution(read_solution(folder), inst)
+            report = check(folder, inst)
             if not report.passed:
                 failed.append(f"{folder}: {'; '.join(report.violations[:3])}")
         click.echo(
@@ -113,6 +114,26 @@ def whatif(
     if result.free["status"] == "infeasible":
         ctx.exit(EXIT_INFEASIBLE_OR_UNMET)
     ctx.exit(statuses_exit(statuses))
+
+
+def _whatif_steps(inst):
+    """Rank, format, write and check-a-folder for what-if: of one snapshot, or over the periods."""
+    if inst.horizon is None:
+        from ..analysis.whatif import format_whatif, rank_sites, write_whatif
+        from ..check import check_solution
+        from ..results.solution import read_solution
+
+        return rank_sites, format_whatif, write_whatif, lambda folder, i: check_solution(read_solution(folder), i)
+    from ..analysis.horizon_whatif import format_horizon_whatif, rank_sites_over_periods, write_horizon_whatif
+    from ..check.horizon import check_horizon_solution
+    from ..results.horizon import read_horizon_solution
+
+    return (
+        rank_sites_over_periods,
+        format_horizon_whatif,
+        write_horizon_whatif,
+        lambda folder, i: check_horizon_solution(read_horizon_solution(folder), i),
+    )
 
 
 @click.command()
@@ -223,7 +244,11 @@ def compare(arguments, fmt, out, old_out, allow_different_instances):
 def sweep(
     ctx, instance, vary, scenario_file, policy_name, assignments, out, workers, scheduler, resume, time_limit, gap, seed
 ):
-    """Solve a grid or list of policy scenarios; write a folder each and a sweep table."""
+    """Solve a grid or list of policy scenarios; write a folder each and a sweep table.
+
+    On an instance with periods each scenario is a plan over the periods (as `allocator solve` makes it, without
+    the baselines) and the table holds the horizon KPIs.
+    """
     from ..analysis.sweep import SweepInterrupted, format_sweep, run_sweep, scenarios_from
     from ..core.fmt import status_word
     from ..core.outputs import safe_name
@@ -234,7 +259,6 @@ def sweep(
     if workers and scheduler:
         raise click.UsageError("--workers and --scheduler exclude each other")
     inst = load_instance(instance_path(instance))
-    one_snapshot(inst, "sweep")
     overrides = parse_assignments(assignments)
     base = load_policy(policy_name, overrides)
     scenarios = scenarios_from(vary, scenario_file)
@@ -305,11 +329,20 @@ def sweep(
         )
     )
     click.echo(format_sweep(result, inst.currency))
-    click.echo(
-        "\nPareto: * = no other scenario has lower or equal cost and unmet (cost/unmet) or mean travel (cost/travel), one of them lower."
-    )
+    click.echo(_sweep_note(inst))
     click.echo(f"Sweep table written to {folder / 'sweep.csv'}; one solution folder per scenario with a plan.")
     ctx.exit(statuses_exit(list(result.table["status"])))
+
+
+def _sweep_note(inst) -> str:
+    """What the columns of the sweep table mean."""
+    if inst.horizon is None:
+        return "\nPareto: * = no other scenario has lower or equal cost and unmet (cost/unmet) or mean travel (cost/travel), one of them lower."
+    return (
+        "\nEach scenario is a plan over the periods for every scenario of the band; cost, unmet place-periods and "
+        "moves are weighted by the scenario weights.\nPareto: * = no other scenario has lower or equal cost and "
+        "unmet place-periods (cost/unmet) or moves (cost/moves), one of them lower."
+    )
 
 
 def _clock(seconds: float) -> str:

@@ -1,0 +1,334 @@
+"""What-if for a province over the periods: the plan over the horizon with each candidate large site forced, ranked
+by objective.
+
+A forced site is open in every period from the first it may serve (its earliest period, see
+:meth:`allocator.model.horizon.Rows.fixings`), in every scenario of the band. Each candidate is a
+re-plan over the periods (build, solve, extract, check, as `allocator solve` without baselines): the
+horizon model has no re-solve of changed blocks, so nothing is shared between the plans.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.errors import Problem
+from ..core.fmt import amount, signed, signed_percent, status_word, table
+from ..core.outputs import safe_name, write_folder
+from ..data.instance import Instance
+from ..data.policy import Policy
+from ..results.horizon import HorizonSolution, write_horizon_solution
+from ..solve.options import SolveOptions
+from .horizon import HorizonOutcome, plan_figures, plan_horizon
+from .whatif import FREE, WhatIfError, _names, candidate_sites
+
+COLUMNS = [
+    "rank",
+    "site",
+    "site_name",
+    "municipality",
+    "status",
+    "objective",
+    "difference",
+    "difference_pct",
+    "expected_total_cost",
+    "expected_unmet_place_periods",
+    "province_unmet_place_periods",
+    "openings",
+    "closings",
+    "extensions",
+    "expected_moves",
+    "serves",
+    "serves_count",
+    "seconds",
+    "check",
+    "message",
+]
+# One row per plan and period: the plan's large sites in the province, what they hold, and the province's unmet.
+PERIOD_COLUMNS = ["plan", "period", "large_sites", "state", "placed", "province_open_sites", "province_unmet"]
+FLOATS = (
+    "objective",
+    "difference",
+    "difference_pct",
+    "expected_total_cost",
+    "expected_unmet_place_periods",
+    "province_unmet_place_periods",
+    "expected_moves",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class HorizonWhatIfResult:
+    """The ranked candidates (``table``), the free plan as one row (``free``), the figures per plan and period
+    (``periods``) and every plan over the horizon.
+
+    ``table`` columns: rank (1 = best objective; empty without a plan that passed the check), site,
+    site_name, municipality, status, objective, difference and difference_pct (from the free plan),
+    expected_total_cost and expected_unmet_place_periods (the whole plan's, weighted over the
+    scenarios), province_unmet_place_periods (the province's municipalities', weighted), openings,
+    closings and extensions (of the one site plan), expected_moves, serves and serves_count (the
+    municipalities placed at the site in some period, most places first), seconds, check, message.
+
+    ``periods`` columns: plan (``free`` or the forced site), period, large_sites (the province's large
+    sites in service, ``;``-joined), state (of the forced site; for the free plan of its large site when
+    it has one), placed (at those large sites, weighted over the scenarios), province_open_sites and
+    province_unmet (weighted).
+    """
+
+    province: str
+    province_name: str
+    policy: Policy
+    free: dict
+    table: pd.DataFrame
+    periods: pd.DataFrame
+    scenarios: tuple[str, ...]
+    solutions: dict[str, HorizonSolution] = field(default_factory=dict)
+
+
+def rank_sites_over_periods(
+    instance: Instance,
+    policy: Policy,
+    province: str,
+    candidates: list[str] | None = None,
+    options: SolveOptions | None = None,
+    progress: Callable[[int, int, str | None], None] | None = None,
+) -> HorizonWhatIfResult:
+    """Plan the horizon free, then with each candidate forced as the province's large site; rank by objective.
+
+    ``progress(done, total, site)`` is called before each plan: (0, n, None) before the free plan.
+    """
+    options = options or SolveOptions()
+    chosen = candidate_sites(instance, policy, province, candidates)
+    progress = progress or (lambda done, total, site: None)
+    progress(0, len(chosen), None)
+    t = time.perf_counter()
+    free = plan_horizon(instance, policy, options)
+    solutions = {FREE: free.solution} if free.solution is not None else {}
+    free_row = _row(instance, province, None, free, time.perf_counter() - t)
+    periods = _periods(instance, province, FREE, None, free.solution)
+    rows = []
+    for k, site in enumerate(chosen):
+        progress(k, len(chosen), site)
+        forced = policy.with_(force_sites=tuple(dict.fromkeys((site, *policy.force_sites))))
+        t = time.perf_counter()
+        outcome = plan_horizon(instance, forced, options)
+        if outcome.solution is not None:
+            solutions[site] = outcome.solution
+        rows.append(_row(instance, province, site, outcome, time.perf_counter() - t))
+        periods += _periods(instance, province, site, site, outcome.solution)
+    ranked = _rank(pd.DataFrame(rows, columns=COLUMNS), free_row["objective"])
+    for key in ("difference", "difference_pct"):
+        free_row[key] = 0.0 if free_row["objective"] is not None else None
+    order = [FREE, *ranked["site"]]
+    by_plan = pd.DataFrame(periods, columns=PERIOD_COLUMNS)
+    by_plan = by_plan.sort_values("plan", key=lambda p: p.map(order.index), kind="stable").reset_index(drop=True)
+    return HorizonWhatIfResult(
+        province=province,
+        province_name=str(instance.provinces.at[province, "name"]),
+        policy=policy,
+        free=free_row,
+        table=ranked,
+        periods=by_plan,
+        scenarios=tuple(instance.horizon.scenarios),
+        solutions=solutions,
+    )
+
+
+def _weighted(frame: pd.DataFrame, weights: dict[str, float], by: list[str], column: str) -> pd.Series:
+    """``column`` summed per ``by`` with each scenario's rows weighted by its weight."""
+    values = frame[column] * frame["scenario"].map(weights)
+    return values.groupby([frame[b] for b in by]).sum()
+
+
+def _large_sites(instance: Instance, province: str) -> set[str]:
+    sites = instance.sites
+    return set(sites.index[(sites["kind"] == "large") & (sites["province"] == province)])
+
+
+def _row(instance: Instance, province: str, site: str | None, outcome: HorizonOutcome, seconds: float) -> dict:
+    sol = outcome.solution
+    row = dict.fromkeys(COLUMNS)
+    row.update(status=outcome.status.value, message=outcome.result.message, seconds=seconds, serves="", serves_count=0)
+    if sol is not None:
+        figures, weights = plan_figures(sol.summary), sol.summary["weights"]
+        prov = sol.provinces[sol.provinces["province"] == province]
+        tl = sol.timeline
+        if site is None:  # the free plan: describe the large site(s) it keeps in service
+            used = tl[tl["site"].isin(_large_sites(instance, province)) & (tl["state"] != "closed")]
+            site = ";".join(sorted(set(used["site"]))) or None
+        row.update(
+            objective=sol.summary["objective"],
+            province_unmet_place_periods=float(_weighted(prov, weights, ["province"], "unmet").sum()),
+            check="passed" if outcome.check.passed else "failed",
+            **{c: figures[c] for c in COLUMNS if c in figures},
+        )
+        if site is not None and ";" not in site:
+            pl = sol.placements[sol.placements["site"] == site]
+            served = _weighted(pl, weights, ["municipality"], "placed")
+            served = served[served > 0]
+            names = instance.municipalities["name"]
+            order = sorted(served.index, key=lambda i: (-served[i], names[i], i))
+            row.update(serves=";".join(names[i] for i in order), serves_count=len(order))
+    if site is not None and site in instance.sites.index:
+        row.update(
+            site=site,
+            site_name=instance.sites.at[site, "name"],
+            municipality=instance.municipalities.at[instance.sites.at[site, "municipality"], "name"],
+        )
+    else:
+        row.update(site=site)
+    return row
+
+
+def _periods(instance: Instance, province: str, plan: str, site: str | None, sol: HorizonSolution | None) -> list:
+    """The rows of one plan per period (none without a plan)."""
+    if sol is None:
+        return []
+    weights = sol.summary["weights"]
+    shown = sol.summary["scenarios"][0]  # the site plan is the same in every scenario
+    tl = sol.timeline[sol.timeline["site"].isin(_large_sites(instance, province))]
+    prov = sol.provinces[sol.provinces["province"] == province]
+    placed = _weighted(tl, weights, ["period", "site"], "placed")
+    unmet = _weighted(prov, weights, ["period"], "unmet")
+    one = tl[tl["scenario"] == shown]
+    rows = []
+    for t in [p["period"] for p in sol.summary["periods"]]:
+        now = one[one["period"] == t]
+        states = now.set_index("site")["state"]
+        serving = sorted(states.index[states != "closed"])
+        held = [site] if site else serving
+        rows.append(
+            {
+                "plan": plan,
+                "period": t,
+                "large_sites": ";".join(serving),
+                "state": ";".join(states[s] for s in held) or "closed",
+                "placed": float(sum(placed.get((t, s), 0.0) for s in held)),
+                "province_open_sites": int(
+                    prov.loc[(prov["period"] == t) & (prov["scenario"] == shown), "open_sites"].sum()
+                ),
+                "province_unmet": float(unmet.get(t, 0.0)),
+            }
+        )
+    return rows
+
+
+def _rank(frame: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:
+    """Best objective first, ties by site id; rows without a checked plan last (by site id)."""
+    has_plan = frame["objective"].notna() & (frame["check"] == "passed")
+    ranked = frame[has_plan].sort_values(["objective", "site"], kind="stable")
+    rest = frame[~has_plan].sort_values("site", kind="stable")
+    frame = pd.concat([ranked, rest], ignore_index=True) if len(rest) else ranked.reset_index(drop=True)
+    frame["rank"] = pd.array([k + 1 if k < len(ranked) else None for k in range(len(frame))], dtype="Int64")
+    if free_objective is not None:
+        frame["difference"] = frame["objective"] - free_objective
+        frame["difference_pct"] = frame["difference"] / abs(free_objective) if free_objective else math.nan
+    for column in FLOATS:
+        frame[column] = frame[column].astype(float)
+    for column in ("openings", "closings", "extensions"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def write_horizon_whatif(result: HorizonWhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
+    """Each plan as a solution folder over the periods, ``folder/free`` and ``folder/<site id>``; the whole folder
+    is written at once. ``folder`` may only be new or a what-if folder this package wrote, never one of ``inputs``."""
+    problems = [
+        Problem("--out", "a site id that cannot be a folder name", value=s)
+        for s in result.solutions
+        if s != FREE and (s in (FREE, ".", "..") or safe_name(s) != s)
+    ]
+    if problems:
+        raise WhatIfError(problems)
+
+    def fill(staging: Path) -> None:
+        for name, solution in result.solutions.items():
+            write_horizon_solution(solution, staging / name)
+
+    root = write_folder(folder, "whatif", fill, inputs)
+    return [root / name for name in result.solutions]
+
+
+def format_horizon_whatif(result: HorizonWhatIfResult, currency: str = "EUR", max_names: int = 4) -> str:
+    """The ranked table for the terminal, the free plan above it, then the large sites per period."""
+    free = result.free
+    n = len(result.table)
+    lines = [
+        f"What-if for {result.province_name} ({result.province}) over the periods: {n} candidate large "
+        f"site{'s' if n != 1 else ''}, policy {result.policy.name}, scenarios {', '.join(result.scenarios)}"
+    ]
+    if free["objective"] is None:
+        lines.append(
+            f"Free plan: none ({status_word(free['status'])}{': ' + free['message'] if free['message'] else ''})"
+        )
+    else:
+        chosen = f"{free['site_name']} [{free['site']}]" if free["site_name"] else (free["site"] or "no large site")
+        lines.append(
+            f"Free plan: {currency} {amount(free['objective'])} ({status_word(free['status'])}, {free['seconds']:.2f} s), "
+            f"large site {chosen}"
+        )
+    rows = []
+    for r in result.table.itertuples():
+        plan = not pd.isna(r.objective)
+        rows.append(
+            [
+                "-" if pd.isna(r.rank) else str(r.rank),
+                r.site + (" *" if r.site == free["site"] else ""),
+                str(r.municipality),
+                status_word(r.status) + (" (check failed)" if r.check == "failed" else ""),
+                amount(r.objective),
+                signed(r.difference),
+                signed_percent(r.difference_pct),
+                amount(r.expected_total_cost),
+                amount(r.expected_unmet_place_periods),
+                amount(r.province_unmet_place_periods),
+                *([str(r.openings), str(r.closings), amount(r.expected_moves)] if plan else ["-"] * 3),
+                _names(r.serves, r.serves_count, max_names) if plan else (r.message or ""),
+            ]
+        )
+    headers = [
+        "Rank",
+        "Site",
+        "Municipality",
+        "Status",
+        f"Objective {currency}",
+        f"Diff {currency}",
+        "Diff %",
+        f"Cost {currency}",
+        "Unmet",
+        "Province unmet",
+        "Openings",
+        "Closings",
+        "Moves",
+        "Serves",
+    ]
+    lines += ["", table(headers, rows, "rlllrrrrrrrrrl", total=False)]
+    lines += ["", "Per period: placed at the large site (s = on standby, - = closed), u = the province's unmet"]
+    lines.append(_period_table(result))
+    note = (
+        "* the free plan's large site. Cost, unmet and moves are the whole plan's over the periods and the province "
+        "unmet its municipalities' (place-periods), each weighted over the scenarios; openings and closings are those "
+        "of the one site plan. Each candidate is a plan over the periods of its own, with the site open from its "
+        "earliest period."
+    )
+    lines += ["", *textwrap.wrap(note, width=120)]
+    return "\n".join(lines)
+
+
+def _period_table(result: HorizonWhatIfResult) -> str:
+    p = result.periods
+    periods = list(dict.fromkeys(p["period"]))
+    rows = []
+    for plan, group in p.groupby("plan", sort=False):
+        cells = [plan]
+        for r in group.itertuples():
+            mark = {"standby": " s", "closed": " -"}.get(r.state, "")
+            cells.append(amount(r.placed) + mark + (f" u{amount(r.province_unmet)}" if r.province_unmet > 0 else ""))
+        rows.append(cells)
+    return table(["Plan", *periods], rows, "l" + "r" * len(periods), total=False)
