@@ -57,7 +57,8 @@ def housing_flows(instance, policy, scenarios) -> dict[tuple[str, str], dict[str
     out: dict[tuple[str, str], dict[str, HousingFlow]] = {}
     for w in scenarios:
         backlog = dict.fromkeys(province_of.index, 0)
-        for t in h.period_ids:
+        # A back-test step knows the need of its own window only: the periods without one add no task.
+        for t in (t for t in h.period_ids if (t, w) in h.demand):
             units = h.units(t, w)
             flows = {}
             for p, ids in members.items():
@@ -70,11 +71,11 @@ def housing_flows(instance, policy, scenarios) -> dict[tuple[str, str], dict[str
     return out
 
 
-def housing_need(instance, policy, scenarios) -> dict[tuple[str, str], dict]:
-    """The demand per unit of every period and scenario, with the backlog of the housing task added to its group
-    (``h.units`` itself when every province houses its whole task)."""
+def housing_need(instance, policy, scenarios, periods) -> dict[tuple[str, str], dict]:
+    """The demand per unit of ``periods`` and ``scenarios``, with the backlog of the housing task since the first
+    period added to its group (``h.units`` itself when every province houses its whole task)."""
     h = instance.horizon
-    cases = [(t, w) for t in h.period_ids for w in scenarios]
+    cases = [(t, w) for t in periods for w in scenarios]
     flows = {} if policy.houses_all else housing_flows(instance, policy, scenarios)
     if not flows:
         return {c: h.units(*c) for c in cases}

@@ -136,7 +136,7 @@ def horizon_data(
     factor = {t: discount[t] * span[t] for t in window}
     weights = policy.weights_for(scenarios)
 
-    need = housing_need(instance, policy, scenarios)  # the backlog of the housing task runs from the first period
+    need = housing_need(instance, policy, scenarios, window)  # with the backlog since the first period
     demand = {(t, w): scale_demand(need[(t, w)], policy.demand_scale) for t in window for w in scenarios}
     # The static rules decide which arcs exist, for a demand unit with demand in some case.
     any_demand = {u: int(any(demand[c][u] > 0 for c in demand)) for u in demand[(window[0], scenarios[0])]}
