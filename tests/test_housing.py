@@ -209,3 +209,11 @@ def test_housing_column_messages(copy_instance, groups, message):
     with pytest.raises(InstanceError) as caught:
         load_instance(folder)
     assert message in str(caught.value)
+
+
+def test_validate_names_the_housing_task():
+    r = CliRunner().invoke(cli, ["validate", str(FOLDER)])
+    assert r.exit_code == 0, r.output
+    assert "housing task: status holders waiting for a home (policy housing_rate" in r.output
+    plain = CliRunner().invoke(cli, ["validate", str(INSTANCES / "tiny-horizon-groups")])
+    assert "housing task" not in plain.output
