@@ -65,8 +65,11 @@ def test_rate_one_leaves_the_need_as_it_was():
     assert need == {(t, "mid"): instance.horizon.units(t, "mid") for t in PERIODS}
 
 
-def test_a_provinces_own_rate_replaces_the_national_one():
+def test_a_provinces_own_rate_replaces_the_national_one(tmp_path):
     instance = load_instance(FOLDER)
+    (tmp_path / "slow.toml").write_text("housing_rate_by_province = { P1 = 0.5 }\n")
+    from_file = load_policy(tmp_path / "slow.toml")
+    assert from_file.housing_rate_by_province == (("P1", 0.5),) and from_file.housing_rate_of("P1") == 0.5
     own = load_policy("default", {"housing_rate_by_province": "P1:0.5"})
     assert status_need(housing_need(instance, own, ("mid",), PERIODS))["2027"] == (35, 19)
     other = load_policy("default", {"housing_rate": 0.5, "housing_rate_by_province": "P1:1"})
