@@ -23,3 +23,27 @@ def scaled_demand(demand: dict[str, int], scale: float) -> dict[str, int]:
     for i in sorted(quota, key=lambda i: (out[i] - quota[i], i))[:rest]:
         out[i] += 1
     return out
+
+
+def with_backlog(units: dict, group: str | None, province_of, rate_of, periods: list[str]) -> dict:
+    """Demand per (t, ω) and unit with the backlog of the housing task added to ``group`` (None: ``units`` as they are).
+
+    Per province and period ``rate_of(p)`` times the group's task is housed (rounded half up, shared out
+    in proportion to the task as above); what is not housed stays in reception in every later period.
+    """
+    if group is None:
+        return units
+    out = {case: dict(u) for case, u in units.items()}
+    for w in dict.fromkeys(w for _, w in units):
+        left: dict[str, int] = {}
+        for t in periods:
+            by_province: dict[str, dict[str, int]] = {}
+            for (i, g), d in units[(t, w)].items():
+                if g == group:
+                    by_province.setdefault(province_of[i], {})[i] = d
+            for p, task in by_province.items():
+                housed = scaled_demand(task, rate_of(p))
+                for i, d in task.items():
+                    out[(t, w)][(i, group)] = d + left.get(i, 0)
+                    left[i] = left.get(i, 0) + d - housed[i]
+    return out

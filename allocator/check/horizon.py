@@ -20,7 +20,7 @@ import pandas as pd
 from ..data.policy import LargeSiteRule, Risk, load_policy_dict
 from .checker import CheckReport
 from .context import site_groups
-from .demand import scaled_demand
+from .demand import scaled_demand, with_backlog
 from .families import ABS_TOL, REL_TOL, check_arcs, share_message, task_shares, task_units
 from .travel import placement_minutes
 
@@ -111,9 +111,10 @@ def _context(solution, instance, policy, report) -> HorizonContext | None:
         offset={t: float(h.periods.at[t, "offset"]) for t in periods},
         span={t: float(h.periods.at[t, "years"]) * per_year for t in periods},
     )
-    ctx.demand = {
-        (t, w): scaled_demand(_case_units(instance, t, w), policy.demand_scale) for t in periods for w in scenarios
-    }
+    units = {(t, w): _case_units(instance, t, w) for t in periods for w in scenarios}
+    housing = None if instance.groups is None else instance.groups.housing
+    need = with_backlog(units, housing, instance.municipalities["province"], policy.housing_rate_of, periods)
+    ctx.demand = {case: scaled_demand(u, policy.demand_scale) for case, u in need.items()}
     if not _read_rows(ctx, report):
         return None
     ctx.events = {

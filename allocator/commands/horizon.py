@@ -31,6 +31,10 @@ def describe_horizon(inst) -> list[str]:
     lines.append("  site life cycles: " + (", ".join(f"{n} {c}" for c, n in changed.items() if n) or "none"))
     if h.registration is not None:
         lines.append(f"  registration centre: {h.registration.site}, limit {h.registration.limit:,}")
+    if inst.groups is not None and inst.groups.housing is not None:
+        lines.append(
+            f"  housing task: {inst.groups.name(inst.groups.housing)} (policy housing_rate: the share housed each period)"
+        )
     return lines
 
 

@@ -28,6 +28,8 @@ GROUP_COLUMNS = (
     Column("target", "choice", choices=("province", "national")),
     Column("sites", "choice", choices=("all", "regular", "listed")),
     Column("max_travel_minutes", "float", required=False, min=0, max=MAX_MINUTES),
+    # "task": the status holders waiting in reception for a home under the municipalities' housing task.
+    Column("housing", "choice", required=False, choices=("task",)),
 )
 GROUP_DEMAND_COLUMNS = (
     Column("municipality", "id"),
@@ -55,12 +57,15 @@ class Groups:
     capacity (C_sg, the site's capacity when not given), cost_per_place (c_sg), listed (named in site_groups.csv).
     ``periodic``: the groups with a need of their own per period (rows with a ``period``): municipality,
     group, period, scenario (None: every scenario), demand; their column of ``demand`` is 0.
+    ``housing``: the group of the housing task (groups.csv, housing = task), to which the policy's
+    housing_rate applies; None without one.
     """
 
     table: pd.DataFrame
     demand: pd.DataFrame
     eligible: pd.DataFrame
     periodic: pd.DataFrame | None = None
+    housing: str | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -120,6 +125,7 @@ def build_groups(
     start = len(problems)
     _check_ids(groups, demand, site_groups, municipalities, sites, problems)
     _check_periods(demand, periods, scenarios, problems)
+    housing = _housing_group(groups, demand, periods, problems)
     if len(problems) > start:
         return None
 
@@ -158,7 +164,42 @@ def build_groups(
     eligible = _eligibility(table, site_groups, sites, problems)
     if len(problems) > start:
         return None
-    return Groups(table, wide, eligible, periodic)
+    return Groups(table, wide, eligible, periodic, housing)
+
+
+def _housing_group(groups, demand, periods: list[str] | None, problems: list[Problem]) -> str | None:
+    """The group marked housing = task: at most one, and with periods it has a need per period (the rate
+    applies to each period's task)."""
+    if "housing" not in groups:
+        return None
+    marked = [(r.row, r.group) for r in groups.itertuples(index=False) if r.housing == "task"]
+    for row, _group in marked[1:]:
+        problems.append(
+            Problem(
+                "groups.csv",
+                f"only one group can be the housing task; group {marked[0][1]} (row {marked[0][0]}) already is",
+                row,
+                "housing",
+                "task",
+            )
+        )
+    if not marked:
+        return None
+    row, group = marked[0]
+    has_rows = "period" in demand and any(
+        g == group and t is not None for g, t in zip(demand["group"], demand["period"])
+    )
+    if periods is not None and not has_rows:
+        problems.append(
+            Problem(
+                "groups.csv",
+                f"group {group} is the housing task and needs a need per period (rows with a period in group_demand.csv)",
+                row,
+                "housing",
+                "task",
+            )
+        )
+    return group
 
 
 def _check_periods(demand, periods: list[str] | None, scenarios: tuple[str, ...] | None, problems) -> None:

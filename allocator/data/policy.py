@@ -91,6 +91,10 @@ class Policy:
     discount_rate: float = 0.0
     move_cost: float = 0.0  # per person-move out of a site whose load falls (0: moves are only counted)
     max_moves_per_period: int | None = None  # person-moves per period and scenario; None: no limit
+    # Status holders waiting for a home (models/README.md, "Housing rate"): the share of each period's housing
+    # task that the municipalities house, nationally and per province (province -> rate).
+    housing_rate: float = 1.0
+    housing_rate_by_province: tuple[tuple[str, float], ...] = field(default_factory=tuple)
     # The keys the preset file and the overrides set (not a policy key): a key that does not apply to an
     # instance is refused only when it was set.
     keys_set: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
@@ -110,6 +114,7 @@ class Policy:
         out["risk"] = self.risk.value
         out["scenario_weights"] = dict(self.scenario_weights)
         out["unmet_penalty_by_group"] = dict(self.unmet_penalty_by_group)
+        out["housing_rate_by_province"] = dict(self.housing_rate_by_province)
         if out["budget"] is not None and math.isinf(out["budget"]):
             out["budget"] = "none"
         return out
@@ -123,6 +128,15 @@ class Policy:
         if group is None or not self.unmet_penalty_by_group:
             return self.unmet_penalty
         return dict(self.unmet_penalty_by_group).get(group, self.unmet_penalty)
+
+    def housing_rate_of(self, province: str) -> float:
+        """r_p: the housing rate of ``province`` (housing_rate_by_province), else housing_rate."""
+        return dict(self.housing_rate_by_province).get(province, self.housing_rate)
+
+    @property
+    def houses_all(self) -> bool:
+        """Every province houses its whole task (every rate 1): no backlog."""
+        return self.housing_rate == 1 and all(r == 1 for _, r in self.housing_rate_by_province)
 
     def weights_for(self, scenarios) -> dict[str, float]:
         """π_ω for ``scenarios``, normalised to add up to 1 (equal when the policy sets none).
@@ -163,7 +177,7 @@ OPTIONAL_NUMBER = {
     "max_moves_per_period",
     "fair_share_band",
 }
-NUMBER = {"unmet_penalty", "travel_value", "demand_scale", "discount_rate", "move_cost"}
+NUMBER = {"unmet_penalty", "travel_value", "demand_scale", "discount_rate", "move_cost", "housing_rate"}
 BOOLEAN = {"allow_cross_province", "keep_existing_open", "whole_places"}
 SITE_LISTS = {"force_sites", "forbid_sites"}
 TEXT = {"name", "description"}
@@ -305,6 +319,13 @@ UPPER = {
 }
 
 
+# Keys that are a fraction, with what a value means.
+FRACTIONS = {
+    "discount_rate": "a rate per year: 0.03 for 3 %",
+    "housing_rate": "the share of each period's housing task housed: 0.8 for 80 %",
+}
+
+
 def _bounded_number(key: str, number: float):
     if key in ("demand_scale", "unmet_penalty", "travel_value", "move_cost") and number < 0:
         raise ValueError("must be >= 0")
@@ -314,8 +335,8 @@ def _bounded_number(key: str, number: float):
         raise ValueError('must be >= 0 (or "none")')
     if key == "fair_share_band" and number > 1:
         raise ValueError("must be between 0 and 1 (a fraction: 0.05 lets a province fall 5 % below its share)")
-    if key == "discount_rate" and not 0 <= number <= 1:
-        raise ValueError("must be between 0 and 1 (a rate per year: 0.03 for 3 %)")
+    if key in FRACTIONS and not 0 <= number <= 1:
+        raise ValueError(f"must be between 0 and 1 ({FRACTIONS[key]})")
     if key == "nearest_regular_sites":
         if number < 1 or number != int(number):
             raise ValueError('must be a whole number >= 1 (or "none")')
@@ -364,7 +385,17 @@ def _group_penalties(raw: object, from_text: bool) -> tuple[tuple[str, float], .
     return _pairs(raw, from_text, "group:penalty", "amv:5000000", UPPER["unmet_penalty"])
 
 
-PARSED_KEYS = {"risk": _risk, "scenario_weights": _weights, "unmet_penalty_by_group": _group_penalties}
+def _province_rates(raw: object, from_text: bool) -> tuple[tuple[str, float], ...]:
+    """Housing rates per province from a TOML table ``{ PV20 = 0.6 }`` or text ``PV20:0.6``."""
+    return _pairs(raw, from_text, "province:rate", "PV20:0.6,PV21:0.8", 1.0)
+
+
+PARSED_KEYS = {
+    "risk": _risk,
+    "scenario_weights": _weights,
+    "unmet_penalty_by_group": _group_penalties,
+    "housing_rate_by_province": _province_rates,
+}
 
 
 def _number(raw: object, from_text: bool) -> float:
@@ -485,10 +516,44 @@ def unknown_groups(policy: Policy, instance) -> list[Problem]:
     ]
 
 
+HOUSING_KEYS = ("housing_rate", "housing_rate_by_province")
+
+
+def housing_problems(policy: Policy, instance) -> list[Problem]:
+    """The housing keys the policy sets on an instance without periods or without a group of the housing task,
+    and unknown provinces of housing_rate_by_province."""
+    label = f"policy '{policy.name}'"
+    keys = [k for k in HOUSING_KEYS if k in policy.keys_set]
+    if not keys:
+        return []
+    if not _has_periods(instance):
+        why = "it applies to plans over several periods only, and the instance has no periods (periods.csv)"
+    elif not _has_groups(instance) or instance.groups.housing is None:
+        why = (
+            "it sets the share of each period's housing task that is housed, and no demand group of the instance "
+            "is that task (mark the status holders' group with housing = task in groups.csv)"
+        )
+    else:
+        known = list(instance.provinces.index)
+        return [
+            Problem(
+                label,
+                f"unknown province id (the provinces of instance {instance.name}: {', '.join(known)})",
+                column="housing_rate_by_province",
+                value=p,
+            )
+            for p, _ in policy.housing_rate_by_province
+            if p not in known
+        ]
+    return [Problem(label, f"does not apply to instance {instance.name}: {why}", column=key) for key in keys]
+
+
 def check_policy(policy: Policy, instance) -> None:
-    """Problems that need the instance: keys that do not apply to it, unknown site and group ids, and forbidding
-    a site that must stay open."""
-    problems: list[Problem] = not_applying(policy, instance) + unknown_groups(policy, instance)
+    """Problems that need the instance: keys that do not apply to it, unknown site, group and province ids, and
+    forbidding a site that must stay open."""
+    problems: list[Problem] = (
+        not_applying(policy, instance) + unknown_groups(policy, instance) + housing_problems(policy, instance)
+    )
     sites = instance.sites
     for key in ("force_sites", "forbid_sites"):
         for site in getattr(policy, key):

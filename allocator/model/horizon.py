@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pyomo.environ as pyo
 
 from ..data.demand import scale_demand
+from ..data.housing import housing_need
 from ..data.instance import Instance
 from ..data.policy import Policy, Risk, check_policy
 from . import build
@@ -135,7 +136,8 @@ def horizon_data(
     factor = {t: discount[t] * span[t] for t in window}
     weights = policy.weights_for(scenarios)
 
-    demand = {(t, w): scale_demand(h.units(t, w), policy.demand_scale) for t in window for w in scenarios}
+    need = housing_need(instance, policy, scenarios, window)  # with the backlog since the first period
+    demand = {(t, w): scale_demand(need[(t, w)], policy.demand_scale) for t in window for w in scenarios}
     # The static rules decide which arcs exist, for a demand unit with demand in some case.
     any_demand = {u: int(any(demand[c][u] > 0 for c in demand)) for u in demand[(window[0], scenarios[0])]}
     static = model_data(instance, policy, any_demand)

@@ -53,6 +53,8 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
             f"Groups ({shown}): placed of the need per period, with the places unmet",
             format_groups(solution, shown),
         ]
+    if housing_shown(s):
+        lines += ["", housing_title(s, shown), format_housing(solution, shown)]
     if s.get("baseline"):
         baseline = s["baseline"]
         lines += [
@@ -294,6 +296,40 @@ def format_groups(solution: HorizonSolution, scenario: str) -> str:
             cells.append(cell + (f" ({places(r['unmet'])} unmet{rate})" if r["unmet"] > 0 else ""))
         rows.append(cells)
     return table(["Group", *periods], rows, "l" + "r" * len(periods), total=False)
+
+
+def housing_shown(summary: dict) -> bool:
+    """Whether the plan leaves status holders of the housing task in reception: some housing rate below 1."""
+    h = summary.get("housing")
+    return bool(h) and (h["rate"] < 1 or any(r < 1 for r in h["rate_by_province"].values()))
+
+
+def housing_title(summary: dict, scenario: str) -> str:
+    """The heading of the housing table: the group and its rates."""
+    h = summary["housing"]
+    rates = f"housing_rate {h['rate']:g}" + "".join(f", {p} {r:g}" for p, r in h["rate_by_province"].items())
+    return f"{h['name'].capitalize()} ({scenario}, {rates}): in reception, housed and waiting per period"
+
+
+HOUSING_ROWS = (
+    ("in_reception", "in reception (the need)"),
+    ("task", "  of which the period's housing task"),
+    ("extra_places", "  of which left from earlier periods (extra places against rate 1)"),
+    ("housed", "housed during the period"),
+    ("backlog", "waiting at its end"),
+)
+
+
+def housing_rows(summary: dict, scenario: str) -> tuple[list[str], list[list[str]]]:
+    """The periods and one row per figure of HOUSING_ROWS for ``scenario``."""
+    rows = [r for r in summary["housing"]["periods"] if r["scenario"] == scenario]
+    return [r["period"] for r in rows], [[label, *(places(r[k]) for r in rows)] for k, label in HOUSING_ROWS]
+
+
+def format_housing(solution: HorizonSolution, scenario: str) -> str:
+    """One row per figure of the status holders (HOUSING_ROWS), one column per period."""
+    periods, rows = housing_rows(solution.summary, scenario)
+    return table(["Status holders", *periods], rows, "l" + "r" * len(periods), total=False)
 
 
 def group_periods(solution: HorizonSolution, eligible: pd.DataFrame) -> pd.DataFrame:

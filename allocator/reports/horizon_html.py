@@ -18,7 +18,7 @@ from ..core.files import write_bytes
 from ..core.fmt import amount, money, percent, places, signed, status_text
 from ..data.load import find_instance
 from ..results.horizon import HorizonSolution, read_horizon_solution
-from .horizon import group_periods, own_site_groups, shown_scenario
+from .horizon import group_periods, housing_rows, housing_shown, housing_title, own_site_groups, shown_scenario
 from .horizon_figures import band_figure, comparison_figure, gantt_figure, group_figure
 from .html import CSS, PNG_DPI, _plain, _status_badge, svg_markup
 
@@ -117,6 +117,14 @@ def render_horizon_html(
         parts += [
             '<section id="groups-section"><h2>Demand groups</h2>',
             _groups(solution, groups, svgs, scenario),
+            "</section>",
+        ]
+    if housing_shown(s):
+        header, rows = housing_rows(s, scenario)
+        parts += [
+            '<section id="housing-section"><h2>Status holders waiting for a home</h2>',
+            f"<p>{e(housing_title(s, scenario))}.</p>",
+            _table(["Status holders", *header], rows, set(range(1, len(header) + 1)), "housing-table"),
             "</section>",
         ]
     if "comparison" in svgs:

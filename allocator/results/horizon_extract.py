@@ -13,6 +13,7 @@ from collections import defaultdict
 
 import pandas as pd
 
+from ..data.housing import housing_flows
 from ..data.policy import Risk
 from ..model.horizon import key
 from .extract import run_summary, versions
@@ -82,6 +83,7 @@ def extract_horizon(
             for t in parts[0].data.periods
         ],
         "groups": _groups(instance),
+        **_housing(instance, policy, list(weights)),
         "kpis": kpis,
         "policy": policy.to_dict(),
         **run_summary(instance, options),
@@ -98,6 +100,40 @@ def _groups(instance) -> list[dict]:
     if groups is None:
         return []
     return [{"group": g, "name": groups.name(g), "target": str(groups.table.at[g, "target"])} for g in groups.ids]
+
+
+def _housing(instance, policy, scenarios: list[str]) -> dict:
+    """``{"housing": ...}``: the status holders of the housing task per period and scenario, in reception (the task
+    and the backlog), housed, and the backlog left; extra_places against housing_rate = 1. Empty without a group of
+    the housing task."""
+    flows = housing_flows(instance, policy, scenarios)
+    if not flows:
+        return {}
+    g = instance.groups.housing
+    rows = []
+    for (t, w), by_municipality in flows.items():
+        f = by_municipality.values()
+        task, housed, before = (sum(getattr(x, k) for x in f) for k in ("task", "housed", "backlog_before"))
+        rows.append(
+            {
+                "period": t,
+                "scenario": w,
+                "task": task,
+                "in_reception": task + before,
+                "housed": housed,
+                "backlog": before + task - housed,
+                "extra_places": before,
+            }
+        )
+    return {
+        "housing": {
+            "group": g,
+            "name": instance.groups.name(g),
+            "rate": policy.housing_rate,
+            "rate_by_province": dict(policy.housing_rate_by_province),
+            "periods": rows,
+        }
+    }
 
 
 def _amount(m, value: float | None) -> float:

@@ -45,6 +45,7 @@ SCENARIOS = ("low", "mid", "high")
 # nl-2024's groups (its groups.csv): those that share need.csv by their static rows, those with a need per half-year.
 SHARED_GROUPS = ("asylum", "amv")
 PERIOD_GROUPS = ("status_holders", "ukraine")
+HOUSING_GROUP = "status_holders"  # the housing task (groups.csv, housing = task)
 
 # Assumptions (README.md, "Assumptions").
 REGULAR_LEAD_YEARS = 0.0  # L1
@@ -413,8 +414,16 @@ def main() -> None:
     require(MIN_OPEN_YEARS["regular"] == lengths[len(lengths) // 2], "M2 is no longer the median of the examples")
 
     # -------------------------------------------------------- nl-2024's tables
-    for name in ("links.csv", "groups.csv", "site_groups.csv"):
+    for name in ("links.csv", "site_groups.csv"):
         shutil.copyfile(BASE / name, HERE / name)
+    # H3: nl-2024's groups.csv with the status holders marked as the housing task (housing_rate applies to them).
+    base_groups = read_csv(BASE / "groups.csv")
+    header = list(base_groups[0]) + ["housing"]
+    write_csv(
+        HERE / "groups.csv",
+        header,
+        [[*g.values(), "task" if g["group"] == HOUSING_GROUP else ""] for g in base_groups],
+    )
     provinces = read_csv(BASE / "provinces.csv")
     task = {p["province"]: int(p["task"]) for p in provinces}
     municipalities = read_csv(BASE / "municipalities.csv")
