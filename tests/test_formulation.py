@@ -43,6 +43,7 @@ CASES = {
     "group_capacity": {"large_site_rule": "exactly"},  # instances/tiny-groups: demand groups
     "place_supply": {"large_site_rule": "exactly"},  # the allocation decision for South in instances/tiny-decision
     "fair_share": {"large_site_rule": "exactly", "fair_share_band": 0.1},  # instances/tiny-two-provinces
+    "operator_choice": {"large_site_rule": "exactly"},  # instances/tiny-operators: a site and its operators
 }
 
 
@@ -87,6 +88,8 @@ def case_instance(case: str, tmp_path: Path):
         return load_instance(ROOT / "instances" / "tiny-groups")
     if case == "fair_share":
         return load_instance(ROOT / "instances" / "tiny-two-provinces")
+    if case == "operator_choice":
+        return load_instance(ROOT / "instances" / "tiny-operators")
     return load_instance(
         tiny(
             tmp_path / "tiny",
@@ -184,10 +187,11 @@ def documented_components(horizon: bool) -> set[str]:
 
 def model_components(tmp_path: Path) -> set[str]:
     names = set()
-    for case in ("elastic", "large_site_per_province_exactly", "site_min_size", "group_capacity", "fair_share"):
+    cases = ("elastic", "large_site_per_province_exactly", "site_min_size", "group_capacity", "fair_share")
+    for case in (*cases, "operator_choice"):
         instance = (
             case_instance(case, tmp_path)
-            if case in ("group_capacity", "fair_share")
+            if case in ("group_capacity", "fair_share", "operator_choice")
             else load_instance(tiny(tmp_path / case, min_size=8, existing=True))
         )
         overrides = {**BASE, **CASES[case], "budget": 1000, "mean_travel_limit_minutes": 15}

@@ -42,6 +42,7 @@ PAGES = {
             "A province's own plan: `allocator check-plan`",
             "Merging plans: `allocator merge`",
             "The allocation decision: `allocator decide`",
+            "One period of a plan over periods: `--period`",
         ],
     ),
     "guides/analyst.md": (

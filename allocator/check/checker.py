@@ -8,7 +8,7 @@ from ..data.period import summary_instance
 from ..data.policy import load_policy_dict
 from ..data.province import scope_of, scoped_instance
 from ..results.solution import Solution
-from . import families, tables
+from . import families, operators, tables
 from .context import Context
 
 # One check per constraint family of models/README.md, named like the model's builders, in the
@@ -20,6 +20,7 @@ CHECKS = (
     families.check_group_capacity,
     families.check_site_min_size,
     families.check_large_site_per_province,
+    operators.check_operator_choice,
     families.check_fixings,
     families.check_arcs,
     families.check_mean_travel_limit,

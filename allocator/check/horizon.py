@@ -22,6 +22,7 @@ from .checker import CheckReport
 from .context import site_groups
 from .demand import scaled_demand, with_backlog
 from .families import ABS_TOL, REL_TOL, check_arcs, share_message, task_shares, task_units
+from .operators import check_horizon_operator_choice
 from .travel import placement_minutes
 
 
@@ -702,6 +703,7 @@ CHECKS = (
     check_min_open_duration,
     check_horizon_fixings,
     check_large_site_per_province,
+    check_horizon_operator_choice,
     check_demand_balance,
     check_site_capacity,
     check_emergency_capacity,

@@ -26,6 +26,9 @@ from .horizon import (
     finish_horizon,
     read_horizon_tables,
 )
+from .operators import COLUMNS as OPERATOR_COLUMNS
+from .operators import FILE as OPERATOR_FILE
+from .operators import expand_operators
 from .tables import Column, duplicates, read_table, typed
 from .travel import TravelTimes, network_problems
 
@@ -44,6 +47,7 @@ MAX_ROWS = {
     "sites.csv": 100_000,
     "links.csv": 1_000_000,
     "travel_times.csv": 2_000_000,
+    "site_operators.csv": 200_000,
 }
 
 PROVINCE_COLUMNS = (
@@ -74,6 +78,7 @@ SITE_COLUMNS = (
     Column("cost_per_place", "float", min=0, max=MAX_MONEY),
     Column("lat", "float", min=-90, max=90),
     Column("lon", "float", min=-180, max=180),
+    Column("operator", "id", required=False),  # who runs it (default coa): see site_operators.csv
 ) + LIFECYCLE_COLUMNS  # optional; only with periods.csv
 LINK_COLUMNS = (
     Column("from", "id"),
@@ -112,6 +117,7 @@ INSTANCE_FILES = (
     "travel_times.csv",
     *GROUP_FILES,
     *HORIZON_FILES,
+    OPERATOR_FILE,
 )
 
 
@@ -139,6 +145,7 @@ class Instance:
     groups: Groups | None = None  # demand groups (groups.csv); None: one undifferentiated demand
     horizon: Horizon | None = None  # periods, scenarios and site life cycles (instances/README.md, "Periods")
     period: tuple[str, str] | None = None  # (period, scenario) of the instance with periods this snapshot is cut from
+    operators: pd.DataFrame | None = None  # index site (each site and variant): location (its site), operator
 
     @property
     def travel(self) -> np.ndarray:
@@ -192,6 +199,7 @@ def load_folder_instance(root: Path) -> Instance:
         lambda: fingerprint(root),
         group_tables=read_group_tables(root, problems),
         horizon_tables=read_horizon_tables(root, problems),
+        operator_table=table(OPERATOR_FILE, OPERATOR_COLUMNS) if (root / OPERATOR_FILE).is_file() else None,
     )
 
 
@@ -213,11 +221,13 @@ def build_instance(
     locate=None,
     group_tables: dict | None = None,
     horizon_tables: dict | None = None,
+    operator_table=None,
 ) -> Instance:
     """Validate tables already read by ``check_table`` (CSV files or sheets) into an Instance.
 
     ``group_tables`` holds groups.csv, group_demand.csv and site_groups.csv as read (absent: None);
-    ``horizon_tables`` periods.csv, need.csv and emergency.csv (absent: None).
+    ``horizon_tables`` periods.csv, need.csv and emergency.csv (absent: None); ``operator_table`` site_operators.csv
+    (absent: None), whose variants become sites (:mod:`allocator.data.operators`).
 
     Problems are reported under the CSV file names; ``locate`` maps each to the place where the
     user finds it (e.g. a workbook cell) before InstanceError is raised.
@@ -227,6 +237,15 @@ def build_instance(
         raise InstanceError([locate(p) for p in problems] if locate else problems)
 
     mode = travel_mode(settings)
+    group_tables = dict(group_tables or {})
+    sites, group_tables["site_groups.csv"], matrix, operators = expand_operators(
+        operator_table,
+        sites,
+        group_tables.get("site_groups.csv"),
+        matrix,
+        bool(horizon_tables and horizon_tables.get("periods.csv") is not None),
+        problems,
+    )
     duplicates(provinces, "province", "provinces.csv", problems)
     duplicates(municipalities, "municipality", "municipalities.csv", problems)
     duplicates(sites, "site", "sites.csv", problems)
@@ -285,6 +304,7 @@ def build_instance(
         fingerprint=fingerprint_of(),
         groups=groups,
         horizon=horizon,
+        operators=operators,
     )
 
 

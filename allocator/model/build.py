@@ -43,6 +43,7 @@ def build_model(instance: Instance, policy: Policy, elastic: bool = False) -> py
     add_group_capacity(m)
     add_site_min_size(m)
     add_open_site_link(m)
+    add_operator_choice(m)
     add_large_site_per_province(m, policy.large_site_rule)
     add_budget_limit(m)
     add_mean_travel_limit(m, policy.mean_travel_limit_minutes)
@@ -167,6 +168,11 @@ class SnapshotRows:
         """(arc, bound, open index) per arc."""
         d = self.m.data
         return [(a, d.arc_bound(a), a[1]) for a in self.m.ARCS]
+
+    def operator_choices(self):
+        """(l, open_site of its variants) per site l with operator variants."""
+        m = self.m
+        return [(location, [m.open_site[s] for s in sites]) for location, sites in (m.data.variants or {}).items()]
 
     def large(self):
         """(index, open indices of its large sites) per province with demand or large sites."""
@@ -401,6 +407,23 @@ def add_open_site_link(m) -> None:
         return (None, linear([(1, m.placed[arc]), (-bound, m.open_site[opened])]), 0)
 
     m.open_site_link = pyo.Constraint(list(rows), rule=rule)
+
+
+def add_operator_choice(m) -> None:
+    """operator_choice[l]:  sum_{s in V_l} open_site[s] <= 1   for each site l with operator variants (site_operators.csv).
+
+    V_l is the site l as sites.csv gives it and its variants run by other operators (the municipality, or COA and
+    the municipality jointly), each a site of its own at l: one operator runs an open site. Over periods,
+    operator_choice[l,t] over open_site[s,t] + standby_site[s,t].
+    """
+    rows = dict(m.rows.operator_choices())
+    if not rows:
+        return
+
+    def rule(m, *index):
+        return (None, linear([(1, v) for v in rows[index[0] if len(index) == 1 else index]]), 1)
+
+    m.operator_choice = pyo.Constraint(list(rows), rule=rule)
 
 
 def add_large_site_per_province(m, rule: LargeSiteRule) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..data.demand import province_demand, scale_demand
 from ..data.instance import Instance
+from ..data.operators import operator_variants
 from ..data.policy import Policy
 
 Unit = str | tuple[str, str]  # municipality, or (municipality, group)
@@ -42,6 +43,7 @@ class ModelData:
     group_capacity: dict[tuple[str, str], int] | None = None  # C_sg where below C_s
     group_cost: dict[tuple[str, str], float] | None = None  # c_sg
     task_groups: tuple[str, ...] = ()  # the groups of the provinces' task (target = province)
+    variants: dict[str, list[str]] | None = None  # V_l: site l of sites.csv -> the sites run by each operator
 
     def unit(self, arc: Arc) -> Unit:
         """The demand unit an arc serves."""
@@ -114,6 +116,7 @@ def model_data(instance: Instance, policy: Policy, reach: dict | None = None) ->
         large_by_province=large_by_province,
         demand_by_province=province_demand(by_municipality, province_of),
         budget=policy.effective_budget(instance.budget),
+        variants=operator_variants(instance),
         **grouped,
     )
 

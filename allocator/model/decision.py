@@ -73,6 +73,7 @@ def build_decision_model(instance: Instance, policy: Policy, commitments: Commit
     build.add_group_capacity(m)
     build.add_site_min_size(m)
     build.add_open_site_link(m)
+    build.add_operator_choice(m)
     build.add_large_site_per_province(m, policy.large_site_rule)
     build.add_budget_limit(m)
     build.add_mean_travel_limit(m, policy.mean_travel_limit_minutes)

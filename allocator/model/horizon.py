@@ -85,6 +85,7 @@ class HorizonData:
     max_moves: int | None = None  # V, person-moves per period and scenario
     moves_modelled: bool = False  # κ > 0 or V set: the family moved / move_count is built
     task_groups: tuple[str, ...] = ()  # the groups of the provinces' task (target = province)
+    variants: dict[str, list[str]] = field(default_factory=dict)  # V_l: site l -> its sites run by each operator
 
     def unit(self, arc: tuple) -> Unit:
         """The demand unit an arc serves: its municipality, or (municipality, group)."""
@@ -227,6 +228,7 @@ def horizon_data(
         max_moves=policy.max_moves_per_period,
         moves_modelled=policy.move_cost > 0 or policy.max_moves_per_period is not None,
         task_groups=static.task_groups,
+        variants=static.variants or {},
     )
 
 
@@ -261,6 +263,7 @@ def build_horizon_model(
     build.add_group_capacity(m)
     build.add_site_min_size(m)
     build.add_open_site_link(m)
+    build.add_operator_choice(m)
     add_emergency_capacity(m)
     build.add_large_site_per_province(m, policy.large_site_rule)
     build.add_budget_limit(m)
@@ -456,6 +459,16 @@ class HorizonRows:
                 available = [s for s in d.large_by_province[p] if d.earliest[s] <= d.index[t]]
                 if available or ((p, t) in demand_in and not d.large_by_province[p]):
                     rows.append(((p, t), [(s, t) for s in available]))
+        return rows
+
+    def operator_choices(self):
+        """((l, t), in-service variables of V_l in t) per site with operator variants and period (standby counts)."""
+        m, d = self.m, self.m.data
+        rows = []
+        for location, sites in d.variants.items():
+            for t in m.PERIODS:
+                terms = [v for s in sites for _, v in in_service(m, s, t)[0]]
+                rows.append(((location, t), terms))
         return rows
 
     def fixings(self, instance: Instance, policy: Policy):

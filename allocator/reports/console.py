@@ -35,6 +35,7 @@ def format_summary(solution: Solution) -> str:
     ]
     if k.get("budget") is not None:
         lines.append(f"Budget     {money(k['budget'], cur)}, used {percent(k['budget_used'])}")
+    lines += operator_lines(solution)
     idle = idle_line(solution, cur)
     if idle:
         lines.append(idle)
@@ -66,6 +67,17 @@ def format_summary(solution: Solution) -> str:
     if phases:
         lines += ["", "Time       " + ", ".join(phases)]
     return "\n".join(lines)
+
+
+def operator_lines(solution: Solution) -> list[str]:
+    """The open sites and their places by operator, for an instance whose sites may be run by several."""
+    sites = solution.sites
+    if "operator" not in sites:
+        return []
+    open_sites = sites[sites["open_site"] > 0]
+    by = open_sites.groupby("operator", sort=True).agg(sites=("site", "size"), placed=("placed", "sum"))
+    shown = "; ".join(f"{r.Index} {r.sites} open ({places(r.placed)} places)" for r in by.itertuples())
+    return [f"Operators  {shown or 'no site open'}"]
 
 
 def period_words(summary: dict) -> str:

@@ -156,6 +156,11 @@ def site_rows(instance, fixing: list[str], open_site: list[int], placements: pd.
             "province": sites["province"].to_numpy(),
             "kind": sites["kind"].to_numpy(),
             "status": sites["status"].to_numpy(),
+            **(
+                {"operator": instance.operators["operator"].reindex(sites.index).to_numpy()}
+                if instance.operators is not None
+                else {}
+            ),
             "fixing": fixing,
             "open_site": open_site,
             "placed": by_site["placed"].reindex(sites.index, fill_value=0.0).to_numpy(),
