@@ -188,24 +188,6 @@ class Context:
                 m["unmet"] += v
                 m["penalty"] += self.span[c] * self.policy.penalty_of(None if isinstance(u, str) else u[1]) * v
 
-    # ---------------------------------------------------------------- what the snapshot's tables ask
-
-    @property
-    def placed_by_site(self) -> dict:
-        """A snapshot's places per site."""
-        return {s: q for (s, c), q in self.load.items()}
-
-    def placed_in(self, municipality: str) -> float:
-        """Places of a municipality in a snapshot, over all its groups."""
-        return float(self.placements.loc[self.placements["municipality"] == municipality, "placed"].sum())
-
-    def municipality_demand(self) -> dict[str, int]:
-        """Demand per municipality in a snapshot: its own, or the sum over its groups."""
-        out: dict[str, int] = defaultdict(int)
-        for unit, d in self.demand[()].items():
-            out[municipality(unit)] += d
-        return dict(out)
-
 
 def municipality(unit) -> str:
     """The municipality of a demand unit: i, or (i, g)."""

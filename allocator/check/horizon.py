@@ -15,7 +15,7 @@ from ..data.policy import load_policy_dict
 from . import families
 from .checker import CheckReport, run
 from .context import ABS_TOL, Context, municipality, site_groups
-from .demand import scaled_demand
+from .demand import scaled_demand, split
 
 
 def check_horizon_solution(solution, instance, policy=None) -> CheckReport:
@@ -31,6 +31,26 @@ def check_horizon_solution(solution, instance, policy=None) -> CheckReport:
         return report
     ctx = read_horizon(solution, instance, policy, report)
     return report if ctx is None else run(ctx, LIFE_CYCLE, report)
+
+
+# What periods.csv states per period and scenario, each recomputed (check_kpis).
+PERIOD_FIGURES = (
+    "need",
+    "placed",
+    "emergency",
+    "unmet",
+    "open_sites",
+    "moves",
+    "fixed_cost",
+    "standby_cost",
+    "event_cost",
+    "place_cost",
+    "emergency_cost",
+    "move_cost",
+    "total_cost",
+    "travel_value",
+    "unmet_penalty",
+)
 
 
 def read_horizon(solution, instance, policy, report) -> Context | None:
@@ -52,7 +72,7 @@ def read_horizon(solution, instance, policy, report) -> Context | None:
     yearly = policy.effective_budget(instance.budget)
     tl, pl = solution.timeline, solution.placements
     figures = solution.periods
-    keys = ["total_cost", "unmet", "moves", "move_cost"]
+    keys = [*PERIOD_FIGURES]
     if h.registration is not None:
         keys.append("person_nights_above_limit")
     ctx = Context(
@@ -153,25 +173,13 @@ def _weights(policy, scenarios: list[str]) -> dict[str, float]:
     return {w: v / total for w, v in raw.items()}
 
 
-def _split(total: int, shares: dict[str, Fraction]) -> dict[str, int]:
-    """``total`` in proportion to ``shares``, whole numbers by largest remainder (ties to the smaller id)."""
-    weight = sum(shares.values(), Fraction(0))
-    if weight == 0:
-        return {k: 0 for k in shares}
-    quota = {k: total * v / weight for k, v in shares.items()}
-    out = {k: q.numerator // q.denominator for k, q in quota.items()}
-    for k in sorted(quota, key=lambda k: (out[k] - quota[k], k))[: total - sum(out.values())]:
-        out[k] += 1
-    return out
-
-
 def _split_need(instance, t: str, w: str) -> dict[str, int]:
     """The need of (t, ω) per municipality: over the provinces by task share, then by the static key."""
     h, muni, provinces = instance.horizon, instance.municipalities, instance.provinces
     rows = h.need[(h.need["period"] == t) & (h.need["scenario"] == w)]
     if rows["province"].isna().all():
         task = provinces["task"] if provinces["task"].notna().all() else muni.groupby("province")["demand"].sum()
-        by_province = _split(int(rows["need"].iloc[0]), {p: Fraction(int(task.get(p, 0))) for p in provinces.index})
+        by_province = split(int(rows["need"].iloc[0]), {p: Fraction(int(task.get(p, 0))) for p in provinces.index})
     else:
         by_province = {r.province: int(r.need) for r in rows.itertuples()}
     out: dict[str, int] = {}
@@ -184,7 +192,7 @@ def _split_need(instance, t: str, w: str) -> dict[str, int]:
             else Fraction(int(muni.at[i, "population"])) * Fraction(float(muni.at[i, "weight"]))
             for i in members
         }
-        out.update(_split(amount, key))
+        out.update(split(amount, key))
     return {i: out.get(i, 0) for i in muni.index}
 
 
@@ -207,12 +215,12 @@ def _case_units(instance, t: str, w: str) -> dict:
     shared = [g for g in groups.ids if g not in periodic and groups.table.at[g, "target"] == "province"]
     out: dict = {}
     for i, amount in need.items():
-        split = _split(amount, {g: Fraction(int(groups.demand.at[i, g])) for g in shared})
+        by_group = split(amount, {g: Fraction(int(groups.demand.at[i, g])) for g in shared})
         for g in groups.ids:
             if g in periodic:
                 out[(i, g)] = own.get((i, g), 0)
-            elif g in split:
-                out[(i, g)] = split[g]
+            elif g in by_group:
+                out[(i, g)] = by_group[g]
             else:
                 out[(i, g)] = int(groups.demand.at[i, g])
     return out
