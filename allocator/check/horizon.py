@@ -8,6 +8,7 @@ shares with a snapshot are checked by families.py over its cases.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from fractions import Fraction
 
@@ -71,10 +72,6 @@ def read_horizon(solution, instance, policy, report) -> Context | None:
     span = {(t, w): float(h.periods.at[t, "years"]) * per_year for t, w in cases}
     yearly = policy.effective_budget(instance.budget)
     tl, pl = solution.timeline, solution.placements
-    figures = solution.periods
-    keys = [*PERIOD_FIGURES]
-    if h.registration is not None:
-        keys.append("person_nights_above_limit")
     ctx = Context(
         solution=solution,
         instance=instance,
@@ -89,8 +86,8 @@ def read_horizon(solution, instance, policy, report) -> Context | None:
             (s, (t, w)): float(q) for s, t, w, q in zip(tl["site"], tl["period"], tl["scenario"], tl["placed"])
         },
         balance_rows=[],
-        claimed_figures={(r["period"], r["scenario"]): r for r in figures.to_dict("records")},
-        figure_keys=tuple(keys),
+        claimed_figures={(r["period"], r["scenario"]): r for r in solution.periods.to_dict("records")},
+        figure_keys=PERIOD_FIGURES + (("person_nights_above_limit",) if h.registration is not None else ()),
         states=("closed", "open", "standby"),
         state_row="site_state",
         state_words=("closed", "open", "standby"),
@@ -100,12 +97,7 @@ def read_horizon(solution, instance, policy, report) -> Context | None:
         span=span,
         discount={(t, w): (1 + policy.discount_rate) ** (-float(h.periods.at[t, "offset"])) for t, w in cases},
         weights=_weights(policy, scenarios),
-        budgets={
-            (t, w): float(h.periods.at[t, "budget"])
-            if not _missing(h.periods.at[t, "budget"])
-            else (None if yearly is None else yearly * span[(t, w)])
-            for t, w in cases
-        },
+        budgets={c: _budget(h.periods.at[c[0], "budget"], yearly, span[c]) for c in cases},
         site_groups=site_groups(instance),
     )
     mu = solution.municipalities
@@ -118,8 +110,11 @@ def read_horizon(solution, instance, policy, report) -> Context | None:
     return ctx
 
 
-def _missing(value) -> bool:
-    return value is None or value != value
+def _budget(given: float, yearly: float | None, span: float) -> float | None:
+    """A period's budget: its own (periods.csv), else the yearly one for the period's years."""
+    if not math.isnan(given):
+        return float(given)
+    return None if yearly is None else yearly * span
 
 
 def _known_rows(solution, instance, periods: list[str], scenarios: list[str], report) -> bool:
