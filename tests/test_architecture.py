@@ -184,3 +184,42 @@ def test_one_builder_per_set_variable_and_cost():
                 defined.setdefault(func.name, set()).add(path.stem)
     again = {name: sorted(where) for name, where in defined.items() if len(where) > 1}
     assert not again, f"builders defined in more than one module: {again}"
+
+
+# The families a snapshot and a plan over periods share; the checker has one check of each, over the plan's cases.
+SHARED_FAMILIES = (
+    "domains",
+    "demand_balance",
+    "site_capacity",
+    "group_capacity",
+    "site_min_size",
+    "large_site_per_province",
+    "operator_choice",
+    "fixings",
+    "arcs",
+    "mean_travel_limit",
+    "budget_limit",
+    "fair_share",
+    "objective",
+    "kpis",
+)
+
+
+def test_one_check_per_constraint_family():
+    """One checker for every shape of plan: each shared family is checked by one function of check/families.py,
+    whatever the plan's periods and scenarios, and no module of allocator/check defines a check of the same name
+    again. decision.py checks an allocation decision's own tables (committed and added places) and stands apart."""
+    defined: dict[str, set[str]] = {}
+    for path in sorted((PACKAGE / "check").glob("*.py")):
+        if path.stem == "decision":
+            continue
+        for func in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(func, ast.FunctionDef) and func.name.startswith("check_"):
+                defined.setdefault(func.name, set()).add(path.stem)
+    again = {name: sorted(where) for name, where in defined.items() if len(where) > 1}
+    assert not again, f"checks defined in more than one module: {again}"
+    missing = [f for f in SHARED_FAMILIES if defined.get(f"check_{f}") != {"families"}]
+    assert not missing, f"shared families without their one check in check/families.py: {missing}"
+    from allocator.check.families import SHARED
+
+    assert [c.__name__ for c in SHARED] == [f"check_{f}" for f in SHARED_FAMILIES]

@@ -124,3 +124,13 @@ def test_other_instance(folder):
 def test_kpi_claim(folder):
     edit_summary(folder, lambda d: d["kpis"].update(unmet=7))
     assert "kpis.unmet: summary says 7, tables give 0.0" in violations(folder)
+
+
+def test_municipalities_table_claims(folder):
+    def claim(df):
+        df.loc[df.municipality == "A", "placed"] += 5
+        return df
+
+    edit(folder, "municipalities", claim)
+    found = violations(folder)
+    assert found == ["demand_balance[A]: municipalities.csv says placed 205, the placements give 200"]

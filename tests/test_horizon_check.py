@@ -188,3 +188,14 @@ def test_registration_kpi_and_its_check(tmp_path):
     planted = solution.periods.copy()
     planted.loc[0, "person_nights_above_limit"] = 5
     assert "periods.csv[2025,mid]" in names(violations(inst, dataclasses.replace(solution, periods=planted)))
+
+
+@pytest.mark.parametrize("column", ["need", "open_sites", "fixed_cost", "standby_cost", "place_cost", "travel_value"])
+def test_every_figure_of_a_period_is_recomputed(standby, column):
+    inst, solution = standby
+    planted = solution.periods.copy()
+    planted[column] = planted[column].astype(float)
+    planted.loc[0, column] += 7
+    found = violations(inst, dataclasses.replace(solution, periods=planted))
+    row = planted.iloc[0]
+    assert len(found) == 1 and found[0].startswith(f"periods.csv[{row['period']},{row['scenario']}]: {column} says")

@@ -1,4 +1,4 @@
-"""Run every family's check on a solution and collect the violations."""
+"""Run every family's check on a plan of any shape and collect the violations."""
 
 from __future__ import annotations
 
@@ -8,33 +8,8 @@ from ..data.period import summary_instance
 from ..data.policy import load_policy_dict
 from ..data.province import scope_of, scoped_instance
 from ..results.solution import Solution
-from . import families, operators, tables
-from .context import Context
-
-# One check per constraint family of models/README.md, named like the model's builders, in the
-# order they are reported. A new family adds its builder and its check side by side.
-CHECKS = (
-    families.check_domains,
-    families.check_demand_balance,
-    families.check_site_capacity,
-    families.check_group_capacity,
-    families.check_site_min_size,
-    families.check_large_site_per_province,
-    operators.check_operator_choice,
-    families.check_fixings,
-    families.check_arcs,
-    families.check_mean_travel_limit,
-    families.check_budget_limit,
-    families.check_fair_share,
-    families.check_groups_table,
-    families.check_objective,
-    families.check_status,
-    families.check_kpis,
-    tables.check_placements_table,
-    tables.check_sites_table,
-    tables.check_municipalities_table,
-    tables.check_provinces_table,
-)
+from . import families
+from .snapshot import SNAPSHOT, read_snapshot
 
 
 @dataclass
@@ -72,13 +47,16 @@ def check_solution(solution: Solution, instance, policy=None, spare: dict | None
         # A provincial plan, merged plans and a decision answer for their scope only: its provinces, the groups of
         # the provinces' task and the sites that take them (the policy holds the provinces' budget share).
         instance = scoped_instance(instance, scope)
-    ctx = Context.of(solution, instance, policy)
-    ctx.spare = dict(spare or {})
-    families.check_rows(ctx)
+    ctx = read_snapshot(solution, instance, policy, spare or {})
     report.policy = policy.name
-    families.check_instance(ctx, report)
+    families.check_instance(solution, instance, report)
+    return run(ctx, SNAPSHOT, report)
+
+
+def run(ctx, own: tuple, report: CheckReport) -> CheckReport:
+    """The shared families over the plan's cases, then the checks of what only its shape has."""
     ctx.recompute()
-    for check in CHECKS:
+    for check in families.SHARED + own:
         check(ctx, report)
     report.objective = ctx.objective
     return report

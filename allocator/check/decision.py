@@ -18,7 +18,7 @@ from ..data.plans import ALL, Plan, read_plans
 from ..data.policy import LargeSiteRule, load_policy_dict, site_fixings
 from ..data.province import scoped_instance, task_scope
 from .checker import CheckReport, check_solution
-from .families import ABS_TOL, REL_TOL
+from .context import ABS_TOL, REL_TOL
 from .plans import check_plan
 from .travel import placement_minutes
 

@@ -1,7 +1,10 @@
-"""One check per constraint family of models/README.md, named like the model's builders.
+"""One check per constraint family of models/README.md, named like the model's builders, for every shape of plan.
 
-Each check reads the Context (the solution's tables and what was recomputed from them) and adds
-one violation per broken row to the report, named as the model names the row.
+Each check reads the Context (the plan's tables keyed by case and what was recomputed from them) and
+adds one violation per broken row to the report, named as the model names the row: a snapshot's
+rows as site_capacity[s], a plan over periods as site_capacity[s,t,ω]; the rows of the site plan
+(its states, fixings and the large-site rule) carry the period in the index and the scenario after
+the message.
 """
 
 from __future__ import annotations
@@ -9,227 +12,228 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from ..core.errors import Problem, SolutionError
+from ..data.operators import operator_variants
 from ..data.policy import LargeSiteRule
+from .context import ABS_TOL, REL_TOL, SPENT, at, municipality, site_plan_at
 from .tables import OBJECTIVE_EUROS, ROUNDED, close
 from .travel import nearer_regular_sites, network, regular_access
 
-ABS_TOL = 1e-6  # places
-REL_TOL = 1e-7  # money, relative to the objective
-# "merged": provincial plans assembled into one (allocator merge) whose optimality as a whole is not claimed.
-PLAN_STATUSES = ("optimal", "time_limit", "error", "merged")
 
-
-def check_instance(ctx, report) -> None:
+def check_instance(solution, instance, report) -> bool:
     """The solution was made for this version of the instance (same fingerprint)."""
-    fingerprint = (ctx.solution.summary.get("instance") or {}).get("fingerprint")
-    if fingerprint != ctx.instance.fingerprint:
-        report.add(
-            "instance",
-            f"the solution was made for another version of the instance (fingerprint {str(fingerprint)[:12]} vs {ctx.instance.fingerprint[:12]})",
-        )
-
-
-def check_rows(ctx) -> None:
-    """Every site, municipality and province of the instance has its row, and no table names an id the instance lacks.
-
-    A folder that fails this does not describe a plan of this instance: SolutionError naming file and row.
-    """
-    inst = ctx.instance
-    problems: list[Problem] = []
-    for label, table, column, known in (
-        ("sites.csv", ctx.solution.sites, "site", inst.sites.index),
-        ("municipalities.csv", ctx.solution.municipalities, "municipality", inst.municipalities.index),
-        ("provinces.csv", ctx.solution.provinces, "province", inst.provinces.index),
-        ("placements.csv", ctx.placements, "site", inst.sites.index),
-        ("placements.csv", ctx.placements, "municipality", inst.municipalities.index),
-    ):
-        known = set(known)
-        for k, value in enumerate(table[column]):
-            if value not in known:
-                problems.append(
-                    Problem(label, f"unknown {column} (not in the instance)", row=k + 2, column=column, value=value)
-                )
-        if label != "placements.csv":
-            for missing in sorted(known - set(table[column])):
-                problems.append(Problem(label, f"the instance's {column} has no row", column=column, value=missing))
-    problems += _group_rows(ctx)
-    if problems:
-        raise SolutionError(problems)
-
-
-def _group_rows(ctx) -> list[Problem]:
-    """With demand groups: placements.csv has a group column naming known groups, and groups.csv exists."""
-    if not ctx.grouped:
-        return []
-    pl = ctx.placements
-    if "group" not in pl or ctx.solution.groups is None:
-        return [
-            Problem(
-                "placements.csv",
-                "the instance has demand groups: a group column and groups.csv are needed",
-                column="group",
-            )
-        ]
-    known = set(ctx.instance.groups.ids)
-    return [
-        Problem("placements.csv", "unknown group (not in the instance)", row=k + 2, column="group", value=g)
-        for k, g in enumerate(pl["group"])
-        if g not in known
-    ]
-
-
-def placed_name(row) -> str:
-    """placed[i,s] or placed[i,s,g], as the model names the variable of a placement row."""
-    group = getattr(row, "group", None)
-    return (
-        f"placed[{row.municipality},{row.site}]" if group is None else f"placed[{row.municipality},{row.site},{group}]"
+    fingerprint = (solution.summary.get("instance") or {}).get("fingerprint")
+    if fingerprint == instance.fingerprint:
+        return True
+    report.add(
+        "instance",
+        f"the solution was made for another version of the instance (fingerprint {str(fingerprint)[:12]} vs {instance.fingerprint[:12]})",
     )
+    return False
+
+
+def unit_label(unit) -> str:
+    """A demand unit as an index shows it: i, or i,g."""
+    return unit if isinstance(unit, str) else ",".join(unit)
+
+
+def placed_name(unit, site: str, case: tuple = ()) -> str:
+    """placed[i,s] or placed[i,s,g], over periods followed by t,ω: as the model names the variable."""
+    if isinstance(unit, str):
+        return f"placed[{unit},{site}{at(case)}]"
+    return f"placed[{unit[0]},{site},{unit[1]}{at(case)}]"
+
+
+def bracket(case: tuple) -> str:
+    """The index of a row the model has once per case: none in a snapshot, [t,ω] over periods."""
+    return f"[{','.join(case)}]" if case else ""
 
 
 def check_domains(ctx, report) -> None:
-    """open_site in {0,1}; placed >= 0, whole unless whole_places = false, each arc listed once."""
-    for s, value in ctx.sites["open_site"].items():
-        if value not in (0, 1):
-            report.add(f"open_site[{s}]", f"must be 0 or 1, is {value}")
-    pl = ctx.placements
-    for row in pl.itertuples():
-        if row.placed < -ABS_TOL:
-            report.add(placed_name(row), f"negative ({row.placed})")
-        if ctx.policy.whole_places and abs(row.placed - round(row.placed)) > ABS_TOL:
-            report.add(placed_name(row), f"not a whole number of places ({row.placed})")
-    key = ["municipality", "site", "group"] if ctx.grouped else ["municipality", "site"]
-    for row in pl[pl.duplicated(key)].itertuples():
-        report.add(placed_name(row), "listed twice in placements.csv")
+    """Each site in one of the shape's states (open_site 0 or 1; closed, open or standby over periods, standby only
+    with a standby cost); placed >= 0, whole unless whole_places = false, each arc listed once per case."""
+    words = ctx.state_words
+    allowed = ", ".join(words[:-1]) + f" or {words[-1]}"
+    for (s, c), state in ctx.state.items():
+        t, note = site_plan_at(c)
+        if state not in ctx.states:
+            report.add(f"{ctx.state_row}[{s}{t}]", f"must be {allowed}, is {state!r}{note}")
+        elif state == "standby" and ctx.life(s, "standby_cost") is None:
+            report.add(f"{ctx.state_row}[{s}{t}]", f"on standby without a standby cost{note}")
+    for u, s, c, q in zip(ctx.units, ctx.placements["site"], ctx.row_cases, ctx.placements["placed"]):
+        if q < -ABS_TOL:
+            report.add(placed_name(u, s, c), f"negative ({q})")
+        if ctx.policy.whole_places and abs(q - round(q)) > ABS_TOL:
+            report.add(placed_name(u, s, c), f"not a whole number of places ({q})")
+    for u, s, c in ctx.twice:
+        report.add(placed_name(u, s, c), "listed twice in placements.csv")
 
 
 def check_demand_balance(ctx, report) -> None:
-    """demand_balance[i] (or [i,g]): placed + unmet = demand, placed <= demand, and the tables state both truly."""
-    for unit, d in ctx.demand.items():
-        got = ctx.placed_at(unit)
-        if got > d + ABS_TOL:
-            name = unit if isinstance(unit, str) else ",".join(unit)
-            report.add(f"demand_balance[{name}]", f"placed {got:g} exceeds demand {d}")
-    totals: dict[str, float] = defaultdict(float)
-    for unit, d in ctx.demand.items():
-        totals[unit if isinstance(unit, str) else unit[0]] += d
-    mt = ctx.municipalities
-    placed = ctx.placements.groupby("municipality")["placed"].sum()
-    for i in ctx.instance.municipalities.index:
-        d, got = totals[i], float(placed.get(i, 0.0))
-        if abs(float(mt.at[i, "demand"]) - d) > ABS_TOL:
-            report.add(
-                f"demand_balance[{i}]", f"municipalities.csv says demand {mt.at[i, 'demand']:g}, the instance gives {d}"
-            )
-        if abs(float(mt.at[i, "unmet"]) - (d - got)) > ABS_TOL:
-            report.add(f"demand_balance[{i}]", f"unmet {mt.at[i, 'unmet']:g} is not demand {d} minus placed {got:g}")
+    """demand_balance[i] (or [i,g]; over periods [i,t,ω] or [i,g,t,ω]): placed + emergency + unmet = demand,
+    placed + emergency <= demand; the rows of municipalities.csv (per municipality in a snapshot, per unit over
+    periods) state demand, placed and unmet truly."""
+    for c in ctx.cases:
+        for u, d in ctx.demand[c].items():
+            got, extra = ctx.unit_placed.get((u, c), 0.0), ctx.emergency.get((u, c), 0.0)
+            if got + extra > d + ABS_TOL or extra < -ABS_TOL:
+                what = f"placed {got:g} and emergency {extra:g} exceed" if extra else f"placed {got:g} exceeds"
+                report.add(f"demand_balance[{unit_label(u)}{at(c)}]", f"{what} demand {d}")
+    _balance_rows(ctx, report)
+
+
+def _balance_rows(ctx, report) -> None:
+    """municipalities.csv's demand, placed and unmet against the demand and the placements, and no row missing."""
+    key = (lambda u: u) if ctx.by_unit else municipality
+    demand = _by_row(key, ((u, c, d) for c, units in ctx.demand.items() for u, d in units.items()))
+    placed = _by_row(key, ((u, c, q) for (u, c), q in ctx.unit_placed.items()))
+    emergency = _by_row(key, ((u, c, q) for (u, c), q in ctx.emergency.items()))
+    listed = set()
+    for k, c, row in ctx.balance_rows:
+        listed.add((k, c))
+        name = f"demand_balance[{unit_label(k)}{at(c)}]"
+        if (k, c) not in demand:
+            report.add(name, "not a municipality, period and scenario of the plan")
+            continue
+        d, got, extra = demand[(k, c)], placed[(k, c)], emergency[(k, c)]
+        if abs(float(row.demand) - d) > ABS_TOL:
+            report.add(name, f"municipalities.csv says demand {row.demand:g}, the instance gives {d:g}")
+        if abs(float(row.placed) - got) > ABS_TOL:
+            report.add(name, f"municipalities.csv says placed {row.placed:g}, the placements give {got:g}")
+        if abs(float(row.unmet) - (d - got - extra)) > ABS_TOL:
+            less = f" and emergency {extra:g}" if extra else ""
+            report.add(name, f"unmet {row.unmet:g} is not demand {d:g} minus placed {got:g}{less}")
+    missing = set(demand) - listed
+    if missing:
+        report.add("municipalities", f"{len(missing)} rows missing, e.g. {sorted(missing)[:3]}")
+
+
+def _by_row(key, entries) -> dict:
+    """Sums of (unit, case, value) per row of municipalities.csv: (key(unit), case)."""
+    out = defaultdict(float)
+    for u, c, v in entries:
+        out[(key(u), c)] += v
+    return out
 
 
 def check_site_capacity(ctx, report) -> None:
-    """site_capacity[s]: the places at s are at most C_s when open, none when closed; sites.csv states them truly."""
-    sites, st = ctx.instance.sites, ctx.sites
-    for s in sites.index:
-        load = float(ctx.placed_by_site.get(s, 0.0))
-        is_open = int(st.at[s, "open_site"]) == 1
-        cap = int(sites.at[s, "capacity"])
-        if load > (cap if is_open else 0) + ABS_TOL:
+    """site_capacity[s] (over periods [s,t,ω]): the places at s are at most C_s when open, none otherwise; the site
+    table (sites.csv, timeline.csv) states them truly."""
+    sites = ctx.instance.sites
+    for (s, c), state in ctx.state.items():
+        load = ctx.load.get((s, c), 0.0)
+        allowed = int(sites.at[s, "capacity"]) if state == "open" else 0
+        if load > allowed + ABS_TOL:
+            report.add(f"site_capacity[{s}{at(c)}]", f"holds {load:g} places, allowed {allowed} ({state})")
+        claimed = ctx.claimed_load[(s, c)]
+        if abs(claimed - load) > ABS_TOL:
             report.add(
-                f"site_capacity[{s}]",
-                f"holds {load:g} places, allowed {cap if is_open else 0} ({'open' if is_open else 'closed'})",
+                f"{ctx.site_table}[{s}{at(c)}]", f"placed column says {claimed:g}, placements add up to {load:g}"
             )
-        if abs(float(st.at[s, "placed"]) - load) > ABS_TOL:
-            report.add(f"sites.csv[{s}]", f"placed column says {st.at[s, 'placed']:g}, placements add up to {load:g}")
 
 
 def check_group_capacity(ctx, report) -> None:
-    """group_capacity[s,g]: the places of group g at s are at most C_sg (groups only; C_sg from site_groups.csv)."""
+    """group_capacity[s,g] (over periods [s,g,t,ω]): the places of group g at s are at most C_sg (site_groups.csv)."""
     if not ctx.grouped:
         return
-    load = ctx.placements.groupby(["site", "group"])["placed"].sum()
-    for (s, g), q in load.items():
+    load = defaultdict(float)
+    for ((_i, g), s, c), q in ctx.placed.items():
+        load[(s, g, c)] += q
+    for (s, g, c), q in load.items():
         cap = ctx.site_groups.get((s, g), (None, None))[0]
         if cap is not None and q > cap + ABS_TOL:
-            report.add(f"group_capacity[{s},{g}]", f"holds {q:g} places of group {g}, allowed {cap}")
-
-
-def check_groups_table(ctx, report) -> None:
-    """groups.csv states each province's demand, placed and unmet per group as the placements and the instance give them."""
-    if not ctx.grouped:
-        return
-    muni = ctx.instance.municipalities
-    demand: dict[tuple[str, str], float] = defaultdict(float)
-    for (i, g), d in ctx.demand.items():
-        demand[(muni.at[i, "province"], g)] += d
-    pl = ctx.placements
-    placed = pl.groupby([pl["municipality"].map(muni["province"]), pl["group"]])["placed"].sum()
-    table = ctx.solution.groups
-    claimed = {(r.province, r.group): r for r in table.itertuples()}
-    for p in ctx.instance.provinces.index:
-        for g in ctx.instance.groups.ids:
-            row = claimed.get((p, g))
-            if row is None:
-                report.add(f"groups.csv[{p},{g}]", "row missing")
-                continue
-            want = {"demand": demand[(p, g)], "placed": float(placed.get((p, g), 0.0))}
-            want["unmet"] = want["demand"] - want["placed"]
-            for column, value in want.items():
-                if abs(float(getattr(row, column)) - value) > ABS_TOL:
-                    report.add(
-                        f"groups.csv[{p},{g}]", f"{column} says {getattr(row, column):g}, the plan gives {value:g}"
-                    )
+            report.add(f"group_capacity[{s},{g}{at(c)}]", f"holds {q:g} places of group {g}, allowed {cap}")
 
 
 def check_site_min_size(ctx, report) -> None:
-    """site_min_size[s]: an open site holds at least m_s places (placed, and any spare places a decision keeps)."""
-    sites, st = ctx.instance.sites, ctx.sites
-    for s in sites.index:
-        load = float(ctx.placed_by_site.get(s, 0.0)) + float(ctx.spare.get(s, 0.0))
+    """site_min_size[s] (over periods [s,t,ω]): an open site holds at least m_s places (placed, and any spare places a
+    decision keeps)."""
+    sites = ctx.instance.sites
+    for (s, c), state in ctx.state.items():
+        load = ctx.load.get((s, c), 0.0) + float(ctx.spare.get(s, 0.0))
         low = int(sites.at[s, "min_size"])
-        if int(st.at[s, "open_site"]) == 1 and load < low - ABS_TOL:
-            report.add(f"site_min_size[{s}]", f"holds {load:g} places, minimum {low}")
+        if state == "open" and load < low - ABS_TOL:
+            report.add(f"site_min_size[{s}{at(c)}]", f"holds {load:g} places, minimum {low}")
 
 
 def check_large_site_per_province(ctx, report) -> None:
-    """large_site_per_province[p]: the number of open large sites obeys large_site_rule in every province with demand or large sites."""
+    """large_site_per_province[p] (over periods [p,t]): the number of open large sites obeys large_site_rule in every
+    province with demand or large sites, over the large sites that may be open (earliest_open)."""
     rule = LargeSiteRule(ctx.policy.large_site_rule)
     if rule is LargeSiteRule.OFF:
         return
-    muni, sites = ctx.instance.municipalities, ctx.instance.sites
-    demand: dict[str, int] = defaultdict(int)
-    for unit, d in ctx.demand.items():
-        demand[muni.at[unit if isinstance(unit, str) else unit[0], "province"]] += d
-    large = sites[sites["kind"] == "large"]
-    for p in ctx.instance.provinces.index:
-        candidates = list(large.index[large["province"] == p])
-        if demand.get(p, 0) == 0 and not candidates:
-            continue
-        count = int(ctx.sites.loc[candidates, "open_site"].sum()) if candidates else 0
-        if not rule.allows(count):
-            report.add(f"large_site_per_province[{p}]", f"{count} large sites open, rule is '{rule.value}' one")
+    sites, province_of = ctx.instance.sites, ctx.instance.municipalities["province"]
+    large = {
+        p: list(sites.index[(sites["kind"] == "large") & (sites["province"] == p)])
+        for p in ctx.instance.provinces.index
+    }
+    for c in ctx.cases:
+        demand = defaultdict(int)
+        for u, d in ctx.demand[c].items():
+            demand[province_of[municipality(u)]] += d
+        for p, own in large.items():
+            available = [s for s in own if _may_open(ctx, s, c)]
+            if not available and (own or not demand[p]):
+                continue
+            count = sum(ctx.state[(s, c)] == "open" for s in available)
+            if not rule.allows(count):
+                t, note = site_plan_at(c)
+                report.add(
+                    f"large_site_per_province[{p}{t}]", f"{count} large sites open, rule is '{rule.value}' one{note}"
+                )
+
+
+def _may_open(ctx, s: str, c: tuple) -> bool:
+    """The site may be in service in the case: from its earliest period on (always in a snapshot)."""
+    earliest = ctx.life(s, "earliest_open")
+    return earliest is None or ctx.position(earliest) <= ctx.position(c[0])
+
+
+def check_operator_choice(ctx, report) -> None:
+    """operator_choice[l] (over periods [l,t]): one operator runs a site: at most one of its variants
+    (site_operators.csv) open, or on standby."""
+    for location, sites in operator_variants(ctx.instance).items():
+        for c in ctx.cases:
+            running = [s for s in sites if ctx.state.get((s, c), "closed") != "closed"]
+            if len(running) > 1:
+                t, note = site_plan_at(c)
+                report.add(
+                    f"operator_choice[{location}{t}]", f"{len(running)} operators run it: {', '.join(running)}{note}"
+                )
 
 
 def check_fixings(ctx, report) -> None:
-    """Existing sites open (keep_existing_open), forced sites open, forbidden sites closed."""
-    sites, st, policy = ctx.instance.sites, ctx.sites, ctx.policy
-    if policy.keep_existing_open:
-        for s in sites.index[sites["status"] == "existing"]:
-            if int(st.at[s, "open_site"]) != 1:
-                report.add(f"open_site[{s}]", "existing site closed while keep_existing_open = true")
-    for s in policy.force_sites:
-        if s in st.index and int(st.at[s, "open_site"]) != 1:
-            report.add(f"open_site[{s}]", "forced site is not open")
-    for s in policy.forbid_sites:
-        if s in st.index and int(st.at[s, "open_site"]) != 0:
-            report.add(f"open_site[{s}]", "forbidden site is open")
+    """open_site: existing sites open (keep_existing_open; over periods until their contract end), forced sites open
+    (from their earliest period), forbidden sites closed."""
+    sites, policy = ctx.instance.sites, ctx.policy
+    for (s, c), state in ctx.state.items():
+        t, note = site_plan_at(c)
+        end = ctx.life(s, "contract_end")
+        if (
+            policy.keep_existing_open
+            and sites.at[s, "status"] == "existing"
+            and (end is None or ctx.position(c[0]) <= ctx.position(end))
+            and state != "open"
+        ):
+            until = " before its contract end" if end is not None else ""
+            report.add(f"open_site[{s}{t}]", f"existing site {state}{until} while keep_existing_open = true{note}")
+        if s in policy.force_sites and _may_open(ctx, s, c) and state != "open":
+            report.add(f"open_site[{s}{t}]", f"forced site is {state}{note}")
+        if s in policy.forbid_sites and state != "closed":
+            report.add(f"open_site[{s}{t}]", f"forbidden site is {state}{note}")
 
 
 def check_arcs(ctx, report) -> None:
-    """Every placement uses an eligible arc: reachable, travel time as claimed, within the travel limits, in the province, among the nearest regular sites."""
+    """Every arc used in any case is eligible: reachable, travel time as claimed, within the travel limits, in the
+    province, among the nearest regular sites, and a site that takes the group."""
     instance, policy = ctx.instance, ctx.policy
     farthest: dict[str, tuple[float, str]] = {}
-    for row, t in zip(ctx.placements.itertuples(), ctx.minutes):
+    seen = set()
+    for row, u, t in zip(ctx.placements.itertuples(), ctx.units, ctx.minutes):
+        if (u, row.site) in seen:
+            continue
+        seen.add((u, row.site))
         for message in _arc_violations(instance, policy, row, t) + _group_violations(ctx, row, t):
-            report.add(placed_name(row), message)
+            report.add(placed_name(u, row.site), message)
         regular = instance.sites.at[row.site, "kind"] == "regular"
         if (
             regular
@@ -287,19 +291,24 @@ def _group_violations(ctx, row, t: float) -> list[str]:
 
 
 def check_mean_travel_limit(ctx, report) -> None:
-    """mean_travel_limit: total person-minutes at most T_mean times the places placed."""
+    """mean_travel_limit (over periods [t,ω]): person-minutes at most T_mean times the places placed."""
     limit = ctx.policy.mean_travel_limit_minutes
-    placed = float(ctx.placements["placed"].sum())
-    if limit is not None and ctx.person_minutes > limit * placed + 1e-6 * max(1.0, ctx.person_minutes):
-        report.add("mean_travel_limit", f"mean travel {ctx.person_minutes / placed:.2f} min exceeds {limit:g}")
+    if limit is None:
+        return
+    for c in ctx.cases:
+        pm, placed = ctx.money[c]["person_minutes"], ctx.money[c]["placed"]
+        if pm > limit * placed + 1e-6 * max(1.0, pm):
+            report.add(f"mean_travel_limit{bracket(c)}", f"mean travel {pm / placed:.2f} min exceeds {limit:g}")
 
 
 def check_budget_limit(ctx, report) -> None:
-    """budget_limit: fixed cost plus place cost, at the instance's prices, within the budget."""
-    budget = ctx.budget
-    spend = ctx.fixed_cost + ctx.place_cost
-    if budget is not None and spend > budget + REL_TOL * max(1.0, budget):
-        report.add("budget_limit", f"cost {spend:,.0f} exceeds budget {budget:,.0f}")
+    """budget_limit (over periods [t,ω]): the money spent, at the instance's prices, within the budget (over periods
+    the period's own, else the yearly one for the period's years)."""
+    for c in ctx.cases:
+        budget = ctx.budgets[c]
+        spend = sum(ctx.money[c][k] for k in SPENT)
+        if budget is not None and spend > budget + REL_TOL * max(1.0, budget):
+            report.add(f"budget_limit{bracket(c)}", f"cost {spend:,.0f} exceeds budget {budget:,.0f}")
 
 
 def task_shares(units, band: float) -> list[tuple[str, float, float, float, float, float]]:
@@ -319,48 +328,46 @@ def task_shares(units, band: float) -> list[tuple[str, float, float, float, floa
     return out
 
 
-def task_units(instance, demand: dict, placed) -> list[tuple[str, float, float]]:
-    """(province, demand, placed) per demand unit of the provinces' task: every municipality, or the units of
-    the groups with target province; ``placed(unit)`` gives a unit's places."""
-    province = instance.municipalities["province"]
-    task_groups = set(instance.groups.province_groups) if instance.groups is not None else set()
-    return [
-        (province[u if isinstance(u, str) else u[0]], d, placed(u))
-        for u, d in demand.items()
-        if isinstance(u, str) or u[1] in task_groups
-    ]
-
-
 def check_fair_share(ctx, report) -> None:
-    """fair_share[p]: each province with a task places at least (1 - b) times its share of the places placed
-    nationally (policy fair_share_band b)."""
+    """fair_share[p] (over periods [p,t,ω]): each province with a task places at least (1 - b) times its share of the
+    places placed nationally (policy fair_share_band b); the task: every municipality, or the groups with target
+    province."""
     band = ctx.policy.fair_share_band
     if band is None:
         return
-    for p, got, least, task_p, task, total in task_shares(task_units(ctx.instance, ctx.demand, ctx.placed_at), band):
-        report.add(f"fair_share[{p}]", share_message(got, least, band, task_p, task, total))
-
-
-def share_message(got: float, least: float, band: float, task_p: float, task: float, total: float) -> str:
-    """What a broken fair_share row says: the places of the province and the least its share allows."""
-    return (
-        f"places {got:g} of its task {task_p:g}, below {least:.4f} = (1 - {band:g}) x {task_p:g}/{task:g} "
-        f"of the {total:g} placed nationally"
-    )
+    province = ctx.instance.municipalities["province"]
+    task_groups = set(ctx.instance.groups.province_groups) if ctx.grouped else set()
+    for c in ctx.cases:
+        units = [
+            (province[municipality(u)], d, ctx.unit_placed.get((u, c), 0.0))
+            for u, d in ctx.demand[c].items()
+            if isinstance(u, str) or u[1] in task_groups
+        ]
+        for p, got, least, task_p, task, total in task_shares(units, band):
+            report.add(
+                f"fair_share[{p}{at(c)}]",
+                f"places {got:g} of its task {task_p:g}, below {least:.4f} = (1 - {band:g}) x {task_p:g}/{task:g} "
+                f"of the {total:g} placed nationally",
+            )
 
 
 def check_objective(ctx, report) -> None:
-    """total_cost: the claimed objective is the recomputed one to the euro; bound, absolute and relative gap agree with it."""
+    """total_cost: the claimed objective is the recomputed one (over periods discounted, and weighted or worst over
+    the scenarios); bound, absolute and relative gap agree with it."""
     summary = ctx.solution.summary
-    claimed = summary.get("objective")
-    if claimed is None or abs(claimed - ctx.objective) > OBJECTIVE_EUROS:
-        report.add("total_cost", f"solution claims {claimed}, recomputed {ctx.objective:.6f}")
-        return
+    claimed, objective = summary.get("objective"), ctx.objective
+    # A snapshot's claim is held to the euro; over periods, to its relative float noise.
+    tolerance = REL_TOL * max(1.0, abs(objective)) + 1e-6 if ctx.periods else OBJECTIVE_EUROS
+    wrong = claimed is None or abs(claimed - objective) > tolerance
+    if wrong:
+        report.add("total_cost", f"solution claims {claimed}, recomputed {objective:.6f}")
     bound = summary.get("bound")
-    if bound is None:
+    if claimed is None or bound is None:
         return
     if bound > claimed + REL_TOL * max(1.0, abs(claimed)):
         report.add("bound", f"bound {bound} above the objective {claimed}")
+    if wrong:
+        return  # the gaps follow from a claim already reported as wrong
     if not close(summary.get("absolute_gap"), max(claimed - bound, 0.0)):
         report.add(
             "absolute_gap",
@@ -371,51 +378,81 @@ def check_objective(ctx, report) -> None:
         report.add("gap", f"summary says {summary.get('gap')}, recomputed {gap:.6g}")
 
 
-def check_status(ctx, report) -> None:
-    """status: a folder holds a plan (optimal, time_limit, or error for a plan that failed its check); optimal means within the requested gap."""
-    summary = ctx.solution.summary
-    status = summary.get("status")
-    if status not in PLAN_STATUSES:
-        report.add("status", f"{status!r} is not the status of a plan ({', '.join(PLAN_STATUSES)})")
-        return
-    requested = (summary.get("options") or {}).get("gap")
-    gap = summary.get("gap")
-    if status == "optimal" and isinstance(requested, (int, float)) and (gap is None or gap > requested + 1e-12):
-        report.add("status", f"optimal, but the gap {gap} exceeds the requested gap {requested:g}")
+def case_figures(ctx, c: tuple) -> dict:
+    """Every figure of a case as recomputed from the tables and the instance's prices."""
+    m = ctx.money[c]
+    spend = sum(m[k] for k in SPENT)
+    placed, budget = m["placed"], ctx.budgets[c]
+    out = {
+        "total_cost": spend,
+        "fixed_cost": m["fixed"],
+        "standby_cost": m["standby"],
+        "event_cost": m["event"],
+        "place_cost": m["place"],
+        "emergency_cost": m["emergency"],
+        "travel_value": m["travel"],
+        "unmet_penalty": m["penalty"],
+        "demand": m["demand"],
+        "need": m["demand"],
+        "placed": placed,
+        "emergency": m["emergency_places"],
+        "unmet": m["unmet"],
+        "open_sites": int(m["open_sites"]),
+        "open_large_sites": int(m["open_large_sites"]),
+        "open_regular_sites": int(m["open_regular_sites"]),
+        "mean_travel_minutes": m["person_minutes"] / placed if placed else None,
+        "max_travel_minutes": m.get("longest"),
+        "budget": budget,
+        "budget_used": spend / budget if budget else None,
+        "moves": m["moves"],
+        "move_cost": m["move"],
+    }
+    reg = ctx.instance.horizon.registration if ctx.periods else None
+    if reg is not None:
+        at_centre = sum(q for (_u, s, cc), q in ctx.placed.items() if s == reg.site and cc == c)
+        nights = round(365.25 * float(ctx.instance.horizon.periods.at[c[0], "years"]))
+        out["person_nights_above_limit"] = max(at_centre + m["unmet"] - reg.limit, 0.0) * nights
+    return out
+
+
+# Figures stated rounded (the rest within float noise).
+FIGURE_TOLERANCE = {
+    "mean_travel_minutes": ROUNDED["mean_travel_minutes"],
+    "budget_used": 5e-7 + 1e-12,
+    "max_travel_minutes": 5e-5 + 1e-9,
+}
 
 
 def check_kpis(ctx, report) -> None:
-    """Every KPI in summary.json against the one recomputed from the tables and the instance's prices."""
-    sites = ctx.instance.sites
-    opened = ctx.sites.index[ctx.sites["open_site"] == 1]
-    kinds = sites.loc[[s for s in opened if s in sites.index], "kind"]
-    placed = float(ctx.placements["placed"].sum())
-    finite = [t for t in ctx.minutes if math.isfinite(t)]
-    spend = ctx.fixed_cost + ctx.place_cost
-    recomputed = {
-        "total_cost": spend,
-        "fixed_cost": ctx.fixed_cost,
-        "place_cost": ctx.place_cost,
-        "travel_value": ctx.policy.travel_value * ctx.person_minutes,
-        "unmet_penalty": ctx.unmet_penalty,
-        "demand": float(sum(ctx.demand.values())),
-        "placed": placed,
-        "unmet": ctx.unmet,
-        "open_sites": int(len(opened)),
-        "open_large_sites": int((kinds == "large").sum()),
-        "open_regular_sites": int((kinds == "regular").sum()),
-        "mean_travel_minutes": ctx.person_minutes / placed if placed else None,
-        "max_travel_minutes": max(finite) if finite else None,
-        "budget": ctx.budget,
-        "budget_used": spend / ctx.budget if ctx.budget else None,
-    }
-    tolerance = {
-        "mean_travel_minutes": ROUNDED["mean_travel_minutes"],
-        "budget_used": 5e-7 + 1e-12,
-        "max_travel_minutes": 5e-5 + 1e-9,
-    }
-    claimed = ctx.solution.summary.get("kpis") or {}
-    for key, b in recomputed.items():
-        a = claimed.get(key)
-        if not close(a, b, tolerance.get(key)):
-            report.add(f"kpis.{key}", f"summary says {a}, tables give {b}")
+    """Every figure the plan states per case (a snapshot's KPIs in summary.json, periods.csv's row of each period and
+    scenario) against the one recomputed from the tables and the instance's prices."""
+    for c in ctx.cases:
+        claimed = ctx.claimed_figures.get(c)
+        if claimed is None:
+            report.add(f"periods.csv{bracket(c)}", "row missing")
+            continue
+        figures = case_figures(ctx, c)
+        for key in ctx.figure_keys:
+            a, b = claimed.get(key), figures[key]
+            if not close(a, b, FIGURE_TOLERANCE.get(key)):
+                row, says = (f"periods.csv{bracket(c)}", key) if c else (f"kpis.{key}", "summary")
+                report.add(row, f"{says} says {a}, tables give {b}")
+
+
+# The families every plan has, in the order reported; a new family adds its builder and its check side by side.
+SHARED = (
+    check_domains,
+    check_demand_balance,
+    check_site_capacity,
+    check_group_capacity,
+    check_site_min_size,
+    check_large_site_per_province,
+    check_operator_choice,
+    check_fixings,
+    check_arcs,
+    check_mean_travel_limit,
+    check_budget_limit,
+    check_fair_share,
+    check_objective,
+    check_kpis,
+)

@@ -7,9 +7,12 @@ tells the truth about it: a table edited after the solve fails here, cell by cel
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 
 import numpy as np
 import pandas as pd
+
+from .context import municipality
 
 # Figures as the tables state them: exact sums within float noise, rounded shares within their rounding.
 # A mean travel time is rounded twice: it is computed from the placements' minutes (4 decimals), then itself.
@@ -79,7 +82,7 @@ def check_sites_table(ctx, report) -> None:
     fixing = _fixings(ctx)
     for s in sites.index:
         claimed = ctx.sites.loc[s].to_dict()
-        load = float(ctx.placed_by_site.get(s, 0.0))
+        load = ctx.load.get((s, ()), 0.0)
         is_open = claimed["open_site"] == 1
         expected = {
             "name": str(sites.at[s, "name"]),
@@ -109,17 +112,18 @@ def _fixings(ctx) -> dict[str, str]:
 
 
 def check_municipalities_table(ctx, report) -> None:
-    """municipalities.csv: name and province as given, places, sites used and travel from the placements."""
+    """municipalities.csv: name and province as given, sites used and travel from the placements (demand, placed and
+    unmet: check_demand_balance)."""
     muni = ctx.instance.municipalities
     pl = _reachable(ctx)
     grouped = pl.groupby("municipality")
     person_minutes = (pl["placed"] * pl["minutes"]).groupby(pl["municipality"]).sum()
+    placed_in = ctx.placements.groupby("municipality")["placed"].sum()
     for i in muni.index:
-        placed = ctx.placed_in(i)
+        placed = float(placed_in.get(i, 0.0))
         expected = {
             "name": str(muni.at[i, "name"]),
             "province": str(muni.at[i, "province"]),
-            "placed": placed,
             "sites": float(grouped.size().get(i, 0)),
             "mean_travel_minutes": float(person_minutes.get(i, 0.0)) / placed if placed else math.nan,
             "max_travel_minutes": float(grouped["minutes"].max().get(i, math.nan)),
@@ -132,7 +136,9 @@ def province_figures(ctx) -> pd.DataFrame:
     inst, policy = ctx.instance, ctx.policy
     muni, sites = inst.municipalities, inst.sites
     pl = _reachable(ctx)
-    demand = pd.Series(ctx.municipality_demand()).groupby(muni["province"]).sum()
+    demand = defaultdict(float)
+    for u, d in ctx.demand[()].items():
+        demand[muni.at[municipality(u), "province"]] += d
     placed = pl.groupby(pl["municipality"].map(muni["province"]))["placed"].sum()
     person_minutes = (pl["placed"] * pl["minutes"]).groupby(pl["municipality"].map(muni["province"])).sum()
     by_site_province = pl["site"].map(sites["province"])
