@@ -176,10 +176,14 @@ def test_backtest_needs_its_data(tmp_path):
     assert "no back-test data" in result.output
 
 
-def test_explain_refuses_periods(tmp_path):
+def test_explain_asks_for_the_period(tmp_path):
     result = run("explain", INSTANCES / "tiny-horizon-standby")
     assert result.exit_code == 2
-    assert "`allocator explain` plans one snapshot and the instance has periods" in result.output
+    assert (
+        "--period: the instance has periods and this plans one of them: give --period (periods: 2025, 2026, 2027)"
+        in (result.output)
+    )
+    assert run("explain", INSTANCES / "tiny-horizon-standby", *HAND, "--period", "2026").exit_code == 0
 
 
 def test_compare_refuses_a_plan_over_several_periods(tmp_path):
