@@ -53,7 +53,13 @@ CELL_MESSAGES = [
         "municipalities.csv, row 5, column 'population': value is missing (value: '')",
     ),
     ("municipalities", 2, "lat", "152", "municipalities.csv, row 2, column 'lat': must be <= 90 (value: '152')"),
-    ("sites", 2, "kind", "huge", "sites.csv, row 2, column 'kind': must be one of large, regular (value: 'huge')"),
+    (
+        "sites",
+        2,
+        "kind",
+        "huge",
+        "sites.csv, row 2, column 'kind': must be one of large, regular, transit (value: 'huge')",
+    ),
     (
         "sites",
         2,

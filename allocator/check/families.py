@@ -261,13 +261,15 @@ def _arc_violations(instance, policy, row, t: float) -> list[str]:
     if math.isinf(t):
         return ["the site cannot be reached from the municipality"]
     out = []
-    regular = instance.sites.at[row.site, "kind"] == "regular"
     if abs(t - row.travel_minutes) > 1e-3 * max(1.0, t):
         out.append(f"travel_minutes says {row.travel_minutes:g}, recomputed {t:.4f}")
     if policy.max_travel_minutes is not None and t > policy.max_travel_minutes + 1e-6:
         out.append(f"travel {t:.1f} min exceeds max_travel_minutes {policy.max_travel_minutes:g}")
-    if regular and policy.max_travel_minutes_regular is not None and t > policy.max_travel_minutes_regular + 1e-6:
-        out.append(f"travel {t:.1f} min exceeds max_travel_minutes_regular {policy.max_travel_minutes_regular:g}")
+    kind = instance.sites.at[row.site, "kind"]
+    for own, key in (("regular", "max_travel_minutes_regular"), ("transit", "max_travel_minutes_transit")):
+        limit = getattr(policy, key)
+        if kind == own and limit is not None and t > limit + 1e-6:
+            out.append(f"travel {t:.1f} min exceeds {key} {limit:g}")
     if (
         not policy.allow_cross_province
         and instance.municipalities.at[row.municipality, "province"] != instance.sites.at[row.site, "province"]

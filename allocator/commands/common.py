@@ -277,14 +277,22 @@ def period_option(scenario: bool = True):
     return decorate
 
 
-def one_period(inst, period: str | None, scenario: str | None):
-    """The instance itself, or the snapshot of one period (``period``, ``scenario``) of an instance with periods;
-    an instance with periods needs --period (InputError otherwise)."""
+def one_period(inst, period: str | None, scenario: str | None, policy=None):
+    """The instance itself, or the snapshot of one period (``period``, ``scenario``) of an instance with periods,
+    its need under ``policy`` (the status holders' backlog); an instance with periods needs --period (InputError
+    otherwise)."""
     if inst.horizon is None and period is None and scenario is None:
         return inst
     from ..data.period import chosen_period, period_instance
 
-    return period_instance(inst, chosen_period(inst, period, scenario))
+    return period_instance(inst, chosen_period(inst, period, scenario), policy)
+
+
+def period_and_policy(inst, choice, period: str | None, scenario: str | None):
+    """The policy chosen on the command line and the instance, or its one period (--period, --scenario) with the need
+    under that policy."""
+    policy = choice.policy(inst)
+    return one_period(inst, period, scenario, policy), policy
 
 
 def one_snapshot(

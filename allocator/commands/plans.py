@@ -14,6 +14,7 @@ from .common import (
     exit_code,
     instance_path,
     one_period,
+    period_and_policy,
     period_option,
     policy_options,
     solver_options,
@@ -64,8 +65,7 @@ def check_plan_command(ctx, args, plans, choice, period, scenario):
         plans, instance = args[:1], (args[1] if len(args) > 1 else None)
     else:
         raise click.UsageError("give the plans with --plans PATH")
-    inst = one_period(load_instance(instance_path(instance)), period, scenario)
-    policy = choice.policy(inst)
+    inst, policy = period_and_policy(load_instance(instance_path(instance)), choice, period, scenario)
     verdicts = check_plan(read_plans(plans, inst), inst, policy)
     click.echo("\n\n".join(format_verdict(v) for v in verdicts))
     ctx.exit(EXIT_OPTIMAL if all(v.complete for v in verdicts) else EXIT_INFEASIBLE_OR_UNMET)
@@ -100,8 +100,7 @@ def merge(ctx, args, plans, old_instance, choice, period, scenario, out):
         if plans and not args:
             deprecated("--instance PATH", "the instance as the first argument")
         instance = old_instance
-    inst = one_period(load_instance(instance_path(instance)), period, scenario)
-    policy = choice.policy(inst)
+    inst, policy = period_and_policy(load_instance(instance_path(instance)), choice, period, scenario)
     merged = merge_plans(plans, inst, policy)
     names = inst.provinces["name"]
     for p, source in merged.sources.items():
@@ -143,8 +142,7 @@ def decide(ctx, args, plans, choice, options, period, scenario, out):
     from ..results.decision import letter_name, write_decision
 
     instance = _one_instance(args)
-    inst = one_period(load_instance(instance_path(instance)), period, scenario)
-    policy = choice.policy(inst)
+    inst, policy = period_and_policy(load_instance(instance_path(instance)), choice, period, scenario)
     outcome = run(inst, policy, read_plans(plans, inst, allow_none=True), options)
     if outcome.blocked:
         click.echo("No decision can keep these plans' committed places as they are:\n")
@@ -193,6 +191,7 @@ def plan_command(solution, instance, provinces, out, period, scenario):
     from ..data.load import find_instance
     from ..data.names import resolve_province
     from ..data.plans import plan_table
+    from ..data.policy import load_policy_dict
     from ..results.horizon import is_horizon_folder, read_horizon_solution
     from ..results.solution import read_solution
 
@@ -209,7 +208,9 @@ def plan_command(solution, instance, provinces, out, period, scenario):
     check_file_target(out, inputs=[solution])
     if is_horizon_folder(solution):
         sol = read_horizon_solution(solution)
-        inst = one_period(find_instance(sol.summary, solution, instance), period, scenario)
+        inst = one_period(
+            find_instance(sol.summary, solution, instance), period, scenario, load_policy_dict(sol.summary["policy"])
+        )
         at = inst.period
         placements = sol.placements[(sol.placements["period"] == at[0]) & (sol.placements["scenario"] == at[1])]
     else:

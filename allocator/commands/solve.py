@@ -17,7 +17,7 @@ from .common import (
     exit_code,
     given_instance,
     instance_path,
-    one_period,
+    period_and_policy,
     period_option,
     policy_options,
     solver_options,
@@ -224,8 +224,7 @@ def _solve(
     inst = load_instance(source)
     timings = {"load": time.perf_counter() - t}
     progress["done"].append(f"load {timings['load']:.2f}s")
-    inst = _period(inst, horizon)
-    policy = choice.policy(inst)
+    inst, policy = _period(inst, choice, horizon)
     if inst.period is None and (inst.horizon is not None or horizon["scenario"] is not None or horizon["myopic"]):
         from .horizon import solve_horizon
 
@@ -275,13 +274,13 @@ def _solve(
     return exit_code(solution.status, solution.kpis["unmet"])
 
 
-def _period(inst, horizon: dict):
-    """The instance, or with --period the snapshot of that period."""
+def _period(inst, choice, horizon: dict):
+    """The instance and the policy, or with --period the snapshot of that period and the policy."""
     if horizon["period"] is None:
-        return inst
+        return inst, choice.policy(inst)
     if horizon["myopic"]:
         raise click.UsageError("--period plans one period and --myopic every period one by one: drop one of them")
-    return one_period(inst, horizon["period"], horizon["scenario"])
+    return period_and_policy(inst, choice, horizon["period"], horizon["scenario"])
 
 
 # With a budget, the explanation of a plan that leaves demand unmet needs solves of its own (the bound on the
@@ -358,8 +357,7 @@ def explain_command(ctx, instance, choice, options, period, scenario):
     from ..analysis.explain import explain
     from ..data.load import load_instance
 
-    inst = one_period(load_instance(instance_path(instance)), period, scenario)
-    policy = choice.policy(inst)
+    inst, policy = period_and_policy(load_instance(instance_path(instance)), choice, period, scenario)
     explanation = explain(inst, policy, options)
     click.echo(explanation.render())
     ctx.exit(

@@ -161,7 +161,7 @@ def build_groups(
             )
         )
 
-    eligible = _eligibility(table, site_groups, sites, problems)
+    eligible = _eligibility(table, site_groups, sites, problems, housing)
     if len(problems) > start:
         return None
     return Groups(table, wide, eligible, periodic, housing)
@@ -329,8 +329,38 @@ def _check_ids(groups, demand, site_groups, municipalities: pd.DataFrame, sites:
                 )
 
 
+def _transit_groups(site: str, listed: dict | None, housing: str | None, problems: list[Problem]) -> list[str]:
+    """The group a transit site takes: the status holders of the housing task, whatever the groups' ``sites``."""
+    if housing is None:
+        problems.append(
+            Problem(
+                "sites.csv",
+                f"site {site} is a transit site, which takes the status holders of the housing task, and groups.csv "
+                "marks no group with housing = task",
+                column="kind",
+                value="transit",
+            )
+        )
+        return []
+    for g in listed or {}:
+        if g != housing:
+            problems.append(
+                Problem(
+                    "site_groups.csv",
+                    f"site {site} is a transit site and takes only the group of the housing task ({housing}), not {g}",
+                    column="group",
+                    value=g,
+                )
+            )
+    return [housing]
+
+
 def _eligibility(
-    table: pd.DataFrame, site_groups: pd.DataFrame | None, sites: pd.DataFrame, problems: list[Problem]
+    table: pd.DataFrame,
+    site_groups: pd.DataFrame | None,
+    sites: pd.DataFrame,
+    problems: list[Problem],
+    housing: str | None = None,
 ) -> pd.DataFrame:
     listed: dict[str, dict[str, tuple]] = {}
     if site_groups is not None:
@@ -345,7 +375,9 @@ def _eligibility(
     out = []
     order = list(table.index)
     for site, kind, cap, cost in zip(sites.index, sites["kind"], sites["capacity"], sites["cost_per_place"]):
-        if site in listed:
+        if kind == "transit":
+            takes = _transit_groups(site, listed.get(site), housing, problems)
+        elif site in listed:
             takes = sorted(listed[site], key=order.index)
         else:
             takes = [

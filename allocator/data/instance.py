@@ -70,7 +70,7 @@ SITE_COLUMNS = (
     Column("name", "text"),
     Column("municipality", "id"),
     Column("province", "id"),
-    Column("kind", "choice", choices=("large", "regular")),
+    Column("kind", "choice", choices=("large", "regular", "transit")),
     Column("status", "choice", choices=("candidate", "existing")),
     Column("min_size", "int", min=0, max=MAX_PLACES),
     Column("capacity", "int", min=0, strict_min=True, max=MAX_PLACES),
@@ -278,6 +278,17 @@ def build_instance(
     periods = None if horizon_parts is None else list(horizon_parts["periods"].index)
     scenarios = None if horizon_parts is None else horizon_parts["scenarios"]
     groups = build_groups(group_tables or {}, municipalities, sites, problems, periods, scenarios)
+    if group_tables.get("groups.csv") is None:
+        for s in sites.index[sites["kind"] == "transit"]:
+            problems.append(
+                Problem(
+                    "sites.csv",
+                    f"site {s} is a transit site, which takes the status holders of the housing task: the instance "
+                    "needs demand groups (groups.csv) with a group housing = task",
+                    column="kind",
+                    value="transit",
+                )
+            )
     horizon = finish_horizon(horizon_parts, provinces, municipalities, demand_given, problems)
     if horizon is not None and groups is not None:
         horizon = replace(horizon, group_demand=case_demand(groups, horizon.demand, problems))

@@ -18,7 +18,9 @@ import pandas as pd
 from ..core.errors import InputError, Problem
 from .groups import Groups
 from .horizon import LIFECYCLE_NAMES
+from .housing import housing_need
 from .instance import Instance
+from .policy import Policy, load_policy_dict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,15 +84,19 @@ def period_of(summary: dict) -> Period | None:
 
 
 def summary_instance(instance: Instance, summary: dict) -> Instance:
-    """The instance a solution's summary.json describes: one period of ``instance`` if it records one."""
+    """The instance a solution's summary.json describes: one period of ``instance`` if it records one (with the
+    status holders' backlog of the policy it records)."""
     at = period_of(summary)
-    return period_instance(instance, at) if at is not None and instance.horizon is not None else instance
+    if at is None or instance.horizon is None:
+        return instance
+    return period_instance(instance, at, load_policy_dict(summary.get("policy") or {}))
 
 
-def period_instance(instance: Instance, at: Period) -> Instance:
+def period_instance(instance: Instance, at: Period, policy: Policy | None = None) -> Instance:
     """``instance`` in period ``at.period`` under scenario ``at.scenario``, as an instance of one snapshot.
 
-    - demand: the need of (t, ω) per municipality (per municipality and group with demand groups);
+    - demand: the need of (t, ω) per municipality (per municipality and group with demand groups; the group of the
+      housing task with the backlog the ``policy``'s housing_rate leaves since the first period);
     - sites: those that may be in service in t (earliest_open at or before t); an existing site whose contract
       ended before t is a candidate again (opening it is a new decision);
     - budget: the period's budget of periods.csv, per planning period (B_t / (y_t / Y)), else the instance's.
@@ -122,7 +128,12 @@ def period_instance(instance: Instance, at: Period) -> Instance:
         need = h.demand[(at.period, at.scenario)]
         municipalities["demand"] = [int(need.get(i, 0)) for i in municipalities.index]
     else:
-        groups = _period_groups(groups, h.group_demand[(at.period, at.scenario)], municipalities.index, kept.index)
+        units = (
+            h.group_demand[(at.period, at.scenario)]
+            if policy is None or policy.houses_all
+            else housing_need(instance, policy, (at.scenario,), (at.period,))[(at.period, at.scenario)]
+        )
+        groups = _period_groups(groups, units, municipalities.index, kept.index)
         municipalities["demand"] = groups.demand[groups.province_groups].sum(axis=1).astype("int64")
     given = h.periods.at[at.period, "budget"]
     span = float(h.periods.at[at.period, "years"]) / h.years_per_planning_period
@@ -149,4 +160,5 @@ def _period_groups(groups: Groups, units: dict[tuple[str, str], int], municipali
         table=groups.table,
         demand=demand,
         eligible=eligible[eligible["site"].isin(set(sites))].reset_index(drop=True),
+        housing=groups.housing,
     )

@@ -70,6 +70,7 @@ class Policy:
     large_site_rule: LargeSiteRule = LargeSiteRule.EXACTLY
     max_travel_minutes: float | None = None
     max_travel_minutes_regular: float | None = None
+    max_travel_minutes_transit: float | None = 30.0  # a transit site lies near the home municipality (assumption T1)
     nearest_regular_sites: int | None = None
     mean_travel_limit_minutes: float | None = None
     allow_cross_province: bool = False
@@ -171,6 +172,7 @@ KEYS = {f.name: f for f in fields(Policy) if f.name != "keys_set"}
 OPTIONAL_NUMBER = {
     "max_travel_minutes",
     "max_travel_minutes_regular",
+    "max_travel_minutes_transit",
     "mean_travel_limit_minutes",
     "budget",
     "nearest_regular_sites",
@@ -312,6 +314,7 @@ UPPER = {
     "demand_scale": 1000.0,
     "max_travel_minutes": 1e4,
     "max_travel_minutes_regular": 1e4,
+    "max_travel_minutes_transit": 1e4,
     "mean_travel_limit_minutes": 1e4,
     "nearest_regular_sites": 1e6,
     "move_cost": 1e9,  # per person-move
@@ -526,7 +529,7 @@ def housing_problems(policy: Policy, instance) -> list[Problem]:
     keys = [k for k in HOUSING_KEYS if k in policy.keys_set]
     if not keys:
         return []
-    if not _has_periods(instance):
+    if not _has_periods(instance) and getattr(instance, "period", None) is None:
         why = "it applies to plans over several periods only, and the instance has no periods (periods.csv)"
     elif not _has_groups(instance) or instance.groups.housing is None:
         why = (

@@ -180,6 +180,9 @@ def eligible_arcs(
         limit[:] = policy.max_travel_minutes
     if policy.max_travel_minutes_regular is not None:
         limit[regular] = np.minimum(limit[regular], policy.max_travel_minutes_regular)
+    transit = (sites["kind"] == "transit").to_numpy()
+    if policy.max_travel_minutes_transit is not None:
+        limit[transit] = np.minimum(limit[transit], policy.max_travel_minutes_transit)
     rows, cols, minutes = instance.travel_times.within(limit)
     keep = np.array([demand[i] > 0 for i in muni.index], dtype=bool)[rows]
     if not policy.allow_cross_province:

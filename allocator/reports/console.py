@@ -30,7 +30,7 @@ def format_summary(solution: Solution) -> str:
         f"Objective  {money(s['objective'], cur)} = cost {money(k['total_cost'], cur)} + travel value {money(k['travel_value'], cur)} + unmet penalty {unmet_term}",
         f"Bound      {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
         f"Cost       {money(k['total_cost'], cur)} = fixed {money(k['fixed_cost'], cur)} + places {money(k['place_cost'], cur)}",
-        f"Places     {places_line(solution)};  open sites {k['open_sites']} ({k['open_large_sites']} large, {k['open_regular_sites']} regular)",
+        f"Places     {places_line(solution)};  open sites {k['open_sites']} ({k['open_large_sites']} large, {k['open_regular_sites']} regular{transit_words(solution)})",
         f"Travel     mean {minutes(k['mean_travel_minutes'])}, max {minutes(k['max_travel_minutes'])} per placed person",
     ]
     if k.get("budget") is not None:
@@ -67,6 +67,13 @@ def format_summary(solution: Solution) -> str:
     if phases:
         lines += ["", "Time       " + ", ".join(phases)]
     return "\n".join(lines)
+
+
+def transit_words(solution: Solution) -> str:
+    """ ", N transit" when the instance has transit sites (status holders waiting near their home municipality)."""
+    sites = solution.sites
+    transit = sites[sites["kind"] == "transit"]
+    return f", {int((transit['open_site'] > 0).sum())} transit" if len(transit) else ""
 
 
 def operator_lines(solution: Solution) -> list[str]:

@@ -55,6 +55,7 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
         ]
     if housing_shown(s):
         lines += ["", housing_title(s, shown), format_housing(solution, shown)]
+    lines += transit_lines(solution, shown)
     if s.get("baseline"):
         baseline = s["baseline"]
         lines += [
@@ -358,3 +359,19 @@ def own_site_groups(eligible: pd.DataFrame, sites) -> list[str]:
     """The groups that only some sites take (the others: every site of the instance ``sites``)."""
     taken = eligible.groupby("group", sort=False)["site"].nunique()
     return [g for g, n in taken.items() if n < len(sites)]
+
+
+def transit_lines(solution, shown: str) -> list[str]:
+    """The places of status holders at transit sites per period (scenario ``shown``), each freeing a place in asylum
+    reception; nothing without transit sites."""
+    tl = solution.timeline
+    transit = tl[(tl["kind"] == "transit") & (tl["scenario"] == shown)]
+    if transit.empty:
+        return []
+    by_period = transit.groupby("period", sort=False).agg(
+        sites=("state", lambda states: int((states == "open").sum())), placed=("placed", "sum")
+    )
+    shown_periods = ", ".join(
+        f"{t} {places(r.placed)} ({r.sites} open)" for t, r in zip(by_period.index, by_period.itertuples())
+    )
+    return ["", f"Transit    status holders at transit sites ({shown}): {shown_periods}"]
