@@ -319,3 +319,28 @@ def test_the_same_plans_over_the_periods_in_one_or_two_processes(tmp_path):
             assert (tmp_path / "local" / sid / f"{t}.csv").read_bytes() == (
                 tmp_path / "serial" / sid / f"{t}.csv"
             ).read_bytes()
+
+
+def test_what_faster_housing_saves_in_one_table_and_one_figure(tmp_path):
+    """tiny-horizon-housing at rates 0.5 and 1 (its README: 936 and 736); the backlog the lower rate leaves in
+    reception is 20 + 34 place-periods, and sweep.svg draws both against the rate."""
+    out = tmp_path / "housing"
+    args = ["sweep", INSTANCES / "tiny-horizon-housing", *SET, "--vary", "housing_rate=0.5,1", "--out", out]
+    result = CliRunner().invoke(cli, [str(a) for a in [*args, "--workers", 1]])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["objective"].tolist() == [936, 736]
+    assert table["expected_extra_place_periods"].tolist() == [54, 0]
+    assert "Backlog place-periods" in result.output
+    svg = (out / "sweep.svg").read_text()
+    assert svg.startswith("<?xml") and "housing_rate" in svg and "backlog" in svg
+    assert f"Figure written to {out / 'sweep.svg'}" in result.output
+
+
+def test_no_figure_for_a_sweep_of_two_keys(tmp_path):
+    out = tmp_path / "two"
+    args = ["sweep", INSTANCES / "tiny-two-provinces", *SET, "--vary", "unmet_penalty=500,1000", "--vary"]
+    args += ["travel_value=1,2", "--out", out, "--workers", 1]
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert not (out / "sweep.svg").exists() and "Figure written" not in result.output

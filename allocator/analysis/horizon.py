@@ -301,13 +301,16 @@ def plan_myopic(
 
 def plan_figures(summary: dict) -> dict:
     """The KPIs of a plan's summary as single numbers, for tables with one row a plan: the openings, closings and
-    extensions of its one site plan (the same in every scenario) and its moves weighted as the other KPIs are
-    (``expected_moves``)."""
+    extensions of its one site plan (the same in every scenario), its moves weighted as the other KPIs are
+    (``expected_moves``) and the status holders' backlog in reception, the places a housing rate below 1 adds
+    (``expected_extra_place_periods``)."""
     kpis, weights = summary["kpis"], summary["weights"]
+    housing = (summary.get("housing") or {}).get("periods") or []
     return {
         **kpis,
         **{name: max(kpis[name].values()) for name in ("openings", "closings", "extensions")},
         "expected_moves": sum(weights[w] * moves for w, moves in kpis["moves"].items()),
+        "expected_extra_place_periods": sum(weights.get(r["scenario"], 0) * r["extra_places"] for r in housing),
     }
 
 

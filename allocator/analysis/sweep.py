@@ -80,6 +80,7 @@ HORIZON_KPI_COLUMNS = [
     "closings",
     "extensions",
     "expected_moves",
+    "expected_extra_place_periods",
     "max_open_sites",
 ]
 HORIZON_COUNT_COLUMNS = ("openings", "closings", "extensions", "max_open_sites")
@@ -653,12 +654,14 @@ def _format_horizon_sweep(result: SweepResult, currency: str) -> str:
     """The sweep table of plans over periods: costs, unmet place-periods and moves weighted over the scenarios."""
     t = result.table
     keys = [c for c in t.columns if c.startswith(KEY_PREFIX)]
+    backlog = "expected_extra_place_periods" in t and pd.to_numeric(t["expected_extra_place_periods"]).abs().sum() > 0
     rows = []
     for r in t.to_dict("records"):
         figures = [
             fmt.amount(r["objective"]),
             fmt.amount(r["expected_total_cost"]),
             fmt.amount(r["expected_unmet_place_periods"]),
+            *([fmt.amount(r["expected_extra_place_periods"])] if backlog else []),
             str(r["openings"]),
             str(r["closings"]),
             fmt.amount(r["expected_moves"]),
@@ -680,12 +683,12 @@ def _format_horizon_sweep(result: SweepResult, currency: str) -> str:
         f"Objective {currency}",
         f"Cost {currency}",
         "Unmet place-periods",
+        *(["Backlog place-periods"] if backlog else []),
         "Openings",
         "Closings",
         "Moves",
         "Pareto cost/unmet",
         "cost/moves",
     ]
-    return (
-        fmt.table(headers, rows, "l" + "r" * len(keys) + "lrrrrrrll", total=False) if rows else "(no scenario finished)"
-    )
+    align = "l" + "r" * len(keys) + "l" + "r" * (6 + backlog) + "ll"
+    return fmt.table(headers, rows, align, total=False) if rows else "(no scenario finished)"

@@ -320,6 +320,7 @@ def sweep(
             )
         )
         ctx.exit(EXIT_INTERRUPTED)
+    figure = _sweep_figure(result.table, folder, inst.currency)
     click.echo(
         f"Sweep of {len(scenarios)} scenarios on {inst.name} (policy {base.name}): {len(result.solved)} solved in {result.where}, {len(result.reused)} kept from before; {_clock(result.seconds)}"
         + (
@@ -330,8 +331,20 @@ def sweep(
     )
     click.echo(format_sweep(result, inst.currency))
     click.echo(_sweep_note(inst))
-    click.echo(f"Sweep table written to {folder / 'sweep.csv'}; one solution folder per scenario with a plan.")
+    click.echo(
+        f"Sweep table written to {folder / 'sweep.csv'}; one solution folder per scenario with a plan."
+        + (f"\nFigure written to {figure}" if figure is not None else "")
+    )
     ctx.exit(statuses_exit(list(result.table["status"])))
+
+
+def _sweep_figure(table, folder: Path, currency: str) -> Path | None:
+    """sweep.svg beside sweep.csv when the sweep varies one numeric key (reports.sweep); None otherwise."""
+    from ..core.files import write_bytes
+    from ..reports.sweep import sweep_figure
+
+    svg = sweep_figure(table, currency)
+    return None if svg is None else write_bytes(folder / "sweep.svg", svg)
 
 
 def _sweep_note(inst) -> str:
