@@ -189,7 +189,13 @@ def c_whatif(k):
 def c_compare(k):
     result = run("compare", k.solution, k.other)
     if result.exit_code == 0:
-        assert "Comparison of 2 solutions" in result.output
+        lines = result.output.splitlines()
+        assert "Comparison of 2 solutions" in lines[0]
+        check = next(line for line in lines if line.startswith("Check (re-run now)"))
+        assert check.split()[-2:] == ["passed", "passed"], check
+        # A plan over several periods is compared period by period, and group by group where it has groups.
+        assert ("Per period and scenario (cost in EUR)" in lines) == k.horizon
+        assert ("Per demand group, period and scenario" in lines) == (k.name == "grouped-horizon")
     return result
 
 
@@ -295,8 +301,6 @@ HORIZON_REFUSALS = {
     "explain": _periods("explain"),
     "whatif": _periods("whatif"),
     "sweep": _periods("sweep"),
-    "compare": "is a plan over several periods, which compare does not take: its comparison.csv and robustness.csv "
-    "compare it with its baselines, and `allocator report {solution}` draws them",
     "export-import": _periods(
         "export-instance",
         "writes workbooks of instances without periods",
