@@ -169,6 +169,14 @@ def c_solve_xlsx(k):
     out, book = k.folder / "with-workbook", k.folder / "solution.xlsx"
     result = run("solve", k.instance, *HAND_ARGS, *FAST, "--xlsx", book, "--out", out)
     assert book.is_file() == (result.exit_code == 0)
+    if result.exit_code == 0:
+        # The workbook holds the folder's tables: a plan over several periods its periods, a snapshot its sites.
+        table = "periods" if k.horizon else "sites"
+        sheet = pd.read_excel(book, sheet_name=table, dtype={"period": str})
+        folder = pd.read_csv(out / f"{table}.csv", dtype={"period": str})
+        assert list(sheet.columns) == list(folder.columns)
+        cost = "total_cost" if k.horizon else "fixed_cost"
+        assert sheet[cost].sum() == pytest.approx(folder[cost].sum())
     return result
 
 
@@ -221,8 +229,9 @@ def c_export_import(k):
     if result.exit_code != 0:
         assert not book.exists()
         return result
-    # The workbook is an instance as the folder is: valid, and its plan costs the same.
-    assert run("validate", book).exit_code == 0
+    # The workbook is an instance as the folder is: valid, with the folder's periods, and its plan costs the same.
+    validated = run("validate", book)
+    assert validated.exit_code == 0 and ("periods:" in validated.output) == k.horizon
     out = k.folder / "from-workbook"
     assert run("solve", book, *HAND_ARGS, *FAST, "--out", out).exit_code == 0
     assert _summary(out)["objective"] == pytest.approx(_summary(k.solution)["objective"])
@@ -296,16 +305,9 @@ NO_BACKTEST = (
 HORIZON_REFUSALS = {
     "solve-province": "--province plans one snapshot and an instance with periods is planned whole: drop --province "
     "(the plan's provinces.csv and municipalities.csv show each province's part)",
-    "solve-xlsx": "--xlsx writes solutions of instances without periods only: drop --xlsx (the solution folder's CSV "
-    "tables hold the plan, `allocator report` draws it)",
     "explain": _periods("explain"),
     "whatif": _periods("whatif"),
     "sweep": _periods("sweep"),
-    "export-import": _periods(
-        "export-instance",
-        "writes workbooks of instances without periods",
-        "edit its CSV files instead (instances/README.md describes them)",
-    ),
     "plan": "is a plan over several periods and a plan table holds one snapshot's provincial plan: give a solution "
     "folder of an instance without periods",
     "check-plan": _periods("check-plan", "checks the plans of one snapshot"),
