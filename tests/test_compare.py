@@ -1,4 +1,5 @@
-"""Comparing solution folders of tiny-two-provinces (plans worked out by hand).
+"""Comparing solution folders of tiny-two-provinces (plans worked out by hand), then of plans over several periods
+(tiny-horizon-band and tiny-horizon-groups, their fixture says what each plan does).
 
 a: the optimum (8,100): LA serves A, RB serves B, LC serves C, RD serves D.
 b: RB forbidden (9,300): LA serves A and B (B travels 20 minutes); P1 costs 1000 + 300 x 10 = 4,000 (-800).

@@ -70,6 +70,7 @@ KPI_ROWS = (
 # Per scenario in scenarios.csv, weighted into the KPI of the same key.
 EXPECTED = (
     "total_cost",
+    "site_cost",
     "place_cost",
     "emergency_cost",
     "move_cost",
@@ -97,8 +98,12 @@ PERIOD_FIELDS = (
     ("closings", "Closings", "places"),
     ("moves", "Moves", "places"),
 )
-GROUP_FIELDS = (("need", "Need", "places"), ("placed", "Placed", "places"), ("emergency", "Emergency", "places"))
-GROUP_FIELDS += (("unmet", "Unmet", "places"),)
+GROUP_FIELDS = (
+    ("need", "Need", "places"),
+    ("placed", "Placed", "places"),
+    ("emergency", "Emergency", "places"),
+    ("unmet", "Unmet", "places"),
+)
 # What a change table shows of a period, and of a province in a period (other - base).
 PERIOD_CHANGES = ("total_cost", "placed", "unmet", "open_sites", "openings", "closings", "moves")
 PROVINCE_CHANGES = ("placed", "unmet", "open_sites", "moves")
@@ -211,7 +216,6 @@ def _kpis(solution: HorizonSolution, check: str) -> dict:
         return round(float((weight * sc[column].astype(float)).sum()), 9)  # no noise from the weights' thirds
 
     out = {key: expected(key) for key in EXPECTED}
-    out["site_cost"] = expected("site_cost")
     out.update(
         instance=(s.get("instance") or {}).get("name"),
         policy=(s.get("policy") or {}).get("name"),
@@ -316,8 +320,8 @@ def _state_keys(all_states: list[dict]) -> list[tuple[str, str, str]]:
 
 
 def _state(states: dict, key: tuple[str, str, str]) -> str | None:
-    s, t, w = key
-    return states.get(key, states.get((s, t, EVERY)))
+    """The state at ``key``: the plan's own for that scenario, else that of its one site plan (None: not held)."""
+    return states.get(key, states.get((key[0], key[1], EVERY)))
 
 
 def _site_info(solutions) -> pd.DataFrame:
