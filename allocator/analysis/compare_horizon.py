@@ -156,7 +156,8 @@ def compare_any_folders(
             ]
         )
     solutions = read_folders(folders, read_horizon_solution)
-    checks = [recheck_horizon(s, f, instance) for s, f in zip(solutions, folders)]
+    loaded: dict = {}  # plans of one instance load it once (nl-2024-horizon takes seconds)
+    checks = [recheck_horizon(s, f, instance, loaded) for s, f in zip(solutions, folders)]
     return compare_horizons(solutions, [str(f) for f in folders], allow_different_instances, checks)
 
 
@@ -167,12 +168,19 @@ def render_any(comparison: Comparison | HorizonComparison, style: str = "text") 
     return render(comparison, style)
 
 
-def recheck_horizon(solution: HorizonSolution, folder: str | Path, instance: str | Path | None = None) -> str:
-    """The independent check re-run on a plan and its baseline, as `allocator check` runs it, in a word."""
+def recheck_horizon(
+    solution: HorizonSolution, folder: str | Path, instance: str | Path | None = None, loaded: dict | None = None
+) -> str:
+    """The independent check re-run on a plan and its baseline, as `allocator check` runs it, in a word.
+
+    ``loaded`` keeps the instances found, by fingerprint (or the one given), for the next plan of the same one."""
+    loaded = {} if loaded is None else loaded
+    key = "given" if instance else (solution.summary.get("instance") or {}).get("fingerprint")
     try:
-        inst = find_instance(solution.summary, folder, instance)
+        inst = loaded.get(key) or find_instance(solution.summary, folder, instance)
     except SolutionError as exc:
         return f"not re-checked: {exc.problems[0].message}"
+    loaded[key] = inst
     violations = check_horizon_solution(solution, inst).violations
     if solution.baseline is not None:
         violations = violations + check_horizon_solution(solution.baseline, inst).violations
