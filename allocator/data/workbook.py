@@ -3,8 +3,8 @@
 An instance workbook has one sheet per CSV table (``provinces``, ``municipalities``, ``sites``,
 ``links`` or ``travel_times``; with demand groups ``groups``, ``group_demand``, ``site_groups``; with
 periods ``periods``, ``need``, ``emergency``), header in row 1, and a ``settings`` sheet of key/value
-rows holding instance.toml (nested keys dotted: ``travel.mode``, ``registration.limit``). Its cells go through the same column
-checks as the CSV files; problems name the cell as Excel shows it (``sites!F12``).
+rows holding instance.toml (nested keys dotted: ``travel.mode``, ``registration.limit``). Its cells go
+through the same column checks as the CSV files; problems name the cell as Excel shows it (``sites!F12``).
 
 Every text cell is written as an explicit string, and text that a spreadsheet could take for a
 formula (starting with ``=``, ``+``, ``-``, ``@``) also gets Excel's quote prefix, so no value
@@ -365,10 +365,11 @@ def _setting_value(text: str, key: str):
     """Numbers for the numeric keys, text for the rest (as TOML would hold them)."""
     leaf = key.split(".")[-1]
     if key.startswith("registration."):
-        spec = (REGISTRATION_SETTINGS.get(leaf),)
+        kind = REGISTRATION_SETTINGS.get(leaf)
     else:
         spec = (TRAVEL_SETTINGS if key.startswith("travel.") else SETTINGS).get(leaf)
-    if spec is not None and spec[0] not in (str, None):
+        kind = spec[0] if spec else None
+    if kind not in (None, str):
         try:
             number = float(text)
         except ValueError:
