@@ -166,6 +166,14 @@ def c_solve_xlsx(k):
     out, book = k.folder / "with-workbook", k.folder / "solution.xlsx"
     result = run("solve", k.instance, *HAND_ARGS, *FAST, "--xlsx", book, "--out", out)
     assert book.is_file() == (result.exit_code == 0)
+    if result.exit_code == 0:
+        # The workbook holds the folder's tables: a plan over several periods its periods, a snapshot its sites.
+        table = "periods" if k.horizon else "sites"
+        sheet = pd.read_excel(book, sheet_name=table, dtype={"period": str})
+        folder = pd.read_csv(out / f"{table}.csv", dtype={"period": str})
+        assert list(sheet.columns) == list(folder.columns)
+        cost = "total_cost" if k.horizon else "fixed_cost"
+        assert sheet[cost].sum() == pytest.approx(folder[cost].sum())
     return result
 
 
@@ -200,7 +208,13 @@ def c_whatif(k):
 def c_compare(k):
     result = run("compare", k.solution, k.other)
     if result.exit_code == 0:
-        assert "Comparison of 2 solutions" in result.output
+        lines = result.output.splitlines()
+        assert "Comparison of 2 solutions" in lines[0]
+        check = next(line for line in lines if line.startswith("Check (re-run now)"))
+        assert check.split()[-2:] == ["passed", "passed"], check
+        # A plan over several periods is compared period by period, and group by group where it has groups.
+        assert ("Per period and scenario (cost in EUR)" in lines) == k.horizon
+        assert ("Per demand group, period and scenario" in lines) == (k.name == "grouped-horizon")
     return result
 
 
@@ -234,8 +248,9 @@ def c_export_import(k):
     if result.exit_code != 0:
         assert not book.exists()
         return result
-    # The workbook is an instance as the folder is: valid, and its plan costs the same.
-    assert run("validate", book).exit_code == 0
+    # The workbook is an instance as the folder is: valid, with the folder's periods, and its plan costs the same.
+    validated = run("validate", book)
+    assert validated.exit_code == 0 and ("periods:" in validated.output) == k.horizon
     out = k.folder / "from-workbook"
     assert run("solve", book, *HAND_ARGS, *FAST, "--out", out).exit_code == 0
     assert _summary(out)["objective"] == pytest.approx(_summary(k.solution)["objective"])
@@ -294,10 +309,6 @@ def c_backtest_data(k):
 OK = None
 
 
-def _periods(command: str, does: str = "plans one snapshot", instead: str = "use `allocator solve` on it") -> str:
-    return f"`allocator {command}` {does} and the instance has periods (periods.csv); {instead}"
-
-
 def _no_periods(option: str, name: str) -> str:
     return f"{option} needs an instance with periods (periods.csv) and {name} has none: drop {option}"
 
@@ -307,15 +318,6 @@ NO_BACKTEST = (
     "forecasts.csv, history.csv) and it has none; give an instance with one, such as nl-2024-horizon (the default)"
 )
 HORIZON_REFUSALS = {
-    "solve-xlsx": "--xlsx writes solutions of instances without periods only: drop --xlsx (the solution folder's CSV "
-    "tables hold the plan, `allocator report` draws it)",
-    "compare": "is a plan over several periods, which compare does not take: its comparison.csv and robustness.csv "
-    "compare it with its baselines, and `allocator report {solution}` draws them",
-    "export-import": _periods(
-        "export-instance",
-        "writes workbooks of instances without periods",
-        "edit its CSV files instead (instances/README.md describes them)",
-    ),
     "backtest": NO_BACKTEST,
 }
 SNAPSHOT_REFUSALS = {

@@ -186,8 +186,11 @@ def test_explain_asks_for_the_period(tmp_path):
     assert run("explain", INSTANCES / "tiny-horizon-standby", *HAND, "--period", "2026").exit_code == 0
 
 
-def test_compare_refuses_a_plan_over_several_periods(tmp_path):
+def test_compare_names_a_site_on_standby(tmp_path):
+    """tiny-horizon-standby: the plan keeps S1 on standby in 2026 for 2027; the myopic one closes it and opens it again."""
     run("solve", INSTANCES / "tiny-horizon-standby", *HAND, "--no-baseline", "--out", tmp_path / "a")
-    result = run("compare", tmp_path / "a", tmp_path / "a")
-    assert result.exit_code == 2
-    assert "is a plan over several periods" in result.output
+    run("solve", INSTANCES / "tiny-horizon-standby", *HAND, "--myopic", "--out", tmp_path / "b")
+    result = run("compare", tmp_path / "a", tmp_path / "b")
+    assert result.exit_code == 0, result.output
+    assert "2026    all       closed  S1    Xham regular  P1        regular  standby -> closed" in result.output
+    assert "2027    mid            +30      +0     +0          +0        +1        +0     +0" in result.output

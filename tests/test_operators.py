@@ -148,3 +148,11 @@ def test_a_lead_time_needs_periods(tmp_path):
     assert [str(p) for p in error.value.problems] == [
         "site_operators.csv, row 2, column 'earliest_open': earliest_open needs periods (periods.csv) (value: '2026')"
     ]
+
+
+def test_a_workbook_carries_the_operators(tmp_path):
+    book = tmp_path / "operators.xlsx"
+    assert CliRunner().invoke(cli, ["export-instance", str(OPERATORS), "--out", str(book)]).exit_code == 0
+    outcome = run(load_instance(book))
+    assert outcome.solution.summary["objective"] == pytest.approx(235)
+    assert open_sites(outcome) == ["A@municipality", "L0"]

@@ -1,5 +1,8 @@
 """Instances as Excel workbooks (read, validated cell by cell, written) and solutions as workbooks."""
 
+import datetime as dt
+import shutil
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -295,3 +298,118 @@ def test_exported_template_escapes_text(copy_instance, tmp_path):
     cell = openpyxl.load_workbook(target)["sites"]["B2"]
     assert cell.value == HOSTILE[0] and cell.data_type == "s" and cell.quotePrefix
     assert list(load_instance(target).sites["name"]) == HOSTILE
+
+
+# ------------------------------------------------------------------ instances with periods
+
+
+def assert_same_horizon(a, b):
+    """The periods, scenarios, need, emergency capacity, life cycles, registration centre and (with groups) the
+    demand of every group in every period and scenario."""
+    x, y = a.horizon, b.horizon
+    pd.testing.assert_frame_equal(x.periods, y.periods)
+    pd.testing.assert_frame_equal(x.need, y.need)
+    pd.testing.assert_frame_equal(x.emergency, y.emergency)
+    pd.testing.assert_frame_equal(x.lifecycle, y.lifecycle)
+    assert (x.scenarios, x.demand, x.registration, x.group_demand, x.key) == (
+        y.scenarios,
+        y.demand,
+        y.registration,
+        y.group_demand,
+        y.key,
+    )
+
+
+@pytest.mark.parametrize("name", ["tiny-horizon-band", "tiny-horizon-groups", "tiny-horizon-lifecycle"])
+def test_round_trip_instances_with_periods(name, tmp_path):
+    path = tmp_path / f"{name}.xlsx"
+    export_instance(INSTANCES / name, path)
+    folder, workbook = load_instance(INSTANCES / name), load_instance(path)
+    assert_same_instance(folder, workbook)
+    assert_same_horizon(folder, workbook)
+    if name == "tiny-horizon-groups":
+        pd.testing.assert_frame_equal(folder.groups.periodic, workbook.groups.periodic)
+    sheets = openpyxl.load_workbook(path, read_only=True).sheetnames
+    assert sheets[-2:] == ["periods", "need"] or sheets[-3:] == ["periods", "need", "emergency"]
+
+
+def test_round_trip_registration_centre(tmp_path):
+    """The registration centre's settings (whole and decimal numbers) come back as instance.toml holds them."""
+    folder = tmp_path / "band"
+    shutil.copytree(INSTANCES / "tiny-horizon-band", folder)
+    with (folder / "instance.toml").open("a") as f:
+        f.write('\n[registration]\nsite = "L0"\nlimit = 90\npenalty_per_night = 1.5\npenalty_cap = 500\n')
+    path = tmp_path / "band.xlsx"
+    export_instance(folder, path)
+    settings = {row[0]: row[1] for row in openpyxl.load_workbook(path)["settings"].iter_rows(values_only=True)}
+    assert (settings["registration.site"], settings["registration.limit"]) == ("L0", 90)
+    assert_same_horizon(load_instance(folder), load_instance(path))
+    assert load_instance(path).horizon.registration.penalty_per_night == 1.5
+
+
+@pytest.fixture
+def horizon_book(tmp_path):
+    path = tmp_path / "band.xlsx"
+    export_instance(INSTANCES / "tiny-horizon-band", path)
+
+    def edit(fn):
+        wb = openpyxl.load_workbook(path)
+        fn(wb)
+        wb.save(path)
+
+    return path, edit
+
+
+def test_bad_period_cells_are_named_as_excel_shows_them(horizon_book):
+    path, edit = horizon_book
+
+    def fn(wb):
+        wb["periods"]["C3"] = "two"
+        wb["need"]["A4"] = "2027"
+
+    edit(fn)
+    assert problems(path) == [
+        "periods!C3 (years): not a number (value: 'two')",
+        "need!A4 (period): unknown period (not in sheet periods) (value: '2027')",
+    ]
+
+
+def test_periods_sheet_missing(horizon_book):
+    path, edit = horizon_book
+    edit(lambda wb: wb.remove(wb["periods"]))
+    found = problems(path)
+    assert "need: needs sheet periods: without periods the instance is one snapshot" in found
+    assert "sites!M1 (earliest_open): a life-cycle column needs sheet periods" in found
+
+
+def test_a_date_typed_into_a_start_cell_is_the_date(horizon_book):
+    """Excel turns 2026-01-01 typed into a cell into a date: it reads as the date written, not as a timestamp."""
+    path, edit = horizon_book
+    edit(lambda wb: wb["periods"].__setitem__("B3", dt.datetime(2026, 1, 1)))
+    assert load_instance(path).horizon.periods.at["2026", "start"] == "2026-01-01"
+
+
+def test_cli_solve_writes_the_workbook_of_a_plan_over_several_periods(tmp_path):
+    target = tmp_path / "plan.xlsx"
+    r = invoke("solve", INSTANCES / "tiny-horizon-band", *HAND, "--out", tmp_path / "sol", "--xlsx", target)
+    assert r.exit_code == 0, r.output
+    assert f"Workbook written to {target}" in r.output
+    wb = openpyxl.load_workbook(target)
+    assert wb.sheetnames == [
+        "summary",
+        "scenarios",
+        "periods",
+        "provinces",
+        "timeline",
+        "events",
+        "municipalities",
+        "placements",
+        "comparison",
+        "robustness",
+    ]
+    summary = {row[0]: row[1] for row in wb["summary"].iter_rows(min_row=2, values_only=True)}
+    # tiny-horizon-band (README): the band plan opens S1 in 2026, expected cost 250; mid-only would save 50 in mid.
+    assert summary["plan"] == "integrated" and summary["scenario"] == "band" and summary["objective"] == 250
+    assert summary["kpis.openings.high"] == 1 and summary["robustness.price_of_robustness"] == 50
+    periods = pd.read_excel(target, sheet_name="periods", dtype={"period": str})
+    pd.testing.assert_frame_equal(periods, pd.read_csv(tmp_path / "sol" / "periods.csv", dtype={"period": str}))

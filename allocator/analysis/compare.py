@@ -89,10 +89,17 @@ def compare_folders(
 ) -> Comparison:
     """Read the folders and compare them; every unreadable folder is reported at once. Each folder is re-checked
     against ``instance`` when given, else against the instance its summary.json names."""
+    solutions = read_folders(folders, read_solution)
+    checks = [recheck(solution, folder, instance) for solution, folder in zip(solutions, folders)]
+    return compare_solutions(solutions, [str(f) for f in folders], allow_different_instances, checks)
+
+
+def read_folders(folders: list[str | Path], read) -> list:
+    """Every folder read by ``read``; one SolutionError names every problem of every folder."""
     solutions, problems = [], []
     for folder in folders:
         try:
-            solutions.append(read_solution(folder))
+            solutions.append(read(folder))
         except SolutionError as exc:
             problems += [
                 Problem(
@@ -106,8 +113,7 @@ def compare_folders(
             ]
     if problems:
         raise SolutionError(problems)
-    checks = [recheck(solution, folder, instance) for solution, folder in zip(solutions, folders)]
-    return compare_solutions(solutions, [str(f) for f in folders], allow_different_instances, checks)
+    return solutions
 
 
 def recheck(solution: Solution, folder: str | Path, instance: str | Path | None = None) -> str:
@@ -133,18 +139,7 @@ def compare_solutions(
         raise CompareError([Problem("solutions", "at least two solutions are needed", value=len(solutions))])
     instances = [s.summary.get("instance") or {} for s in solutions]
     if not allow_different_instances:
-        first = instances[0]
-        problems = [
-            Problem(
-                str(Path(path) / "summary.json"),
-                _other_instance(solutions[0], paths[0], sol, path),
-                column="instance.fingerprint",
-            )
-            for sol, path, inst in zip(solutions[1:], paths[1:], instances[1:])
-            if inst.get("fingerprint") != first.get("fingerprint")
-        ]
-        if problems:
-            raise CompareError(problems)
+        same_instance(solutions, paths)
     names = _names(paths)
     checks = checks or ["not re-checked"] * len(solutions)
     kpis = pd.DataFrame(
@@ -154,6 +149,22 @@ def compare_solutions(
     changes = tuple(_changes(names[0], solutions[0], name, sol) for name, sol in zip(names[1:], solutions[1:]))
     currency = instances[0].get("currency") or "EUR"
     return Comparison(tuple(names), tuple(paths), currency, kpis, provinces, _facts(solutions, names, kpis), changes)
+
+
+def same_instance(solutions: list, paths: list[str]) -> None:
+    """Refuse (CompareError) solutions made for another instance than the first, saying what differs."""
+    first = (solutions[0].summary.get("instance") or {}).get("fingerprint")
+    problems = [
+        Problem(
+            str(Path(path) / "summary.json"),
+            _other_instance(solutions[0], paths[0], sol, path),
+            column="instance.fingerprint",
+        )
+        for sol, path in zip(solutions[1:], paths[1:])
+        if (sol.summary.get("instance") or {}).get("fingerprint") != first
+    ]
+    if problems:
+        raise CompareError(problems)
 
 
 def _other_instance(first: Solution, first_path: str, other: Solution, other_path: str) -> str:
@@ -369,10 +380,16 @@ def sections(comparison: Comparison) -> list[tuple[str, list[str], list[list[str
 
 def render(comparison: Comparison, style: str = "text") -> str:
     """The comparison as text (plain tables), markdown, csv (the facts table) or json."""
+    return render_parts(comparison, sections, to_dict, style)
+
+
+def render_parts(comparison, titled, records, style: str) -> str:
+    """A comparison (of snapshots or of plans over several periods) in ``style``: the csv format is its facts
+    table, json its ``records(comparison)``, text and markdown its ``titled(comparison)`` tables."""
     if style == "csv":
         return comparison.facts.to_csv(index=False, lineterminator="\n")
     if style == "json":
-        return json.dumps({"generator": SIGNATURE, **to_dict(comparison)}, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps({"generator": SIGNATURE, **records(comparison)}, indent=2, ensure_ascii=False) + "\n"
     # The first line names the tool, so that a later run recognises the file as one it may replace.
     parts = []
     if style == "markdown":
@@ -383,7 +400,7 @@ def render(comparison: Comparison, style: str = "text") -> str:
     else:
         head = f"Comparison of {len(comparison.names)} solutions ({SIGNATURE})"
         parts.append("\n".join([head, *(f"{n}: {p}" for n, p in zip(comparison.names, comparison.paths))]))
-    for title, headers, rows, align in sections(comparison):
+    for title, headers, rows, align in titled(comparison):
         if style == "markdown":
             parts.append(f"### {title}\n\n" + (_markdown(headers, rows, align) if rows else "none"))
         else:

@@ -157,10 +157,11 @@ def _whatif_steps(inst):
 def compare(arguments, fmt, out, old_out, allow_different_instances):
     """Compare solution folders: KPIs side by side, then what changed relative to the first.
 
+    Folders of plans over several periods are compared period by period (and scenario, and demand group).
     Each folder is re-checked against the instance its summary.json names, unless INSTANCE (a folder, a
     workbook or a bundled name) follows the solution folders.
     """
-    from ..analysis.compare import compare_folders, render
+    from ..analysis.compare_horizon import compare_any_folders, render_any
     from ..core.files import write_text
     from ..core.outputs import check_file_target
 
@@ -176,16 +177,7 @@ def compare(arguments, fmt, out, old_out, allow_different_instances):
     instance = given_instance(instance)
     if out:
         check_file_target(out, inputs=[*solutions, *([instance] if instance else [])])
-    from ..results.horizon import is_horizon_folder
-
-    for folder in solutions:
-        if is_horizon_folder(folder):
-            raise click.BadParameter(
-                f"{folder} is a plan over several periods, which compare does not take: its comparison.csv and "
-                f"robustness.csv compare it with its baselines, and `allocator report {folder}` draws them",
-                param_hint="SOLUTION",
-            )
-    text = render(compare_folders(list(solutions), allow_different_instances, instance), fmt)
+    text = render_any(compare_any_folders(list(solutions), allow_different_instances, instance), fmt)
     if out:
         write_text(text, out)
         click.echo(f"Comparison written to {out}")

@@ -293,22 +293,3 @@ def period_and_policy(inst, choice, period: str | None, scenario: str | None):
     under that policy."""
     policy = choice.policy(inst)
     return one_period(inst, period, scenario, policy), policy
-
-
-def one_snapshot(
-    inst, command: str, does: str = "plans one snapshot", instead: str = "use `allocator solve` on it"
-) -> None:
-    """Refuse an instance with periods for a command that ``does`` one snapshot's work, saying what to do
-    ``instead`` (exit code 2)."""
-    if getattr(inst, "horizon", None) is not None:
-        refuse_periods(inst.source, command, does, instead)
-
-
-def refuse_periods(source, command: str, does: str, instead: str) -> None:
-    """Refuse the instance at ``source``, which has periods, in one line (exit code 2)."""
-    click.echo(
-        f"1 problem in the input:\n  - {source}: `allocator {command}` {does} and the instance has periods "
-        f"(periods.csv); {instead}",
-        err=True,
-    )
-    raise click.exceptions.Exit(EXIT_BAD_INPUT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import deprecated, existing_folders, given_instance, instance_path, refuse_periods, solutions_and_instance
+from .common import deprecated, existing_folders, given_instance, instance_path, solutions_and_instance
 
 
 @click.command("report")
@@ -76,15 +76,7 @@ def export_instance_command(instance, target, old_target):
         raise click.UsageError("Missing option '--out' (the workbook to write, .xlsx).")
     if not target.lower().endswith(".xlsx"):
         raise click.BadParameter("the workbook name must end in .xlsx", param_hint="--out")
-    source = instance_path(instance)
-    if (source / "periods.csv").is_file():
-        refuse_periods(
-            source,
-            "export-instance",
-            "writes workbooks of instances without periods",
-            "edit its CSV files instead (instances/README.md describes them)",
-        )
-    path = export_instance(source, target)
+    path = export_instance(instance_path(instance), target)
     from openpyxl import load_workbook
 
     sheets = load_workbook(path, read_only=True).sheetnames

@@ -51,18 +51,20 @@ def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, x
     """Plan the horizon (or its myopic baseline), compare with the baselines, write the folder, print the summary; the exit code."""
     from ..analysis.horizon import plan_horizon, plan_myopic, plan_with_baselines
     from ..core.fmt import status_text
-    from ..core.outputs import claim_folder, safe_name
+    from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..reports.horizon import format_horizon_summary
     from ..results.horizon import write_horizon_solution
 
     scenario, myopic = horizon["scenario"], horizon["myopic"]
-    refused = _refused(inst, scenario, province, xlsx)
+    refused = _refused(inst, scenario, province)
     if refused:
         click.echo(f"1 problem in the input:\n  - {refused}", err=True)
         return EXIT_BAD_INPUT
     scenario = scenario or "band"
     kind = "myopic" if myopic else "horizon"
     target = Path(out) if out else Path("solutions") / safe_name(f"{inst.name}-{policy.name}-{kind}-{scenario}")
+    if xlsx:
+        check_file_target(xlsx, inputs=[source])
     with claim_folder(target, "solution", inputs=[source]) as claim:
         baselines = horizon["baseline"] and not myopic
         progress["phase"] = "planning the baselines, then the plan" if baselines else "building and solving the model"
@@ -88,10 +90,14 @@ def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, x
         solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
     click.echo(format_horizon_summary(solution))
     click.echo(f"\nSolution written to {target}")
+    if xlsx:
+        from ..reports.workbook import write_horizon_workbook
+
+        click.echo(f"Workbook written to {write_horizon_workbook(solution, xlsx, inputs=[source])}")
     return exit_code(solution.status, float(solution.scenarios["unmet"].sum()))
 
 
-def _refused(inst, scenario, province, xlsx) -> str | None:
+def _refused(inst, scenario, province) -> str | None:
     """Why these options cannot be used with this instance (None: they can)."""
     if inst.horizon is None:
         option = "--scenario" if scenario is not None else "--myopic"
@@ -101,11 +107,6 @@ def _refused(inst, scenario, province, xlsx) -> str | None:
             "--province plans one snapshot and an instance with periods is planned whole: give --period to plan the "
             "province in one period, or drop --province (the plan's provinces.csv and municipalities.csv show each "
             "province's part)"
-        )
-    if xlsx:
-        return (
-            "--xlsx writes solutions of instances without periods only: drop --xlsx "
-            "(the solution folder's CSV tables hold the plan, `allocator report` draws it)"
         )
     return None
 

@@ -107,24 +107,31 @@ def planning_years(text: str) -> float | None:
     return number if match.group(2).startswith("year") else number / 12
 
 
+HORIZON_COLUMNS = {"periods.csv": PERIOD_COLUMNS, "need.csv": NEED_COLUMNS, "emergency.csv": EMERGENCY_COLUMNS}
+HORIZON_ROWS = {"periods.csv": MAX_PERIODS, "need.csv": MAX_NEED_ROWS, "emergency.csv": MAX_EMERGENCY_ROWS}
+
+
 def read_horizon_tables(root: Path, problems: list[Problem]) -> dict | None:
     """The raw horizon tables of an instance folder; None when it has none of them."""
     present = [name for name in HORIZON_FILES if (root / name).is_file()]
+    return horizon_tables(
+        present,
+        lambda name: read_table(root / name, HORIZON_COLUMNS[name], problems, max_rows=HORIZON_ROWS[name]),
+        problems,
+    )
+
+
+def horizon_tables(present: list[str], read, problems: list[Problem]) -> dict | None:
+    """The horizon tables ``read(name)`` gives for the HORIZON_FILES ``present`` (CSV files or a workbook's
+    sheets); None when none is present, or when periods.csv is missing (a Problem for each that needs it)."""
     if not present:
         return None
     if "periods.csv" not in present:
         for name in present:
             problems.append(Problem(name, "needs periods.csv: without periods the instance is one snapshot"))
         return None
-    limits = {"periods.csv": MAX_PERIODS, "need.csv": MAX_NEED_ROWS, "emergency.csv": MAX_EMERGENCY_ROWS}
-    columns = {"periods.csv": PERIOD_COLUMNS, "need.csv": NEED_COLUMNS, "emergency.csv": EMERGENCY_COLUMNS}
-    tables = {}
-    for name in HORIZON_FILES:
-        if name == "emergency.csv" and name not in present:
-            tables[name] = None
-            continue
-        tables[name] = read_table(root / name, columns[name], problems, max_rows=limits[name])
-    return tables
+    # Emergency capacity is optional; a missing need table is reported by ``read``.
+    return {name: None if name == "emergency.csv" and name not in present else read(name) for name in HORIZON_FILES}
 
 
 def check_registration(data: dict, label: str, problems: list[Problem]) -> None:

@@ -1,9 +1,10 @@
 """Instance workbooks (read and written), and the safe cell writing every workbook of the package uses.
 
 An instance workbook has one sheet per CSV table (``provinces``, ``municipalities``, ``sites``,
-``links`` or ``travel_times``), header in row 1, and a ``settings`` sheet of key/value rows
-holding instance.toml (nested keys dotted: ``travel.mode``). Its cells go through the same column
-checks as the CSV files; problems name the cell as Excel shows it (``sites!F12``).
+``links`` or ``travel_times``; with demand groups ``groups``, ``group_demand``, ``site_groups``; with
+periods ``periods``, ``need``, ``emergency``), header in row 1, and a ``settings`` sheet of key/value
+rows holding instance.toml (nested keys dotted: ``travel.mode``, ``registration.limit``). Its cells go
+through the same column checks as the CSV files; problems name the cell as Excel shows it (``sites!F12``).
 
 Every text cell is written as an explicit string, and text that a spreadsheet could take for a
 formula (starting with ``=``, ``+``, ``-``, ``@``) also gets Excel's quote prefix, so no value
@@ -30,6 +31,7 @@ from ..core.files import atomic_file
 from ..core.outputs import SIGNATURE, check_file_target
 from .groups import COLUMNS as GROUP_COLUMNS
 from .groups import MAX_ROWS as GROUP_ROWS
+from .horizon import HORIZON_COLUMNS, HORIZON_FILES, HORIZON_ROWS, REGISTRATION_SETTINGS, horizon_tables
 from .instance import (
     LINK_COLUMNS,
     MATRIX_COLUMNS,
@@ -46,10 +48,14 @@ from .instance import (
     load_folder_instance,
     travel_mode,
 )
+from .operators import COLUMNS as OPERATOR_COLUMNS
+from .operators import FILE as OPERATOR_FILE
 from .tables import check_table
 
 SETTINGS_SHEET = "settings"
 GROUP_SHEETS = ("groups", "group_demand", "site_groups")
+OPERATOR_SHEET = OPERATOR_FILE.removesuffix(".csv")
+HORIZON_SHEETS = tuple(name.removesuffix(".csv") for name in HORIZON_FILES)
 TABLE_COLUMNS = {
     "provinces": PROVINCE_COLUMNS,
     "municipalities": MUNICIPALITY_COLUMNS,
@@ -57,6 +63,8 @@ TABLE_COLUMNS = {
     "links": LINK_COLUMNS,
     "travel_times": MATRIX_COLUMNS,
     **{name: GROUP_COLUMNS[f"{name}.csv"] for name in GROUP_SHEETS},
+    **{name: HORIZON_COLUMNS[f"{name}.csv"] for name in HORIZON_SHEETS},
+    OPERATOR_SHEET: OPERATOR_COLUMNS,
 }
 TRAVEL_SHEET = {"network": "links", "matrix": "travel_times"}
 # Most rows a sheet may have (its table's row limit plus the header); sheets not listed here are not read.
@@ -64,6 +72,8 @@ SHEET_ROWS = {
     SETTINGS_SHEET: 200,
     **{name: MAX_ROWS[f"{name}.csv"] + 1 for name in ("provinces", "municipalities", "sites", "links", "travel_times")},
     **{name: GROUP_ROWS[f"{name}.csv"] + 1 for name in GROUP_SHEETS},
+    **{name: HORIZON_ROWS[f"{name}.csv"] + 1 for name in HORIZON_SHEETS},
+    OPERATOR_SHEET: MAX_ROWS[OPERATOR_FILE] + 1,
 }
 MAX_COLUMNS = 64
 MAX_WORKBOOK_BYTES = 64_000_000
@@ -78,6 +88,10 @@ SETTING_NOTES = {
     "travel.mode": "network (sheet links) or matrix (sheet travel_times)",
     "travel.speed_kmh": "network mode: speed of the access leg from a site to its municipality's node",
     "travel.detour_factor": "network mode: road distance / straight-line distance on the access leg (>= 1)",
+    "registration.site": "with periods: the site where people wait who are not placed (in sheet sites)",
+    "registration.limit": "persons at the registration centre above which a night counts as above the limit",
+    "registration.penalty_per_night": "money per night with occupancy above the limit (reported, not optimised)",
+    "registration.penalty_cap": "money, the most the penalty can add up to",
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = "DCE6F1"
@@ -131,7 +145,16 @@ def load_workbook_instance(path: str | Path) -> Instance:
         for name in GROUP_SHEETS
         if name in sheets
     }
-    used = [SETTINGS_SHEET, *tables, *(name for name in GROUP_SHEETS if name in sheets)]
+    horizon = horizon_tables(
+        [f"{name}.csv" for name in HORIZON_SHEETS if name in sheets],
+        lambda file: _sheet_table(sheets, file.removesuffix(".csv"), problems),
+        problems,
+    )
+    used = [
+        SETTINGS_SHEET,
+        *tables,
+        *(name for name in (*GROUP_SHEETS, *HORIZON_SHEETS, OPERATOR_SHEET) if name in sheets),
+    ]
 
     def fingerprint() -> str:
         return content_fingerprint([sheets[n] for n in used if n in sheets])
@@ -148,7 +171,18 @@ def load_workbook_instance(path: str | Path) -> Instance:
         fingerprint,
         locate=_locator(sheets, key_rows),
         group_tables=group_tables,
+        horizon_tables=horizon,
+        operator_table=_sheet_table(sheets, OPERATOR_SHEET, problems) if OPERATOR_SHEET in sheets else None,
     )
+
+
+def _sheet_table(sheets: dict[str, Sheet], name: str, problems: list[Problem]):
+    """Sheet ``name`` through its table's column checks, or None with a Problem when the workbook lacks it."""
+    sheet = sheets.get(name)
+    if sheet is None:
+        problems.append(Problem(f"{name}.csv", f"sheet not found (the workbook has: {', '.join(sheets)})"))
+        return None
+    return check_table(sheet.frame(), TABLE_COLUMNS[name], problems, f"{name}.csv", sheet.rows)
 
 
 def read_sheets(path: Path, problems: list[Problem], limits: dict[str, int] | None = None) -> dict[str, Sheet] | None:
@@ -340,8 +374,12 @@ def _settings(sheet: Sheet | None, problems: list[Problem]) -> tuple[dict, dict[
 def _setting_value(text: str, key: str):
     """Numbers for the numeric keys, text for the rest (as TOML would hold them)."""
     leaf = key.split(".")[-1]
-    spec = (TRAVEL_SETTINGS if key.startswith("travel.") else SETTINGS).get(leaf)
-    if spec is not None and spec[0] is not str:
+    if key.startswith("registration."):
+        kind = REGISTRATION_SETTINGS.get(leaf)
+    else:
+        spec = (TRAVEL_SETTINGS if key.startswith("travel.") else SETTINGS).get(leaf)
+        kind = spec[0] if spec else None
+    if kind not in (None, str):
         try:
             number = float(text)
         except ValueError:
@@ -359,7 +397,7 @@ def _locator(sheets: dict[str, Sheet], key_rows: dict[str, int]):
         if name is None or p.cell is not None:
             return p
         message = re.sub(
-            r"\b(provinces|municipalities|sites|links|travel_times|groups|group_demand|site_groups)\.csv\b",
+            r"\b(provinces|municipalities|sites|links|travel_times|groups|group_demand|site_groups|periods|need|emergency)\.csv\b",
             r"sheet \1",
             p.message,
         )
@@ -398,6 +436,8 @@ def _text(value) -> str:
         return str(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()  # a date typed into a cell (a period's start) reads as the date written
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     return str(value)
@@ -421,15 +461,6 @@ def export_instance(instance: str | Path, target: str | Path) -> Path:
     source = Path(instance)
     check_file_target(target, inputs=[source])
     inst = load_workbook_instance(source) if is_workbook(source) else load_folder_instance(source)
-    if inst.horizon is not None:
-        raise InstanceError(
-            [
-                Problem(
-                    str(source),
-                    "an instance with periods.csv cannot be written as a workbook: workbooks hold instances without periods",
-                )
-            ]
-        )
     settings, tables = _raw_instance(source, inst.travel_mode)
     from openpyxl import Workbook
 
@@ -440,6 +471,7 @@ def export_instance(instance: str | Path, target: str | Path) -> Path:
     for key in [
         *(k for k in SETTINGS if k not in ("travel", "registration")),
         *(f"travel.{k}" for k in TRAVEL_SETTINGS),
+        *(f"registration.{k}" for k in REGISTRATION_SETTINGS if "registration" in settings),
     ]:
         head, _, leaf = key.partition(".")
         value = settings.get(head, {}).get(leaf) if leaf else settings.get(head)
@@ -455,7 +487,7 @@ def export_instance(instance: str | Path, target: str | Path) -> Path:
 
 
 def _raw_instance(source: Path, mode: str) -> tuple[dict, dict[str, pd.DataFrame]]:
-    names = ("provinces", "municipalities", "sites", TRAVEL_SHEET[mode], *GROUP_SHEETS)
+    names = ("provinces", "municipalities", "sites", TRAVEL_SHEET[mode], *GROUP_SHEETS, *HORIZON_SHEETS, OPERATOR_SHEET)
     if is_workbook(source):
         problems: list[Problem] = []
         sheets = read_sheets(source, problems)
