@@ -43,6 +43,7 @@ PAGES = {
             "Merging plans: `allocator merge`",
             "The allocation decision: `allocator decide`",
             "One period of a plan over periods: `--period`",
+            "Who runs a site: COA, the municipality, or both",
         ],
     ),
     "guides/analyst.md": (
