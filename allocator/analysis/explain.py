@@ -386,6 +386,8 @@ class _Words:
         limits = [self.policy.max_travel_minutes]
         if kind == "regular":
             limits.append(self.policy.max_travel_minutes_regular)
+        if kind == "transit":
+            limits.append(self.policy.max_travel_minutes_transit)
         limits = [t for t in limits if t is not None]
         parts = [f"within {min(limits):g} minutes"] if limits else []
         if not self.policy.allow_cross_province:

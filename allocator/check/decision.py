@@ -217,8 +217,9 @@ def check_arcs(view, report) -> None:
     minutes = placement_minutes(instance, pl) if len(pl) else []
     for row, t in zip(pl.itertuples(), minutes):
         name = f"placed[{row.municipality},{row.site},{row.group}]"
-        regular = instance.sites.at[row.site, "kind"] == "regular"
-        limits = [policy.max_travel_minutes, policy.max_travel_minutes_regular if regular else None]
+        kind = instance.sites.at[row.site, "kind"]
+        own_kind = {"regular": policy.max_travel_minutes_regular, "transit": policy.max_travel_minutes_transit}
+        limits = [policy.max_travel_minutes, own_kind.get(kind)]
         if instance.groups is not None and row.group in instance.groups.table.index:
             own = instance.groups.table.at[row.group, "max_travel_minutes"]
             limits.append(None if math.isnan(own) else own)
