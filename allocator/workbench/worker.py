@@ -9,7 +9,9 @@ again from that folder, as ``allocator check`` would. A plan that leaves demand 
 without a plan, carries the causes ``allocator explain`` finds before solving (no further solve).
 An instance with periods is planned whole by :func:`allocator.analysis.horizon.plan_horizon` (or
 its myopic baseline), as ``allocator solve`` plans it, always cold: the plan is a horizon solution
-folder, read back and checked again by :func:`allocator.check.horizon.check_horizon_solution`.
+folder, read back and checked again by :func:`allocator.check.horizon.check_horizon_solution`; its
+what-if re-plans the whole horizon for each candidate
+(:func:`allocator.analysis.horizon_whatif.rank_sites_over_periods`), as ``allocator whatif`` does.
 
 The worker leads its own process group, so that cancelling a job kills the worker with every
 block process it started; and it ends itself (with that group) when the server's end of its
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from ..analysis.explain import presolve_findings
 from ..analysis.horizon import plan_horizon, plan_myopic
+from ..analysis.horizon_whatif import rank_sites_over_periods
 from ..analysis.pipeline import finish
 from ..analysis.whatif import rank_sites
 from ..check import check_solution
@@ -193,11 +196,14 @@ def rank(kept: Kept, job: dict, report) -> dict:
     inst = kept.instance(job["instance"])
     policy = load_policy_dict(job["policy"], "policy")
     options = SolveOptions(**job["options"])
+    over = "over the periods " if inst.horizon is not None else ""
 
     def progress(done, total, site):
-        phase = "solving the free plan" if site is None else f"re-solving with {site} forced"
-        report(phase=phase, done=done, total=total)
+        phase = f"solving the free plan {over}" if site is None else f"re-solving {over}with {site} forced"
+        report(phase=phase.strip(), done=done, total=total)
 
+    if inst.horizon is not None:
+        return rank_horizon(inst, policy, options, job, progress, report, started)
     result = rank_sites(inst, policy, job["province"], job.get("candidates"), options, progress)
     plans = {}
     root = Path(job["folder"])
@@ -211,6 +217,36 @@ def rank(kept: Kept, job: dict, report) -> dict:
         "build_seconds": round(result.build_seconds, 3),
         "cold_seconds": round(result.cold_seconds, 3),
         "blocks": result.blocks,
+        "seconds": round(time.perf_counter() - started, 3),
+        "plans": plans,
+    }
+
+
+def rank_horizon(inst, policy, options, job: dict, progress, report, started: float) -> dict:
+    """The what-if over the periods: each candidate a plan over the horizon of its own, every plan written as a
+    horizon solution folder, read back and checked again from there."""
+    result = rank_sites_over_periods(inst, policy, job["province"], job.get("candidates"), options, progress)
+    plans = {}
+    root = Path(job["folder"])
+    for k, (name, solution) in enumerate(result.solutions.items()):
+        folder = root / f"plan-{k}"
+        report(phase="writing the solution folders")
+        write_horizon_solution(solution, folder)
+        again = check_horizon_solution(read_horizon_solution(folder), inst)
+        plans[name] = {
+            "folder": str(folder),
+            "how": "whatif",
+            "check": again.passed,
+            "violations": again.violations[:5],
+        }
+    return {
+        "province": result.province,
+        "province_name": result.province_name,
+        "horizon": True,
+        "scenarios": list(result.scenarios),
+        "free": {k: plain(v) for k, v in result.free.items()},
+        "table": records(result.table),
+        "periods": records(result.periods),
         "seconds": round(time.perf_counter() - started, 3),
         "plans": plans,
     }
