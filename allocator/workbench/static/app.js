@@ -494,7 +494,7 @@ function renderRank() {
 function renderHorizonRank(r) {
   const row = (x, free) => `<tr class="${free ? "free" : ""}" data-rank-site="${esc(free ? "free" : x.site)}">
     <td class="n">${free ? "free" : x.rank ?? "–"}</td>
-    <td><b>${esc(x.site_name || x.site || "none")}</b> ${badge(x.status)}${x.check === "failed" ? ` ${badge("failed")}` : ""}<div class="muted">${esc(x.site || "")}${x.serves_count ? ` · serves ${x.serves_count} municipalities` : ""}</div></td>
+    <td><b>${esc(x.site_name || x.site || "none")}</b> ${badge(x.status)}${x.check === "failed" ? ` ${badge("failed")}` : ""}<div class="muted">${esc(x.site || "")}${x.serves_count ? ` · serves ${x.serves_count} municipalit${x.serves_count === 1 ? "y" : "ies"}` : ""}</div></td>
     <td class="n">${fmtMoney(x.objective)}${free ? "" : `<div class="muted">${x.difference >= 0 ? "+" : ""}${fmtMoney(x.difference)}</div><div class="muted">${fmtPct(x.difference_pct, 3)}</div>`}</td>
     <td class="n">${fmtMoney(x.expected_total_cost)}</td>
     <td class="n">${fmtPlaces(x.expected_unmet_place_periods)}<div class="muted">province ${fmtPlaces(x.province_unmet_place_periods)}</div></td>
