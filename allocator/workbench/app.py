@@ -185,7 +185,8 @@ class CompareRequest(BaseModel):
     figures: list[Literal["map", "provinces", "costs", "travel"]] = Field(
         ["provinces", "costs", "travel"],
         max_length=4,
-        description="The report's figures to draw, side by side on the same scales (inline SVG; the map is the slowest).",
+        description="The report's figures to draw, side by side on the same scales (inline SVG; the map is the slowest); "
+        "plans over several periods are compared in tables only: leave it out for them.",
     )
 
 
