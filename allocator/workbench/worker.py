@@ -170,13 +170,8 @@ def solve_horizon(inst, policy, options, job: dict, report, started: float) -> d
     how = "myopic" if myopic else "horizon"
     plans = []
     if outcome.solution is not None:
-        folder = Path(job["folder"]) / "plan"
         report(phase="writing the solution folder")
-        write_horizon_solution(outcome.solution, folder)
-        again = check_horizon_solution(read_horizon_solution(folder), inst)
-        plans = [
-            {"folder": str(folder), "how": how, "check": again.passed, "violations": again.violations[:5], "why": []}
-        ]
+        plans = [{**horizon_record(inst, outcome.solution, Path(job["folder"]) / "plan", how), "why": []}]
     return {
         "status": outcome.status.value,
         "message": outcome.result.message,
@@ -189,6 +184,13 @@ def solve_horizon(inst, policy, options, job: dict, report, started: float) -> d
     }
 
 
+def horizon_record(inst, solution, folder: Path, how: str) -> dict:
+    """Write a plan over the periods as a horizon solution folder, read it back and check it from there."""
+    write_horizon_solution(solution, folder)
+    again = check_horizon_solution(read_horizon_solution(folder), inst)
+    return {"folder": str(folder), "how": how, "check": again.passed, "violations": again.violations[:5]}
+
+
 def rank(kept: Kept, job: dict, report) -> dict:
     """Rank the province's candidate large sites (allocator whatif) and keep every plan."""
     started = time.perf_counter()
@@ -196,11 +198,13 @@ def rank(kept: Kept, job: dict, report) -> dict:
     inst = kept.instance(job["instance"])
     policy = load_policy_dict(job["policy"], "policy")
     options = SolveOptions(**job["options"])
-    over = "over the periods " if inst.horizon is not None else ""
 
     def progress(done, total, site):
-        phase = f"solving the free plan {over}" if site is None else f"re-solving {over}with {site} forced"
-        report(phase=phase.strip(), done=done, total=total)
+        if inst.horizon is not None:
+            phase = "planning the periods free" if site is None else f"planning the periods with {site} forced"
+        else:
+            phase = "solving the free plan" if site is None else f"re-solving with {site} forced"
+        report(phase=phase, done=done, total=total)
 
     if inst.horizon is not None:
         return rank_horizon(inst, policy, options, job, progress, report, started)
@@ -226,19 +230,12 @@ def rank_horizon(inst, policy, options, job: dict, progress, report, started: fl
     """The what-if over the periods: each candidate a plan over the horizon of its own, every plan written as a
     horizon solution folder, read back and checked again from there."""
     result = rank_sites_over_periods(inst, policy, job["province"], job.get("candidates"), options, progress)
-    plans = {}
+    report(phase="writing the solution folders")
     root = Path(job["folder"])
-    for k, (name, solution) in enumerate(result.solutions.items()):
-        folder = root / f"plan-{k}"
-        report(phase="writing the solution folders")
-        write_horizon_solution(solution, folder)
-        again = check_horizon_solution(read_horizon_solution(folder), inst)
-        plans[name] = {
-            "folder": str(folder),
-            "how": "whatif",
-            "check": again.passed,
-            "violations": again.violations[:5],
-        }
+    plans = {
+        name: horizon_record(inst, solution, root / f"plan-{k}", "whatif")
+        for k, (name, solution) in enumerate(result.solutions.items())
+    }
     return {
         "province": result.province,
         "province_name": result.province_name,
