@@ -614,10 +614,11 @@ GROUPS = INSTANCES / "tiny-horizon-groups"
 
 @pytest.fixture(scope="module")
 def horizon(tmp_path_factory):
-    """A workbench serving tiny-horizon-standby, with tiny-horizon-band and tiny-horizon-groups beside it."""
+    """A workbench serving tiny-horizon-standby, with tiny-horizon-band, tiny-horizon-groups and the snapshot
+    tiny-two-provinces beside it."""
     app = workbench.create_app(STANDBY, tmp_path_factory.mktemp("horizon"), workers=1)
     store = app.state.context.store
-    for name in ("tiny-horizon-band", "tiny-horizon-groups"):
+    for name in ("tiny-horizon-band", "tiny-horizon-groups", "tiny-two-provinces"):
         store.add_instance(INSTANCES / name, load_instance(INSTANCES / name), uploaded=False)
     with TestClient(app) as c:
         yield c
@@ -739,26 +740,106 @@ def test_groups_and_periods_per_group_and_period(horizon):
 
 def test_what_the_workbench_cannot_do_with_periods_is_refused_in_one_sentence(horizon):
     _, plan = horizon_plan(horizon)
-    r = horizon.post("/api/whatif", json={"instance": "tiny-horizon-standby", "province": "P1"})
-    assert problems(r) == [
-        "province: a what-if over large sites ranks them in one snapshot and this instance has periods "
-        "(periods.csv): solve with the site in force_sites instead and compare the plans' objectives (value: 'P1')"
-    ]
-    assert r.json()["message"].startswith("1 problem in the request:\n")
     assert problems(horizon.get(f"/api/plans/{plan['id']}/download?format=xlsx")) == [
         "format: a workbook holds plans of one snapshot and this plan has periods: download it as zip "
         "(a solution folder) or html (its report) (value: 'xlsx')"
     ]
     other = horizon_plan(horizon, force_sites=["S1"])[1]["id"]
-    found = problems(horizon.post("/api/compare", json={"plans": [plan["id"], other]}))
-    assert found == [
-        f"plans: {plan['id']}, {other} are plans over several periods, which are not set side by side with others: "
-        f"download their reports (GET /api/report?plans=ID, one plan each) (value: '{plan['id']}, {other}')"
-    ]
     found = problems(horizon.get("/api/report", params={"plans": [plan["id"], other]}))
-    assert found[0].startswith(f"plans: {plan['id']}, {other} are plans over several periods")
+    assert found == [
+        f"plans: {plan['id']}, {other} are plans over several periods, each reported on its own: ask for the report "
+        f"of one plan (POST /api/compare sets plans over the same periods side by side) (value: '{plan['id']}, {other}')"
+    ]
     r = horizon.post("/api/solve", json={"instance": "tiny-horizon-standby", "scenario": "high"})
     assert problems(r) == ["scenario: unknown scenario (known: mid, or band) (value: 'high')"]
+
+
+# ---------------------------------------------------------------- what-if and compare over the periods
+
+
+def test_whatif_over_the_periods_ranks_and_keeps_every_plan(horizon):
+    """tiny-horizon-groups without M1 (its README): 20 minors unmet in 2025, 20,988, free or with L0 forced."""
+    r = horizon.post(
+        "/api/whatif",
+        json={"instance": "tiny-horizon-groups", "province": "P1", "overrides": HAND, "forbid_sites": ["M1"], **EXACT},
+    )
+    assert r.status_code == 202, r.text
+    job = wait(horizon, r.json())
+    assert job["status"] == "done" and (job["done"], job["total"]) == (1, 1), job
+    result = job["result"]
+    assert result["horizon"] and result["scenarios"] == ["mid"]
+    (row,) = result["table"]
+    assert (row["rank"], row["site"], row["objective"], row["difference"]) == (1, "L0", 20988, 0)
+    assert row["expected_unmet_place_periods"] == 20 == row["province_unmet_place_periods"]
+    assert (row["openings"], row["closings"], row["check"]) == (1, 0, "passed")
+    assert result["free"]["objective"] == 20988 and result["free"]["site"] == "L0"
+    # Per period: L0 holds 100 asylum seekers in 2025 and 50 in 2026; the 20 minors are unmet in 2025.
+    per_period = [(p["plan"], p["period"], p["placed"], p["province_unmet"]) for p in result["periods"]]
+    assert per_period == [
+        ("free", "2025", 100, 20),
+        ("free", "2026", 50, 0),
+        ("L0", "2025", 100, 20),
+        ("L0", "2026", 50, 0),
+    ]
+    # Every plan kept as a plan over the periods, checked, and shown as any other.
+    for plan_id, forced in ((result["free"]["plan"], ["M1"]), (row["plan"], ["M1", "L0"])):
+        plan = horizon.get(f"/api/plans/{plan_id}").json()
+        assert plan["objective"] == 20988 and plan["check"]["passed"] and plan["made"]["how"] == "whatif"
+        assert plan["horizon"]["periods"] == ["2025", "2026"] and plan["made"]["scenario"] is None
+        assert plan["made"]["forbid_sites"] == ["M1"] and plan["made"]["force_sites"] == forced[1:]
+        folder = horizon.app.state.context.store.plan(plan_id).folder
+        assert check_horizon_solution(read_horizon_solution(folder), load_instance(GROUPS)).passed
+    assert horizon.get(f"/api/plans/{row['plan']}").json()["label"] == "P1 +L0"
+    # The two plans side by side, over the periods: the same plan, nothing changed.
+    c = horizon.post("/api/compare", json={"plans": [result["free"]["plan"], row["plan"]]}).json()
+    assert [s["objective"] for s in c["solutions"]] == [20988, 20988]
+    assert c["changes"][0]["sites"] == [] and c["changes"][0]["periods"] == []
+
+
+def test_compare_over_the_periods_as_the_command_line(horizon):
+    """tiny-horizon-band (README): the band plan opens S1 in 2026 (expected cost 250); the myopic plan opens it only
+    when high happens (low 150, mid 200, high 300: 216.67)."""
+    band = horizon_plan(horizon, "tiny-horizon-band")[1]["id"]
+    myopic = horizon_plan(horizon, "tiny-horizon-band", myopic=True)[1]["id"]
+    r = horizon.post("/api/compare", json={"plans": [band, myopic]})
+    assert r.status_code == 200, r.text
+    c = r.json()
+    assert c["horizon"] and "figures" not in c and set(c["labels"]) == {band, myopic}
+    assert [s["check"] for s in c["solutions"]] == ["passed", "passed"]  # re-run now, as `allocator compare` does
+    assert [round(s["total_cost"], 2) for s in c["solutions"]] == [250, 216.67]
+    assert [s["plan"] for s in c["solutions"]] == ["integrated (band)", "myopic (band)"]
+    costs = {(p["period"], p["scenario"], p["solution"]): p["total_cost"] for p in c["periods"]}
+    assert costs[("2026", "low", band)] == 100 and costs[("2026", "low", myopic)] == 50
+    (changes,) = c["changes"]
+    assert [(s["period"], s["scenario"], s["site"], s["from_state"], s["to_state"]) for s in changes["sites"]] == [
+        ("2026", "low", "S1", "open", "closed"),
+        ("2026", "mid", "S1", "open", "closed"),
+    ]
+    titles = [t["title"] for t in c["tables"]]
+    assert (
+        titles[0].startswith("KPIs")
+        and f"Changes from {band} to {myopic}: sites whose state differs, per period (2)" in titles
+    )
+    found = problems(horizon.post("/api/compare", json={"plans": [band, myopic], "figures": ["costs"]}))
+    assert found == [
+        "figures: the report's figures are drawn for plans of one snapshot and these plans are over several periods, "
+        "compared in tables: leave figures out (value: 'costs')"
+    ]
+    # Plans of different instances are refused, as `allocator compare` refuses them.
+    groups = horizon_plan(horizon, "tiny-horizon-groups")[1]["id"]
+    assert "made for instance" in problems(horizon.post("/api/compare", json={"plans": [band, groups]}))[0]
+
+
+def test_a_plan_over_periods_and_a_snapshot_are_not_compared(horizon):
+    band = horizon_plan(horizon, "tiny-horizon-band")[1]["id"]
+    r = horizon.post("/api/solve", json={"instance": "tiny-two-provinces", "overrides": HAND, **EXACT})
+    snapshot = wait(horizon, r.json())["result"]["plans"][0]
+    r = horizon.post("/api/compare", json={"plans": [snapshot, band]})
+    assert problems(r) == [
+        f"plans: {band} is a plan over several periods and {snapshot} a plan of one snapshot, which cannot be set "
+        f"side by side: compare plans of one kind (of the same instance) (value: '{snapshot}, {band}')"
+    ]
+    assert r.json()["message"].startswith("1 problem in the request:\n")
 
 
 def test_a_plan_over_periods_downloads_as_a_folder_and_a_report(horizon, tmp_path):

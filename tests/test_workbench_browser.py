@@ -1,6 +1,7 @@
 """The workbench end to end in a real headless Chromium: `allocator serve`, solve nl-2024, force another
 large site by clicking it on the map, re-solve, compare the two plans, download the report; and a plan
-over several periods with demand groups (tiny-horizon-groups): its periods, timeline and groups.
+over several periods with demand groups (tiny-horizon-groups): its periods, timeline and groups, the what-if of
+its large sites over the periods, and two of its plans compared period by period.
 
 The screenshots are kept as artefacts of the test: in the test's tmp folder and in tests/artefacts/
 (not tracked; docs/workbench.png is one of them).
@@ -204,7 +205,7 @@ def test_a_plan_over_periods_with_groups_in_a_real_browser(horizon_server, tmp_p
         until(driver, lambda d: d.execute_script("return document.body.dataset.ready"), 60, "the page to load")
         assert driver.find_element(By.ID, "horizon-controls").is_displayed()
         assert not driver.find_element(By.ID, "scenario-row").is_displayed()  # one scenario: nothing to choose
-        assert not driver.find_element(By.ID, "rank").is_enabled()  # what-if plans one snapshot
+        assert driver.find_element(By.ID, "rank").is_enabled()  # the what-if re-plans the periods
         for key, value in HAND_FORM.items():
             field = driver.find_element(By.ID, f"key-{key}")
             field.clear()
@@ -218,9 +219,9 @@ def test_a_plan_over_periods_with_groups_in_a_real_browser(horizon_server, tmp_p
         plan = get(url + "api/plans/P1")
         assert plan["objective"] == 1083 and plan["check"]["passed"] and plan["made"]["how"] == "horizon"
         assert "objective EUR 1,083" in driver.find_element(By.ID, "map-title").text
-        # No workbook and no side-by-side comparison for a plan over several periods.
+        # No workbook for a plan over several periods; it is ticked for a comparison once shown.
         assert not driver.find_elements(By.CSS_SELECTOR, "[data-download='xlsx']")
-        assert not driver.find_element(By.CSS_SELECTOR, "[data-pick='P1']").is_enabled()
+        assert driver.find_element(By.CSS_SELECTOR, "[data-pick='P1']").is_selected()
 
         # The period KPIs and the timeline: S1 opens in 2025 and closes in 2026; M1 opens in 2025.
         assert cells(driver, "period-kpis")[0][:8] == ["2025", "mid", "210", "210", "0", "0", "4", "0"]
@@ -246,6 +247,32 @@ def test_a_plan_over_periods_with_groups_in_a_real_browser(horizon_server, tmp_p
         flows = driver.find_elements(By.CSS_SELECTOR, "#map line.flow")
         assert [f.get_attribute("data-flow") for f in flows] == ["X>M1"]  # the minors of 2026, all at M1
         assert "unaccompanied minors" in driver.find_element(By.ID, "period-title").text
+
+        # Rank P1's large sites over the periods: the free plan (P2) keeps L0, so L0 forced (P3) costs the same.
+        Select(driver.find_element(By.ID, "province")).select_by_value("P1")
+        driver.find_element(By.ID, "rank-tab").click()
+        assert driver.find_element(By.ID, "rank-periods").is_displayed()
+        driver.find_element(By.ID, "rank").click()
+        until(driver, lambda d: d.find_elements(By.ID, "rank-table"), 120, "the ranking over the periods")
+        rows = cells(driver, "rank-table")
+        assert [(r[0], r[1].splitlines()[1], r[2].splitlines()[0]) for r in rows] == [
+            ("free", "L0 · serves 1 municipality", "EUR 1,083"),
+            ("1", "L0 · serves 1 municipality", "EUR 1,083"),
+        ]
+        assert [r[0] for r in cells(driver, "rank-periods-table")] == ["free", "L0"]
+        ranked = get(url + "api/plans/P3")
+        assert ranked["made"]["how"] == "whatif" and ranked["made"]["force_sites"] == ["L0"] and ranked["horizon"]
+        driver.find_element(By.CSS_SELECTOR, "#rank-table [data-show-rank='P3']").click()
+        until(driver, lambda d: "plan P3" in d.find_element(By.ID, "map-title").text, 30, "the ranked plan shown")
+        keep(tmp_path, driver, "workbench-whatif-periods.png")
+
+        # P1 and P3, both ticked once shown, compared period by period: the same plan.
+        driver.find_element(By.CSS_SELECTOR, "[data-tab='plans']").click()
+        driver.find_element(By.ID, "compare").click()
+        until(driver, lambda d: d.find_element(By.ID, "comparison").is_displayed(), 60, "the comparison")
+        tables = driver.find_element(By.ID, "compare-tables").text
+        assert "Per period and scenario" in tables and "Changes from P1 to P3" in tables
+        assert not driver.find_element(By.ID, "compare-report").is_displayed()  # each plan is reported on its own
         errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
         assert errors == []
         height = driver.execute_script("return document.documentElement.scrollHeight")

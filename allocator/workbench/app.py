@@ -157,7 +157,8 @@ class SolveRequest(PolicyRequest):
 
 
 class WhatIfRequest(PolicyRequest):
-    """A ranking of a province's candidate large sites (as `allocator whatif`)."""
+    """A ranking of a province's candidate large sites (as `allocator whatif`); with periods, each candidate forced
+    is a plan over every period."""
 
     province: Text = Field(description="Province, by code (PV25) or name (Gelderland).")
     candidates: list[Text] | None = Field(
@@ -184,7 +185,8 @@ class CompareRequest(BaseModel):
     figures: list[Literal["map", "provinces", "costs", "travel"]] = Field(
         ["provinces", "costs", "travel"],
         max_length=4,
-        description="The report's figures to draw, side by side on the same scales (inline SVG; the map is the slowest).",
+        description="The report's figures to draw, side by side on the same scales (inline SVG; the map is the slowest); "
+        "plans over several periods are compared in tables only: leave it out for them.",
     )
 
 
@@ -525,21 +527,12 @@ _NO_PERIODS = {
 
 @router.post("/api/whatif", status_code=202, responses=BODY)
 def whatif(ctx: Ctx, request: WhatIfRequest):
-    """Start a what-if ranking job; poll GET /api/jobs/{id}."""
+    """Start a what-if ranking job; poll GET /api/jobs/{id}. With periods each candidate is a plan over the
+    horizon (the band of scenarios), ranked by objective with its cost, unmet place-periods, openings, closings
+    and moves, and per period what the province's large sites hold."""
     from ..analysis.whatif import candidate_sites
 
     entry, policy = _policy(ctx.store, request)
-    if entry.instance.horizon is not None:
-        raise RequestError(
-            [
-                Problem(
-                    "province",
-                    "a what-if over large sites ranks them in one snapshot and this instance has periods "
-                    "(periods.csv): solve with the site in force_sites instead and compare the plans' objectives",
-                    value=request.province,
-                )
-            ]
-        )
     province = resolve_province(entry.instance, request.province, "province")
     candidates = None if request.candidates is None else list(_sites(entry.instance, request.candidates, "candidates"))
     candidate_sites(entry.instance, policy, province, candidates)
@@ -551,7 +544,11 @@ def whatif(ctx: Ctx, request: WhatIfRequest):
             "province": province,
             "candidates": candidates,
             "options": {"time_limit": request.time_limit, "gap": request.gap, "workers": ctx.workers},
-            "made": _made(request),
+            # With periods each plan is for the band of scenarios, as a solve without scenario or myopic.
+            "made": {
+                **_made(request),
+                **({} if entry.instance.horizon is None else {"scenario": None, "myopic": False}),
+            },
         },
         (str(entry.path), None),
         f"what-if {province}",
@@ -647,19 +644,22 @@ def download(ctx: Ctx, plan_id: str, format: Literal["zip", "xlsx", "html"] = "z
 def report(ctx: Ctx, plans: Annotated[list[str], Query(min_length=1, max_length=8, description="Plan ids.")]):
     """One HTML report of one or more plans, side by side (as `allocator report`)."""
     entries = [_plan(ctx.store, plan_id) for plan_id in plans]
-    _one_horizon_plan(entries, "plans", "ask for the report of one plan")
+    _one_horizon_plan(entries)
     folder = Path(tempfile.mkdtemp(dir=ctx.store.root / "downloads"))
     return _report(ctx, plans, folder, BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
 @router.post("/api/compare", responses=BODY)
 def compare(ctx: Ctx, request: CompareRequest):
-    """Compare plans (as `allocator compare`), with the report's figures."""
+    """Compare plans (as `allocator compare`), with the report's figures; plans over several periods (of one
+    instance) are compared period by period and scenario, in tables."""
+    entries = [_plan(ctx.store, p) for p in request.plans]
+    _one_kind(entries)
+    if entries[0].horizon:
+        return _compare_horizons(ctx, request, entries)
     from ..analysis.compare import compare_solutions, recheck, sections, to_dict
     from ..results.solution import read_solution
 
-    entries = [_plan(ctx.store, p) for p in request.plans]
-    _one_horizon_plan(entries, "plans", "download their reports (GET /api/report?plans=ID, one plan each)", alone=0)
     solutions = [read_solution(e.folder) for e in entries]
     checks = [recheck(s, e.folder) for s, e in zip(solutions, entries)]  # what the check says now, as the CLI shows
     comparison = compare_solutions(solutions, [e.id for e in entries], checks=checks)
@@ -672,6 +672,36 @@ def compare(ctx: Ctx, request: CompareRequest):
         with ctx.figures:
             out["figures"] = _figures([e.folder for e in entries], request.figures)
     return out
+
+
+def _compare_horizons(ctx: Context, request: CompareRequest, entries) -> dict:
+    """Plans over several periods side by side: KPIs, each period and scenario (and group), and what changed."""
+    from ..analysis.compare_horizon import compare_horizons, recheck_horizon, sections, to_dict
+    from ..results.horizon import read_horizon_solution
+
+    if "figures" in request.model_fields_set and request.figures:
+        raise RequestError(
+            [
+                Problem(
+                    "figures",
+                    "the report's figures are drawn for plans of one snapshot and these plans are over several "
+                    "periods, compared in tables: leave figures out",
+                    value=", ".join(request.figures),
+                )
+            ]
+        )
+    solutions = [read_horizon_solution(e.folder) for e in entries]
+    instances = [ctx.store.instance(e.instance) for e in entries]  # as loaded: nl-2024-horizon takes seconds
+    checks = [
+        recheck_horizon(s, e.folder, i.path, {"given": i.instance}) for s, e, i in zip(solutions, entries, instances)
+    ]
+    comparison = compare_horizons(solutions, [e.id for e in entries], checks=checks)
+    return {
+        **to_dict(comparison),
+        "horizon": True,
+        "labels": {e.id: e.label for e in entries},
+        "tables": [{"title": t, "headers": h, "rows": r, "align": a} for t, h, r, a in sections(comparison)],
+    }
 
 
 # ---------------------------------------------------------------- helpers of the routes
@@ -698,16 +728,36 @@ def _job(runner: JobRunner, ident: str):
     return job
 
 
-def _one_horizon_plan(entries, name: str, instead: str, alone: int = 1) -> None:
-    """Refuse plans over several periods among ``entries`` unless one is asked for ``alone`` (1: only by itself)."""
+def _one_horizon_plan(entries) -> None:
+    """Refuse a report of several plans when one of them is over several periods (reported on its own)."""
     horizon = [e.id for e in entries if e.horizon]
-    if horizon and (alone == 0 or len(entries) > 1):
+    if horizon and len(entries) > 1:
+        one = len(horizon) == 1
         raise RequestError(
             [
                 Problem(
-                    name,
-                    f"{', '.join(horizon)} {'is a plan' if len(horizon) == 1 else 'are plans'} over several periods, "
-                    f"which {'is' if len(horizon) == 1 else 'are'} not set side by side with others: {instead}",
+                    "plans",
+                    f"{', '.join(horizon)} {'is a plan' if one else 'are plans'} over several periods, "
+                    f"{'which is' if one else 'each'} reported on its own: ask for the report of one plan "
+                    "(POST /api/compare sets plans over the same periods side by side)",
+                    value=", ".join(e.id for e in entries),
+                )
+            ]
+        )
+
+
+def _one_kind(entries) -> None:
+    """Refuse plans over several periods mixed with plans of one snapshot, naming both."""
+    horizon = [e.id for e in entries if e.horizon]
+    snapshot = [e.id for e in entries if not e.horizon]
+    if horizon and snapshot:
+        raise RequestError(
+            [
+                Problem(
+                    "plans",
+                    f"{', '.join(horizon)} {'is a plan' if len(horizon) == 1 else 'are plans'} over several periods "
+                    f"and {', '.join(snapshot)} {'a plan' if len(snapshot) == 1 else 'plans'} of one snapshot, which "
+                    "cannot be set side by side: compare plans of one kind (of the same instance)",
                     value=", ".join(e.id for e in entries),
                 )
             ]

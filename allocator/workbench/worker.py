@@ -9,7 +9,9 @@ again from that folder, as ``allocator check`` would. A plan that leaves demand 
 without a plan, carries the causes ``allocator explain`` finds before solving (no further solve).
 An instance with periods is planned whole by :func:`allocator.analysis.horizon.plan_horizon` (or
 its myopic baseline), as ``allocator solve`` plans it, always cold: the plan is a horizon solution
-folder, read back and checked again by :func:`allocator.check.horizon.check_horizon_solution`.
+folder, read back and checked again by :func:`allocator.check.horizon.check_horizon_solution`; its
+what-if re-plans the whole horizon for each candidate
+(:func:`allocator.analysis.horizon_whatif.rank_sites_over_periods`), as ``allocator whatif`` does.
 
 The worker leads its own process group, so that cancelling a job kills the worker with every
 block process it started; and it ends itself (with that group) when the server's end of its
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from ..analysis.explain import presolve_findings
 from ..analysis.horizon import plan_horizon, plan_myopic
+from ..analysis.horizon_whatif import rank_sites_over_periods
 from ..analysis.pipeline import finish
 from ..analysis.whatif import rank_sites
 from ..check import check_solution
@@ -167,13 +170,8 @@ def solve_horizon(inst, policy, options, job: dict, report, started: float) -> d
     how = "myopic" if myopic else "horizon"
     plans = []
     if outcome.solution is not None:
-        folder = Path(job["folder"]) / "plan"
         report(phase="writing the solution folder")
-        write_horizon_solution(outcome.solution, folder)
-        again = check_horizon_solution(read_horizon_solution(folder), inst)
-        plans = [
-            {"folder": str(folder), "how": how, "check": again.passed, "violations": again.violations[:5], "why": []}
-        ]
+        plans = [{**horizon_record(inst, outcome.solution, Path(job["folder"]) / "plan", how), "why": []}]
     return {
         "status": outcome.status.value,
         "message": outcome.result.message,
@@ -186,6 +184,13 @@ def solve_horizon(inst, policy, options, job: dict, report, started: float) -> d
     }
 
 
+def horizon_record(inst, solution, folder: Path, how: str) -> dict:
+    """Write a plan over the periods as a horizon solution folder, read it back and check it from there."""
+    write_horizon_solution(solution, folder)
+    again = check_horizon_solution(read_horizon_solution(folder), inst)
+    return {"folder": str(folder), "how": how, "check": again.passed, "violations": again.violations[:5]}
+
+
 def rank(kept: Kept, job: dict, report) -> dict:
     """Rank the province's candidate large sites (allocator whatif) and keep every plan."""
     started = time.perf_counter()
@@ -195,9 +200,14 @@ def rank(kept: Kept, job: dict, report) -> dict:
     options = SolveOptions(**job["options"])
 
     def progress(done, total, site):
-        phase = "solving the free plan" if site is None else f"re-solving with {site} forced"
+        if inst.horizon is not None:
+            phase = "planning the periods free" if site is None else f"planning the periods with {site} forced"
+        else:
+            phase = "solving the free plan" if site is None else f"re-solving with {site} forced"
         report(phase=phase, done=done, total=total)
 
+    if inst.horizon is not None:
+        return rank_horizon(inst, policy, options, job, progress, report, started)
     result = rank_sites(inst, policy, job["province"], job.get("candidates"), options, progress)
     plans = {}
     root = Path(job["folder"])
@@ -211,6 +221,29 @@ def rank(kept: Kept, job: dict, report) -> dict:
         "build_seconds": round(result.build_seconds, 3),
         "cold_seconds": round(result.cold_seconds, 3),
         "blocks": result.blocks,
+        "seconds": round(time.perf_counter() - started, 3),
+        "plans": plans,
+    }
+
+
+def rank_horizon(inst, policy, options, job: dict, progress, report, started: float) -> dict:
+    """The what-if over the periods: each candidate a plan over the horizon of its own, every plan written as a
+    horizon solution folder, read back and checked again from there."""
+    result = rank_sites_over_periods(inst, policy, job["province"], job.get("candidates"), options, progress)
+    report(phase="writing the solution folders")
+    root = Path(job["folder"])
+    plans = {
+        name: horizon_record(inst, solution, root / f"plan-{k}", "whatif")
+        for k, (name, solution) in enumerate(result.solutions.items())
+    }
+    return {
+        "province": result.province,
+        "province_name": result.province_name,
+        "horizon": True,
+        "scenarios": list(result.scenarios),
+        "free": {k: plain(v) for k, v in result.free.items()},
+        "table": records(result.table),
+        "periods": records(result.periods),
         "seconds": round(time.perf_counter() - started, 3),
         "plans": plans,
     }

@@ -100,7 +100,7 @@ async function upload(file) {
   }
 }
 
-// An instance with periods: the scenario to plan for and the myopic baseline; what-if (one snapshot) is off.
+// An instance with periods: the scenario to plan for and the myopic baseline; the what-if re-plans the periods.
 function renderHorizonControls() {
   const h = state.instance.horizon;
   $("#horizon-controls").hidden = !h;
@@ -109,8 +109,7 @@ function renderHorizonControls() {
   $("#myopic").checked = false;
   $("#periods-note").textContent = h ? `Planned over all ${h.periods.length} periods at once; the map shows one period of the plan.` : "";
   $("#rank-periods").hidden = !h;
-  $("#rank").disabled = Boolean(h);
-  $("#rank-tab").title = h ? "A what-if over large sites plans one snapshot; this instance has periods" : "";
+  $("#rank-snapshot").hidden = Boolean(h);
 }
 
 // ------------------------------------------------------------------ policy
@@ -373,7 +372,7 @@ async function startJob(path, request) {
 
 function setBusy(busy) {
   $("#solve").disabled = busy;
-  $("#rank").disabled = busy || Boolean(state.instance?.horizon);
+  $("#rank").disabled = busy;
 }
 
 async function followJob(job) {
@@ -425,9 +424,9 @@ async function refreshPlans() {
 
 function renderPlans() {
   const shown = state.shown?.id;
-  // A plan over several periods: expected cost and unmet place-periods; no workbook, not compared side by side.
+  // A plan over several periods: expected cost and unmet place-periods; no workbook.
   $("#plans-table tbody").innerHTML = state.plans.map((p) => `<tr data-plan="${esc(p.id)}" class="${p.id === shown ? "shown" : ""}">
-    <td><input type="checkbox" data-pick="${esc(p.id)}" ${state.compare.has(p.id) ? "checked" : ""} ${p.horizon ? 'disabled title="A plan over several periods is not compared side by side"' : 'title="Compare"'}></td>
+    <td><input type="checkbox" data-pick="${esc(p.id)}" ${state.compare.has(p.id) ? "checked" : ""} title="Compare"></td>
     <td><b>${esc(p.id)}</b> ${esc(p.label)}<div class="muted">${esc(p.instance)} · ${esc(p.made.how)}${p.horizon ? ` · ${p.horizon.periods.length} periods, ${esc(p.horizon.scenario)}` : ""}</div>
       <div class="downloads"><button class="small" data-show="${esc(p.id)}">Show</button>
       <a class="small button" data-download="zip" href="/api/plans/${esc(p.id)}/download?format=zip" download>zip</a>
@@ -457,7 +456,7 @@ async function showPlan(id, scenario = null) {
   if (plan.instance !== state.instance.id) await chooseInstance(plan.instance);
   state.shown = plan;
   if (plan.horizon) renderPeriodBar(plan);
-  else state.compare.add(id);
+  state.compare.add(id);
   renderPlans();
   redraw();
 }
@@ -475,6 +474,7 @@ async function forgetPlan(id) {
 function renderRank() {
   const r = state.rank;
   if (!r) { $("#rank-result").innerHTML = ""; return; }
+  if (r.horizon) { renderHorizonRank(r); return; }
   const row = (x, free) => `<tr class="${free ? "free" : ""}">
     <td class="n">${free ? "free" : x.rank ?? "–"}</td>
     <td><b>${esc(x.site_name || x.site || "none")}</b> ${badge(x.status)}<div class="muted">${esc(x.site || "")}${x.serves_count ? ` · serves ${x.serves_count} municipalities` : ""}</div></td>
@@ -485,6 +485,33 @@ function renderRank() {
   $("#rank-result").innerHTML = `<p class="note">${esc(r.province_name)} (${esc(r.province)}): cold solve ${r.cold_seconds.toFixed(2)} s on ${r.blocks} blocks, then one warm re-solve per candidate; ${r.seconds.toFixed(1)} s in all. Objective with its difference from the free optimum; unmet places and mean travel (minutes) of the province's municipalities.</p>
     <div class="scroll"><table><thead><tr><th class="n">Rank</th><th>Large site</th><th class="n">Objective</th><th class="n">Unmet</th><th class="n">Mean min</th><th></th></tr></thead>
     <tbody>${row(r.free, true)}${r.table.map((x) => row(x, false)).join("")}</tbody></table></div>`;
+  for (const b of document.querySelectorAll("[data-show-rank]")) b.addEventListener("click", () => showPlan(b.dataset.showRank));
+  for (const b of document.querySelectorAll("[data-force-rank]")) b.addEventListener("click", () => { fix(b.dataset.forceRank, "force"); selectSite(b.dataset.forceRank); });
+}
+
+// The what-if over the periods: each candidate a plan over every period; expected cost and unmet place-periods,
+// the one site plan's openings and closings, and per period what the province's large sites hold.
+function renderHorizonRank(r) {
+  const row = (x, free) => `<tr class="${free ? "free" : ""}" data-rank-site="${esc(free ? "free" : x.site)}">
+    <td class="n">${free ? "free" : x.rank ?? "–"}</td>
+    <td><b>${esc(x.site_name || x.site || "none")}</b> ${badge(x.status)}${x.check === "failed" ? ` ${badge("failed")}` : ""}<div class="muted">${esc(x.site || "")}${x.serves_count ? ` · serves ${x.serves_count} municipalit${x.serves_count === 1 ? "y" : "ies"}` : ""}</div></td>
+    <td class="n">${fmtMoney(x.objective)}${free ? "" : `<div class="muted">${x.difference >= 0 ? "+" : ""}${fmtMoney(x.difference)}</div><div class="muted">${fmtPct(x.difference_pct, 3)}</div>`}</td>
+    <td class="n">${fmtMoney(x.expected_total_cost)}</td>
+    <td class="n">${fmtPlaces(x.expected_unmet_place_periods)}<div class="muted">province ${fmtPlaces(x.province_unmet_place_periods)}</div></td>
+    <td class="n">${x.objective == null ? "–" : `+${x.openings} −${x.closings}`}</td>
+    <td class="n">${fmtPlaces(x.expected_moves)}</td>
+    <td class="actions">${x.plan ? `<button class="small" data-show-rank="${esc(x.plan)}">Show</button>` : ""}
+      ${!free && x.site ? `<button class="small" data-force-rank="${esc(x.site)}">Force</button>` : ""}</td></tr>`;
+  const periods = [...new Set(r.periods.map((p) => p.period))];
+  const byPlan = new Map();
+  for (const p of r.periods) byPlan.set(p.plan, [...(byPlan.get(p.plan) || []), p]);
+  const cell = (p) => `<td class="n state ${esc(p.state)}" title="${esc(p.large_sites || "no large site")}">${p.state === "closed" ? "closed" : `${fmtPlaces(p.placed)}${p.state === "standby" ? " (s)" : ""}`}${p.province_unmet > 0 ? `<div class="muted">unmet ${fmtPlaces(p.province_unmet)}</div>` : ""}</td>`;
+  $("#rank-result").innerHTML = `<p class="note">${esc(r.province_name)} (${esc(r.province)}) over the periods, scenarios ${esc(r.scenarios.join(", "))}: the free plan, then one plan over every period per candidate forced (open from its earliest period); ${r.seconds.toFixed(1)} s in all. Cost, unmet place-periods and moves are the whole plan's, expected over the scenarios; openings and closings those of the one site plan.</p>
+    <div class="scroll"><table id="rank-table"><thead><tr><th class="n">Rank</th><th>Large site</th><th class="n">Objective</th><th class="n">Cost</th><th class="n">Unmet</th><th class="n">Open/close</th><th class="n">Moves</th><th></th></tr></thead>
+    <tbody>${row(r.free, true)}${r.table.map((x) => row(x, false)).join("")}</tbody></table></div>
+    <h4>Per period <span class="muted">placed at the large site (s = on standby), the province's unmet</span></h4>
+    <div class="scroll"><table id="rank-periods-table"><thead><tr><th>Plan</th>${periods.map((t) => `<th class="n">${esc(t)}</th>`).join("")}</tr></thead>
+    <tbody>${[...byPlan].map(([plan, rows]) => `<tr><td>${esc(plan)}</td>${rows.map(cell).join("")}</tr>`).join("")}</tbody></table></div>`;
   for (const b of document.querySelectorAll("[data-show-rank]")) b.addEventListener("click", () => showPlan(b.dataset.showRank));
   for (const b of document.querySelectorAll("[data-force-rank]")) b.addEventListener("click", () => { fix(b.dataset.forceRank, "force"); selectSite(b.dataset.forceRank); });
 }
@@ -509,8 +536,10 @@ async function compare() {
 function renderComparison(c, ids) {
   const section = $("#comparison");
   $("#compare-report").href = "/api/report?" + ids.map((id) => `plans=${encodeURIComponent(id)}`).join("&");
+  $("#compare-report").hidden = Boolean(c.horizon);  // a plan over several periods is reported on its own
   const labels = ids.map((id) => `<b>${esc(id)}</b> ${esc(c.labels[id])}`).join(" · ");
-  $("#compare-tables").innerHTML = `<p class="note" style="grid-column:1/-1">${labels}. Differences are from ${esc(ids[0])}; money in ${esc(currency())}.</p>` +
+  const over = c.horizon ? " Plans over the periods: per period and scenario, money spent over the periods, KPIs expected over each plan's scenarios; each plan's report is in its own download." : "";
+  $("#compare-tables").innerHTML = `<p class="note" style="grid-column:1/-1">${labels}. Differences are from ${esc(ids[0])}; money in ${esc(currency())}.${over}</p>` +
     c.tables.map((t) => `<div><h4>${esc(t.title)}</h4>${t.rows.length ? `<div class="scroll"><table><thead><tr>${t.headers.map((h, k) => `<th class="${t.align[k] === "r" ? "n" : ""}">${esc(h)}</th>`).join("")}</tr></thead><tbody>${t.rows.map((r) => `<tr>${r.map((v, k) => `<td class="${t.align[k] === "r" ? "n" : ""}">${esc(v)}</td>`).join("")}</tr>`).join("")}</tbody></table></div>` : `<p class="note">none</p>`}</div>`).join("");
   const captions = { map: "Map (as in the report): share of demand unmet per municipality, open sites sized by places", provinces: "Placed and unmet places per province against its task", costs: "Cost components", travel: "Travel time per person placed" };
   $("#compare-figures").innerHTML = Object.entries(c.figures || {}).map(([name, svg]) => `<figure id="compare-${name}" class="${name === "map" ? "wide" : ""}">${svg}<figcaption class="note">${esc(captions[name] || name)}</figcaption></figure>`).join("");
@@ -534,7 +563,6 @@ function wire() {
   $("#plan-scenario").addEventListener("change", (e) => showPlan(state.shown.id, e.target.value));
   $("#group").addEventListener("change", (e) => { state.group = e.target.value; redraw(); });
   $("#rank").addEventListener("click", () => {
-    if (state.instance.horizon) return;  // refused by the API: one snapshot only
     if (!state.province) { showProblems(new ApiError(0, { message: "Choose a province first (Policy, Province)." })); return; }
     startJob("/api/whatif", { ...policyRequest(), province: state.province, time_limit: Number($("#time-limit").value) });
   });
