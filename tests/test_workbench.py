@@ -176,7 +176,7 @@ def test_validate_good_policy(client):
         (
             {"overrides": {"colour": "red", "travel_value": -1}},
             [
-                "overrides, column 'colour': unknown policy key (known: name, description, large_site_rule, max_travel_minutes, max_travel_minutes_regular, nearest_regular_sites, mean_travel_limit_minutes, allow_cross_province, keep_existing_open, unmet_penalty, unmet_penalty_by_group, fair_share_band, travel_value, budget, demand_scale, whole_places, force_sites, forbid_sites, risk, scenario_weights, discount_rate, move_cost, max_moves_per_period)",
+                "overrides, column 'colour': unknown policy key (known: name, description, large_site_rule, max_travel_minutes, max_travel_minutes_regular, max_travel_minutes_transit, nearest_regular_sites, mean_travel_limit_minutes, allow_cross_province, keep_existing_open, unmet_penalty, unmet_penalty_by_group, fair_share_band, travel_value, budget, demand_scale, whole_places, force_sites, forbid_sites, risk, scenario_weights, discount_rate, move_cost, max_moves_per_period, housing_rate, housing_rate_by_province)",
                 "overrides, column 'travel_value': must be >= 0 (value: -1)",
             ],
         ),
