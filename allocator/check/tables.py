@@ -80,21 +80,24 @@ def check_sites_table(ctx, report) -> None:
     place_cost = pl["cost"].groupby(pl["site"]).sum()
     travel = (policy.travel_value * pl["placed"] * pl["minutes"]).groupby(pl["site"]).sum()
     fixing = _fixings(ctx)
-    for s in sites.index:
-        claimed = ctx.sites.loc[s].to_dict()
+    given, stated = sites.to_dict("index"), ctx.sites.to_dict("index")  # row lookups by label are slow in a loop
+    operators = {} if ctx.instance.operators is None else ctx.instance.operators["operator"].to_dict()
+    for s, row in given.items():
+        claimed = stated[s]
         load = ctx.load.get((s, ()), 0.0)
         is_open = claimed["open_site"] == 1
         expected = {
-            "name": str(sites.at[s, "name"]),
-            "municipality": str(sites.at[s, "municipality"]),
-            "province": str(sites.at[s, "province"]),
-            "kind": str(sites.at[s, "kind"]),
-            "status": str(sites.at[s, "status"]),
+            "name": str(row["name"]),
+            "municipality": str(row["municipality"]),
+            "province": str(row["province"]),
+            "kind": str(row["kind"]),
+            "status": str(row["status"]),
+            **({"operator": operators[s]} if operators else {}),
             "fixing": fixing.get(s, ""),
-            "min_size": float(sites.at[s, "min_size"]),
-            "capacity": float(sites.at[s, "capacity"]),
-            "utilisation": load / float(sites.at[s, "capacity"]),
-            "fixed_cost": float(sites.at[s, "fixed_cost"]) if is_open else 0.0,
+            "min_size": float(row["min_size"]),
+            "capacity": float(row["capacity"]),
+            "utilisation": load / float(row["capacity"]),
+            "fixed_cost": float(row["fixed_cost"]) if is_open else 0.0,
             "place_cost": float(place_cost.get(s, 0.0)),
             "travel_value": float(travel.get(s, 0.0)),
         }
