@@ -18,15 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.errors import Problem
 from ..core.fmt import amount, signed, signed_percent, status_word, table
-from ..core.outputs import safe_name, write_folder
 from ..data.instance import Instance
 from ..data.policy import Policy
 from ..results.horizon import HorizonSolution, write_horizon_solution
 from ..solve.options import SolveOptions
 from .horizon import HorizonOutcome, plan_figures, plan_horizon
-from .whatif import FREE, WhatIfError, _names, candidate_sites
+from .whatif import FREE, _names, candidate_sites, write_whatif
 
 COLUMNS = [
     "rank",
@@ -237,22 +235,8 @@ def _rank(frame: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:
 
 
 def write_horizon_whatif(result: HorizonWhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
-    """Each plan as a solution folder over the periods, ``folder/free`` and ``folder/<site id>``; the whole folder
-    is written at once. ``folder`` may only be new or a what-if folder this package wrote, never one of ``inputs``."""
-    problems = [
-        Problem("--out", "a site id that cannot be a folder name", value=s)
-        for s in result.solutions
-        if s != FREE and (s in (FREE, ".", "..") or safe_name(s) != s)
-    ]
-    if problems:
-        raise WhatIfError(problems)
-
-    def fill(staging: Path) -> None:
-        for name, solution in result.solutions.items():
-            write_horizon_solution(solution, staging / name)
-
-    root = write_folder(folder, "whatif", fill, inputs)
-    return [root / name for name in result.solutions]
+    """Each plan as a solution folder over the periods (:func:`allocator.analysis.whatif.write_whatif`)."""
+    return write_whatif(result, folder, inputs, writer=write_horizon_solution)
 
 
 def format_horizon_whatif(result: HorizonWhatIfResult, currency: str = "EUR", max_names: int = 4) -> str:

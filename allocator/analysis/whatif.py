@@ -263,8 +263,9 @@ def _rank(table: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:
     return table
 
 
-def write_whatif(result: WhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
-    """Each plan as a normal solution folder, ``folder/free`` and ``folder/<site id>``; the whole folder is written at once.
+def write_whatif(result: WhatIfResult, folder: str | Path, inputs=(), writer=write_solution) -> list[Path]:
+    """Each plan as a solution folder (``writer``: a snapshot's, or over the periods), ``folder/free`` and
+    ``folder/<site id>``; the whole folder is written at once.
 
     ``folder`` may only be new or a what-if folder this package wrote, never one of ``inputs``.
     """
@@ -278,7 +279,7 @@ def write_whatif(result: WhatIfResult, folder: str | Path, inputs=()) -> list[Pa
 
     def fill(staging: Path) -> None:
         for name, solution in result.solutions.items():
-            write_solution(solution, staging / name)
+            writer(solution, staging / name)
 
     root = write_folder(folder, "whatif", fill, inputs)
     return [root / name for name in result.solutions]
