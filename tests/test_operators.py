@@ -156,3 +156,14 @@ def test_a_workbook_carries_the_operators(tmp_path):
     outcome = run(load_instance(book))
     assert outcome.solution.summary["objective"] == pytest.approx(235)
     assert open_sites(outcome) == ["A@municipality", "L0"]
+
+
+def test_the_report_counts_the_open_sites_of_each_operator(tmp_path):
+    out, page = tmp_path / "plan", tmp_path / "report.html"
+    assert (
+        CliRunner().invoke(cli, ["solve", str(OPERATORS), *HAND_ARGS, "--no-explain", "--out", str(out)]).exit_code == 0
+    )
+    assert CliRunner().invoke(cli, ["report", str(out), "--out", str(page)]).exit_code == 0
+    html = page.read_text()
+    for operator, count in (("coa", 1), ("joint", 0), ("municipality", 1)):
+        assert f'run by {operator}</td><td class="n">{count}</td>' in html

@@ -162,6 +162,11 @@ def _groups(inst, province: str | None) -> tuple[str, list]:
         f"Demand {task + national:,} {inst.units}: the task {task:,} (groups with target province) + national groups {national:,} (target national).",
         "Sites: all = every site; regular = regular sites only; listed = only the sites site_groups.csv lists for the group.",
     ]
+    if inst.groups.housing is not None:
+        notes.append(
+            f"Housing task: {inst.groups.housing} (housing = task in groups.csv): the policy key housing_rate sets the "
+            "share housed each period, and transit sites take this group only."
+        )
     return "\n".join([body, *notes]), rows
 
 

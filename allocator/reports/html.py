@@ -382,6 +382,7 @@ def _kpi_rows(panels: list[Panel]) -> list[tuple[str, object, str]]:
         ("Open sites", lambda s: s["kpis"]["open_sites"], "count"),
         ("  of which large", lambda s: s["kpis"]["open_large_sites"], "count"),
         ("  of which regular", lambda s: s["kpis"]["open_regular_sites"], "count"),
+        *_chain_rows(panels),
         ("Mean travel per person placed", lambda s: s["kpis"].get("mean_travel_minutes"), "minutes"),
         ("Longest travel", lambda s: s["kpis"].get("max_travel_minutes"), "minutes"),
     ]
@@ -398,6 +399,23 @@ def _kpi_rows(panels: list[Panel]) -> list[tuple[str, object, str]]:
         ),
         ("Solve time", lambda s: (s.get("timings") or {}).get("solve"), "seconds"),
     ]
+    return rows
+
+
+def _open_where(panel: Panel, column: str, value: str) -> int:
+    sites = panel.solution.sites
+    return int(((sites[column] == value) & (sites["open_site"] > 0)).sum()) if column in sites else 0
+
+
+def _chain_rows(panels: list[Panel]) -> list[tuple[str, object, str]]:
+    """Open transit sites, and open sites per operator, when a plan has them (the "panel" kind: counted from its
+    sites table)."""
+    rows = []
+    if any((p.solution.sites["kind"] == "transit").any() for p in panels):
+        rows.append(("  of which transit", lambda p: _open_where(p, "kind", "transit"), "panel"))
+    operators = sorted({o for p in panels if "operator" in p.solution.sites for o in p.solution.sites["operator"]})
+    for o in operators:
+        rows.append((f"  run by {o}", lambda p, o=o: _open_where(p, "operator", o), "panel"))
     return rows
 
 
