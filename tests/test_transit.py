@@ -111,3 +111,12 @@ def test_a_transit_site_needs_groups(tmp_path):
         "groups (groups.csv) with a group housing = task" in str(p)
         for p in error.value.problems
     )
+
+
+def test_the_report_shows_the_transit_sites_per_period(tmp_path):
+    out, page = tmp_path / "plan", tmp_path / "report.html"
+    solve("--set", "housing_rate=0.5", out=out)
+    assert CliRunner().invoke(cli, ["report", str(out), "--out", str(page)]).exit_code == 0
+    html = page.read_text()
+    assert "<h2>Transit sites</h2>" in html
+    assert "<td>Status holders there</td><td class=n>11</td><td class=n>14</td><td class=n>15</td>" in html

@@ -361,16 +361,21 @@ def own_site_groups(eligible: pd.DataFrame, sites) -> list[str]:
     return [g for g, n in taken.items() if n < len(sites)]
 
 
-def transit_lines(solution, shown: str) -> list[str]:
-    """The places of status holders at transit sites per period (scenario ``shown``), each freeing a place in asylum
-    reception; nothing without transit sites."""
+def transit_periods(solution, shown: str) -> pd.DataFrame:
+    """Per period (scenario ``shown``): the transit sites open and the status holders they hold, each a place less in
+    asylum reception; empty without transit sites."""
     tl = solution.timeline
     transit = tl[(tl["kind"] == "transit") & (tl["scenario"] == shown)]
-    if transit.empty:
-        return []
-    by_period = transit.groupby("period", sort=False).agg(
+    return transit.groupby("period", sort=False).agg(
         sites=("state", lambda states: int((states == "open").sum())), placed=("placed", "sum")
     )
+
+
+def transit_lines(solution, shown: str) -> list[str]:
+    """The console's line of the transit sites per period; nothing without transit sites."""
+    by_period = transit_periods(solution, shown)
+    if by_period.empty:
+        return []
     shown_periods = ", ".join(
         f"{t} {places(r.placed)} ({r.sites} open)" for t, r in zip(by_period.index, by_period.itertuples())
     )

@@ -18,7 +18,15 @@ from ..core.files import write_bytes
 from ..core.fmt import amount, money, percent, places, signed, status_text
 from ..data.load import find_instance
 from ..results.horizon import HorizonSolution, read_horizon_solution
-from .horizon import group_periods, housing_rows, housing_shown, housing_title, own_site_groups, shown_scenario
+from .horizon import (
+    group_periods,
+    housing_rows,
+    housing_shown,
+    housing_title,
+    own_site_groups,
+    shown_scenario,
+    transit_periods,
+)
 from .horizon_figures import band_figure, comparison_figure, gantt_figure, group_figure
 from .html import CSS, PNG_DPI, _plain, _status_badge, svg_markup
 
@@ -125,6 +133,23 @@ def render_horizon_html(
             '<section id="housing-section"><h2>Status holders waiting for a home</h2>',
             f"<p>{e(housing_title(s, scenario))}.</p>",
             _table(["Status holders", *header], rows, set(range(1, len(header) + 1)), "housing-table"),
+            "</section>",
+        ]
+    transit = transit_periods(solution, scenario)
+    if not transit.empty:
+        parts += [
+            '<section id="transit-section"><h2>Transit sites</h2>',
+            f"<p>Status holders waiting near their home municipality ({e(scenario)}): each a place less in asylum "
+            "reception in that period.</p>",
+            _table(
+                ["", *transit.index],
+                [
+                    ["Transit sites open", *map(str, transit["sites"])],
+                    ["Status holders there", *map(places, transit["placed"])],
+                ],
+                set(range(1, len(transit) + 1)),
+                "transit-table",
+            ),
             "</section>",
         ]
     if "comparison" in svgs:
