@@ -882,7 +882,9 @@ def test_cancel_stops_that_job_only(tmp_path):
     with TestClient(app) as c:
         runner = app.state.context.runner
         a = c.post("/api/solve", json={"instance": "nl-2024", "label": "a"}).json()
-        b = c.post("/api/solve", json={"instance": "nl-2024", "label": "b", "force_sites": ["L-GM0268"]}).json()
+        b = c.post(
+            "/api/solve", json={"instance": "nl-2024", "label": "b", "force_sites": ["L-GM0268"], "gap": 0.01}
+        ).json()
         deadline = time.monotonic() + 60
         while not runner.get(a["id"]).phase.startswith("solving"):
             assert time.monotonic() < deadline and runner.get(a["id"]).status == "running"
