@@ -120,3 +120,22 @@ def test_the_report_shows_the_transit_sites_per_period(tmp_path):
     html = page.read_text()
     assert "<h2>Transit sites</h2>" in html
     assert "<td>Status holders there</td><td class=n>11</td><td class=n>14</td><td class=n>15</td>" in html
+
+
+def test_a_transit_site_that_does_not_pay(tmp_path):
+    """At a fixed cost of 100 a year T1 does not pay at r = 1 (2025: 357 with it against 304 without): the plan is
+    tiny-horizon-housing's 736 and T1 stays closed."""
+    sites = (
+        (TRANSIT / "sites.csv")
+        .read_text()
+        .replace(
+            "T1,Yford transit,Y,P1,transit,candidate,0,15,5,1,", "T1,Yford transit,Y,P1,transit,candidate,0,15,100,1,"
+        )
+    )
+    folder = copy(tmp_path, sites=sites)
+    out = tmp_path / "dear"
+    result = CliRunner().invoke(cli, ["solve", str(folder), *HAND_ARGS, "--no-baseline", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert summary_objective(out) == pytest.approx(736)
+    timeline = pd.read_csv(out / "timeline.csv")
+    assert (timeline.loc[timeline["site"] == "T1", "state"] == "closed").all()
