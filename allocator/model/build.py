@@ -172,7 +172,7 @@ class SnapshotRows:
     def operator_choices(self):
         """(l, open_site of its variants) per site l with operator variants."""
         m = self.m
-        return [(location, [m.open_site[s] for s in sites]) for location, sites in (m.data.variants or {}).items()]
+        return [(location, [m.open_site[s] for s in sites]) for location, sites in m.data.variants.items()]
 
     def large(self):
         """(index, open indices of its large sites) per province with demand or large sites."""

@@ -6,7 +6,7 @@ arc joins a unit to a site: (municipality, site), or (municipality, site, group)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,7 +43,9 @@ class ModelData:
     group_capacity: dict[tuple[str, str], int] | None = None  # C_sg where below C_s
     group_cost: dict[tuple[str, str], float] | None = None  # c_sg
     task_groups: tuple[str, ...] = ()  # the groups of the provinces' task (target = province)
-    variants: dict[str, list[str]] | None = None  # V_l: site l of sites.csv -> the sites run by each operator
+    variants: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # V_l: site l of sites.csv -> the sites run by each operator
 
     def unit(self, arc: Arc) -> Unit:
         """The demand unit an arc serves."""

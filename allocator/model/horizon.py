@@ -228,7 +228,7 @@ def horizon_data(
         max_moves=policy.max_moves_per_period,
         moves_modelled=policy.move_cost > 0 or policy.max_moves_per_period is not None,
         task_groups=static.task_groups,
-        variants=static.variants or {},
+        variants=static.variants,
     )
 
 

@@ -9,7 +9,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-KEY_PREFIX = "policy."
+from ..analysis.sweep import KEY_PREFIX
+
 # (cost, what it leaves) per layout of sweep.csv, the second preferred where it is not zero everywhere.
 COLUMNS = {
     "expected_total_cost": ("expected_extra_place_periods", "expected_unmet_place_periods"),
