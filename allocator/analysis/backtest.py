@@ -4,7 +4,8 @@ At the start of each replayed half-year the rolling plan looks ``horizon`` perio
 forecast known then (the band of instances/nl-2024-horizon/backtest/forecasts.csv) and implements
 its first half-year only; the myopic plan sees that half-year alone. Both see the need that
 actually arrives in the half-year they implement, start from the existing sites only, and pay
-the instance's prices. Lead times and contract ends are counted from the start of the replay.
+the instance's prices. Lead times and contract ends are counted from the start of the replay. Sites
+of groups that need nothing in the replayed years are not replayed (:func:`replayed_sites`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..core.errors import AllocatorError, InstanceError, Problem
@@ -43,14 +45,16 @@ class Replay:
 
 
 def backtest_instance(instance: Instance, data: Backtest) -> Instance:
-    """The instance over the back-test's periods: life cycles moved by their offset from the start, emergency capacity in every period."""
+    """The instance over the back-test's periods: life cycles moved by their offset from the start, emergency capacity
+    in every period, and only the sites that take a group with need in the replayed periods (:func:`replayed_sites`)."""
+    instance = replayed_sites(instance)
     h = instance.horizon
     by_offset = {round(float(o), 6): t for t, o in data.periods["offset"].items()}
 
     def moved(period):
         return None if period is None else by_offset.get(round(float(h.periods.at[period, "offset"]), 6))
 
-    life = h.lifecycle.copy()
+    life = h.lifecycle[h.lifecycle.index.isin(instance.sites.index)].copy()
     for column in ("earliest_open", "contract_end"):
         life[column] = pd.Series([moved(v) for v in life[column]], index=life.index, dtype=object)
     first = h.period_ids[0]
@@ -80,6 +84,28 @@ def backtest_instance(instance: Instance, data: Backtest) -> Instance:
         h.key,
     )
     return dataclasses.replace(instance, horizon=horizon)
+
+
+def replayed_sites(instance: Instance) -> Instance:
+    """``instance`` without the sites that take only groups with a need of their own per period (rows with a
+    ``period``): those rows name the instance's periods, so these groups need nothing in the replayed ones, and
+    their sites would stand empty at a cost that counts against whichever plan keeps them longer."""
+    groups = instance.groups
+    if groups is None or not groups.periodic_ids:
+        return instance
+    e = groups.eligible
+    needed = set(e.loc[~e["group"].isin(groups.periodic_ids), "site"])
+    columns = instance.sites.index.isin(needed)
+    if columns.all():
+        return instance
+    kept = instance.sites.index[columns]
+    return dataclasses.replace(
+        instance,
+        sites=instance.sites[columns],
+        travel_times=instance.travel_times.subset(np.ones(len(instance.municipalities), dtype=bool), columns),
+        groups=dataclasses.replace(groups, eligible=e[e["site"].isin(kept)].reset_index(drop=True)),
+        operators=None if instance.operators is None else instance.operators[instance.operators.index.isin(kept)],
+    )
 
 
 def with_need(instance: Instance, need: dict[tuple[str, str], int]) -> Instance:
