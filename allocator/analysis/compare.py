@@ -23,16 +23,20 @@ from ..results.solution import Solution, read_solution
 
 FORMATS = ("text", "csv", "markdown", "json")
 
-# (key, label, kind): the KPI rows, in order.
-KPI_ROWS = (
-    ("instance", "Instance", "text"),
-    ("policy", "Policy", "text"),
+# (key, label, kind): the KPI rows, in order. Every comparison names the instance and policy of each plan, then
+# how well it was solved (SOLVED_ROWS).
+NAMED_ROWS = (("instance", "Instance", "text"), ("policy", "Policy", "text"))
+SOLVED_ROWS = (
     ("status", "Status", "status"),
     ("check", "Check (re-run now)", "text"),
     ("gap", "Gap", "gap"),
     ("absolute_gap", "Absolute gap", "money"),
     ("objective", "Objective", "money"),
     ("total_cost", "Total cost", "money"),
+)
+KPI_ROWS = (
+    *NAMED_ROWS,
+    *SOLVED_ROWS,
     ("fixed_cost", "  fixed", "money"),
     ("place_cost", "  places", "money"),
     ("travel_value", "Travel value", "money"),

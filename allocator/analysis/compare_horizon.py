@@ -20,6 +20,8 @@ from ..core.errors import Problem, SolutionError
 from ..data.load import find_instance
 from ..results.horizon import HorizonSolution, is_horizon_folder, read_horizon_solution
 from .compare import (
+    NAMED_ROWS,
+    SOLVED_ROWS,
     CompareError,
     Comparison,
     _fmt,
@@ -40,16 +42,10 @@ EVERY = "all"  # the scenario of a site state that holds in every scenario (one 
 # (key, label, kind): the KPI rows, in order; money and places are expected over the plan's scenarios, so counts
 # too are places: whole, or with two decimals where the weights split them.
 KPI_ROWS = (
-    ("instance", "Instance", "text"),
-    ("policy", "Policy", "text"),
+    *NAMED_ROWS,
     ("plan", "Plan", "text"),
     ("scenarios", "Scenarios", "text"),
-    ("status", "Status", "status"),
-    ("check", "Check (re-run now)", "text"),
-    ("gap", "Gap", "gap"),
-    ("absolute_gap", "Absolute gap", "money"),
-    ("objective", "Objective", "money"),
-    ("total_cost", "Total cost", "money"),
+    *SOLVED_ROWS,
     ("site_cost", "  sites", "money"),
     ("place_cost", "  places", "money"),
     ("emergency_cost", "  emergency", "money"),

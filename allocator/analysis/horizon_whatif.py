@@ -61,15 +61,9 @@ COLUMNS = [
 ]
 # One row per plan and period: the plan's large sites in the province, what they hold, and the province's unmet.
 PERIOD_COLUMNS = ["plan", "period", "large_sites", "state", "placed", "province_open_sites", "province_unmet"]
-FLOATS = (
-    "objective",
-    "difference",
-    "difference_pct",
-    "expected_total_cost",
-    "expected_unmet_place_periods",
-    "province_unmet_place_periods",
-    "expected_moves",
-)
+# The figures of a plan, from its objective up to the municipalities its site serves: counts of events, else floats.
+COUNTS = ("openings", "closings", "extensions")
+FLOATS = tuple(c for c in COLUMNS[COLUMNS.index("objective") : COLUMNS.index("serves")] if c not in COUNTS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +126,7 @@ def rank_sites_over_periods(
         rows.append(_row(instance, province, site, outcome, time.perf_counter() - t))
         periods += _periods(instance, province, site, site, outcome.solution)
     ranked = rank_candidates(pd.DataFrame(rows, columns=COLUMNS), free_row, FLOATS)
-    for column in ("openings", "closings", "extensions"):
+    for column in COUNTS:
         ranked[column] = ranked[column].astype("Int64")
     order = [FREE, *ranked["site"]]
     by_plan = pd.DataFrame(periods, columns=PERIOD_COLUMNS)

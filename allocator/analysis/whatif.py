@@ -53,18 +53,8 @@ COLUMNS = [
     "check",
     "message",
 ]
-FLOATS = (
-    "objective",
-    "difference",
-    "difference_pct",
-    "total_cost",
-    "province_cost",
-    "province_fixed_cost",
-    "province_place_cost",
-    "unmet",
-    "mean_travel_minutes",
-    "max_travel_minutes",
-)
+# The figures of a plan: from its objective up to the municipalities its site serves.
+FLOATS = tuple(COLUMNS[COLUMNS.index("objective") : COLUMNS.index("serves")])
 
 
 class WhatIfError(InputError):
