@@ -25,6 +25,7 @@ from ..solve.options import SolveOptions
 from .horizon import HorizonOutcome, plan_figures, plan_horizon
 from .whatif import (
     FREE,
+    RANKED,
     _names,
     candidate_sites,
     forcing,
@@ -38,14 +39,7 @@ from .whatif import (
 )
 
 COLUMNS = [
-    "rank",
-    "site",
-    "site_name",
-    "municipality",
-    "status",
-    "objective",
-    "difference",
-    "difference_pct",
+    *RANKED,
     "expected_total_cost",
     "expected_unmet_place_periods",
     "province_unmet_place_periods",

@@ -30,15 +30,10 @@ from ..solve.options import SolveOptions
 from .pipeline import Outcome, finish
 
 FREE = "free"  # folder name of the plan without extra fixings
+# The first columns of every what-if table, a snapshot's or over the periods: the candidate, its rank and objective.
+RANKED = ["rank", "site", "site_name", "municipality", "status", "objective", "difference", "difference_pct"]
 COLUMNS = [
-    "rank",
-    "site",
-    "site_name",
-    "municipality",
-    "status",
-    "objective",
-    "difference",
-    "difference_pct",
+    *RANKED,
     "total_cost",
     "province_cost",
     "province_fixed_cost",
