@@ -223,3 +223,16 @@ def test_one_check_per_constraint_family():
     from allocator.check.families import SHARED
 
     assert [c.__name__ for c in SHARED] == [f"check_{f}" for f in SHARED_FAMILIES]
+
+
+def test_one_function_per_name_in_reports():
+    """A snapshot's reports and a plan's over several periods share their lines, page shell and figure styling: no
+    two modules of allocator/reports define a function of the same name (a second copy would drift apart)."""
+    defined: dict[str, set[str]] = {}
+    for path in sorted((PACKAGE / "reports").glob("*.py")):
+        for func in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(func, ast.FunctionDef):
+                defined.setdefault(func.name, set()).add(path.stem)
+    assert {"format_summary", "format_horizon_summary", "page_html", "figure_html"} <= set(defined)
+    again = {name: sorted(where) for name, where in defined.items() if len(where) > 1}
+    assert not again, f"functions defined in more than one module of allocator/reports: {again}"

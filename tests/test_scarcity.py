@@ -48,7 +48,7 @@ from allocator.data.load import load_instance
 from allocator.data.policy import load_policy
 from allocator.model.build import build_model
 from allocator.reports.console import format_summary
-from allocator.reports.horizon import format_groups as format_horizon_groups
+from allocator.reports.horizon import format_group_periods as format_horizon_groups
 from allocator.solve.options import SolveOptions
 
 GROUPS = INSTANCES / "tiny-groups"

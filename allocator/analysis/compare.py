@@ -23,16 +23,20 @@ from ..results.solution import Solution, read_solution
 
 FORMATS = ("text", "csv", "markdown", "json")
 
-# (key, label, kind): the KPI rows, in order.
-KPI_ROWS = (
-    ("instance", "Instance", "text"),
-    ("policy", "Policy", "text"),
+# (key, label, kind): the KPI rows, in order. Every comparison names the instance and policy of each plan, then
+# how well it was solved (SOLVED_ROWS).
+NAMED_ROWS = (("instance", "Instance", "text"), ("policy", "Policy", "text"))
+SOLVED_ROWS = (
     ("status", "Status", "status"),
     ("check", "Check (re-run now)", "text"),
     ("gap", "Gap", "gap"),
     ("absolute_gap", "Absolute gap", "money"),
     ("objective", "Objective", "money"),
     ("total_cost", "Total cost", "money"),
+)
+KPI_ROWS = (
+    *NAMED_ROWS,
+    *SOLVED_ROWS,
     ("fixed_cost", "  fixed", "money"),
     ("place_cost", "  places", "money"),
     ("travel_value", "Travel value", "money"),
@@ -280,10 +284,7 @@ def _value(row, field: str) -> float:
 def _facts(solutions: list[Solution], names: list[str], kpis: pd.DataFrame) -> pd.DataFrame:
     """One row per fact, one column per solution: KPIs, province figures, and the sites and
     municipality site sets that differ between the solutions."""
-    rows = []
-    labels = {k: label.strip() for k, label, _ in KPI_ROWS}
-    for key in kpis.index:
-        rows.append(["kpi", key, labels[key], *[kpis.at[key, n] for n in names]])
+    rows = kpi_facts(kpis, names, KPI_ROWS)
     for field in ("demand", "placed", "unmet", "realisation", "cost", "large_sites"):
         table = _side_by_side([s.provinces for s in solutions], names, "province", field)
         rows += [[f"province.{field}", p, r["name"], *[r[n] for n in names]] for p, r in table.iterrows()]
@@ -311,24 +312,9 @@ def _facts(solutions: list[Solution], names: list[str], kpis: pd.DataFrame) -> p
 def sections(comparison: Comparison) -> list[tuple[str, list[str], list[list[str]], str]]:
     """The comparison as titled tables (title, headers, rows, alignment) for text and markdown."""
     names = comparison.names
-    headers, align = ["KPI"], "l"
-    for k, n in enumerate(names):
-        headers += [n] + (["change"] if k else [])
-        align += "r" + ("r" if k else "")
-    rows = []
     national = any(comparison.kpis.loc["national"].fillna(0) > 0)
-    for key, label, kind in KPI_ROWS:
-        if key == "absolute_gap" or (key in SPLIT and not national):  # the gap: with the relative gap
-            continue
-        first = comparison.kpis.at[key, names[0]]
-        row = [label]
-        for k, n in enumerate(names):
-            value = comparison.kpis.at[key, n]
-            row.append(_gap(value, comparison.kpis.at["absolute_gap", n]) if key == "gap" else _fmt(value, kind))
-            if k:
-                row.append(_delta(value, first, kind))
-        rows.append(row)
-    out = [(f"KPIs (money in {comparison.currency})", headers, rows, align)]
+    shown = [row for row in KPI_ROWS if national or row[0] not in SPLIT]
+    out = [kpi_section(comparison, shown, f"KPIs (money in {comparison.currency})")]
     prov_rows = [[p, r["name"], *[fmt.percent(r[n]) for n in names]] for p, r in comparison.provinces.iterrows()]
     out.append(("Realisation per province", ["Province", "Name", *names], prov_rows, "ll" + "r" * len(names)))
     for ch in comparison.changes:
@@ -378,18 +364,64 @@ def sections(comparison: Comparison) -> list[tuple[str, list[str], list[list[str
     return out
 
 
+# What both comparisons, of snapshots and of plans over several periods, do alike.
+
+
+def kpi_facts(kpis: pd.DataFrame, names, kpi_rows) -> list[list]:
+    """The facts rows of the KPIs: section kpi, key, label, one value per solution."""
+    labels = {k: label.strip() for k, label, _ in kpi_rows}
+    return [["kpi", key, labels[key], *[kpis.at[key, n] for n in names]] for key in kpis.index]
+
+
+def kpi_section(comparison, kpi_rows, title: str) -> tuple[str, list[str], list[list[str]], str]:
+    """The titled table of the KPIs of ``kpi_rows``: one column per solution, after the first each with its change
+    from the first; the absolute gap shown with the relative one."""
+    names, kpis = comparison.names, comparison.kpis
+    headers, align = ["KPI"], "l"
+    for k, n in enumerate(names):
+        headers += [n] + (["change"] if k else [])
+        align += "r" + ("r" if k else "")
+    rows = []
+    for key, label, kind in kpi_rows:
+        if key == "absolute_gap":
+            continue
+        first = kpis.at[key, names[0]]
+        row = [label]
+        for k, n in enumerate(names):
+            value = kpis.at[key, n]
+            row.append(_gap(value, kpis.at["absolute_gap", n]) if key == "gap" else _fmt(value, kind))
+            if k:
+                row.append(_delta(value, first, kind))
+        rows.append(row)
+    return title, headers, rows, align
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """The rows of ``df`` as plain records (no numpy values, no NaN)."""
+    return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
+
+
+def solution_records(comparison) -> list[dict]:
+    """Per solution: its name, its path and its KPIs, as plain values."""
+    kpis = comparison.kpis
+    return [
+        {"name": n, "path": p, **{k: _plain(kpis.at[k, n]) for k in kpis.index}}
+        for n, p in zip(comparison.names, comparison.paths)
+    ]
+
+
 def render(comparison: Comparison, style: str = "text") -> str:
     """The comparison as text (plain tables), markdown, csv (the facts table) or json."""
     return render_parts(comparison, sections, to_dict, style)
 
 
-def render_parts(comparison, titled, records, style: str) -> str:
+def render_parts(comparison, titled, as_dict, style: str) -> str:
     """A comparison (of snapshots or of plans over several periods) in ``style``: the csv format is its facts
-    table, json its ``records(comparison)``, text and markdown its ``titled(comparison)`` tables."""
+    table, json its ``as_dict(comparison)``, text and markdown its ``titled(comparison)`` tables."""
     if style == "csv":
         return comparison.facts.to_csv(index=False, lineterminator="\n")
     if style == "json":
-        return json.dumps({"generator": SIGNATURE, **records(comparison)}, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps({"generator": SIGNATURE, **as_dict(comparison)}, indent=2, ensure_ascii=False) + "\n"
     # The first line names the tool, so that a later run recognises the file as one it may replace.
     parts = []
     if style == "markdown":
@@ -410,15 +442,8 @@ def render_parts(comparison, titled, records, style: str) -> str:
 
 def to_dict(comparison: Comparison) -> dict:
     """The comparison as plain records (the json format)."""
-
-    def records(df: pd.DataFrame) -> list[dict]:
-        return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
-
     return {
-        "solutions": [
-            {"name": n, "path": p, **{k: _plain(comparison.kpis.at[k, n]) for k in comparison.kpis.index}}
-            for n, p in zip(comparison.names, comparison.paths)
-        ],
+        "solutions": solution_records(comparison),
         "realisation": records(comparison.provinces.reset_index()),
         "changes": [
             {

@@ -20,18 +20,21 @@ from ..core.errors import Problem, SolutionError
 from ..data.load import find_instance
 from ..results.horizon import HorizonSolution, is_horizon_folder, read_horizon_solution
 from .compare import (
+    NAMED_ROWS,
+    SOLVED_ROWS,
     CompareError,
     Comparison,
-    _delta,
     _fmt,
-    _gap,
     _names,
-    _plain,
     compare_folders,
+    kpi_facts,
+    kpi_section,
     read_folders,
+    records,
     render,
     render_parts,
     same_instance,
+    solution_records,
 )
 
 EVERY = "all"  # the scenario of a site state that holds in every scenario (one site plan for the band)
@@ -39,16 +42,10 @@ EVERY = "all"  # the scenario of a site state that holds in every scenario (one 
 # (key, label, kind): the KPI rows, in order; money and places are expected over the plan's scenarios, so counts
 # too are places: whole, or with two decimals where the weights split them.
 KPI_ROWS = (
-    ("instance", "Instance", "text"),
-    ("policy", "Policy", "text"),
+    *NAMED_ROWS,
     ("plan", "Plan", "text"),
     ("scenarios", "Scenarios", "text"),
-    ("status", "Status", "status"),
-    ("check", "Check (re-run now)", "text"),
-    ("gap", "Gap", "gap"),
-    ("absolute_gap", "Absolute gap", "money"),
-    ("objective", "Objective", "money"),
-    ("total_cost", "Total cost", "money"),
+    *SOLVED_ROWS,
     ("site_cost", "  sites", "money"),
     ("place_cost", "  places", "money"),
     ("emergency_cost", "  emergency", "money"),
@@ -376,10 +373,7 @@ def _differences(base: pd.DataFrame, other: pd.DataFrame, keys: list[str], field
 def _facts(solutions, names, kpis, order) -> pd.DataFrame:
     """One row per fact, one column per solution: KPIs, each period's, group's and province's figures, and the
     site states that differ between the solutions."""
-    rows = []
-    labels = {k: label.strip() for k, label, _ in KPI_ROWS}
-    for key in kpis.index:
-        rows.append(["kpi", key, labels[key], *[kpis.at[key, n] for n in names]])
+    rows = kpi_facts(kpis, names, KPI_ROWS)
     group_names = {g["group"]: g["name"] for s in solutions for g in s.summary.get("groups") or []}
     province_names = {p: n for s in solutions for p, n in zip(s.provinces["province"], s.provinces["name"])}
     tables = (
@@ -418,24 +412,10 @@ def _facts(solutions, names, kpis, order) -> pd.DataFrame:
 def sections(comparison: HorizonComparison) -> list[tuple[str, list[str], list[list[str]], str]]:
     """The comparison as titled tables (title, headers, rows, alignment) for text and markdown."""
     names, cur = comparison.names, comparison.currency
-    headers, align = ["KPI"], "l"
-    for k, n in enumerate(names):
-        headers += [n] + (["change"] if k else [])
-        align += "r" + ("r" if k else "")
-    rows = []
-    for key, label, kind in KPI_ROWS:
-        if key == "absolute_gap":  # shown with the relative gap
-            continue
-        first = comparison.kpis.at[key, names[0]]
-        row = [label]
-        for k, n in enumerate(names):
-            value = comparison.kpis.at[key, n]
-            row.append(_gap(value, comparison.kpis.at["absolute_gap", n]) if key == "gap" else _fmt(value, kind))
-            if k:
-                row.append(_delta(value, first, kind))
-        rows.append(row)
     out = [
-        (f"KPIs (money in {cur}, spent over the periods; expected over each plan's scenarios)", headers, rows, align)
+        kpi_section(
+            comparison, KPI_ROWS, f"KPIs (money in {cur}, spent over the periods; expected over each plan's scenarios)"
+        )
     ]
     period_rows = [
         [r["period"], r["scenario"], r["solution"], *(_fmt(r[f], kind) for f, _, kind in PERIOD_FIELDS)]
@@ -532,15 +512,8 @@ def sections(comparison: HorizonComparison) -> list[tuple[str, list[str], list[l
 
 def to_dict(comparison: HorizonComparison) -> dict:
     """The comparison as plain records (the json format)."""
-
-    def records(df: pd.DataFrame) -> list[dict]:
-        return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
-
     return {
-        "solutions": [
-            {"name": n, "path": p, **{k: _plain(comparison.kpis.at[k, n]) for k in comparison.kpis.index}}
-            for n, p in zip(comparison.names, comparison.paths)
-        ],
+        "solutions": solution_records(comparison),
         "periods": records(comparison.periods),
         "groups": records(comparison.groups),
         "realisation": records(comparison.provinces.reset_index()),

@@ -9,7 +9,6 @@ horizon model has no re-solve of changed blocks, so nothing is shared between th
 
 from __future__ import annotations
 
-import math
 import textwrap
 import time
 from collections.abc import Callable
@@ -18,23 +17,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.fmt import amount, signed, signed_percent, status_word, table
+from ..core.fmt import amount, table
 from ..data.instance import Instance
 from ..data.policy import Policy
 from ..results.horizon import HorizonSolution, write_horizon_solution
 from ..solve.options import SolveOptions
 from .horizon import HorizonOutcome, plan_figures, plan_horizon
-from .whatif import FREE, _names, candidate_sites, write_whatif
+from .whatif import (
+    FREE,
+    RANKED,
+    _names,
+    candidate_sites,
+    forcing,
+    free_line,
+    rank_candidates,
+    ranked_cells,
+    ranked_headers,
+    served_by,
+    site_names,
+    write_whatif,
+)
 
 COLUMNS = [
-    "rank",
-    "site",
-    "site_name",
-    "municipality",
-    "status",
-    "objective",
-    "difference",
-    "difference_pct",
+    *RANKED,
     "expected_total_cost",
     "expected_unmet_place_periods",
     "province_unmet_place_periods",
@@ -50,15 +55,9 @@ COLUMNS = [
 ]
 # One row per plan and period: the plan's large sites in the province, what they hold, and the province's unmet.
 PERIOD_COLUMNS = ["plan", "period", "large_sites", "state", "placed", "province_open_sites", "province_unmet"]
-FLOATS = (
-    "objective",
-    "difference",
-    "difference_pct",
-    "expected_total_cost",
-    "expected_unmet_place_periods",
-    "province_unmet_place_periods",
-    "expected_moves",
-)
+# The figures of a plan, from its objective up to the municipalities its site serves: counts of events, else floats.
+COUNTS = ("openings", "closings", "extensions")
+FLOATS = tuple(c for c in COLUMNS[COLUMNS.index("objective") : COLUMNS.index("serves")] if c not in COUNTS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,16 +112,16 @@ def rank_sites_over_periods(
     rows = []
     for k, site in enumerate(chosen):
         progress(k, len(chosen), site)
-        forced = policy.with_(force_sites=tuple(dict.fromkeys((site, *policy.force_sites))))
+        forced = forcing(policy, site)
         t = time.perf_counter()
         outcome = plan_horizon(instance, forced, options)
         if outcome.solution is not None:
             solutions[site] = outcome.solution
         rows.append(_row(instance, province, site, outcome, time.perf_counter() - t))
         periods += _periods(instance, province, site, site, outcome.solution)
-    ranked = _rank(pd.DataFrame(rows, columns=COLUMNS), free_row["objective"])
-    for key in ("difference", "difference_pct"):
-        free_row[key] = 0.0 if free_row["objective"] is not None else None
+    ranked = rank_candidates(pd.DataFrame(rows, columns=COLUMNS), free_row, FLOATS)
+    for column in COUNTS:
+        ranked[column] = ranked[column].astype("Int64")
     order = [FREE, *ranked["site"]]
     by_plan = pd.DataFrame(periods, columns=PERIOD_COLUMNS)
     by_plan = by_plan.sort_values("plan", key=lambda p: p.map(order.index), kind="stable").reset_index(drop=True)
@@ -169,18 +168,8 @@ def _row(instance: Instance, province: str, site: str | None, outcome: HorizonOu
         if site is not None and ";" not in site:
             pl = sol.placements[sol.placements["site"] == site]
             served = _weighted(pl, weights, ["municipality"], "placed")
-            served = served[served > 0]
-            names = instance.municipalities["name"]
-            order = sorted(served.index, key=lambda i: (-served[i], names[i], i))
-            row.update(serves=";".join(names[i] for i in order), serves_count=len(order))
-    if site is not None and site in instance.sites.index:
-        row.update(
-            site=site,
-            site_name=instance.sites.at[site, "name"],
-            municipality=instance.municipalities.at[instance.sites.at[site, "municipality"], "name"],
-        )
-    else:
-        row.update(site=site)
+            row.update(served_by(instance, served[served > 0]))
+    row.update(site_names(instance, site))
     return row
 
 
@@ -217,23 +206,6 @@ def _periods(instance: Instance, province: str, plan: str, site: str | None, sol
     return rows
 
 
-def _rank(frame: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:
-    """Best objective first, ties by site id; rows without a checked plan last (by site id)."""
-    has_plan = frame["objective"].notna() & (frame["check"] == "passed")
-    ranked = frame[has_plan].sort_values(["objective", "site"], kind="stable")
-    rest = frame[~has_plan].sort_values("site", kind="stable")
-    frame = pd.concat([ranked, rest], ignore_index=True) if len(rest) else ranked.reset_index(drop=True)
-    frame["rank"] = pd.array([k + 1 if k < len(ranked) else None for k in range(len(frame))], dtype="Int64")
-    if free_objective is not None:
-        frame["difference"] = frame["objective"] - free_objective
-        frame["difference_pct"] = frame["difference"] / abs(free_objective) if free_objective else math.nan
-    for column in FLOATS:
-        frame[column] = frame[column].astype(float)
-    for column in ("openings", "closings", "extensions"):
-        frame[column] = frame[column].astype("Int64")
-    return frame
-
-
 def write_horizon_whatif(result: HorizonWhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
     """Each plan as a solution folder over the periods (:func:`allocator.analysis.whatif.write_whatif`)."""
     return write_whatif(result, folder, inputs, writer=write_horizon_solution)
@@ -247,28 +219,13 @@ def format_horizon_whatif(result: HorizonWhatIfResult, currency: str = "EUR", ma
         f"What-if for {result.province_name} ({result.province}) over the periods: {n} candidate large "
         f"site{'s' if n != 1 else ''}, policy {result.policy.name}, scenarios {', '.join(result.scenarios)}"
     ]
-    if free["objective"] is None:
-        lines.append(
-            f"Free plan: none ({status_word(free['status'])}{': ' + free['message'] if free['message'] else ''})"
-        )
-    else:
-        chosen = f"{free['site_name']} [{free['site']}]" if free["site_name"] else (free["site"] or "no large site")
-        lines.append(
-            f"Free plan: {currency} {amount(free['objective'])} ({status_word(free['status'])}, {free['seconds']:.2f} s), "
-            f"large site {chosen}"
-        )
+    lines.append(free_line(free, "Free plan", currency, f", {free['seconds']:.2f} s"))
     rows = []
     for r in result.table.itertuples():
         plan = not pd.isna(r.objective)
         rows.append(
             [
-                "-" if pd.isna(r.rank) else str(r.rank),
-                r.site + (" *" if r.site == free["site"] else ""),
-                str(r.municipality),
-                status_word(r.status) + (" (check failed)" if r.check == "failed" else ""),
-                amount(r.objective),
-                signed(r.difference),
-                signed_percent(r.difference_pct),
+                *ranked_cells(r, free),
                 amount(r.expected_total_cost),
                 amount(r.expected_unmet_place_periods),
                 amount(r.province_unmet_place_periods),
@@ -277,13 +234,7 @@ def format_horizon_whatif(result: HorizonWhatIfResult, currency: str = "EUR", ma
             ]
         )
     headers = [
-        "Rank",
-        "Site",
-        "Municipality",
-        "Status",
-        f"Objective {currency}",
-        f"Diff {currency}",
-        "Diff %",
+        *ranked_headers(currency),
         f"Cost {currency}",
         "Unmet",
         "Province unmet",

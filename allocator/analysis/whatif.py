@@ -30,15 +30,10 @@ from ..solve.options import SolveOptions
 from .pipeline import Outcome, finish
 
 FREE = "free"  # folder name of the plan without extra fixings
+# The first columns of every what-if table, a snapshot's or over the periods: the candidate, its rank and objective.
+RANKED = ["rank", "site", "site_name", "municipality", "status", "objective", "difference", "difference_pct"]
 COLUMNS = [
-    "rank",
-    "site",
-    "site_name",
-    "municipality",
-    "status",
-    "objective",
-    "difference",
-    "difference_pct",
+    *RANKED,
     "total_cost",
     "province_cost",
     "province_fixed_cost",
@@ -53,6 +48,8 @@ COLUMNS = [
     "check",
     "message",
 ]
+# The figures of a plan: from its objective up to the municipalities its site serves.
+FLOATS = tuple(COLUMNS[COLUMNS.index("objective") : COLUMNS.index("serves")])
 
 
 class WhatIfError(InputError):
@@ -158,7 +155,7 @@ def rank_sites(
     rows = []
     for k, site in enumerate(chosen):
         progress(k, len(chosen), site)
-        forced = policy.with_(force_sites=tuple(dict.fromkeys((site, *policy.force_sites))))
+        forced = forcing(policy, site)
         t = time.perf_counter()
         refix(model, instance, forced)
         result = session.solve()
@@ -168,9 +165,7 @@ def rank_sites(
             solutions[site] = outcome.solution
         rows.append(_row(instance, province, site, outcome, seconds, result.timings.get("blocks_solved", 0)))
 
-    table = _rank(pd.DataFrame(rows, columns=COLUMNS), free_row["objective"])
-    for key in ("difference", "difference_pct"):
-        free_row[key] = 0.0 if free_row["objective"] is not None else None
+    table = rank_candidates(pd.DataFrame(rows, columns=COLUMNS), free_row, FLOATS)
     return WhatIfResult(
         province=province,
         province_name=str(instance.provinces.at[province, "name"]),
@@ -223,22 +218,42 @@ def _row(
         )
         if site is not None and ";" not in site:
             served = sol.placements[sol.placements["site"] == site].groupby("municipality")["placed"].sum()
-            names = instance.municipalities["name"]
-            order = sorted(served.index, key=lambda i: (-served[i], names[i], i))
-            row.update(serves=";".join(names[i] for i in order), serves_count=len(order))
-    if site is not None and site in instance.sites.index:
-        row.update(
-            site=site,
-            site_name=instance.sites.at[site, "name"],
-            municipality=instance.municipalities.at[instance.sites.at[site, "municipality"], "name"],
-        )
-    else:
-        row.update(site=site)
+            row.update(served_by(instance, served))
+    row.update(site_names(instance, site))
     return row
 
 
-def _rank(table: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:
-    """Best objective first, ties by site id; rows without a checked plan last (by site id)."""
+# What a what-if does alike for a snapshot and for a plan over the periods.
+
+
+def forcing(policy: Policy, site: str) -> Policy:
+    """``policy`` with ``site`` forced open as well."""
+    return policy.with_(force_sites=tuple(dict.fromkeys((site, *policy.force_sites))))
+
+
+def served_by(instance: Instance, served: pd.Series) -> dict:
+    """serves and serves_count of a row: the municipalities of ``served`` (places per municipality id), most places
+    first, then by name."""
+    names = instance.municipalities["name"]
+    order = sorted(served.index, key=lambda i: (-served[i], names[i], i))
+    return {"serves": ";".join(names[i] for i in order), "serves_count": len(order)}
+
+
+def site_names(instance: Instance, site: str | None) -> dict:
+    """site, and for one site of the instance its name and municipality's name, of a row."""
+    if site is None or site not in instance.sites.index:
+        return {"site": site}
+    return {
+        "site": site,
+        "site_name": instance.sites.at[site, "name"],
+        "municipality": instance.municipalities.at[instance.sites.at[site, "municipality"], "name"],
+    }
+
+
+def rank_candidates(table: pd.DataFrame, free: dict, floats: tuple[str, ...]) -> pd.DataFrame:
+    """Best objective first, ties by site id; rows without a checked plan last (by site id); the differences from
+    the free plan's objective, which sets its own to zero. The ``floats`` columns become floats."""
+    free_objective = free["objective"]
     has_plan = table["objective"].notna() & (table["check"] == "passed")
     ranked = table[has_plan].sort_values(["objective", "site"], kind="stable")
     rest = table[~has_plan].sort_values("site", kind="stable")
@@ -247,20 +262,39 @@ def _rank(table: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:
     if free_objective is not None:
         table["difference"] = table["objective"] - free_objective
         table["difference_pct"] = table["difference"] / abs(free_objective) if free_objective else math.nan
-    for column in (
-        "objective",
-        "difference",
-        "difference_pct",
-        "total_cost",
-        "province_cost",
-        "province_fixed_cost",
-        "province_place_cost",
-        "unmet",
-        "mean_travel_minutes",
-        "max_travel_minutes",
-    ):
+    for column in floats:
         table[column] = table[column].astype(float)
+    for key in ("difference", "difference_pct"):
+        free[key] = 0.0 if free_objective is not None else None
     return table
+
+
+def free_line(free: dict, what: str, currency: str, seconds: str = "") -> str:
+    """The free plan's objective (``what``: how it is called) and its large site, or why it has none."""
+    if free["objective"] is None:
+        return f"{what}: none ({status_word(free['status'])}{': ' + free['message'] if free['message'] else ''})"
+    chosen = f"{free['site_name']} [{free['site']}]" if free["site_name"] else (free["site"] or "no large site")
+    return (
+        f"{what}: {currency} {amount(free['objective'])} ({status_word(free['status'])}{seconds}), large site {chosen}"
+    )
+
+
+def ranked_cells(r, free: dict) -> list[str]:
+    """The first cells of a candidate's row in the terminal, up to Diff % (see ranked_headers)."""
+    return [
+        "-" if pd.isna(r.rank) else str(r.rank),
+        r.site + (" *" if r.site == free["site"] else ""),
+        str(r.municipality),
+        status_word(r.status) + (" (check failed)" if r.check == "failed" else ""),
+        amount(r.objective),
+        signed(r.difference),
+        signed_percent(r.difference_pct),
+    ]
+
+
+def ranked_headers(currency: str) -> list[str]:
+    """The headers of ranked_cells."""
+    return ["Rank", "Site", "Municipality", "Status", f"Objective {currency}", f"Diff {currency}", "Diff %"]
 
 
 def write_whatif(result: WhatIfResult, folder: str | Path, inputs=(), writer=write_solution) -> list[Path]:
@@ -292,15 +326,7 @@ def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 
     lines = [
         f"What-if for {result.province_name} ({result.province}): {n} candidate large site{'s' if n != 1 else ''}, policy {result.policy.name}"
     ]
-    if free["objective"] is None:
-        lines.append(
-            f"Free optimum: none ({status_word(free['status'])}{': ' + free['message'] if free['message'] else ''})"
-        )
-    else:
-        chosen = f"{free['site_name']} [{free['site']}]" if free["site_name"] else (free["site"] or "no large site")
-        lines.append(
-            f"Free optimum: {currency} {amount(free['objective'])} ({status_word(free['status'])}), large site {chosen}"
-        )
+    lines.append(free_line(free, "Free optimum", currency))
     lines.append(
         f"Cold solve {result.cold_seconds:.2f} s ({result.blocks} block{'s' if result.blocks != 1 else ''}; model built in {result.build_seconds:.2f} s, once)"
     )
@@ -309,13 +335,7 @@ def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 
         plan = not pd.isna(r.objective)
         rows.append(
             [
-                "-" if pd.isna(r.rank) else str(r.rank),
-                r.site + (" *" if r.site == free["site"] else ""),
-                str(r.municipality),
-                status_word(r.status) + (" (check failed)" if r.check == "failed" else ""),
-                amount(r.objective),
-                signed(r.difference),
-                signed_percent(r.difference_pct),
+                *ranked_cells(r, free),
                 amount(r.province_cost),
                 amount(r.unmet),
                 number(r.mean_travel_minutes),
@@ -325,13 +345,7 @@ def format_whatif(result: WhatIfResult, currency: str = "EUR", max_names: int = 
             ]
         )
     headers = [
-        "Rank",
-        "Site",
-        "Municipality",
-        "Status",
-        f"Objective {currency}",
-        f"Diff {currency}",
-        "Diff %",
+        *ranked_headers(currency),
         f"Cost {currency}",
         "Unmet",
         "Mean min",

@@ -25,10 +25,10 @@ def format_summary(solution: Solution) -> str:
     )
     unmet_term = money(k["unmet_penalty"], cur) + (f" ({places(k['unmet'])} places {each})" if k["unmet"] else "")
     lines = [
-        f"Instance   {s['instance']['name']}{period_words(s)}  (policy: {s['policy']['name']}; costs per {s['instance'].get('planning_period', 'planning period')})",
-        f"Status     {status_text(s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
+        instance_line(s, period_words(s)),
+        status_line(s),
         f"Objective  {money(s['objective'], cur)} = cost {money(k['total_cost'], cur)} + travel value {money(k['travel_value'], cur)} + unmet penalty {unmet_term}",
-        f"Bound      {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
+        f"Bound      {money(s['bound'], cur)}   {gap_words(s, cur)}",
         f"Cost       {money(k['total_cost'], cur)} = fixed {money(k['fixed_cost'], cur)} + places {money(k['place_cost'], cur)}",
         f"Places     {places_line(solution)};  open sites {k['open_sites']} ({k['open_large_sites']} large, {k['open_regular_sites']} regular{transit_words(solution)})",
         f"Travel     mean {minutes(k['mean_travel_minutes'])}, max {minutes(k['max_travel_minutes'])} per placed person",
@@ -40,15 +40,9 @@ def format_summary(solution: Solution) -> str:
     if idle:
         lines.append(idle)
     lines += scope_lines(s, cur)
-    check = s.get("check")
-    if check is not None:
-        lines.append(
-            "Check      passed (independent recomputation of every constraint, table and the objective)"
-            if check["passed"]
-            else f"Check      FAILED: {len(check['violations'])} violations"
-        )
+    lines += check_lines(s, "every constraint, table and the objective")
     lines += unmet_lines(solution)
-    lines += ["", _province_table(solution, cur)]
+    lines += ["", _province_lines(solution, cur)]
     if solution.national_groups:
         lines.append(targets_note(solution))
     shared = [b for b in s.get("block_gaps") or [] if len(b["provinces"]) > 1]
@@ -58,15 +52,49 @@ def format_summary(solution: Solution) -> str:
         )
     if solution.groups is not None:
         lines += ["", format_groups(solution.groups)]
-    t = s.get("timings") or {}
-    phases = [
-        f"{name} {t[name]:.2f}s"
-        for name in ("load", "build", "heuristic", "handoff", "solve", "extract", "check", "write")
-        if name in t
-    ]
-    if phases:
-        lines += ["", "Time       " + ", ".join(phases)]
+    lines += time_lines(s, ("load", "build", "heuristic", "handoff", "solve", "extract", "check", "write"))
     return "\n".join(lines)
+
+
+# The lines every console summary shares, a snapshot's and a plan's over several periods.
+
+
+def instance_line(summary: dict, after_name: str = "", before_costs: str = "") -> str:
+    """The instance, the policy and what the costs are counted per."""
+    inst = summary["instance"]
+    return (
+        f"Instance   {inst['name']}{after_name}  (policy: {summary['policy']['name']}; {before_costs}"
+        f"costs per {inst.get('planning_period', 'planning period')})"
+    )
+
+
+def status_line(summary: dict) -> str:
+    """The status in words, with the solver's message."""
+    return f"Status     {status_text(summary['status'])}" + (
+        f" ({summary['message']})" if summary.get("message") else ""
+    )
+
+
+def gap_words(summary: dict, cur: str) -> str:
+    """The relative gap and, in money, the absolute one."""
+    return f"gap {percent(summary['gap'])} ({money(summary['absolute_gap'], cur)})"
+
+
+def check_lines(summary: dict, what: str) -> list[str]:
+    """The outcome of the independent check, when it ran; ``what`` names what it recomputes."""
+    check = summary.get("check")
+    if check is None:
+        return []
+    if check["passed"]:
+        return [f"Check      passed (independent recomputation of {what})"]
+    return [f"Check      FAILED: {len(check['violations'])} violations"]
+
+
+def time_lines(summary: dict, phases: tuple[str, ...]) -> list[str]:
+    """The seconds of each phase that ran, in the order of ``phases``."""
+    t = summary.get("timings") or {}
+    shown = [f"{name} {t[name]:.2f}s" for name in phases if name in t]
+    return ["", "Time       " + ", ".join(shown)] if shown else []
 
 
 def transit_words(solution: Solution) -> str:
@@ -204,7 +232,7 @@ def targets_note(solution: Solution) -> str:
     return textwrap.fill(text, width=120)
 
 
-def _province_table(solution: Solution, cur: str) -> str:
+def _province_lines(solution: Solution, cur: str) -> str:
     """Task (and national groups), placed, unmet, realisation, large site, sites, cost and the absolute gap of each province."""
     gaps: dict[str, float] = {}  # a province's blocks (one per set of groups that share sites) added up
     for b in solution.summary.get("block_gaps") or []:

@@ -65,7 +65,13 @@ def _style(fig: Figure) -> None:
     fig.patch.set_facecolor("white")
 
 
-def _money_axis(top: float):
+def plain_axes(ax, *more: str) -> None:
+    """Axes without the top and right frame lines (and the ``more`` ones)."""
+    for side in ("top", "right", *more):
+        ax.spines[side].set_visible(False)
+
+
+def money_axis(top: float):
     """Axis ticks in one unit (bn, M or k) chosen from the largest value."""
     scale, unit = next(((d, u) for d, u in ((1e9, " bn"), (1e6, " M"), (1e3, " k")) if top >= 2 * d), (1.0, ""))
     return FuncFormatter(
@@ -496,8 +502,7 @@ def provinces_figure(panels: list[Panel]) -> Figure:
         ax.set_title(panel.label, fontsize=11, fontweight="bold", loc="left", color=TEXT)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
         ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        plain_axes(ax)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     return fig
@@ -559,13 +564,12 @@ def costs_figure(panels: list[Panel]) -> Figure:
             )
     ax.set_yticks(range(len(names))[::-1], names, fontsize=9.5)
     ax.set_xlim(0, top * (1.3 if n == 1 else 1.6))
-    ax.xaxis.set_major_formatter(_money_axis(top))
+    ax.xaxis.set_major_formatter(money_axis(top))
     ax.tick_params(axis="x", labelsize=8)
     ax.set_xlabel(f"{cur} per {panels[0].instance.planning_period}", fontsize=9)
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
     ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    plain_axes(ax)
     return fig
 
 
@@ -612,8 +616,7 @@ def travel_figure(panels: list[Panel]) -> Figure:
         ax.tick_params(labelsize=8)
         ax.grid(axis="y", color="#e5e5e5", linewidth=0.6)
         ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        plain_axes(ax)
     axes[0].set_ylabel(f"people placed ({panels[0].instance.units})", fontsize=9)
     return fig
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..core.fmt import amount, money, percent, places, signed, status_text, table
+from ..core.fmt import amount, money, percent, places, signed, table
 from ..results.horizon import HorizonSolution
+from .console import check_lines, gap_words, instance_line, status_line, time_lines
 
 
 def shown_scenario(solution: HorizonSolution) -> str:
@@ -27,20 +28,14 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
         "myopic": "myopic: each period planned for itself" + (", per scenario" if many else ""),
     }
     lines = [
-        f"Instance   {s['instance']['name']}  (policy: {s['policy']['name']}; {len(periods)} periods {periods[0]} … {periods[-1]}; costs per {s['instance'].get('planning_period')})",
+        instance_line(s, before_costs=f"{len(periods)} periods {periods[0]} … {periods[-1]}; "),
         f"Plan       {s['scenario']}: {plan.get(s['plan'], s['plan'])}; scenarios {weights}; risk {s['kpis']['risk']}"
         + (f"; discount {percent(s['policy']['discount_rate'])} a year" if s["policy"].get("discount_rate") else ""),
-        f"Status     {status_text(s['status'])}" + (f" ({s['message']})" if s.get("message") else ""),
-        f"Objective  {money(s['objective'], cur)}   bound {money(s['bound'], cur)}   gap {percent(s['gap'])} ({money(s['absolute_gap'], cur)})",
+        status_line(s),
+        f"Objective  {money(s['objective'], cur)}   bound {money(s['bound'], cur)}   {gap_words(s, cur)}",
     ]
     lines += _scenario_lines(solution, cur)
-    check = s.get("check")
-    if check is not None:
-        lines.append(
-            "Check      passed (independent recomputation of every rule, every event and the objective)"
-            if check["passed"]
-            else f"Check      FAILED: {len(check['violations'])} violations"
-        )
+    lines += check_lines(s, "every rule, every event and the objective")
     shown = shown_scenario(solution)
     lines += [
         "",
@@ -51,7 +46,7 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
         lines += [
             "",
             f"Groups ({shown}): placed of the need per period, with the places unmet",
-            format_groups(solution, shown),
+            format_group_periods(solution, shown),
         ]
     if housing_shown(s):
         lines += ["", housing_title(s, shown), format_housing(solution, shown)]
@@ -72,14 +67,7 @@ def format_horizon_summary(solution: HorizonSolution) -> str:
         ]
     if solution.robustness is not None and len(solution.robustness):
         lines += ["", format_robustness(solution, cur)]
-    t = s.get("timings") or {}
-    phases = [
-        f"{name} {t[name]:.2f}s"
-        for name in ("load", "build", "heuristic", "handoff", "solve", "extract", "check", "baseline", "write")
-        if name in t
-    ]
-    if phases:
-        lines += ["", "Time       " + ", ".join(phases)]
+    lines += time_lines(s, ("load", "build", "heuristic", "handoff", "solve", "extract", "check", "baseline", "write"))
     return "\n".join(lines)
 
 
@@ -279,7 +267,7 @@ def format_backtest(replay, cur: str = "EUR") -> str:
     return "\n".join(lines)
 
 
-def format_groups(solution: HorizonSolution, scenario: str) -> str:
+def format_group_periods(solution: HorizonSolution, scenario: str) -> str:
     """One row per demand group, one column per period: places placed of the need (unmet, and the unmet rate)."""
     mu = solution.municipalities[solution.municipalities["scenario"] == scenario]
     periods = [p["period"] for p in solution.summary["periods"]]

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..results.horizon import HorizonSolution
-from .figures import LARGE, REGULAR, TEXT, _money_axis
+from .figures import LARGE, REGULAR, TEXT, money_axis, plain_axes
 
 STANDBY = "#f0a202"
 CLOSED_LINE = "#d73027"
@@ -24,6 +24,12 @@ ROW_INCHES = 0.11
 
 def _periods(solution: HorizonSolution) -> list[str]:
     return [p["period"] for p in solution.summary["periods"]]
+
+
+def _steps(values) -> np.ndarray:
+    """Values per period as the heights of a step line over [k, k + 1]: the last one repeated at the right edge."""
+    values = np.asarray(values, dtype=float)
+    return np.append(values, values[-1])
 
 
 def gantt_figure(solution: HorizonSolution, scenario: str) -> Figure:
@@ -67,8 +73,7 @@ def gantt_figure(solution: HorizonSolution, scenario: str) -> Figure:
     ax.set_xticks([k + 0.5 for k in range(len(periods))], periods, fontsize=7, rotation=0)
     ax.set_yticks([])
     ax.tick_params(axis="x", length=0)
-    for spine in ("left", "right", "top"):
-        ax.spines[spine].set_visible(False)
+    plain_axes(ax, "left")
     ax.legend(
         handles=[
             Patch(color=LARGE, label="large, open"),
@@ -97,10 +102,6 @@ def band_figure(solution: HorizonSolution, scenario: str) -> Figure:
     fig = Figure(figsize=(10, 2.0 * rows + 0.4))
     x = np.arange(len(periods) + 1)  # period k spans [k, k + 1]
 
-    def steps(values):
-        values = np.asarray(values, dtype=float)
-        return np.append(values, values[-1])
-
     scenarios = solution.summary["scenarios"]
     ticks = list(range(0, len(periods), max(1, len(periods) // 5)))
     for k, p in enumerate(provinces):
@@ -109,38 +110,37 @@ def band_figure(solution: HorizonSolution, scenario: str) -> Figure:
         need = {w: g[g["scenario"] == w].set_index("period").reindex(periods)["need"].to_numpy() for w in scenarios}
         low = np.min(np.vstack(list(need.values())), axis=0)
         high = np.max(np.vstack(list(need.values())), axis=0)
-        ax.fill_between(x, steps(low), steps(high), step="post", color=BAND, linewidth=0, label="need, band")
+        ax.fill_between(x, _steps(low), _steps(high), step="post", color=BAND, linewidth=0, label="need, band")
         mid = need.get("mid", need[scenarios[0]])
         ax.step(
             x,
-            steps(mid),
+            _steps(mid),
             where="post",
             color=MID,
             linewidth=1.2,
             label="need, mid" if "mid" in need else f"need, {scenarios[0]}",
         )
         own = g[g["scenario"] == scenario].set_index("period").reindex(periods)
-        _capacity_panel(ax, x, steps, own, float(high.max()), g["name"].iloc[0], periods, ticks)
+        _capacity_panel(ax, x, own, float(high.max()), g["name"].iloc[0], periods, ticks)
         if k == 0:
             fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=4, fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 
-def _capacity_panel(ax, x, steps, own: pd.DataFrame, need_top: float, title: str, periods, ticks) -> None:
+def _capacity_panel(ax, x, own: pd.DataFrame, need_top: float, title: str, periods, ticks) -> None:
     """The capacity open (and open or on standby) of ``own`` as steps over the periods, on axes styled alike."""
-    ax.step(x, steps(own["open_capacity"]), where="post", color=LARGE, linewidth=1.4, label="capacity open")
+    ax.step(x, _steps(own["open_capacity"]), where="post", color=LARGE, linewidth=1.4, label="capacity open")
     both = own["open_capacity"] + own["standby_capacity"]
-    ax.step(x, steps(both), where="post", color=STANDBY, linewidth=1, linestyle="--", label="open + standby")
+    ax.step(x, _steps(both), where="post", color=STANDBY, linewidth=1, linestyle="--", label="open + standby")
     ax.set_title(title, fontsize=8, color=TEXT)
     ax.set_xlim(0, len(periods))
     ax.set_xticks(ticks, [periods[j] for j in ticks], fontsize=6)
     top = max(need_top, float(both.max()), 1.0)
     ax.set_ylim(0, top * 1.1)
-    ax.yaxis.set_major_formatter(_money_axis(top))
+    ax.yaxis.set_major_formatter(money_axis(top))
     ax.tick_params(axis="y", labelsize=6)
-    for spine in ("right", "top"):
-        ax.spines[spine].set_visible(False)
+    plain_axes(ax)
 
 
 def group_figure(solution: HorizonSolution, table: pd.DataFrame, groups: list[str], scenario: str) -> Figure:
@@ -155,20 +155,16 @@ def group_figure(solution: HorizonSolution, table: pd.DataFrame, groups: list[st
     x = np.arange(len(periods) + 1)  # period k spans [k, k + 1]
     ticks = list(range(0, len(periods), max(1, len(periods) // 5)))
 
-    def steps(values):
-        values = np.asarray(values, dtype=float)
-        return np.append(values, values[-1])
-
     for k, g in enumerate(groups):
         ax = fig.add_subplot(rows, cols, k + 1)
         part = table[table["group"] == g]
         need = np.vstack(
             [w.set_index("period").reindex(periods)["need"].to_numpy() for _, w in part.groupby("scenario", sort=False)]
         )
-        ax.fill_between(x, steps(need.min(axis=0)), steps(need.max(axis=0)), step="post", color=BAND, linewidth=0)
+        ax.fill_between(x, _steps(need.min(axis=0)), _steps(need.max(axis=0)), step="post", color=BAND, linewidth=0)
         own = part[part["scenario"] == scenario].set_index("period").reindex(periods)
-        ax.step(x, steps(own["need"]), where="post", color=MID, linewidth=1.2, label=f"need, {scenario}")
-        _capacity_panel(ax, x, steps, own, float(need.max()), names.get(g, g), periods, ticks)
+        ax.step(x, _steps(own["need"]), where="post", color=MID, linewidth=1.2, label=f"need, {scenario}")
+        _capacity_panel(ax, x, own, float(need.max()), names.get(g, g), periods, ticks)
         if k == 0:
             handles, labels = ax.get_legend_handles_labels()
             if len(need) > 1:
@@ -203,10 +199,9 @@ def comparison_figure(solution: HorizonSolution) -> Figure:
             )
     ax.set_xticks(np.arange(len(scenarios)), scenarios)
     ax.set_ylim(0, top * 1.12)
-    ax.yaxis.set_major_formatter(_money_axis(top))
+    ax.yaxis.set_major_formatter(money_axis(top))
     ax.set_ylabel(f"money spent ({solution.summary['instance'].get('currency', 'EUR')})", fontsize=8)
-    for spine in ("right", "top"):
-        ax.spines[spine].set_visible(False)
+    plain_axes(ax)
     ax.legend(fontsize=7, frameon=False, ncol=len(plans), loc="lower center", bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout()
     return fig

@@ -7,13 +7,11 @@ are written whole or not at all."""
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from ..core.errors import Problem, SolutionError
 from ..core.files import write_bytes
 from ..core.fmt import amount, money, percent, places, signed, status_text
 from ..data.load import find_instance
@@ -28,7 +26,7 @@ from .horizon import (
     transit_periods,
 )
 from .horizon_figures import band_figure, comparison_figure, gantt_figure, group_figure
-from .html import CSS, PNG_DPI, _plain, _status_badge, svg_markup
+from .html import _plain, _status_badge, cards_html, check_made_for, draw, figure_html, page_html
 
 e = html.escape
 
@@ -51,17 +49,7 @@ def write_horizon_report(
     folder = Path(folder)
     solution = read_horizon_solution(folder)
     inst = find_instance(solution.summary, folder, instance)
-    claimed = (solution.summary.get("instance") or {}).get("fingerprint")
-    if claimed != inst.fingerprint:
-        raise SolutionError(
-            [
-                Problem(
-                    str(folder / "summary.json"),
-                    f"the solution was made for another version of the instance at {inst.source} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
-                    column="instance.fingerprint",
-                )
-            ]
-        )
+    check_made_for(solution.summary, folder, inst)
     scenario = shown_scenario(solution)
     figures = {"timeline": gantt_figure(solution, scenario), "band": band_figure(solution, scenario)}
     groups = None
@@ -72,16 +60,11 @@ def write_horizon_report(
             figures["groups"] = group_figure(solution, groups, own, scenario)
     if solution.comparison is not None:
         figures["comparison"] = comparison_figure(solution)
-    svgs, written = {}, []
-    for name, fig in figures.items():
-        svgs[name] = svg_markup(fig, name, {})
-        if png_dir is not None:
-            buffer = io.BytesIO()
-            fig.savefig(
-                buffer, format="png", dpi=PNG_DPI, bbox_inches="tight", pad_inches=0.15, metadata={"Software": None}
-            )
-            Path(png_dir).mkdir(parents=True, exist_ok=True)
-            written.append(write_bytes(Path(png_dir) / f"{name}.png", buffer.getvalue()))
+    svgs, pngs = draw(figures, {}, png_dir is not None, None)
+    written = []
+    for name, data in pngs.items():
+        Path(png_dir).mkdir(parents=True, exist_ok=True)
+        written.append(write_bytes(Path(png_dir) / f"{name}.png", data))
     page = render_horizon_html(solution, inst, svgs, scenario, groups)
     return HorizonReportFiles(write_bytes(Path(out), page.encode("utf-8")), tuple(written))
 
@@ -94,19 +77,13 @@ def render_horizon_html(
     cur = s["instance"].get("currency", "EUR")
     title = f"Reception plan over {len(s['periods'])} periods: {inst.name}"
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<link rel="icon" href="data:,">',
-        f"<title>{e(title)}</title>",
-        f"<style>{CSS}</style></head><body><main>",
-        _header(solution, title, cur),
-        _banners(solution),
+        _plan_header(solution, title, cur),
+        _plan_banners(solution),
         '<section id="scenarios-section"><h2>Scenarios</h2>',
         _scenario_table(solution, cur),
         "</section>",
         '<section id="timeline-section"><h2>Site timeline</h2>',
-        _figure(
+        figure_html(
             "timeline",
             svgs,
             f"Every site in service at some time under {scenario}, by province: open (large purple, regular blue) or on standby (amber); green ticks mark openings, red ticks closings.",
@@ -114,7 +91,7 @@ def render_horizon_html(
         _site_table(solution, scenario, inst),
         "</section>",
         '<section id="band-section"><h2>Capacity against the demand band</h2>',
-        _figure(
+        figure_html(
             "band",
             svgs,
             f"Per province: the need from the lowest to the highest scenario (shaded) and in mid (line), against the capacity of the open sites under {scenario} (and of the open and standby sites, dashed).",
@@ -155,7 +132,7 @@ def render_horizon_html(
     if "comparison" in svgs:
         parts += [
             '<section id="comparison-section"><h2>Looking ahead against the myopic baseline</h2>',
-            _figure(
+            figure_html(
                 "comparison",
                 svgs,
                 "Money spent per scenario by the plan made for it over the whole horizon (integrated), by the plan made period by period as it unfolds (myopic) and, for a band, by the one plan for every scenario; +openings/-closings on each bar.",
@@ -173,17 +150,12 @@ def render_horizon_html(
         '<section id="policy-section"><h2>Policy and solver</h2>',
         _policy(solution),
         "</section>",
-        _footer(inst),
-        "</main></body></html>",
+        _plan_footer(inst),
     ]
-    return "\n".join(p for p in parts if p) + "\n"
+    return page_html(title, parts)
 
 
-def _figure(name: str, svgs: dict[str, str], caption: str) -> str:
-    return f'<figure id="{name}">{svgs[name]}<figcaption id="{name}-caption">{e(caption)}</figcaption></figure>'
-
-
-def _header(solution: HorizonSolution, title: str, cur: str) -> str:
+def _plan_header(solution: HorizonSolution, title: str, cur: str) -> str:
     s, k = solution.summary, solution.summary["kpis"]
     periods = [p["period"] for p in s["periods"]]
     lead = (
@@ -202,17 +174,13 @@ def _header(solution: HorizonSolution, title: str, cur: str) -> str:
         ("Emergency place-periods", places(k["expected_emergency_place_periods"]), "expected"),
         ("Unmet place-periods", places(k["expected_unmet_place_periods"]), "expected"),
     ]
-    cards_html = "".join(
-        f'<div class="card"><div class="k">{e(a)}</div><div class="v">{e(b)}</div><div class="s">{e(c)}</div></div>'
-        for a, b, c in cards
-    )
     return (
         f'<header><h1>{e(title)}</h1><p class="lead">{_status_badge(s["status"])} '
-        f'{e(status_text(s["status"]))} · {lead}</p></header><div class="kpis">{cards_html}</div>'
+        f"{e(status_text(s['status']))} · {lead}</p></header>{cards_html(cards)}"
     )
 
 
-def _banners(solution: HorizonSolution) -> str:
+def _plan_banners(solution: HorizonSolution) -> str:
     s = solution.summary
     out = []
     check = s.get("check")
@@ -244,7 +212,7 @@ def _groups(solution: HorizonSolution, groups: pd.DataFrame, svgs: dict[str, str
     out = []
     if "groups" in svgs:
         out.append(
-            _figure(
+            figure_html(
                 "groups",
                 svgs,
                 f"Per group that only some sites take: its need under {shown} (line; shaded from the lowest to the "
@@ -404,7 +372,7 @@ def _policy(solution: HorizonSolution) -> str:
     return _table(["Key", "Value"], rows, set())
 
 
-def _footer(inst) -> str:
+def _plan_footer(inst) -> str:
     return (
         f"<footer><p>Instance {e(inst.name)} (fingerprint {e(inst.fingerprint[:12])}): its data sources "
         "and their attribution are listed in the instance's README.</p><p>Made with reception-allocator (Pyomo + HiGHS).</p></footer>"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib import rc_context
+from matplotlib.figure import Figure
 
 from ..check import check_solution
 from ..core.errors import Problem, SolutionError
@@ -52,22 +53,27 @@ def load_panels(solutions: list[str | Path], instance: str | Path | None = None)
         solution = read_solution(folder)
         inst = find_instance(solution.summary, folder, instance)
         inst = loaded.setdefault(inst.fingerprint + inst.source, inst)
-        claimed = (solution.summary.get("instance") or {}).get("fingerprint")
-        if claimed != inst.fingerprint:
-            raise SolutionError(
-                [
-                    Problem(
-                        str(folder / "summary.json"),
-                        f"the solution was made for another version of the instance at {instance} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
-                        column="instance.fingerprint",
-                    )
-                ]
-            )
+        check_made_for(solution.summary, folder, inst)
         letter = _letter(k)
         label = f"{letter} · {folder.name}" if many else folder.name
         boundaries = boundaries_for(inst.municipalities.index, inst.provinces.index)
         panels.append(Panel(letter, label, solution, inst, boundaries, check_solution(solution, inst)))
     return panels
+
+
+def check_made_for(summary: dict, folder: Path, inst: Instance) -> None:
+    """Refuse a solution made for another version of the instance: its figures would not match the instance's."""
+    claimed = (summary.get("instance") or {}).get("fingerprint")
+    if claimed != inst.fingerprint:
+        raise SolutionError(
+            [
+                Problem(
+                    str(folder / "summary.json"),
+                    f"the solution was made for another version of the instance at {inst.source} (fingerprint {str(claimed)[:12]}, instance {inst.fingerprint[:12]})",
+                    column="instance.fingerprint",
+                )
+            ]
+        )
 
 
 def _letter(k: int) -> str:
@@ -90,7 +96,6 @@ def write_report(
     if png_dir is not None:
         check_folder_target(png_dir, "figures", inputs)
     panels = load_panels(solutions, instance)
-    svgs, pngs = {}, {}
     figure_map, tips = map_figure(panels)
     figures = {
         "map": figure_map,
@@ -98,19 +103,7 @@ def write_report(
         "costs": costs_figure(panels),
         "travel": travel_figure(panels),
     }
-    for name, fig in figures.items():
-        svgs[name] = svg_markup(fig, name, tips if name == "map" else {})
-        if png_dir is not None:
-            buffer = io.BytesIO()
-            fig.savefig(
-                buffer,
-                format="png",
-                dpi=PNG_DPI,
-                bbox_inches="tight",
-                pad_inches=0.15,
-                metadata={"Software": SIGNATURE},
-            )
-            pngs[name] = buffer.getvalue()
+    svgs, pngs = draw(figures, {"map": tips}, png_dir is not None, SIGNATURE)
     page = render_html(panels, svgs)
     written = []
     if png_dir is not None:
@@ -123,6 +116,23 @@ def write_report(
         written = [folder / f"{name}.png" for name in pngs]
     target = write_bytes(Path(out), page.encode("utf-8"))
     return ReportFiles(target, tuple(written))
+
+
+def draw(
+    figures: dict[str, Figure], tips: dict[str, dict[str, str]], png: bool, software: str | None
+) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Every figure as inline SVG (``tips``: tooltips per figure) and, when ``png``, as PNG bytes (``software``: the
+    PNG's Software field)."""
+    svgs, pngs = {}, {}
+    for name, fig in figures.items():
+        svgs[name] = svg_markup(fig, name, tips.get(name, {}))
+        if png:
+            buffer = io.BytesIO()
+            fig.savefig(
+                buffer, format="png", dpi=PNG_DPI, bbox_inches="tight", pad_inches=0.15, metadata={"Software": software}
+            )
+            pngs[name] = buffer.getvalue()
+    return svgs, pngs
 
 
 def svg_markup(fig, name: str, tips: dict[str, str]) -> str:
@@ -197,14 +207,7 @@ def render_html(panels: list[Panel], svgs: dict[str, str]) -> str:
     many = len(panels) > 1
     names = list(dict.fromkeys(p.instance.name for p in panels))
     title = ("Reception plans compared: " if many else "Reception plan: ") + ", ".join(names)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f'<meta name="generator" content="{SIGNATURE}">',
-        '<link rel="icon" href="data:,">',
-        f"<title>{e(title)}</title>",
-        f"<style>{CSS}</style></head><body><main>",
+    body = [
         _header(panels, title),
         _banners(panels),
         *(_body_one(panels, svgs) if not many else _body_many(panels, svgs)),
@@ -212,12 +215,28 @@ def render_html(panels: list[Panel], svgs: dict[str, str]) -> str:
         _policy_table(panels),
         "</section>",
         _footer(panels),
+    ]
+    return page_html(title, body, (f'<meta name="generator" content="{SIGNATURE}">',))
+
+
+def page_html(title: str, body: list[str], head: tuple[str, ...] = ()) -> str:
+    """The page around ``body`` (its empty parts left out), one part a line; ``head``: more elements of the head."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        *head,
+        '<link rel="icon" href="data:,">',
+        f"<title>{e(title)}</title>",
+        f"<style>{CSS}</style></head><body><main>",
+        *body,
         "</main></body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
 
 
-def _figure(name: str, svgs: dict[str, str], caption: str, cls: str = "") -> str:
+def figure_html(name: str, svgs: dict[str, str], caption: str, cls: str = "") -> str:
+    """A figure of ``svgs`` with its caption, which labels it."""
     attrs = f' class="{cls}"' if cls else ""
     return f'<figure id="{name}"{attrs}>{svgs[name]}<figcaption id="{name}-caption">{e(caption)}</figcaption></figure>'
 
@@ -244,15 +263,15 @@ def _body_one(panels: list[Panel], svgs: dict[str, str]) -> list[str]:
     return [
         '<section id="summary-section"><h2>Summary</h2>',
         _cards(panels[0]),
-        f'<div class="overview"><div>{_kpi_table(panels)}</div>{_figure("map", svgs, _map_caption(panels), "map")}</div>',
+        f'<div class="overview"><div>{_kpi_table(panels)}</div>{figure_html("map", svgs, _map_caption(panels), "map")}</div>',
         "</section>",
         '<section id="provinces-section"><h2>Provinces</h2>',
-        _figure("provinces", svgs, _province_caption(panels)),
+        figure_html("provinces", svgs, _province_caption(panels)),
         _province_table(panels),
         "</section>",
         '<section id="costs-travel"><h2>Cost breakdown and travel times</h2><div class="pair">',
-        _figure("costs", svgs, _cost_caption(panels)),
-        _figure("travel", svgs, TRAVEL_CAPTION),
+        figure_html("costs", svgs, _cost_caption(panels)),
+        figure_html("travel", svgs, TRAVEL_CAPTION),
         "</div></section>",
     ]
 
@@ -264,17 +283,17 @@ def _body_many(panels: list[Panel], svgs: dict[str, str]) -> list[str]:
         _kpi_table(panels),
         "</section>",
         '<section id="map-section"><h2>Map</h2>',
-        _figure("map", svgs, _map_caption(panels), "map"),
+        figure_html("map", svgs, _map_caption(panels), "map"),
         "</section>",
         '<section id="provinces-section"><h2>Provinces</h2>',
-        _figure("provinces", svgs, _province_caption(panels) + " Same axis in every panel."),
+        figure_html("provinces", svgs, _province_caption(panels) + " Same axis in every panel."),
         _province_table(panels),
         "</section>",
         '<section id="costs-section"><h2>Cost breakdown</h2>',
-        _figure("costs", svgs, _cost_caption(panels)),
+        figure_html("costs", svgs, _cost_caption(panels)),
         "</section>",
         '<section id="travel-section"><h2>Travel times</h2>',
-        _figure("travel", svgs, TRAVEL_CAPTION + " Same bins and axes in every panel."),
+        figure_html("travel", svgs, TRAVEL_CAPTION + " Same bins and axes in every panel."),
         "</section>",
     ]
 
@@ -347,6 +366,11 @@ def _cards(panel: Panel) -> str:
             f"mean per person placed; max {minutes(k.get('max_travel_minutes'))}",
         ),
     ]
+    return cards_html(cards)
+
+
+def cards_html(cards: list[tuple[str, str, str]]) -> str:
+    """The row of KPI cards, each a (name, value, note)."""
     body = "".join(
         f'<div class="card"><div class="k">{e(a)}</div><div class="v">{e(b)}</div><div class="s">{e(c)}</div></div>'
         for a, b, c in cards
