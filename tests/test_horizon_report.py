@@ -133,3 +133,24 @@ def test_a_plan_without_groups_has_no_group_section_but_a_timeline_table(tmp_pat
     timeline = {row[0]: row for row in parsed.tables["timeline-table"]}
     assert timeline["Site"][4:] == ["2025", "2026", "2027"]
     assert timeline["S1"][4:] == ["open, opening", "standby", "open"]
+
+
+def test_the_report_replaces_only_its_own_files(tmp_path):
+    """As a snapshot's report: a page or figures folder of ours is replaced; another file, a folder of the user's or
+    a file of the solution is left alone, with the reason, and nothing is written."""
+    report(tmp_path, INSTANCES / "tiny-horizon-standby")
+    again = run("report", tmp_path / "solution", "--out", tmp_path / "report.html", "--png", tmp_path / "figures")
+    assert again.exit_code == 0, again.output
+    assert {"band.png", "timeline.png"} <= {p.name for p in (tmp_path / "figures").iterdir()}
+    notes = tmp_path / "notes.html"
+    notes.write_text("mine")
+    (tmp_path / "mine").mkdir()
+    for args, reason in (
+        (["--out", notes], "exists and was not written by allocator"),
+        (["--out", tmp_path / "solution" / "timeline.csv"], "timeline.csv"),
+        (["--out", tmp_path / "new.html", "--png", tmp_path / "mine"], "is not a figures folder written by allocator"),
+    ):
+        refused = run("report", tmp_path / "solution", *args)
+        assert refused.exit_code != 0 and reason in refused.output and "Traceback" not in refused.output, refused.output
+    assert notes.read_text() == "mine" and not (tmp_path / "new.html").exists()
+    assert list((tmp_path / "mine").iterdir()) == []

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.files import write_bytes
 from ..core.fmt import amount, money, percent, places, signed, status_text
 from ..data.load import find_instance
 from ..results.horizon import HorizonSolution, read_horizon_solution
@@ -26,7 +25,17 @@ from .horizon import (
     transit_periods,
 )
 from .horizon_figures import band_figure, comparison_figure, gantt_figure, group_figure
-from .html import _plain, _status_badge, cards_html, check_made_for, draw, figure_html, page_html
+from .html import (
+    _plain,
+    _status_badge,
+    cards_html,
+    check_made_for,
+    check_report_targets,
+    draw,
+    figure_html,
+    page_html,
+    write_page,
+)
 
 e = html.escape
 
@@ -47,6 +56,8 @@ def write_horizon_report(
 ) -> HorizonReportFiles:
     """Draw every figure of the plan in ``folder``, then write the HTML file (and the PNG files) atomically."""
     folder = Path(folder)
+    inputs = [folder, *([instance] if instance else [])]
+    check_report_targets(out, png_dir, inputs)
     solution = read_horizon_solution(folder)
     inst = find_instance(solution.summary, folder, instance)
     check_made_for(solution.summary, folder, inst)
@@ -60,13 +71,9 @@ def write_horizon_report(
             figures["groups"] = group_figure(solution, groups, own, scenario)
     if solution.comparison is not None:
         figures["comparison"] = comparison_figure(solution)
-    svgs, pngs = draw(figures, {}, png_dir is not None, None)
-    written = []
-    for name, data in pngs.items():
-        Path(png_dir).mkdir(parents=True, exist_ok=True)
-        written.append(write_bytes(Path(png_dir) / f"{name}.png", data))
+    svgs, pngs = draw(figures, {}, png_dir is not None)
     page = render_horizon_html(solution, inst, svgs, scenario, groups)
-    return HorizonReportFiles(write_bytes(Path(out), page.encode("utf-8")), tuple(written))
+    return HorizonReportFiles(*write_page(page, out, pngs, png_dir, inputs))
 
 
 def render_horizon_html(

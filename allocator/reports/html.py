@@ -86,15 +86,10 @@ def write_report(
     png_dir: str | Path | None = None,
     instance: str | Path | None = None,
 ) -> ReportFiles:
-    """Draw every figure, then write the HTML file (and the PNG files) atomically.
-
-    The HTML file may replace only a report this package wrote, the PNG folder only a figures
-    folder of ours, and neither may replace an input (a solution folder or the instance).
-    """
+    """Draw every figure, then write the HTML file (and the PNG files) atomically, where
+    :func:`check_report_targets` allows."""
     inputs = [*solutions, *([instance] if instance else [])]
-    check_file_target(out, inputs)
-    if png_dir is not None:
-        check_folder_target(png_dir, "figures", inputs)
+    check_report_targets(out, png_dir, inputs)
     panels = load_panels(solutions, instance)
     figure_map, tips = map_figure(panels)
     figures = {
@@ -103,8 +98,21 @@ def write_report(
         "costs": costs_figure(panels),
         "travel": travel_figure(panels),
     }
-    svgs, pngs = draw(figures, {"map": tips}, png_dir is not None, SIGNATURE)
-    page = render_html(panels, svgs)
+    svgs, pngs = draw(figures, {"map": tips}, png_dir is not None)
+    return ReportFiles(*write_page(render_html(panels, svgs), out, pngs, png_dir, inputs))
+
+
+def check_report_targets(out: str | Path, png_dir: str | Path | None, inputs: list) -> None:
+    """Before anything is drawn: the HTML file may replace only a report this package wrote, the PNG folder only a
+    figures folder of ours, and neither may replace an input (a solution folder or the instance)."""
+    check_file_target(out, inputs)
+    if png_dir is not None:
+        check_folder_target(png_dir, "figures", inputs)
+
+
+def write_page(page: str, out: str | Path, pngs: dict[str, bytes], png_dir: str | Path | None, inputs: list):
+    """The page, and the PNG files in a figures folder of their own, each written whole or not at all; the paths
+    written (the HTML file, the PNG files)."""
     written = []
     if png_dir is not None:
 
@@ -114,22 +122,26 @@ def write_report(
 
         folder = write_folder(png_dir, "figures", fill, inputs=inputs)
         written = [folder / f"{name}.png" for name in pngs]
-    target = write_bytes(Path(out), page.encode("utf-8"))
-    return ReportFiles(target, tuple(written))
+    return write_bytes(Path(out), page.encode("utf-8")), tuple(written)
 
 
 def draw(
-    figures: dict[str, Figure], tips: dict[str, dict[str, str]], png: bool, software: str | None
+    figures: dict[str, Figure], tips: dict[str, dict[str, str]], png: bool
 ) -> tuple[dict[str, str], dict[str, bytes]]:
-    """Every figure as inline SVG (``tips``: tooltips per figure) and, when ``png``, as PNG bytes (``software``: the
-    PNG's Software field)."""
+    """Every figure as inline SVG (``tips``: tooltips per figure) and, when ``png``, as PNG bytes signed in their
+    Software field."""
     svgs, pngs = {}, {}
     for name, fig in figures.items():
         svgs[name] = svg_markup(fig, name, tips.get(name, {}))
         if png:
             buffer = io.BytesIO()
             fig.savefig(
-                buffer, format="png", dpi=PNG_DPI, bbox_inches="tight", pad_inches=0.15, metadata={"Software": software}
+                buffer,
+                format="png",
+                dpi=PNG_DPI,
+                bbox_inches="tight",
+                pad_inches=0.15,
+                metadata={"Software": SIGNATURE},
             )
             pngs[name] = buffer.getvalue()
     return svgs, pngs
@@ -216,16 +228,17 @@ def render_html(panels: list[Panel], svgs: dict[str, str]) -> str:
         "</section>",
         _footer(panels),
     ]
-    return page_html(title, body, (f'<meta name="generator" content="{SIGNATURE}">',))
+    return page_html(title, body)
 
 
-def page_html(title: str, body: list[str], head: tuple[str, ...] = ()) -> str:
-    """The page around ``body`` (its empty parts left out), one part a line; ``head``: more elements of the head."""
+def page_html(title: str, body: list[str]) -> str:
+    """The page around ``body`` (its empty parts left out), one part a line, signed as this package's in its head
+    (a later report may replace only a signed page)."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        *head,
+        f'<meta name="generator" content="{SIGNATURE}">',
         '<link rel="icon" href="data:,">',
         f"<title>{e(title)}</title>",
         f"<style>{CSS}</style></head><body><main>",
