@@ -21,7 +21,7 @@ import pandas as pd
 from ..core.fmt import amount, signed, signed_percent, status_word, table
 from ..data.instance import Instance
 from ..data.policy import Policy
-from ..results.horizon import HorizonSolution, write_horizon_solution
+from ..results.solution import HorizonSolution, write_solution
 from ..solve.options import SolveOptions
 from .horizon import HorizonOutcome, plan_figures, plan_horizon
 from .whatif import FREE, _names, candidate_sites, write_whatif
@@ -236,7 +236,7 @@ def _rank(frame: pd.DataFrame, free_objective: float | None) -> pd.DataFrame:
 
 def write_horizon_whatif(result: HorizonWhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
     """Each plan as a solution folder over the periods (:func:`allocator.analysis.whatif.write_whatif`)."""
-    return write_whatif(result, folder, inputs, writer=write_horizon_solution)
+    return write_whatif(result, folder, inputs, writer=write_solution)
 
 
 def format_horizon_whatif(result: HorizonWhatIfResult, currency: str = "EUR", max_names: int = 4) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core.fmt import amount, money, percent, places, signed, status_text, table
-from ..results.horizon import HorizonSolution
+from ..results.solution import HorizonSolution
 
 
 def shown_scenario(solution: HorizonSolution) -> str:

@@ -17,7 +17,7 @@ from ..data.housing import housing_flows
 from ..data.policy import Risk
 from ..model.horizon import key
 from .extract import run_summary, versions
-from .horizon import COLUMNS, HorizonSolution, columns
+from .solution import HORIZON_COLUMNS, HorizonSolution, horizon_columns
 
 
 def state_of(m, s: str, t: str) -> str:
@@ -166,7 +166,7 @@ def events_table(m) -> pd.DataFrame:
     table = table.sort_values(
         ["scenario", "period", "site"], key=lambda c: c.map(order) if c.name == "period" else c, kind="stable"
     )
-    return _with_site_columns(table.reset_index(drop=True), m, COLUMNS["events"])
+    return _with_site_columns(table.reset_index(drop=True), m, HORIZON_COLUMNS["events"])
 
 
 def _with_site_columns(table: pd.DataFrame, m, columns: list[str]) -> pd.DataFrame:
@@ -189,10 +189,10 @@ def placements_table(m) -> pd.DataFrame:
             rows.append(
                 (*arc, t, scen, q, round(minutes, 4), d.span[t] * d.place_cost(arc) * q, d.span[t] * w * minutes * q)
             )
-    names = COLUMNS["placements"]
+    names = HORIZON_COLUMNS["placements"]
     if d.groups:
         names = ["municipality", "site", "group", *names[2:]]
-    return pd.DataFrame(rows, columns=names)[columns("placements", bool(d.groups))]
+    return pd.DataFrame(rows, columns=names)[horizon_columns("placements", bool(d.groups))]
 
 
 def timeline_table(instance, m, placements: pd.DataFrame) -> pd.DataFrame:
@@ -211,7 +211,7 @@ def timeline_table(instance, m, placements: pd.DataFrame) -> pd.DataFrame:
                 before = d.previous_load.get(s, 0.0) if m.previous[t] is None else load.get((s, m.previous[t], w), 0.0)
                 rows.append((s, t, w, state, events.get(t, ""), now, max(before - now, 0.0), d.capacity[s]))
     table = pd.DataFrame(rows, columns=["site", "period", "scenario", "state", "event", "placed", "moves", "capacity"])
-    return _with_site_columns(table, m, COLUMNS["timeline"])
+    return _with_site_columns(table, m, HORIZON_COLUMNS["timeline"])
 
 
 def municipalities_table(instance, m) -> pd.DataFrame:
@@ -232,8 +232,8 @@ def municipalities_table(instance, m) -> pd.DataFrame:
                 rows.append(
                     (i, *c[1:-2], province[i], t, w, demand, got, emergency, max(demand - got - emergency, 0.0))
                 )
-    names = ["municipality", *(["group"] if d.groups else []), *COLUMNS["municipalities"][1:]]
-    return pd.DataFrame(rows, columns=names)[columns("municipalities", bool(d.groups))]
+    names = ["municipality", *(["group"] if d.groups else []), *HORIZON_COLUMNS["municipalities"][1:]]
+    return pd.DataFrame(rows, columns=names)[horizon_columns("municipalities", bool(d.groups))]
 
 
 def registration(instance, t: str, occupancy: float) -> tuple[int, float]:
@@ -302,7 +302,7 @@ def periods_table(instance, m, timeline, municipalities, placements, events) -> 
                     "person_nights_above_limit": person_nights,
                 }
             )
-    return pd.DataFrame(rows, columns=COLUMNS["periods"])
+    return pd.DataFrame(rows, columns=HORIZON_COLUMNS["periods"])
 
 
 def unmet_money(policy, rows: pd.DataFrame) -> float:
@@ -336,7 +336,7 @@ def provinces_table(instance, timeline, municipalities) -> pd.DataFrame:
     table = table.sort_values(
         ["province", "period", "scenario"], key=lambda c: c.map(order) if c.name == "period" else c, kind="stable"
     )
-    return table[COLUMNS["provinces"]].reset_index(drop=True)
+    return table[HORIZON_COLUMNS["provinces"]].reset_index(drop=True)
 
 
 def scenarios_table(instance, parts, periods: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
@@ -378,7 +378,7 @@ def scenarios_table(instance, parts, periods: pd.DataFrame, weights: dict[str, f
                     "registration_penalty": min(reg.penalty_cap, reg.penalty_per_night * nights) if reg else 0.0,
                 }
             )
-    return pd.DataFrame(rows, columns=COLUMNS["scenarios"])
+    return pd.DataFrame(rows, columns=HORIZON_COLUMNS["scenarios"])
 
 
 def horizon_kpis(scenarios: pd.DataFrame, periods: pd.DataFrame, weights: dict[str, float], risk) -> dict:
