@@ -98,6 +98,10 @@ PROVINCE_COLUMNS = [
 HORIZON_TABLES = ("timeline", "events", "placements", "municipalities", "periods", "scenarios", "provinces")
 COMPARISONS = ("comparison", "robustness")  # written beside them when computed
 CASE_COLUMNS = ["period", "scenario"]  # the case of a row over periods; a snapshot has one case, without them
+# The places of a period, scenario or province, its events, and the money of placing people over periods.
+NEED = ["need", "placed", "emergency", "unmet"]
+EVENT_COUNTS = ["openings", "closings", "extensions", "moves"]
+PLACING_MONEY = ["place_cost", "emergency_cost", "move_cost", "total_cost", "travel_value", "unmet_penalty"]
 HORIZON_COLUMNS = {
     "timeline": [
         "site",
@@ -114,30 +118,19 @@ HORIZON_COLUMNS = {
     ],
     "events": ["scenario", "period", "site", "name", "province", "kind", "event", "cost"],
     "placements": [*PLACEMENT_COLUMNS[:2], *CASE_COLUMNS, *PLACEMENT_COLUMNS[2:]],
-    "municipalities": ["municipality", "province", *CASE_COLUMNS, "demand", "placed", "emergency", "unmet"],
+    "municipalities": ["municipality", "province", *CASE_COLUMNS, "demand", *NEED[1:]],
     "periods": [
         *CASE_COLUMNS,
         "years",
-        "need",
-        "placed",
-        "emergency",
-        "unmet",
+        *NEED,
         "open_sites",
         "standby_sites",
         "open_capacity",
-        "openings",
-        "closings",
-        "extensions",
-        "moves",
+        *EVENT_COUNTS,
         "fixed_cost",
         "standby_cost",
         "event_cost",
-        "place_cost",
-        "emergency_cost",
-        "move_cost",
-        "total_cost",
-        "travel_value",
-        "unmet_penalty",
+        *PLACING_MONEY,
         "registration_occupancy",
         "nights_above_limit",
         "person_nights_above_limit",
@@ -145,38 +138,15 @@ HORIZON_COLUMNS = {
     "scenarios": [
         "scenario",
         "weight",
-        "need",
-        "placed",
-        "emergency",
-        "unmet",
-        "openings",
-        "closings",
-        "extensions",
-        "moves",
+        *NEED,
+        *EVENT_COUNTS,
         "site_cost",
-        "place_cost",
-        "emergency_cost",
-        "move_cost",
-        "total_cost",
-        "travel_value",
-        "unmet_penalty",
+        *PLACING_MONEY,
         "objective",
         "nights_above_limit",
         "registration_penalty",
     ],
-    "provinces": [
-        "province",
-        "name",
-        *CASE_COLUMNS,
-        "need",
-        "placed",
-        "emergency",
-        "unmet",
-        "open_sites",
-        "open_capacity",
-        "standby_capacity",
-        "moves",
-    ],
+    "provinces": ["province", "name", *CASE_COLUMNS, *NEED, "open_sites", "open_capacity", "standby_capacity", "moves"],
 }
 TEXT_COLUMNS = (*HORIZON_COLUMNS["timeline"][:7], "state", "event", "municipality", "group")
 # The tables of a plan over periods with demand groups, and the column their group column follows.
