@@ -243,7 +243,7 @@ def municipalities_table(
     # A snapshot's groups have their own table (groups.csv); over periods each demand unit has its rows.
     keys = ["municipality", *(["group"] if cases and "group" in placements else []), *cases]
     index = pd.MultiIndex.from_tuples(list(demand), names=keys) if cases else muni.index
-    need = pd.Series(demand, dtype=object).reindex(index).astype(float)
+    need = pd.Series(demand).reindex(index).astype(float)
     grouped = placements.groupby(keys)
     placed = grouped["placed"].sum().reindex(index, fill_value=0.0)
     extra = pd.Series(emergency or {}, dtype=float).reindex(index, fill_value=0.0)
