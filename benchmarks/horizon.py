@@ -43,7 +43,7 @@ def one(name: str) -> dict:
     from allocator.data.policy import load_policy
     from allocator.model.horizon import build_horizon_model
     from allocator.model.horizon_heuristic import horizon_start
-    from allocator.results.horizon_extract import extract_horizon
+    from allocator.results.extract import extract_horizon
     from allocator.solve.highs import SolveSession
     from allocator.solve.options import SolveOptions
 

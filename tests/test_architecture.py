@@ -225,14 +225,35 @@ def test_one_check_per_constraint_family():
     assert [c.__name__ for c in SHARED] == [f"check_{f}" for f in SHARED_FAMILIES]
 
 
+def _functions_by_name(floor: str) -> dict[str, set[str]]:
+    """Function name -> the modules of allocator/``floor`` that define it at their top level."""
+    defined: dict[str, set[str]] = {}
+    for path in sorted((PACKAGE / floor).glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                defined.setdefault(node.name, set()).add(path.stem)
+    return defined
+
+
 def test_one_function_per_name_in_reports():
     """A snapshot's reports and a plan's over several periods share their lines, page shell and figure styling: no
     two modules of allocator/reports define a function of the same name (a second copy would drift apart)."""
-    defined: dict[str, set[str]] = {}
-    for path in sorted((PACKAGE / "reports").glob("*.py")):
-        for func in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(func, ast.FunctionDef):
-                defined.setdefault(func.name, set()).add(path.stem)
+    defined = _functions_by_name("reports")
     assert {"format_summary", "format_horizon_summary", "page_html", "figure_html"} <= set(defined)
     again = {name: sorted(where) for name, where in defined.items() if len(where) > 1}
     assert not again, f"functions defined in more than one module of allocator/reports: {again}"
+
+
+def test_one_extraction_and_one_folder_format():
+    """One results floor for every shape of plan: a table a snapshot and a plan over periods share is made by one
+    function over the model's cases, and their folders are written and read by one module; no two modules of
+    allocator/results define a function of the same name (private helpers included), and none is a module of one
+    shape alone."""
+    defined = _functions_by_name("results")
+    again = {name: sorted(where) for name, where in defined.items() if len(where) > 1}
+    assert not again, f"functions defined in more than one module of allocator/results: {again}"
+    shared = ("placements_table", "municipalities_table", "provinces_table", "amount", "unmet_penalty")
+    assert all(defined.get(name) == {"extract"} for name in shared), {name: defined.get(name) for name in shared}
+    assert defined.get("write_solution") == {"solution"} and defined.get("fill_solution") == {"solution"}
+    twins = sorted(p.stem for p in (PACKAGE / "results").glob("*.py") if "horizon" in p.stem)
+    assert not twins, f"modules of allocator/results for plans over periods alone: {twins}"

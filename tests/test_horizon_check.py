@@ -10,7 +10,7 @@ from allocator.analysis.horizon import plan_horizon
 from allocator.check.horizon import check_horizon_solution
 from allocator.data.load import load_instance
 from allocator.data.policy import load_policy
-from allocator.results.horizon import read_horizon_solution, write_horizon_solution
+from allocator.results.solution import read_horizon_solution, write_solution
 from allocator.solve.options import SolveOptions
 
 
@@ -58,7 +58,7 @@ def names(found: list[str]) -> set[str]:
 
 def test_a_solution_passes_after_a_round_trip(standby, tmp_path):
     inst, solution = standby
-    write_horizon_solution(solution, tmp_path / "sol")
+    write_solution(solution, tmp_path / "sol")
     assert violations(inst, read_horizon_solution(tmp_path / "sol")) == []
 
 

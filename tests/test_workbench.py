@@ -16,8 +16,7 @@ from allocator.check.horizon import check_horizon_solution
 from allocator.commands.main import cli
 from allocator.data.load import load_instance
 from allocator.data.workbook import export_instance
-from allocator.results.horizon import read_horizon_solution
-from allocator.results.solution import read_solution
+from allocator.results.solution import read_horizon_solution, read_solution
 
 pytest.importorskip("fastapi", reason="the workbench needs the 'serve' extra")
 from fastapi.testclient import TestClient  # noqa: E402

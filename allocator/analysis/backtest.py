@@ -25,7 +25,7 @@ from ..data.instance import Instance
 from ..data.policy import Policy
 from ..model.horizon import History, build_horizon_model
 from ..model.horizon_heuristic import horizon_start
-from ..results.horizon_extract import period_load, site_events, state_of
+from ..results.extract import period_load, site_events, state_of
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions
 

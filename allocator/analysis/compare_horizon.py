@@ -18,7 +18,7 @@ from ..check.horizon import check_horizon_solution
 from ..core import fmt
 from ..core.errors import Problem, SolutionError
 from ..data.load import find_instance
-from ..results.horizon import HorizonSolution, is_horizon_folder, read_horizon_solution
+from ..results.solution import HorizonSolution, is_horizon_folder, read_horizon_solution
 from .compare import (
     NAMED_ROWS,
     SOLVED_ROWS,

@@ -21,8 +21,8 @@ from ..data.instance import Instance
 from ..data.policy import Policy, Risk
 from ..model.horizon import History, build_horizon_model, fix_states
 from ..model.horizon_heuristic import horizon_start
-from ..results.horizon import HorizonSolution
-from ..results.horizon_extract import extract_horizon, period_load, site_events, state_of
+from ..results.extract import extract_horizon, period_load, site_events, state_of
+from ..results.solution import HorizonSolution
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions, SolveResult, Status
 from .pipeline import verify

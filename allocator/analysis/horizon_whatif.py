@@ -20,7 +20,7 @@ import pandas as pd
 from ..core.fmt import amount, table
 from ..data.instance import Instance
 from ..data.policy import Policy
-from ..results.horizon import HorizonSolution, write_horizon_solution
+from ..results.solution import HorizonSolution, write_solution
 from ..solve.options import SolveOptions
 from .horizon import HorizonOutcome, plan_figures, plan_horizon
 from .whatif import (
@@ -208,7 +208,7 @@ def _periods(instance: Instance, province: str, plan: str, site: str | None, sol
 
 def write_horizon_whatif(result: HorizonWhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
     """Each plan as a solution folder over the periods (:func:`allocator.analysis.whatif.write_whatif`)."""
-    return write_whatif(result, folder, inputs, writer=write_horizon_solution)
+    return write_whatif(result, folder, inputs, writer=write_solution)
 
 
 def format_horizon_whatif(result: HorizonWhatIfResult, currency: str = "EUR", max_names: int = 4) -> str:

@@ -33,8 +33,7 @@ from ..core.interrupts import die_with_parent
 from ..core.outputs import claim_folder, write_marker
 from ..data.instance import Instance
 from ..data.policy import KEYS, Policy, check_policy, load_policy
-from ..results.horizon import HorizonSolution, write_horizon_solution
-from ..results.solution import Solution, write_solution
+from ..results.solution import HorizonSolution, Solution, write_solution
 from ..solve.options import SolveOptions
 
 TABLE = "sweep.csv"
@@ -399,8 +398,7 @@ def _run(instance, scenarios, policies, root, options, workers, scheduler, resum
             summary = None
             if run.solution is not None:
                 run.solution.summary["sweep"] = {"scenario": s.id, "values": s.overrides, "input_hash": hashes[k]}
-                write = write_solution if layout is SNAPSHOT else write_horizon_solution
-                write(run.solution, root / s.id)
+                write_solution(run.solution, root / s.id)
                 summary = run.solution.summary
             else:
                 _remove_stale(root / s.id, s.id)

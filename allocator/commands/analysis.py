@@ -126,7 +126,7 @@ def _whatif_steps(inst):
         return rank_sites, format_whatif, write_whatif, lambda folder, i: check_solution(read_solution(folder), i)
     from ..analysis.horizon_whatif import format_horizon_whatif, rank_sites_over_periods, write_horizon_whatif
     from ..check.horizon import check_horizon_solution
-    from ..results.horizon import read_horizon_solution
+    from ..results.solution import read_horizon_solution
 
     return (
         rank_sites_over_periods,

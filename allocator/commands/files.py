@@ -32,7 +32,7 @@ def report_command(arguments, out, png_dir, old_instance):
     The instance is the one each folder's summary.json names, unless INSTANCE (a folder, a workbook or a
     bundled name) follows the solution folders.
     """
-    from ..results.horizon import is_horizon_folder
+    from ..results.solution import is_horizon_folder
 
     solutions, instance = solutions_and_instance(arguments)
     if old_instance is not None:

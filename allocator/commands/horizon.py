@@ -53,7 +53,7 @@ def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, x
     from ..core.fmt import status_text
     from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..reports.horizon import format_horizon_summary
-    from ..results.horizon import write_horizon_solution
+    from ..results.solution import write_solution
 
     scenario, myopic = horizon["scenario"], horizon["myopic"]
     refused = _refused(inst, scenario, province)
@@ -85,7 +85,7 @@ def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, x
             solution.summary["timings"]["baseline"] = round(max(time.perf_counter() - t - own, 0.0), 4)
         progress["phase"] = "writing the solution folder"
         t = time.perf_counter()
-        write_horizon_solution(solution, claim)
+        write_solution(solution, claim)
         progress["written"] = target
         solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
     click.echo(format_horizon_summary(solution))

@@ -192,8 +192,7 @@ def plan_command(solution, instance, provinces, out, period, scenario):
     from ..data.names import resolve_province
     from ..data.plans import plan_table
     from ..data.policy import load_policy_dict
-    from ..results.horizon import is_horizon_folder, read_horizon_solution
-    from ..results.solution import read_solution
+    from ..results.solution import is_horizon_folder, read_horizon_solution, read_solution
 
     if Path(out).exists():
         raise OutputError(

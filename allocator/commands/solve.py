@@ -310,8 +310,7 @@ def check(ctx, solution, instance):
     from ..check.horizon import check_horizon_solution
     from ..data.load import find_instance
     from ..results.decision import SUBMITTED, is_decision_folder, read_decision
-    from ..results.horizon import is_horizon_folder, read_horizon_solution
-    from ..results.solution import read_solution
+    from ..results.solution import is_horizon_folder, read_horizon_solution, read_solution
 
     horizon = is_horizon_folder(solution)
     decision = not horizon and is_decision_folder(solution)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core.fmt import amount, money, percent, places, signed, table
-from ..results.horizon import HorizonSolution
+from ..results.solution import HorizonSolution
 from .console import check_lines, gap_words, instance_line, status_line, time_lines
 
 

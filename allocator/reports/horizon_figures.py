@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..results.horizon import HorizonSolution
+from ..results.solution import HorizonSolution
 from .figures import LARGE, REGULAR, TEXT, money_axis, plain_axes
 
 STANDBY = "#f0a202"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..core.fmt import amount, money, percent, places, signed, status_text
 from ..data.load import find_instance
-from ..results.horizon import HorizonSolution, read_horizon_solution
+from ..results.solution import HorizonSolution, read_horizon_solution
 from .horizon import (
     group_periods,
     housing_rows,

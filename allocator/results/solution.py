@@ -1,8 +1,14 @@
-"""A solved plan as tables (Solution) and the solution folder that holds them.
+"""A solved plan as tables and the solution folder that holds them: a snapshot (Solution) or a plan over
+several periods (HorizonSolution), whose tables carry the period and scenario of each row.
 
 The folder is written whole or not at all: everything goes to a temporary folder beside the
 target, which is then renamed into place. This module knows the folder's format only: it owes
 nothing to the model or the solver, so the independent checker can read folders through it.
+
+Over periods, the timeline has one row per site, period and scenario: the integrated plan has the
+same states in every scenario (one site plan for the band), the myopic baseline of a band has one
+plan per scenario. ``moves`` counts person-moves out of a site: the fall of its load from the
+period before.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import json
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -88,12 +94,83 @@ PROVINCE_COLUMNS = [
     "cost",
     "mean_travel_minutes",
 ]
+# A plan over several periods: its tables, their columns and the columns read as text (the others as numbers).
+HORIZON_TABLES = ("timeline", "events", "placements", "municipalities", "periods", "scenarios", "provinces")
+COMPARISONS = ("comparison", "robustness")  # written beside them when computed
+CASE_COLUMNS = ["period", "scenario"]  # the case of a row over periods; a snapshot has one case, without them
+# The places of a period, scenario or province, its events, and the money of placing people over periods.
+NEED = ["need", "placed", "emergency", "unmet"]
+EVENT_COUNTS = ["openings", "closings", "extensions", "moves"]
+PLACING_MONEY = ["place_cost", "emergency_cost", "move_cost", "total_cost", "travel_value", "unmet_penalty"]
+HORIZON_COLUMNS = {
+    "timeline": [
+        "site",
+        "name",
+        "province",
+        "kind",
+        "status",
+        *CASE_COLUMNS,
+        "state",
+        "event",
+        "placed",
+        "moves",
+        "capacity",
+    ],
+    "events": ["scenario", "period", "site", "name", "province", "kind", "event", "cost"],
+    "placements": [*PLACEMENT_COLUMNS[:2], *CASE_COLUMNS, *PLACEMENT_COLUMNS[2:]],
+    "municipalities": ["municipality", "province", *CASE_COLUMNS, "demand", *NEED[1:]],
+    "periods": [
+        *CASE_COLUMNS,
+        "years",
+        *NEED,
+        "open_sites",
+        "standby_sites",
+        "open_capacity",
+        *EVENT_COUNTS,
+        "fixed_cost",
+        "standby_cost",
+        "event_cost",
+        *PLACING_MONEY,
+        "registration_occupancy",
+        "nights_above_limit",
+        "person_nights_above_limit",
+    ],
+    "scenarios": [
+        "scenario",
+        "weight",
+        *NEED,
+        *EVENT_COUNTS,
+        "site_cost",
+        *PLACING_MONEY,
+        "objective",
+        "nights_above_limit",
+        "registration_penalty",
+    ],
+    "provinces": ["province", "name", *CASE_COLUMNS, *NEED, "open_sites", "open_capacity", "standby_capacity", "moves"],
+}
+TEXT_COLUMNS = (*HORIZON_COLUMNS["timeline"][:7], "state", "event", "municipality", "group")
+# The tables of a plan over periods with demand groups, and the column their group column follows.
+GROUPED = {"placements": "site", "municipalities": "municipality"}
+
+
+def horizon_columns(name: str, grouped: bool) -> list[str]:
+    """The columns of table ``name`` over periods: with demand groups, placements and municipalities have a ``group``
+    column."""
+    out = list(HORIZON_COLUMNS[name])
+    if grouped and name in GROUPED:
+        out.insert(out.index(GROUPED[name]) + 1, "group")
+    return out
 
 
 class Summarised:
     """What a solution's summary.json states: status, claimed objective, KPIs."""
 
     summary: dict
+    baseline = None  # a plan over periods may hold its myopic baseline, written into the folder's baseline/
+
+    def written_summary(self) -> dict:
+        """summary.json as written."""
+        return self.summary
 
     @property
     def status(self) -> str:
@@ -176,9 +253,46 @@ class Solution(Summarised):
             out[PLAN_TABLE] = self.plan
         return out
 
+    def written_summary(self) -> dict:
+        """summary.json as written: in the current format."""
+        return {"format": FORMAT, **self.summary}
 
-def write_solution(solution: Solution, folder: str | Path | Claim, inputs: Iterable[str | Path] = ()) -> Path:
-    """Write summary.json and the tables into ``folder``, whole or not at all.
+
+@dataclass(frozen=True, eq=False)
+class HorizonSolution(Summarised):
+    """Summary (status, objective, plan, KPIs, policy, provenance), the seven tables and, when
+    computed, the comparisons with the baselines (``baseline`` holds the myopic plan's solution)."""
+
+    summary: dict
+    timeline: pd.DataFrame
+    events: pd.DataFrame
+    placements: pd.DataFrame
+    municipalities: pd.DataFrame
+    periods: pd.DataFrame
+    scenarios: pd.DataFrame
+    provinces: pd.DataFrame
+    comparison: pd.DataFrame | None = None  # integrated against myopic, per scenario
+    robustness: pd.DataFrame | None = None  # band plan against the mid-only plan, per scenario
+    baseline: HorizonSolution | None = field(default=None)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables by name, with the comparisons where present."""
+        out = {name: getattr(self, name) for name in HORIZON_TABLES}
+        for name in COMPARISONS:
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        return out
+
+
+def is_horizon_folder(folder: str | Path) -> bool:
+    """A solution folder of a plan over several periods (it has a timeline)."""
+    return (Path(folder) / "timeline.csv").is_file()
+
+
+def write_solution(
+    solution: Solution | HorizonSolution, folder: str | Path | Claim, inputs: Iterable[str | Path] = ()
+) -> Path:
+    """Write summary.json and the tables (and a plan over periods' baseline) into ``folder``, whole or not at all.
 
     ``folder`` may only be a new folder or a solution folder this package wrote, and never one of
     ``inputs`` (or a folder holding one): see :mod:`allocator.core.outputs`. Pass a Claim (from
@@ -195,14 +309,17 @@ def write_solution(solution: Solution, folder: str | Path | Claim, inputs: Itera
     return write_folder(folder, "solution", fill, inputs)
 
 
-def fill_solution(staging: Path, solution: Solution, target: Path) -> None:
-    """Write summary.json (in the current format) and the tables of ``solution`` into ``staging``, the folder
-    that becomes ``target``."""
-    summary = {"format": FORMAT, **_portable(solution.summary, target)}
+def fill_solution(staging: Path, solution: Solution | HorizonSolution, target: Path) -> None:
+    """Write summary.json and the tables of ``solution`` into ``staging``, the folder that becomes ``target``, and
+    its baseline's into baseline/."""
+    staging.mkdir(parents=True, exist_ok=True)
+    summary = _portable(solution.written_summary(), target)
     text = json.dumps(_jsonable(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     (staging / "summary.json").write_text(text, encoding="utf-8")
     for name, table in solution.tables().items():
         table.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n", float_format=number_text)
+    if solution.baseline is not None:
+        fill_solution(staging / "baseline", solution.baseline, target / "baseline")
 
 
 def _portable(summary: dict, target: Path) -> dict:
@@ -224,20 +341,6 @@ def number_text(x: float) -> str:
     return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(float(x))
 
 
-TEXT_COLUMNS = (
-    "site",
-    "municipality",
-    "province",
-    "name",
-    "kind",
-    "status",
-    "fixing",
-    "large_sites",
-    "large_site_names",
-    "group",
-    "group_name",
-    "target",
-)
 COLUMNS = {
     "sites": SITE_COLUMNS,
     "placements": PLACEMENT_COLUMNS,
@@ -273,9 +376,7 @@ SUMMARY_NUMBERS = ("objective", "bound", "gap", "absolute_gap")
 
 def read_solution(folder: str | Path) -> Solution:
     """Read a solution folder; SolutionError lists every missing, unreadable or malformed part (file, row, column, value)."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise SolutionError([Problem(str(root), "no such solution folder")])
+    root = _solution_folder(folder)
     problems: list[Problem] = []
     summary = _read_summary(root, problems)
     tables = {name: _read_table(root, name, problems) for name in TABLES}
@@ -289,7 +390,31 @@ def read_solution(folder: str | Path) -> Solution:
     )
 
 
-def _read_summary(root: Path, problems: list[Problem]) -> dict:
+def read_horizon_solution(folder: str | Path) -> HorizonSolution:
+    """Read the solution folder of a plan over periods (and its baseline); SolutionError lists every missing or
+    unreadable part."""
+    root = _solution_folder(folder)
+    problems: list[Problem] = []
+    summary = _read_json(root, problems)
+    tables = {name: _read_horizon_table(root, name, HORIZON_COLUMNS[name], problems) for name in HORIZON_TABLES}
+    extra = {
+        name: _read_horizon_table(root, name, [], problems) for name in COMPARISONS if (root / f"{name}.csv").is_file()
+    }
+    if problems:
+        raise SolutionError(problems)
+    baseline = read_horizon_solution(root / "baseline") if (root / "baseline").is_dir() else None
+    return HorizonSolution(summary, **tables, **extra, baseline=baseline)
+
+
+def _solution_folder(folder: str | Path) -> Path:
+    root = Path(folder)
+    if not root.is_dir():
+        raise SolutionError([Problem(str(root), "no such solution folder")])
+    return root
+
+
+def _read_json(root: Path, problems: list[Problem]) -> dict:
+    """summary.json as an object, or {} with the Problem that keeps it from being one."""
     try:
         summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -301,6 +426,15 @@ def _read_summary(root: Path, problems: list[Problem]) -> dict:
     if not isinstance(summary, dict):
         problems.append(Problem("summary.json", f"must be a JSON object, is {type(summary).__name__}"))
         return {}
+    return summary
+
+
+def _read_summary(root: Path, problems: list[Problem]) -> dict:
+    """summary.json of a snapshot, with a Problem for each part it must hold and does not."""
+    before = len(problems)
+    summary = _read_json(root, problems)
+    if len(problems) > before:
+        return summary
     version = summary.get("format", 1)
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= FORMAT:
         problems.append(
@@ -328,24 +462,44 @@ def _read_summary(root: Path, problems: list[Problem]) -> dict:
 
 
 def _read_table(root: Path, name: str, problems: list[Problem]) -> pd.DataFrame | None:
-    try:
-        table = pd.read_csv(root / f"{name}.csv", dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(Problem(f"{name}.csv", "file not found"))
-        return None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        problems.append(Problem(f"{name}.csv", f"not a readable CSV table: {exc}"))
-        return None
-    missing = [c for c in COLUMNS[name] if c not in table]
-    for column in missing:
-        problems.append(Problem(f"{name}.csv", "required column is missing", row=1, column=column))
-    if missing:
+    """Table ``name`` of a snapshot, its numbers checked, or None when it has a problem."""
+    table = _read_csv(root, name, problems, dtype=str)
+    if table is None or _missing_columns(table, name, COLUMNS[name], problems):
         return None
     before = len(problems)
     for column in NUMBERS[name] + OPTIONAL_NUMBERS.get(name, ()):
         table[column] = _numbers(table[column], f"{name}.csv", column, column in NUMBERS[name], problems)
     _unique_keys(table, name, problems)
     return table if len(problems) == before else None
+
+
+def _read_horizon_table(root: Path, name: str, columns: list[str], problems: list[Problem]) -> pd.DataFrame | None:
+    """Table ``name`` of a plan over periods, its numbers as pandas reads them, or None when it cannot be read."""
+    table = _read_csv(root, name, problems, dtype={c: str for c in TEXT_COLUMNS}, na_values=[""])
+    if table is None:
+        return None
+    _missing_columns(table, name, columns, problems)
+    if "event" in table:
+        table["event"] = table["event"].fillna("")
+    return table
+
+
+def _read_csv(root: Path, name: str, problems: list[Problem], **how) -> pd.DataFrame | None:
+    """``name``.csv read as ``how`` says, or None with the Problem of a missing file or one that is no CSV table."""
+    try:
+        return pd.read_csv(root / f"{name}.csv", keep_default_na=False, encoding="utf-8", **how)
+    except FileNotFoundError:
+        problems.append(Problem(f"{name}.csv", "file not found"))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        problems.append(Problem(f"{name}.csv", f"not a readable CSV table: {exc}"))
+    return None
+
+
+def _missing_columns(table: pd.DataFrame, name: str, columns: list[str], problems: list[Problem]) -> list[str]:
+    """The ``columns`` that ``table`` lacks, each with its Problem."""
+    missing = [c for c in columns if c not in table]
+    problems += [Problem(f"{name}.csv", "required column is missing", row=1, column=c) for c in missing]
+    return missing
 
 
 def _numbers(values: pd.Series, label: str, column: str, required: bool, problems: list[Problem]) -> pd.Series:

@@ -677,7 +677,7 @@ def compare(ctx: Ctx, request: CompareRequest):
 def _compare_horizons(ctx: Context, request: CompareRequest, entries) -> dict:
     """Plans over several periods side by side: KPIs, each period and scenario (and group), and what changed."""
     from ..analysis.compare_horizon import compare_horizons, recheck_horizon, sections, to_dict
-    from ..results.horizon import read_horizon_solution
+    from ..results.solution import read_horizon_solution
 
     if "figures" in request.model_fields_set and request.figures:
         raise RequestError(

@@ -22,8 +22,7 @@ from ..data.geo import ATTRIBUTION, boundaries_for
 from ..data.instance import Instance
 from ..data.load import load_instance
 from ..reports.horizon import shown_scenario
-from ..results.horizon import is_horizon_folder, read_horizon_solution
-from ..results.solution import read_solution
+from ..results.solution import is_horizon_folder, read_horizon_solution, read_solution
 from .jsonable import RequestError, records
 
 MAP_WIDTH = 1000.0  # width of the map's SVG coordinate system

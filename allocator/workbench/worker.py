@@ -38,8 +38,7 @@ from ..data.load import load_instance
 from ..data.policy import load_policy_dict
 from ..model.build import build_model, refix
 from ..model.heuristic import greedy_start
-from ..results.horizon import read_horizon_solution, write_horizon_solution
-from ..results.solution import read_solution, write_solution
+from ..results.solution import read_horizon_solution, read_solution, write_solution
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions
 from .jsonable import error_dict, plain, records
@@ -186,7 +185,7 @@ def solve_horizon(inst, policy, options, job: dict, report, started: float) -> d
 
 def horizon_record(inst, solution, folder: Path, how: str) -> dict:
     """Write a plan over the periods as a horizon solution folder, read it back and check it from there."""
-    write_horizon_solution(solution, folder)
+    write_solution(solution, folder)
     again = check_horizon_solution(read_horizon_solution(folder), inst)
     return {"folder": str(folder), "how": how, "check": again.passed, "violations": again.violations[:5]}
 
