@@ -13,14 +13,13 @@ import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
 from ..core.fmt import amount, table
 from ..data.instance import Instance
 from ..data.policy import Policy
-from ..results.solution import HorizonSolution, write_solution
+from ..results.solution import HorizonSolution
 from ..solve.options import SolveOptions
 from .horizon import HorizonOutcome, plan_figures, plan_horizon
 from .whatif import (
@@ -35,7 +34,6 @@ from .whatif import (
     ranked_headers,
     served_by,
     site_names,
-    write_whatif,
 )
 
 COLUMNS = [
@@ -204,11 +202,6 @@ def _periods(instance: Instance, province: str, plan: str, site: str | None, sol
             }
         )
     return rows
-
-
-def write_horizon_whatif(result: HorizonWhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
-    """Each plan as a solution folder over the periods (:func:`allocator.analysis.whatif.write_whatif`)."""
-    return write_whatif(result, folder, inputs, writer=write_solution)
 
 
 def format_horizon_whatif(result: HorizonWhatIfResult, currency: str = "EUR", max_names: int = 4) -> str:

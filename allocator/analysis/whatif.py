@@ -297,8 +297,8 @@ def ranked_headers(currency: str) -> list[str]:
     return ["Rank", "Site", "Municipality", "Status", f"Objective {currency}", f"Diff {currency}", "Diff %"]
 
 
-def write_whatif(result: WhatIfResult, folder: str | Path, inputs=(), writer=write_solution) -> list[Path]:
-    """Each plan as a solution folder (``writer``: a snapshot's, or over the periods), ``folder/free`` and
+def write_whatif(result: WhatIfResult, folder: str | Path, inputs=()) -> list[Path]:
+    """Each plan as a solution folder (of one snapshot, or over the periods), ``folder/free`` and
     ``folder/<site id>``; the whole folder is written at once.
 
     ``folder`` may only be new or a what-if folder this package wrote, never one of ``inputs``.
@@ -313,7 +313,7 @@ def write_whatif(result: WhatIfResult, folder: str | Path, inputs=(), writer=wri
 
     def fill(staging: Path) -> None:
         for name, solution in result.solutions.items():
-            writer(solution, staging / name)
+            write_solution(solution, staging / name)
 
     root = write_folder(folder, "whatif", fill, inputs)
     return [root / name for name in result.solutions]

@@ -124,14 +124,15 @@ def _whatif_steps(inst):
         from ..results.solution import read_solution
 
         return rank_sites, format_whatif, write_whatif, lambda folder, i: check_solution(read_solution(folder), i)
-    from ..analysis.horizon_whatif import format_horizon_whatif, rank_sites_over_periods, write_horizon_whatif
+    from ..analysis.horizon_whatif import format_horizon_whatif, rank_sites_over_periods
+    from ..analysis.whatif import write_whatif
     from ..check.horizon import check_horizon_solution
     from ..results.solution import read_horizon_solution
 
     return (
         rank_sites_over_periods,
         format_horizon_whatif,
-        write_horizon_whatif,
+        write_whatif,
         lambda folder, i: check_horizon_solution(read_horizon_solution(folder), i),
     )
 
