@@ -33,3 +33,20 @@ def test_refix_refuses_other_policy_changes():
     model = build_model(inst, hand_policy())
     with pytest.raises(ValueError, match="travel_value"):
         refix(model, inst, hand_policy(travel_value=5))
+
+
+def test_small_blocks_first_then_the_others_longest_first():
+    """A plan's bound needs every block's: the blocks far smaller than the largest are queued first (they need
+    seconds for it), then the others; each part longest first, which keeps the workers busy."""
+    import pyomo.environ as pyo
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from allocator.solve.highs import make_blocks
+
+    sizes = [30, 200, 3, 100, 250]  # independent knapsacks of these many columns
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var([(k, j) for k, n in enumerate(sizes) for j in range(n)], within=pyo.Binary)
+    m.row = pyo.Constraint(range(len(sizes)), rule=lambda m, k: sum(m.x[k, j] for j in range(sizes[k])) <= 1)
+    m.obj = pyo.Objective(expr=-sum(m.x.values()))
+    blocks = make_blocks(LinearStandardFormCompiler().write(m, mixed_form=True), decompose=True)
+    assert [len(b.cost) for b in blocks] == [30, 3, 250, 200, 100]
