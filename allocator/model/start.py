@@ -36,8 +36,6 @@ def greedy_start(model) -> dict[int, float]:
     shape = _Shape(model)
     network = _Network(model)
     values: dict[int, float] = {}
-    for var in model.placed.values():
-        values[id(var)] = 0.0
     in_service: dict = {}
     standby: dict = {}
     kept = shape.initial
@@ -81,7 +79,7 @@ class _Shape:
             if (var.lb or 0) > 0.5:
                 self.forced[t].add(s)
         # case -> arc or demand unit -> its variable in the case (a lookup by Pyomo index is slow on a large model)
-        self.placed = self._by_case(model.placed, lambda a: a)
+        self.placed = {(): model.placed} if self.one_case else self._by_case(model.placed, lambda a: a)
         self.unmet = self._by_case(model.unmet, lambda u: u if isinstance(u, str) or len(u) == 2 else u[0])
         emergency = model.component("emergency")
         self.emergency = self._by_case(emergency, lambda u: u[0] if len(u) == 1 else u) if emergency is not None else {}
@@ -290,16 +288,14 @@ def _fill_period(model, shape: _Shape, network: _Network, t, cases: list, plan: 
                     fill.fill(s, upto=d.min_size[s])
                 for s in sites:
                     fill.fill(s)
-            short |= {s for s in in_service - standby if fills[c].load(s) < d.min_size[s]}
+            short |= {s for s in in_service - standby - short if fills[c].load(s) < d.min_size[s]}
         movable = {s for s in short if shape.can_stand_by(s, t)}
         if not movable:
             break
         standby |= movable
     for c, fill in fills.items():
-        placed = shape.placed[c]
-        for a, q in fill.placed.items():
-            if q:
-                values[id(placed[a])] = float(q)
+        placed = fill.placed
+        values.update({id(var): placed.get(a, 0.0) for a, var in shape.placed[c].items()})
         _rest(model, shape, t, c, fill.left, values)
     return standby
 
