@@ -6,10 +6,10 @@ is the one case (), a plan over the horizon has a case (t, ω) per period and sc
 Period by period, sites are chosen for the largest demand of any of the period's cases, greedy by
 province in phases: open the large site that reaches the most demand (when the rule asks for one),
 fill open sites from the cheapest arcs, then keep opening the regular site that places the most
-unplaced demand per euro of fixed cost; demand still stranded opens a reachable site anyway,
-topped up from sites that can spare places. Sites opened in the period that end below their
-minimum size are closed again. What is in service stays in service in the later periods (so
-minimum durations hold and nothing closes).
+unplaced demand per euro of fixed cost; in a period of one case, demand still stranded opens a
+reachable site anyway, topped up from sites that can spare places. Sites opened in the period that
+end below their minimum size are closed again. What is in service stays in service in the later
+periods (so minimum durations hold and nothing closes).
 
 Each case is then filled by the period's sites: a period of one case keeps the placements it was
 planned with; with several scenarios each site first takes its minimum size, then what it can. A
@@ -44,7 +44,10 @@ def greedy_start(model) -> dict[int, float]:
         plan = _Plan(model, network, shape.plan_demand(cases), allowed, forced | (kept & allowed))
         plan.open_large_sites()
         plan.open_regular_sites()
-        plan.open_for_stranded_demand()
+        if len(cases) == 1:
+            # Demand stranded in the largest of several scenarios is placed in the others: a site opened for it
+            # would cost its fixed cost in all of them.
+            plan.open_for_stranded_demand()
         plan.close_small_sites()
         kept = in_service[t] = {s for s, o in plan.is_open.items() if o}
         standby[t] = _fill_period(model, shape, network, t, cases, plan, values)
