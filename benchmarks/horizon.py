@@ -42,7 +42,7 @@ def one(name: str) -> dict:
     from allocator.data.load import load_instance
     from allocator.data.policy import load_policy
     from allocator.model.horizon import build_horizon_model
-    from allocator.model.horizon_heuristic import horizon_start
+    from allocator.model.start import greedy_start
     from allocator.results.extract import extract_horizon
     from allocator.solve.highs import SolveSession
     from allocator.solve.options import SolveOptions
@@ -73,7 +73,7 @@ def one(name: str) -> dict:
     out["build"] = time.perf_counter() - t
     out["variables"], out["constraints"] = model.nvariables(), model.nconstraints()
     t = time.perf_counter()
-    start = horizon_start(model)
+    start = greedy_start(model)
     out["heuristic"] = time.perf_counter() - t
     session = SolveSession(model, options)
     result = session.solve(start=start)

@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=300.0, help="seconds per solve")
     args = parser.parse_args()
     from allocator.model.build import build_model
-    from allocator.model.heuristic import greedy_start
+    from allocator.model.start import greedy_start
     from allocator.solve import highs
     from allocator.solve.options import SolveOptions
 

@@ -55,7 +55,7 @@ def one(name: str, alternatives: bool, cbc_limit: float | None) -> dict:
     from allocator.data.policy import load_policy
     from allocator.model.build import build_model
     from allocator.model.data import model_data
-    from allocator.model.heuristic import greedy_start
+    from allocator.model.start import greedy_start
     from allocator.results.extract import extract_solution
     from allocator.solve.highs import SolveSession
     from allocator.solve.options import SolveOptions

@@ -186,6 +186,25 @@ def test_one_builder_per_set_variable_and_cost():
     assert not again, f"builders defined in more than one module: {again}"
 
 
+def test_one_greedy_start_for_every_shape():
+    """One starting plan for a snapshot, a plan over periods and the allocation decision: no two modules of
+    allocator/model define a function or class of the same name, and one function of allocator/model makes a start."""
+    defined: dict[str, set[str]] = {}
+    for path in sorted((PACKAGE / "model").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                defined.setdefault(node.name, set()).add(path.stem)
+    again = {name: sorted(where) for name, where in defined.items() if len(where) > 1}
+    assert not again, f"defined in more than one module of allocator/model: {again}"
+    starts = sorted(
+        f"{path.relative_to(ROOT)}:{node.name}"
+        for path in (PACKAGE / "model").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef) and node.name.endswith("_start")
+    )
+    assert starts == ["allocator/model/start.py:greedy_start"], starts
+
+
 # The families a snapshot and a plan over periods share; the checker has one check of each, over the plan's cases.
 SHARED_FAMILIES = (
     "domains",

@@ -191,10 +191,10 @@ def test_the_greedy_start_is_a_plan(name):
     import pyomo.environ as pyo
 
     from allocator.model.horizon import build_horizon_model
-    from allocator.model.horizon_heuristic import horizon_start
+    from allocator.model.start import greedy_start
 
     model = build_horizon_model(load_instance(INSTANCES / name), policy())
-    start = horizon_start(model)
+    start = greedy_start(model)
     for var in model.component_data_objects(pyo.Var):
         var.set_value(start[id(var)], skip_validation=True)
         assert (var.lb is None or var.value >= var.lb - 1e-9) and (var.ub is None or var.value <= var.ub + 1e-9), (

@@ -12,7 +12,7 @@ from allocator.data.generate import generate
 from allocator.data.load import load_instance
 from allocator.data.policy import load_policy
 from allocator.model.build import build_model
-from allocator.model.heuristic import greedy_start
+from allocator.model.start import greedy_start
 
 TWO = INSTANCES / "tiny-two-provinces"
 

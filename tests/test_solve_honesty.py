@@ -16,7 +16,7 @@ from allocator.analysis.pipeline import solve
 from allocator.data.load import load_instance
 from allocator.data.policy import load_policy
 from allocator.model.build import build_model
-from allocator.model.heuristic import greedy_start
+from allocator.model.start import greedy_start
 from allocator.solve import highs
 from allocator.solve.highs import SolveSession
 from allocator.solve.options import SolveOptions, Status

@@ -24,7 +24,7 @@ from ..data.horizon import Horizon, split_need
 from ..data.instance import Instance
 from ..data.policy import Policy
 from ..model.horizon import History, build_horizon_model
-from ..model.horizon_heuristic import horizon_start
+from ..model.start import greedy_start
 from ..results.extract import period_load, site_events, state_of
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions
@@ -135,7 +135,7 @@ class BacktestError(AllocatorError):
 def _solve_step(model, options: SolveOptions):
     """One step from the greedy start; if that ends without a plan, once more from scratch (presolve and
     HiGHS' own heuristics without a start) for the same time."""
-    result = SolveSession(model, options).solve(start=horizon_start(model))
+    result = SolveSession(model, options).solve(start=greedy_start(model))
     return result if result.has_plan else SolveSession(model, options).solve()
 
 

@@ -22,7 +22,7 @@ from ..data.plans import ALL, Plan
 from ..data.policy import LargeSiteRule, Policy, site_fixings
 from ..data.province import scope_record, scoped_instance, task_scope
 from ..model.decision import Commitments, build_decision_model
-from ..model.heuristic import greedy_start
+from ..model.start import greedy_start
 from ..results.decision import DECISION_TABLES, Decision, submitted_table
 from ..results.extract import (
     compute_kpis,

@@ -46,7 +46,7 @@ from ..data.policy import LargeSiteRule, Policy, check_policy, site_fixings
 from ..model.build import build_model
 from ..model.data import model_data
 from ..model.elastic import Slack
-from ..model.heuristic import greedy_start
+from ..model.start import greedy_start
 from ..results.solution import Solution
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions, Status

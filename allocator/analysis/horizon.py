@@ -20,7 +20,7 @@ from ..data.horizon import BAND
 from ..data.instance import Instance
 from ..data.policy import Policy, Risk
 from ..model.horizon import History, build_horizon_model, fix_states
-from ..model.horizon_heuristic import horizon_start
+from ..model.start import greedy_start
 from ..results.extract import extract_horizon, period_load, site_events, state_of
 from ..results.solution import HorizonSolution
 from ..solve.highs import SolveSession
@@ -100,7 +100,7 @@ def plan_horizon(
     timings["build"] = time.perf_counter() - t
     t = time.perf_counter()
     share = TimeShare(options, 4.0)
-    start = horizon_start(model)
+    start = greedy_start(model)
     if start_states is not None:
         start = _better_start(instance, policy, model, start, start_states, share.take(1.0))
     timings["heuristic"] = time.perf_counter() - t
@@ -232,7 +232,7 @@ def myopic_states(
     result = None
     for t in h.period_ids:
         model = build_horizon_model(instance, policy, (scenario,), (t,), history)
-        result = solve_from(model, options if share is None else share.take(1.0), horizon_start(model))
+        result = solve_from(model, options if share is None else share.take(1.0), greedy_start(model))
         if not result.has_plan:
             return None, result
         events = {s: site_events(model, s).get(t) for s in model.SITES}
@@ -251,7 +251,7 @@ def evaluate(instance: Instance, policy: Policy, states: dict, scenarios: tuple[
     """A site plan (states) in ``scenarios``: the full horizon with the states fixed, placements re-solved. (model, result)."""
     model = build_horizon_model(instance, policy.with_(risk=Risk.EXPECTED), scenarios)
     fix_states(model, states)
-    return model, solve_from(model, options, horizon_start(model))
+    return model, solve_from(model, options, greedy_start(model))
 
 
 def plan_myopic(

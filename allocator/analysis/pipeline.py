@@ -12,7 +12,7 @@ from ..data.plans import plan_table
 from ..data.policy import Policy, load_policy
 from ..data.province import province_policy, scope_record, scoped_instance, task_scope
 from ..model.build import build_model
-from ..model.heuristic import greedy_start
+from ..model.start import greedy_start
 from ..results.extract import extract_solution
 from ..results.solution import Solution
 from ..solve.highs import SolveSession

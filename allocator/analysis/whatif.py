@@ -23,7 +23,7 @@ from ..core.outputs import safe_name, write_folder
 from ..data.instance import Instance
 from ..data.policy import Policy
 from ..model.build import build_model, refix
-from ..model.heuristic import greedy_start
+from ..model.start import greedy_start
 from ..results.solution import Solution, write_solution
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions

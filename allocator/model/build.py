@@ -107,6 +107,7 @@ class SnapshotRows:
 
     def __init__(self, m):
         self.m = m
+        self.cases = [()]  # the one case: no period, no scenario
 
     def sets(self):
         """(name, members, dimen) of the sets of one case: the demand units and site groups, and ARCS."""

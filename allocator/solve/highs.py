@@ -152,7 +152,7 @@ class SolveSession:
         self, options: SolveOptions | None = None, warm_start: bool = True, start: dict | None = None
     ) -> SolveResult:
         """Solve the blocks that need it. ``start`` (id(VarData) -> value, e.g. from
-        :func:`allocator.heuristic.greedy_start`) is a starting plan for blocks without a previous one."""
+        :func:`allocator.model.start.greedy_start`) is a starting plan for blocks without a previous one."""
         options = options or self.options
         timings = {"handoff": self.handoff}
         self.handoff = 0.0  # counted once

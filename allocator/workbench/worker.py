@@ -37,7 +37,7 @@ from ..core.errors import InputError
 from ..data.load import load_instance
 from ..data.policy import load_policy_dict
 from ..model.build import build_model, refix
-from ..model.heuristic import greedy_start
+from ..model.start import greedy_start
 from ..results.solution import read_horizon_solution, read_solution, write_solution
 from ..solve.highs import SolveSession
 from ..solve.options import SolveOptions
