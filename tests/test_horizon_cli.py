@@ -48,7 +48,7 @@ def test_report_of_a_horizon_plan(tmp_path):
     page = html.read_text()
     assert "<svg" in page and "tiny-horizon-standby (fingerprint" in page
     assert str(INSTANCES) not in page  # no machine path
-    assert sorted(p.name for p in figures.iterdir()) == ["band.png", "comparison.png", "timeline.png"]
+    assert sorted(p.name for p in figures.glob("*.png")) == ["band.png", "comparison.png", "timeline.png"]
 
 
 def test_check_finds_a_tampered_timeline(tmp_path):
