@@ -24,18 +24,8 @@ from ..model.start import greedy_start
 from ..results.extract import extract_horizon, period_load, site_events, state_of
 from ..results.solution import HorizonSolution
 from ..solve.highs import SolveSession
-from ..solve.options import SolveOptions, SolveResult, Status
+from ..solve.options import SolveOptions, SolveResult, Status, worst_status
 from .pipeline import verify
-
-ORDER = [
-    Status.INFEASIBLE,
-    Status.UNBOUNDED,
-    Status.ERROR,
-    Status.INTERRUPTED,
-    Status.TIME_LIMIT_NO_PLAN,
-    Status.TIME_LIMIT,
-    Status.OPTIMAL,
-]
 
 
 @dataclass
@@ -285,7 +275,7 @@ def plan_myopic(
     timings["solve"] = time.perf_counter() - t
     costs = {w: r.objective for w, r in zip(scenarios, results)}
     objective = max(costs.values()) if policy.risk is Risk.WORST else sum(weights[w] * costs[w] for w in scenarios)
-    status = min((r.status for r in results), key=ORDER.index)
+    status = worst_status(r.status for r in results)
     combined = SolveResult(
         status,
         objective,

@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from .benders import solve_benders
 from .lagrange import Lagrangian
 from .library import new_highs as _new_highs
-from .options import BlockOutcome, SolveOptions, SolveResult, Status
+from .options import BlockOutcome, SolveOptions, SolveResult, Status, worst_status
 from .schedule import Deadline, run_blocks, run_blocks_on_cluster
 from .structure import Facility, cover_rows, facility
 
@@ -793,16 +793,7 @@ def _gap(objective: float, bound: float) -> float:
 
 
 def _combine(results: list[_BlockResult], offset: float, n_blocks: int) -> SolveResult:
-    order = [
-        Status.INFEASIBLE,
-        Status.UNBOUNDED,
-        Status.ERROR,
-        Status.INTERRUPTED,
-        Status.TIME_LIMIT_NO_PLAN,
-        Status.TIME_LIMIT,
-        Status.OPTIMAL,
-    ]
-    worst = min((r.status for r in results), key=order.index) if results else Status.OPTIMAL
+    worst = worst_status(r.status for r in results)
     messages = "; ".join(sorted({r.message for r in results if r.message}))
     if worst not in (Status.OPTIMAL, Status.TIME_LIMIT):
         return SolveResult(worst, None, None, None, message=messages, blocks=n_blocks)

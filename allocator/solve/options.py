@@ -19,6 +19,23 @@ class Status(enum.StrEnum):
     ERROR = "error"
 
 
+# From the worst to the best: the status of several solves together is the worst of theirs.
+SEVERITY = (
+    Status.INFEASIBLE,
+    Status.UNBOUNDED,
+    Status.ERROR,
+    Status.INTERRUPTED,
+    Status.TIME_LIMIT_NO_PLAN,
+    Status.TIME_LIMIT,
+    Status.OPTIMAL,
+)
+
+
+def worst_status(statuses) -> Status:
+    """The status of several solves (or blocks) together: the worst of ``statuses``, OPTIMAL for none."""
+    return min(statuses, key=SEVERITY.index, default=Status.OPTIMAL)
+
+
 @dataclass(frozen=True)
 class SolveOptions:
     """Limits and settings of one solve."""
