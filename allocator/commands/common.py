@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from ..core.fmt import status_text
 from ..core.paths import DEFAULT_INSTANCE, bundled_instance
 from ..solve.options import SolveOptions, Status
 
@@ -244,6 +246,23 @@ def exit_code(status: str, unmet: float) -> int:
         Status.UNBOUNDED: EXIT_INFEASIBLE_OR_UNMET,
         Status.INTERRUPTED: EXIT_INTERRUPTED,
     }.get(status, EXIT_ERROR)
+
+
+def echo_no_plan(name: str, result) -> None:
+    """The lines of a solve that ended without a plan: the status, and that nothing was written."""
+    click.echo(f"{name}: {status_text(result.status)}" + (f" ({result.message})" if result.message else ""))
+    click.echo("no plan, so no solution folder was written")
+
+
+def write_timed(solution, claim, progress: dict, target) -> None:
+    """Write ``solution`` into the claimed folder, the phase shown in ``progress``, its seconds in its timings."""
+    from ..results.solution import write_solution
+
+    progress["phase"] = "writing the solution folder"
+    t = time.perf_counter()
+    write_solution(solution, claim)
+    progress["written"] = target
+    solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
 
 
 def statuses_exit(statuses: list[str]) -> int:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_BAD_INPUT, exit_code, instance_path, limit_options, policy_options
+from .common import (
+    EXIT_BAD_INPUT,
+    echo_no_plan,
+    exit_code,
+    instance_path,
+    limit_options,
+    policy_options,
+    write_timed,
+)
 
 
 def describe_horizon(inst) -> list[str]:
@@ -50,10 +58,8 @@ def _shared(inst) -> str:
 def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, xlsx, province, timings: dict) -> int:
     """Plan the horizon (or its myopic baseline), compare with the baselines, write the folder, print the summary; the exit code."""
     from ..analysis.horizon import plan_horizon, plan_myopic, plan_with_baselines
-    from ..core.fmt import status_text
     from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..reports.horizon import format_horizon_summary
-    from ..results.solution import write_solution
 
     scenario, myopic = horizon["scenario"], horizon["myopic"]
     refused = _refused(inst, scenario, province)
@@ -73,21 +79,13 @@ def solve_horizon(progress, source, inst, policy, options, horizon: dict, out, x
         outcome = run(inst, policy, options, scenario, timings)
         progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
-            result = outcome.result
-            click.echo(
-                f"{inst.name}: {status_text(result.status)}" + (f" ({result.message})" if result.message else "")
-            )
-            click.echo("no plan, so no solution folder was written")
-            return exit_code(result.status.value, 0)
+            echo_no_plan(inst.name, outcome.result)
+            return exit_code(outcome.result.status.value, 0)
         solution = outcome.solution
         if baselines:  # the plan's own phases are in its timings; the rest went to the baselines
             own = sum(v for k, v in solution.summary["timings"].items() if k not in ("load",))
             solution.summary["timings"]["baseline"] = round(max(time.perf_counter() - t - own, 0.0), 4)
-        progress["phase"] = "writing the solution folder"
-        t = time.perf_counter()
-        write_solution(solution, claim)
-        progress["written"] = target
-        solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
+        write_timed(solution, claim, progress, target)
     click.echo(format_horizon_summary(solution))
     click.echo(f"\nSolution written to {target}")
     if xlsx:

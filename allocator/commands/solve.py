@@ -14,6 +14,7 @@ from .common import (
     EXIT_INFEASIBLE_OR_UNMET,
     EXIT_NO_PLAN,
     EXIT_OPTIMAL,
+    echo_no_plan,
     exit_code,
     given_instance,
     instance_path,
@@ -21,6 +22,7 @@ from .common import (
     period_option,
     policy_options,
     solver_options,
+    write_timed,
 )
 
 
@@ -210,13 +212,11 @@ def _solve(
     from ..analysis.explain import explain
     from ..analysis.pipeline import solve as run
     from ..analysis.pipeline import solve_province
-    from ..core.fmt import status_text
     from ..core.outputs import check_file_target, claim_folder, safe_name
     from ..data.load import load_instance
     from ..data.names import resolve_province, sites_of_province
     from ..data.province import province_instance
     from ..reports.console import format_summary
-    from ..results.solution import write_solution
     from ..solve.options import Status
 
     source = instance_path(instance)
@@ -248,20 +248,13 @@ def _solve(
         progress["done"].append(f"solve {outcome.status.value} {outcome.timings.get('solve', 0.0):.2f}s")
         if outcome.solution is None:
             result = outcome.result
-            click.echo(
-                f"{inst.name}: {status_text(result.status)}" + (f" ({result.message})" if result.message else "")
-            )
-            click.echo("no plan, so no solution folder was written")
+            echo_no_plan(inst.name, result)
             if explain_why and result.status is Status.INFEASIBLE:
                 progress["phase"] = "explaining the infeasibility"
                 click.echo("\n" + explain(inst, policy, explaining(), feasible=False).render())
             return exit_code(result.status.value, 0)
         solution = outcome.solution
-        progress["phase"] = "writing the solution folder"
-        t = time.perf_counter()
-        write_solution(solution, claim)
-        progress["written"] = target
-        solution.summary["timings"]["write"] = round(time.perf_counter() - t, 4)
+        write_timed(solution, claim, progress, target)
     click.echo(format_summary(solution))
     click.echo(f"\nSolution written to {target}")
     if xlsx:
