@@ -196,3 +196,38 @@ def test_compare_names_a_site_on_standby(tmp_path):
     assert result.exit_code == 0, result.output
     assert "2026    all       closed  S1    Xham regular  P1        regular  standby -> closed" in result.output
     assert "2027    mid            +30      +0     +0          +0        +1        +0     +0" in result.output
+
+
+def test_backtest_says_why_places_stay_unmet(tmp_path):
+    """Leaving a person unmet costs 0.5 a year, less than any place but at the existing site (its fixed cost is paid
+    in any case, 50 places there cost 150): 2015 and 2017 leave 100 of 150 unmet, and as many stay unmet when the
+    period is planned alone from the same sites."""
+    out = tmp_path / "replay.csv"
+    cheap = [*HAND, "--set", "unmet_penalty=0.5"]
+    result = run("backtest", tiny_backtest(tmp_path), "--policy", "default", *cheap, "--gap", "0", "--out", out)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert table["unmet"].tolist() == [100, 100, 0, 0, 100, 100] and table["unmet_forced"].equals(table["unmet"])
+    assert table["unmet_reason"].fillna("").tolist() == ["also alone", "also alone", "", "", "also alone", "also alone"]
+    assert "Unmet    2017 rolling: 100 places, as many as the half-year planned alone" in result.output
+
+
+@pytest.mark.parametrize(
+    ("alone_unmet", "alone_status", "status", "forced", "reason"),
+    [
+        (0.0, "time_limit", "optimal", 0.0, "look-ahead"),  # a plan alone that places everyone proves it
+        (10.0, "optimal", "time_limit", 10.0, "time limit"),
+        (10.0, "time_limit", "optimal", None, "unknown"),  # 10 unmet alone, not proven to be the fewest
+        (30.0, "optimal", "time_limit", 25.0, "also alone"),
+    ],
+)
+def test_the_reason_for_unmet_places(monkeypatch, alone_unmet, alone_status, status, forced, reason):
+    import math
+
+    from allocator.analysis import backtest
+    from allocator.solve.options import Status
+
+    monkeypatch.setattr(backtest, "first_period", lambda model, t, w: {"unmet": alone_unmet})
+    got = backtest.unmet_reason(25.0, Status(status), (None, Status(alone_status)), "2016", "mid")
+    assert got["unmet_reason"] == reason
+    assert math.isnan(got["unmet_forced"]) if forced is None else got["unmet_forced"] == forced

@@ -11,6 +11,7 @@ of groups that need nothing in the replayed years are not replayed (:func:`repla
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from ..model.horizon import History, build_horizon_model
 from ..model.start import greedy_start
 from ..results.extract import period_load, site_events, state_of
 from ..solve.highs import SolveSession
-from ..solve.options import SolveOptions
+from ..solve.options import SolveOptions, Status
 
 PLANS = ("rolling", "myopic")
 
@@ -167,9 +168,24 @@ def replay(
                     f"the {plan} plan for {made} found no plan within twice the time limit of "
                     f"{options.time_limit:g} s ({result.status.value}); give each solve more time with --time-limit"
                 )
-            rows.append(
-                {"period": made, "plan": plan, "arrived": data.arrived[made], **first_period(model, made, scenarios[0])}
-            )
+            row = {
+                "period": made,
+                "plan": plan,
+                "arrived": data.arrived[made],
+                **first_period(model, made, scenarios[0]),
+            }
+            alone = (model, result.status) if plan == "myopic" else None
+            if row["unmet"] > 0 and alone is None:
+                one = build_horizon_model(
+                    with_need(base, {(made, scenarios[0]): data.arrived[made]}),
+                    policy,
+                    scenarios[:1],
+                    (made,),
+                    history[plan],
+                )
+                solved = _solve_step(one, options)
+                alone = (one, solved.status) if solved.has_plan else None
+            rows.append({**row, **unmet_reason(row["unmet"], result.status, alone, made, scenarios[0])})
             history[plan] = next_history(
                 model, made, scenarios[0], history[plan], float(data.periods.at[made, "offset"])
             )
@@ -184,6 +200,27 @@ def replay(
             )
     table = pd.DataFrame(rows)
     return Replay(table, totals(table), observed(data), statuses, time.perf_counter() - t0, horizon)
+
+
+def unmet_reason(unmet: float, status: Status, alone: tuple | None, t: str, w: str) -> dict:
+    """Why a step leaves places unmet in the half-year ``t`` it implements. ``alone``: (model, status) of that
+    half-year planned alone from the same history with the need that arrived (None: it found no plan).
+    ``unmet_forced``: the places that plan leaves unmet too: what the sites, lead times and closings inherited from
+    earlier steps (and the policy's prices) leave in any case; the rest the step itself left, stopped at its time
+    limit or chosen for the half-years it looks ahead to. Unknown when the half-year alone leaves places unmet
+    without being proven optimal."""
+    if unmet <= 0:
+        return {"unmet_forced": 0.0, "unmet_reason": ""}
+    forced = math.nan if alone is None else min(first_period(alone[0], t, w)["unmet"], unmet)
+    if alone is None or (forced > 1e-6 and alone[1] is not Status.OPTIMAL):
+        return {"unmet_forced": math.nan, "unmet_reason": "unknown"}
+    if forced >= unmet - 1e-6:
+        reason = "also alone"
+    elif status is Status.OPTIMAL:
+        reason = "look-ahead"
+    else:
+        reason = "time limit"
+    return {"unmet_forced": forced, "unmet_reason": reason}
 
 
 def first_period(model, t: str, w: str) -> dict:

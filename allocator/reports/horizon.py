@@ -204,6 +204,24 @@ def format_robustness(solution: HorizonSolution, cur: str) -> str:
     return "\n".join([*lines[:2], "", *lines[2:]])
 
 
+REASONS = {
+    "also alone": "as many as the half-year planned alone from the same sites leaves: what earlier steps left open (and the prices) cannot place them",
+    "look-ahead": "chosen for the half-years ahead (the half-year planned alone from the same sites leaves {forced})",
+    "time limit": "left by a solve stopped at its time limit (the half-year planned alone from the same sites leaves {forced})",
+    "unknown": "not proven how many earlier steps force (the half-year planned alone was not solved to the end)",
+}
+
+
+def unmet_lines(replay_table: pd.DataFrame) -> list[str]:
+    """Per step that leaves places unmet, why (analysis.backtest.unmet_reason); nothing when none does."""
+    lines = []
+    for r in replay_table[replay_table["unmet"] > 0].itertuples():
+        forced = "-" if pd.isna(r.unmet_forced) else places(r.unmet_forced)
+        why = REASONS[r.unmet_reason].format(forced=forced)
+        lines.append(f"Unmet    {r.period} {r.plan}: {places(r.unmet)} places, {why}")
+    return [*lines, ""] if lines else []
+
+
 def format_backtest(replay, cur: str = "EUR") -> str:
     """The replay half-year by half-year, both plans side by side, beside the observed number of COA locations."""
     table_ = replay.table
@@ -250,6 +268,7 @@ def format_backtest(replay, cur: str = "EUR") -> str:
         "",
         table(header, rows, "l" + "r" * (len(header) - 1), total=False),
         "",
+        *unmet_lines(table_),
     ]
     for r in replay.totals.itertuples():
         lines.append(
