@@ -166,7 +166,7 @@ def main() -> None:
         if pattern.search(text)
         else text.rstrip("\n") + "\n\n" + section
     )
-    (HERE / "RESULTS.md").write_text(text)
+    (HERE / "RESULTS.md").write_text(text.rstrip("\n") + "\n")
 
 
 if __name__ == "__main__":
