@@ -212,7 +212,7 @@ REASONS = {
 }
 
 
-def unmet_lines(replay_table: pd.DataFrame) -> list[str]:
+def replay_unmet_lines(replay_table: pd.DataFrame) -> list[str]:
     """Per step that leaves places unmet, why (analysis.backtest.unmet_reason); nothing when none does."""
     lines = []
     for r in replay_table[replay_table["unmet"] > 0].itertuples():
@@ -268,7 +268,7 @@ def format_backtest(replay, cur: str = "EUR") -> str:
         "",
         table(header, rows, "l" + "r" * (len(header) - 1), total=False),
         "",
-        *unmet_lines(table_),
+        *replay_unmet_lines(table_),
     ]
     for r in replay.totals.itertuples():
         lines.append(
