@@ -155,12 +155,7 @@ def replay(
         for plan in PLANS:
             periods = window if plan == "rolling" else (made,)
             scenarios = data.scenarios if plan == "rolling" else data.scenarios[:1]
-            need = {
-                (t, w): data.arrived[made] if t == made else data.forecasts[(made, t, w)]
-                for t in periods
-                for w in scenarios
-            }
-            model = build_horizon_model(with_need(base, need), policy, scenarios, periods, history[plan])
+            model = step_model(base, data, policy, made, periods, scenarios, history[plan])
             result = _solve_step(model, options)
             statuses[plan].append(result.status.value)
             if not result.has_plan:
@@ -174,15 +169,11 @@ def replay(
                 "arrived": data.arrived[made],
                 **first_period(model, made, scenarios[0]),
             }
+            # The myopic step is the half-year planned alone; a rolling step that leaves places unmet is compared
+            # with it, from the same history.
             alone = (model, result.status) if plan == "myopic" else None
             if row["unmet"] > 0 and alone is None:
-                one = build_horizon_model(
-                    with_need(base, {(made, scenarios[0]): data.arrived[made]}),
-                    policy,
-                    scenarios[:1],
-                    (made,),
-                    history[plan],
-                )
+                one = step_model(base, data, policy, made, (made,), scenarios[:1], history[plan])
                 solved = _solve_step(one, options)
                 alone = (one, solved.status) if solved.has_plan else None
             rows.append({**row, **unmet_reason(row["unmet"], result.status, alone, made, scenarios[0])})
@@ -200,6 +191,15 @@ def replay(
             )
     table = pd.DataFrame(rows)
     return Replay(table, totals(table), observed(data), statuses, time.perf_counter() - t0, horizon)
+
+
+def step_model(base: Instance, data: Backtest, policy: Policy, made: str, periods, scenarios, before: History):
+    """The plan made at the start of ``made`` over ``periods``, from ``before``: the need that arrived in ``made``,
+    the forecast known then after it."""
+    need = {
+        (t, w): data.arrived[made] if t == made else data.forecasts[(made, t, w)] for t in periods for w in scenarios
+    }
+    return build_horizon_model(with_need(base, need), policy, scenarios, periods, before)
 
 
 def unmet_reason(unmet: float, status: Status, alone: tuple | None, t: str, w: str) -> dict:

@@ -7,7 +7,6 @@ are written whole or not at all."""
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +25,7 @@ from .horizon import (
 )
 from .horizon_figures import band_figure, comparison_figure, gantt_figure, group_figure
 from .html import (
+    ReportFiles,
     _plain,
     _status_badge,
     cards_html,
@@ -40,20 +40,12 @@ from .html import (
 e = html.escape
 
 
-@dataclass(frozen=True)
-class HorizonReportFiles:
-    """The files a report wrote."""
-
-    html: Path
-    pngs: tuple[Path, ...]
-
-
 def write_horizon_report(
     folder: str | Path,
     out: str | Path = "report.html",
     png_dir: str | Path | None = None,
     instance: str | Path | None = None,
-) -> HorizonReportFiles:
+) -> ReportFiles:
     """Draw every figure of the plan in ``folder``, then write the HTML file (and the PNG files) atomically."""
     folder = Path(folder)
     inputs = [folder, *([instance] if instance else [])]
@@ -73,7 +65,7 @@ def write_horizon_report(
         figures["comparison"] = comparison_figure(solution)
     svgs, pngs = draw(figures, {}, png_dir is not None)
     page = render_horizon_html(solution, inst, svgs, scenario, groups)
-    return HorizonReportFiles(*write_page(page, out, pngs, png_dir, inputs))
+    return write_page(page, out, pngs, png_dir, inputs)
 
 
 def render_horizon_html(

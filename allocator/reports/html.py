@@ -99,7 +99,7 @@ def write_report(
         "travel": travel_figure(panels),
     }
     svgs, pngs = draw(figures, {"map": tips}, png_dir is not None)
-    return ReportFiles(*write_page(render_html(panels, svgs), out, pngs, png_dir, inputs))
+    return write_page(render_html(panels, svgs), out, pngs, png_dir, inputs)
 
 
 def check_report_targets(out: str | Path, png_dir: str | Path | None, inputs: list) -> None:
@@ -110,9 +110,10 @@ def check_report_targets(out: str | Path, png_dir: str | Path | None, inputs: li
         check_folder_target(png_dir, "figures", inputs)
 
 
-def write_page(page: str, out: str | Path, pngs: dict[str, bytes], png_dir: str | Path | None, inputs: list):
-    """The page, and the PNG files in a figures folder of their own, each written whole or not at all; the paths
-    written (the HTML file, the PNG files)."""
+def write_page(
+    page: str, out: str | Path, pngs: dict[str, bytes], png_dir: str | Path | None, inputs: list
+) -> ReportFiles:
+    """The page, and the PNG files in a figures folder of their own, each written whole or not at all."""
     written = []
     if png_dir is not None:
 
@@ -122,7 +123,7 @@ def write_page(page: str, out: str | Path, pngs: dict[str, bytes], png_dir: str 
 
         folder = write_folder(png_dir, "figures", fill, inputs=inputs)
         written = [folder / f"{name}.png" for name in pngs]
-    return write_bytes(Path(out), page.encode("utf-8")), tuple(written)
+    return ReportFiles(write_bytes(Path(out), page.encode("utf-8")), tuple(written))
 
 
 def draw(
